@@ -1,0 +1,278 @@
+"""Corpora, splits and chunked STEM image stores, all cached and resumable.
+
+* ``load_corpus(slot, profile, source)``: the normalised structure table of one dataset
+  slot, built in blocks (each written atomically) and cached by its settings.
+* ``stratified_split``: the paper's 80/20 train/test split, stratified by class, seeded.
+* ``build_image_store`` / ``ImageStore``: uint8 images in chunk files of
+  ``chunk_size`` images, each written atomically; a manifest marks a complete store.
+  Memory stays bounded by (workers x one chunk) whatever the dataset size.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths, storage
+from .profiles import Profile
+from .stem import StemParams
+
+STORE_VERSION = 1
+
+
+def _progress(total, desc):
+    from tqdm import tqdm  # text bars: no ipywidgets needed, readable in papermill logs
+
+    return tqdm(total=total, desc=desc, unit="it", mininterval=2.0)
+
+
+# ---------------------------------------------------------------- corpora
+
+def corpus_path(slot: str, profile: Profile, source: str) -> Path:
+    from .offline_corpus import GENERATOR_VERSION
+
+    n = profile.corpus_sizes[slot]
+    key = storage.content_key(source, slot, n, profile.seed, GENERATOR_VERSION,
+                              profile.attempt_timeout_s)
+    return paths.CORPORA / f"{source}-{slot}-n{n}-s{profile.seed}-{key}.json.gz"
+
+
+def load_corpus(slot: str, profile: Profile, source: str = "offline", force: bool = False,
+                block_size: int = 512, verbose: bool = True) -> pd.DataFrame:
+    """The structure table of one dataset slot (``jv2d``, ``c2db``, ``alex``)."""
+    if source == "jarvis":
+        return _load_jarvis_corpus(slot, force)
+    if source != "offline":
+        raise ValueError(f"unknown data source {source!r}: use 'offline' or 'jarvis'")
+    from .offline_corpus import class_sequence, generate_block
+
+    path = corpus_path(slot, profile, source)
+    if path.exists() and not force:
+        try:
+            return _table(storage.read_json(path)["rows"])
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
+    n = profile.corpus_sizes[slot]
+    targets = class_sequence(slot, n, profile.seed)
+    parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
+    rows, skipped, rejected = [], [], Counter()
+    bar = _progress(n, f"{slot} structures") if verbose else None
+    for start in range(0, n, block_size):
+        part = parts / f"block-{start // block_size:05d}.json.gz"
+        block = None
+        if part.exists() and not force:
+            try:
+                block = storage.read_json(part)
+            except (OSError, ValueError, EOFError):
+                block = None  # truncated: rebuilt below
+        if block is None:
+            idx = np.arange(start, min(start + block_size, n))
+            r, s, rej = generate_block(slot, idx, targets[idx], profile.seed,
+                                       workers=profile.workers, timeout_s=profile.attempt_timeout_s)
+            block = {"rows": r, "skipped": s, "rejected": dict(rej)}
+            storage.write_json(part, block, gz=True)
+            if bar is not None:
+                bar.update(len(idx))
+        elif bar is not None:
+            bar.update(min(block_size, n - start))
+        rows += block["rows"]
+        skipped += [tuple(x) for x in block["skipped"]]
+        rejected.update(block["rejected"])
+    if bar is not None:
+        bar.close()
+    rows = _table(rows).to_dict("records")   # same column order fresh or from cache
+    summary = {"requested": n, "kept": len(rows), "skipped": skipped,
+               "rejected_attempts": dict(sorted(rejected.items()))}
+    storage.write_json(path, {"rows": rows, "summary": summary}, gz=True)
+    for part in parts.glob("*"):
+        part.unlink()
+    parts.rmdir()
+    if verbose:
+        print(f"{slot}: {len(rows)} of {n} structures generated, {len(skipped)} skipped; "
+              f"rejected attempts: {dict(rejected)}")
+    return _table(rows)
+
+
+def corpus_summary(slot: str, profile: Profile, source: str = "offline") -> dict:
+    if source != "offline":
+        return {}
+    return storage.read_json(corpus_path(slot, profile, source))["summary"]
+
+
+def _load_jarvis_corpus(slot: str, force: bool) -> pd.DataFrame:
+    from .structures import load_jarvis_table
+
+    path = paths.CORPORA / f"jarvis-{slot}.json.gz"
+    if path.exists() and not force:
+        return _table(storage.read_json(path)["rows"])
+    table, skipped = load_jarvis_table(slot)
+    storage.write_json(path, {"rows": table.to_dict("records"),
+                              "summary": {"kept": len(table), "skipped": skipped}}, gz=True)
+    return table
+
+
+def _table(rows) -> pd.DataFrame:
+    """Rows -> DataFrame with a fixed column order (the standard columns, then extras)."""
+    from .structures import COLUMNS
+
+    df = pd.DataFrame(rows).reset_index(drop=True)
+    extra = sorted(c for c in df.columns if c not in COLUMNS)
+    return df[[c for c in COLUMNS if c in df.columns] + extra]
+
+
+# ---------------------------------------------------------------- split
+
+def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
+    """Boolean ``is_test`` mask: the paper's stratified 80/20 split. Uses scikit-learn's
+    ``train_test_split`` (which reproduces the paper's Table S3 counts exactly); classes
+    with a single member, which it refuses, go to training."""
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    idx = np.arange(len(labels))
+    counts = Counter(labels.tolist())
+    ok = np.array([counts[x] >= 2 for x in labels.tolist()])
+    is_test = np.zeros(len(labels), dtype=bool)
+    if ok.sum() >= 2:
+        _, test = train_test_split(idx[ok], test_size=test_fraction, random_state=seed,
+                                   stratify=labels[ok])
+        is_test[test] = True
+    return is_test
+
+
+def with_split(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    out = table.copy()
+    out["split"] = np.where(stratified_split(out["label"], profile.test_fraction, profile.seed),
+                            "test", "train")
+    return out
+
+
+# ---------------------------------------------------------------- image stores
+
+def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: int) -> Path:
+    key = storage.content_key(list(table["id"]), [r["lattice_mat"] for r in table["atoms"]],
+                              [r["coords"] for r in table["atoms"]], params.as_dict(),
+                              chunk_size, STORE_VERSION)
+    return paths.IMAGES / f"{slot}-{len(table)}-{key}"
+
+
+def _simulate_chunk(args):
+    from jarvis.core.atoms import Atoms
+
+    from .stem import simulate_stem_image, to_uint8
+
+    path, ids, atoms_dicts, params = args
+    params = StemParams(**params)
+    images = np.zeros((len(ids), params.image_px, params.image_px), dtype=np.uint8)
+    failed = []
+    for k, (rid, ad) in enumerate(zip(ids, atoms_dicts)):
+        try:
+            images[k] = to_uint8(simulate_stem_image(Atoms.from_dict(ad), params))
+        except Exception as exc:  # keep the chunk; report the record
+            failed.append((rid, f"{type(exc).__name__}: {exc}"))
+    storage.save_npy(path, images)
+    return str(path), failed
+
+
+def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemParams(),
+                      chunk_size: int = 256, workers: int = 2, force: bool = False,
+                      verbose: bool = True) -> "ImageStore":
+    """Simulate every structure of ``table`` into a chunked uint8 store (resumable)."""
+    root = store_dir(slot, table, params, chunk_size)
+    manifest = root / "manifest.json"
+    if manifest.exists() and not force:
+        store = ImageStore(root)
+        if store.verify():
+            return store
+        print(f"{paths.relative(root)}: a chunk is missing or truncated; rebuilding those")
+    paths.ensure(root)
+    n = len(table)
+    ids = list(table["id"])
+    atoms = list(table["atoms"])
+    tasks = []
+    for c, start in enumerate(range(0, n, chunk_size)):
+        path = root / f"chunk-{c:05d}.npy"
+        size = min(chunk_size, n - start)
+        if not force and storage.load_npy_checked(path, (params.image_px, params.image_px),
+                                                  np.uint8) is not None:
+            continue
+        tasks.append((str(path), ids[start:start + size], atoms[start:start + size],
+                      params.as_dict()))
+    failed = []
+    workers = workers or mp.cpu_count()
+    bar = _progress(len(tasks), f"{slot} image chunks") if verbose and tasks else None
+    if tasks:
+        if workers <= 1 or len(tasks) == 1:
+            results = map(_simulate_chunk, tasks)
+            pool = None
+        else:
+            pool = mp.get_context("spawn").Pool(min(workers, len(tasks)))
+            results = pool.imap_unordered(_simulate_chunk, tasks)
+        try:
+            for _, f in results:
+                failed += f
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+    if bar is not None:
+        bar.close()
+    old_failed = storage.read_json(manifest).get("failed", []) if manifest.exists() and not force else []
+    storage.write_json(manifest, {
+        "slot": slot, "n": n, "chunk_size": chunk_size, "params": params.as_dict(),
+        "ids": ids, "failed": sorted({tuple(x) for x in old_failed + failed}),
+        "version": STORE_VERSION})
+    if failed and verbose:
+        print(f"{slot}: {len(failed)} images failed and are blank, e.g. {failed[0]}")
+    return ImageStore(root)
+
+
+class ImageStore:
+    """Read side of a chunked store: ``store[i]`` is the uint8 image of row ``i``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        meta = storage.read_json(self.root / "manifest.json")
+        self.n, self.chunk_size = meta["n"], meta["chunk_size"]
+        self.ids = meta["ids"]
+        self.params = StemParams(**meta["params"])
+        self.failed = [tuple(x) for x in meta.get("failed", [])]
+        self._chunks: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _chunk(self, c: int) -> np.ndarray:
+        if c not in self._chunks:
+            arr = storage.load_npy_checked(self.root / f"chunk-{c:05d}.npy",
+                                           (self.params.image_px,) * 2, np.uint8)
+            if arr is None:
+                raise OSError(f"{paths.relative(self.root)}/chunk-{c:05d}.npy is missing or "
+                              "truncated; rerun the build to regenerate it")
+            self._chunks[c] = arr
+        return self._chunks[c]
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        i %= self.n
+        return np.asarray(self._chunk(i // self.chunk_size)[i % self.chunk_size])
+
+    def n_chunks(self) -> int:
+        return (self.n + self.chunk_size - 1) // self.chunk_size
+
+    def verify(self) -> bool:
+        """True when every chunk is present with the expected shape."""
+        self._chunks.clear()
+        for c in range(self.n_chunks()):
+            arr = storage.load_npy_checked(self.root / f"chunk-{c:05d}.npy",
+                                           (self.params.image_px,) * 2, np.uint8)
+            expect = min(self.chunk_size, self.n - c * self.chunk_size)
+            if arr is None or arr.shape[0] != expect:
+                return False
+        return True

@@ -1,0 +1,210 @@
+"""2D lattice geometry: orientation, a / b / gamma, and the two Bravais labels.
+
+Labels (the paper's numbering): 0 hexagonal (hp), 1 square (tp), 2 rectangular (op),
+3 centred rectangular / rhombus (oc), 4 oblique / parallelogram (mp).
+
+* ``paper_label``: jarvis-tools' ``get_2d_lattice`` on the stored cell, exactly as the
+  paper derives it (a, b rounded to 0.01 A, gamma to 0.01 degree). A 2x1 supercell of
+  graphene is "parallelogram" by this rule.
+* ``canonical_cell``: the reduced primitive 2D cell (pure translations found from the
+  atoms, Gauss reduction, tolerance-based class). Insensitive to supercells, a/b swaps
+  and 60 vs 120 degrees, the ambiguities the paper names as a limitation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CLASS_NAMES = ("hexagonal", "square", "rectangular", "centred rectangular", "oblique")
+CLASS_SHORT = ("hp", "tp", "op", "oc", "mp")
+STANDARD_GAMMAS = (60.0, 90.0, 120.0)
+
+
+class StructureError(ValueError):
+    """A structure that cannot be used (no atoms, zero-area cell, NaN coordinates...)."""
+
+
+# ---------------------------------------------------------------- orientation
+
+def orient_layer(lattice_mat, frac_coords, vacuum: float = 15.0):
+    """Rotate a layer so that a lies along x and a x b along +z, c perpendicular.
+
+    The layer is made contiguous along c first (an atom wrapped across the c boundary
+    is moved by the full c vector, which is a true lattice translation), then c is
+    replaced by a vector along z of length (layer thickness + ``vacuum``).
+    Returns ``(lattice_mat, cart_coords)`` of the oriented cell.
+    """
+    lat = np.asarray(lattice_mat, dtype=float)
+    f = np.array(frac_coords, dtype=float)
+    if f.ndim != 2 or f.shape[0] == 0:
+        raise StructureError("structure has no atoms")
+    if not (np.all(np.isfinite(lat)) and np.all(np.isfinite(f))):
+        raise StructureError("non-finite lattice or coordinates")
+    a, b, c = lat
+    normal = np.cross(a, b)
+    area = np.linalg.norm(normal)
+    if area < 1e-6 or np.linalg.norm(a) < 1e-6:
+        raise StructureError("zero-area in-plane cell")
+    normal /= area
+    # contiguous along c: put the largest empty gap of fractional c at the boundary
+    fc = np.mod(f[:, 2], 1.0)
+    order = np.sort(fc)
+    gaps = np.diff(np.concatenate([order, [order[0] + 1.0]]))
+    start = order[(np.argmax(gaps) + 1) % len(order)]
+    f[:, 2] = np.mod(fc - start, 1.0) + start
+    cart = f @ lat
+    x = a / np.linalg.norm(a)
+    y = np.cross(normal, x)
+    rot = np.vstack([x, y, normal])          # rows: new axes in old coordinates
+    cart = cart @ rot.T
+    a_new, b_new = np.array([np.linalg.norm(a), 0.0, 0.0]), rot @ b
+    b_new[2] = 0.0                            # exact zeros (they are ~1e-16)
+    z = cart[:, 2]
+    thickness = float(z.max() - z.min())
+    c_len = thickness + vacuum
+    cart[:, 2] = z - z.min() + vacuum / 2.0
+    new_lat = np.array([a_new, b_new, [0.0, 0.0, c_len]])
+    return new_lat, cart
+
+
+# ---------------------------------------------------------------- parameters
+
+def lattice_params_2d(lattice_mat) -> tuple[float, float, float]:
+    """(a, b, gamma in degrees) of the first two lattice vectors."""
+    lat = np.asarray(lattice_mat, dtype=float)
+    a, b = np.linalg.norm(lat[0]), np.linalg.norm(lat[1])
+    cosg = np.clip(np.dot(lat[0], lat[1]) / (a * b), -1.0, 1.0)
+    return float(a), float(b), float(np.degrees(np.arccos(cosg)))
+
+
+def paper_label(atoms) -> int:
+    """The paper's label: jarvis-tools' ``get_2d_lattice`` on the stored cell."""
+    from jarvis.core.lattice import get_2d_lattice
+
+    d = atoms if isinstance(atoms, dict) and "abc" in atoms else atoms.to_dict()
+    return int(get_2d_lattice(d)[1])
+
+
+def is_standard_gamma(gamma, tol: float = 0.5):
+    """gamma within ``tol`` degrees of 60, 90 or 120 (the paper's standard subset)."""
+    g = np.asarray(gamma, dtype=float)
+    return np.any(np.abs(g[..., None] - np.array(STANDARD_GAMMAS)) <= tol, axis=-1)
+
+
+# ---------------------------------------------------------------- canonical cell
+
+def gauss_reduce(u, v, max_iter: int = 100):
+    """Lagrange-Gauss reduction of a 2D basis: |u| <= |v|, |u.v| <= |u|^2 / 2,
+    and u.v <= 0 (obtuse convention, so a hexagonal cell has gamma = 120)."""
+    u, v = np.asarray(u, float), np.asarray(v, float)
+    for _ in range(max_iter):
+        if np.dot(u, u) > np.dot(v, v):
+            u, v = v, u
+        m = np.round(np.dot(u, v) / np.dot(u, u))
+        if m == 0:
+            break
+        v = v - m * u
+    if np.dot(u, u) > np.dot(v, v):
+        u, v = v, u
+    if np.dot(u, v) > 0:
+        v = -v
+    return u, v
+
+
+def bravais_class_2d(a: float, b: float, gamma: float,
+                     len_tol: float = 5e-3, ang_tol: float = 0.5) -> int:
+    """Bravais class of a Gauss-reduced 2D cell (a <= b, 90 <= gamma <= 120).
+
+    ``len_tol`` is relative, ``ang_tol`` in degrees. Centred rectangular shows up either
+    as a rhombic reduced cell (a = b) or as b projecting onto a by exactly a/2.
+    """
+    equal = abs(a - b) <= len_tol * max(a, b)
+    right = abs(gamma - 90.0) <= ang_tol
+    if equal and (abs(gamma - 120.0) <= ang_tol or abs(gamma - 60.0) <= ang_tol):
+        return 0
+    if equal and right:
+        return 1
+    if right:
+        return 2
+    half = abs(abs(b * np.cos(np.radians(gamma))) - a / 2.0) <= len_tol * a + b * np.radians(ang_tol) / 2
+    if equal or half:
+        return 3
+    return 4
+
+
+@dataclass(frozen=True)
+class CanonicalCell:
+    a: float
+    b: float
+    gamma: float
+    label: int
+    multiplicity: int   # stored-cell area / primitive area (2 for a 2x1 supercell)
+
+
+def _pure_translations(lat2, frac, species, z, site_tol):
+    """In-plane translations (fractional, in the stored 2D cell) that map the layer onto
+    itself; always contains (0, 0)."""
+    species = np.asarray(species)
+    counts = {s: int(np.sum(species == s)) for s in np.unique(species)}
+    ref = min(counts, key=lambda s: (counts[s], str(s)))
+    i0 = int(np.flatnonzero(species == ref)[0])
+    found = [np.zeros(2)]
+    for j in np.flatnonzero(species == ref):
+        if j == i0 or abs(z[j] - z[i0]) > site_tol:
+            continue
+        t = np.mod(frac[j] - frac[i0], 1.0)
+        shifted = np.mod(frac + t, 1.0)
+        ok = True
+        for s in counts:
+            sel = species == s
+            d = shifted[sel][:, None, :] - frac[sel][None, :, :]
+            d -= np.round(d)
+            dist = np.linalg.norm(d @ lat2, axis=-1)
+            dz = np.abs(z[sel][:, None] - z[sel][None, :])
+            if not np.all(np.any((dist <= site_tol) & (dz <= site_tol), axis=1)):
+                ok = False
+                break
+        if ok:
+            found.append(t)
+    return np.array(found)
+
+
+def canonical_cell(lattice_mat, cart_coords, species, site_tol: float = 0.1,
+                   len_tol: float = 5e-3, ang_tol: float = 0.5) -> CanonicalCell:
+    """Reduced primitive 2D cell of an oriented layer (a x b along z) and its class."""
+    lat = np.asarray(lattice_mat, float)
+    lat2 = lat[:2, :2]
+    if abs(np.linalg.det(lat2)) < 1e-6:
+        raise StructureError("zero-area in-plane cell")
+    cart = np.asarray(cart_coords, float)
+    frac = np.mod(np.linalg.solve(lat2.T, cart[:, :2].T).T, 1.0)
+    trans = _pure_translations(lat2, frac, species, cart[:, 2], site_tol)
+    u, v = _primitive_basis(lat2, trans)
+    a, b = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    gamma = float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1))))
+    mult = int(round(abs(np.linalg.det(lat2)) / abs(u[0] * v[1] - u[1] * v[0])))
+    return CanonicalCell(a, b, gamma, bravais_class_2d(a, b, gamma, len_tol, ang_tol), mult)
+
+
+def _primitive_basis(lat2, trans):
+    """Basis of the lattice generated by the cell vectors and the translations ``trans``
+    (fractional). Its index is n = len(trans), so its cell area is |det| / n: take the
+    shortest non-zero vector (always primitive), then the shortest partner spanning that
+    area; such a pair is a basis. Candidates are enumerated in the reduced stored cell,
+    where every vector no longer than the cell itself has small integer coordinates."""
+    u0, v0 = gauss_reduce(lat2[0], lat2[1])
+    red = np.array([u0, v0])
+    t_cart = np.asarray(trans, float) @ lat2
+    t_red = np.mod(np.linalg.solve(red.T, t_cart.T).T, 1.0)
+    grid = np.array([(i, j) for i in range(-3, 4) for j in range(-3, 4)], float)
+    cand = (t_red[:, None, :] + grid[None, :, :]).reshape(-1, 2) @ red
+    length = np.linalg.norm(cand, axis=1)
+    cand, length = cand[length > 1e-6], length[length > 1e-6]
+    cand = cand[np.argsort(length, kind="stable")]
+    target = abs(np.linalg.det(lat2)) / len(trans)
+    u = cand[0]
+    for v in cand[1:]:
+        if abs(abs(u[0] * v[1] - u[1] * v[0]) - target) <= 1e-3 * target:
+            return gauss_reduce(u, v)
+    return gauss_reduce(u0, v0)  # unreachable for a consistent translation set

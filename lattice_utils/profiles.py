@@ -1,0 +1,77 @@
+"""The single source of truth for the smoke / quick / paper settings.
+
+A notebook asks ``get_profile(name)`` and reads every size, seed and setting from the
+returned object; nothing else in the repository hard-codes a dataset size.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Table S3 of the paper: per-class totals (train + test) of each dataset, classes 0..4.
+PAPER_CLASS_TOTALS = {
+    "jv2d": (459, 172, 326, 34, 83),        # 1,074
+    "c2db": (1579, 740, 718, 315, 168),     # 3,520
+    "alex": (28571, 8956, 72894, 17565, 9846),  # 137,832
+}
+DATASET_TITLES = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
+DATASETS = tuple(PAPER_CLASS_TOTALS)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    corpus_sizes: dict            # dataset slot -> number of structures
+    seed: int = 0
+    # STEM simulation: the paper's settings in every profile (section 2.1)
+    image_px: int = 256
+    px_scale: float = 0.1         # A per pixel: 256 px cover 2.56 nm
+    chunk_size: int = 256         # images per stored chunk file
+    workers: int = 2              # processes for corpus and image builds
+    attempt_timeout_s: float = 1.0    # one PyXtal attempt is abandoned after this (typical: 0.04 s)
+    test_fraction: float = 0.2
+    examples_per_class: int = 1   # Figure 1 image panel
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PROFILES = {
+    "smoke": Profile(
+        name="smoke",
+        corpus_sizes={"jv2d": 60, "c2db": 80, "alex": 120},
+        chunk_size=64,
+        notes="CI: every notebook end to end on tiny data.",
+    ),
+    "quick": Profile(
+        name="quick",
+        corpus_sizes={"jv2d": 1074, "c2db": 1400, "alex": 3000},
+        notes="Default: every figure and table, scaled to a 2-core CPU machine.",
+    ),
+    "paper": Profile(
+        name="paper",
+        corpus_sizes={k: sum(v) for k, v in PAPER_CLASS_TOTALS.items()},
+        workers=0,  # 0 -> all cores
+        notes="The paper's sizes (1,074 / 3,520 / 137,832); meant for a many-core or GPU machine.",
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}") from None
+
+
+def class_counts(total: int, dataset: str) -> list[int]:
+    """Split ``total`` over the five classes in the proportions of the paper's Table S3
+    (largest-remainder rounding, so the counts add up exactly)."""
+    weights = PAPER_CLASS_TOTALS[dataset]
+    exact = [total * w / sum(weights) for w in weights]
+    counts = [int(x) for x in exact]
+    order = sorted(range(5), key=lambda i: (-(exact[i] - counts[i]), i))
+    for i in order[: total - sum(counts)]:
+        counts[i] += 1
+    return counts

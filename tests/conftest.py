@@ -1,0 +1,66 @@
+"""Shared fixtures: hand-built cells whose answers are known, and scratch data dirs."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+SQ3 = np.sqrt(3.0)
+
+
+def hexagonal(a, frac, elements, c=20.0, gamma=120.0):
+    g = np.radians(gamma)
+    lat = [[a, 0, 0], [a * np.cos(g), a * np.sin(g), 0], [0, 0, c]]
+    return {"lattice_mat": lat, "coords": frac, "elements": elements, "cartesian": False}
+
+
+def cell(a, b, gamma, frac, elements, c=20.0):
+    g = np.radians(gamma)
+    lat = [[a, 0, 0], [b * np.cos(g), b * np.sin(g), 0], [0, 0, c]]
+    return {"lattice_mat": lat, "coords": frac, "elements": elements, "cartesian": False}
+
+
+@pytest.fixture
+def graphene():
+    return hexagonal(2.46, [[1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]], ["C", "C"])
+
+
+@pytest.fixture
+def mos2():
+    return hexagonal(3.16, [[0, 0, 0.5], [1 / 3, 2 / 3, 0.5 + 1.56 / 20], [1 / 3, 2 / 3, 0.5 - 1.56 / 20]],
+                     ["Mo", "S", "S"])
+
+
+@pytest.fixture
+def hbn():
+    return hexagonal(2.50, [[1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]], ["B", "N"])
+
+
+@pytest.fixture
+def phosphorene():
+    # black phosphorus monolayer, a = 3.30 A (zigzag), b = 4.62 A (armchair)
+    frac = [[0, 0.0806, 0.5 - 1.06 / 20], [0.5, 0.4194, 0.5 - 1.06 / 20],
+            [0, 0.5806, 0.5 + 1.06 / 20], [0.5, 0.9194, 0.5 + 1.06 / 20]]
+    return cell(3.30, 4.62, 90.0, frac, ["P"] * 4)
+
+
+@pytest.fixture
+def fese():
+    # square FeSe-like layer: Fe at (0,0),(1/2,1/2), Se above/below at (1/2,0),(0,1/2)
+    frac = [[0, 0, 0.5], [0.5, 0.5, 0.5], [0.5, 0, 0.5 + 1.45 / 20], [0, 0.5, 0.5 - 1.45 / 20]]
+    return cell(3.77, 3.77, 90.0, frac, ["Fe", "Fe", "Se", "Se"])
+
+
+@pytest.fixture
+def scratch_dirs(tmp_path, monkeypatch):
+    """Point data/, figures/ and reports/ at a temporary directory."""
+    from lattice_utils import paths
+
+    data = tmp_path / "data"
+    monkeypatch.setattr(paths, "DATA", data)
+    monkeypatch.setattr(paths, "RAW", data / "raw")
+    monkeypatch.setattr(paths, "CORPORA", data / "corpora")
+    monkeypatch.setattr(paths, "IMAGES", data / "images")
+    monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
+    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
+    monkeypatch.setattr(paths, "TABLES", tmp_path / "reports" / "tables")
+    return tmp_path

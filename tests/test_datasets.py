@@ -1,0 +1,115 @@
+"""Class mix, splits, the offline corpus and the chunked image store."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from lattice_utils import datasets, storage
+from lattice_utils.offline_corpus import class_sequence, generate_block
+from lattice_utils.profiles import PAPER_CLASS_TOTALS, class_counts, get_profile
+from lattice_utils.report import paper_values
+from lattice_utils.stem import StemParams
+
+
+@pytest.mark.parametrize("slot", ["jv2d", "c2db", "alex"])
+def test_split_of_paper_sized_sets_matches_table_s3_within_rounding(slot):
+    # Ours is scikit-learn's stratified split: test size ceil(0.2 n), classes within one
+    # of 0.2 n_c (ties broken by the seed). The paper's Table S3 is not exactly that
+    # (C2DB test n = 705 and Alex-PBE 27,569 where 20% gives 704 and 27,567), so against
+    # the paper each class agrees within two; the README lists this deviation.
+    labels = np.repeat(np.arange(5), PAPER_CLASS_TOTALS[slot])
+    labels = np.random.default_rng(1).permutation(labels)
+    is_test = datasets.stratified_split(labels, 0.2, seed=0)
+    paper = paper_values("table_s3")
+    for split, mask in (("train", ~is_test), ("test", is_test)):
+        ours = np.bincount(labels[mask], minlength=5)
+        ref = paper[(paper.dataset == slot) & (paper.split == split)].sort_values("class")["count"]
+        n_c = np.array(PAPER_CLASS_TOTALS[slot])
+        if split == "test":
+            assert ours.sum() == int(np.ceil(0.2 * n_c.sum()))
+            assert np.all(np.abs(ours - 0.2 * n_c) < 1)
+        assert np.all(np.abs(ours - ref.to_numpy()) <= 2), (split, ours, list(ref))
+
+
+def test_split_is_seeded_and_handles_singleton_classes():
+    labels = np.array([0] * 10 + [1] * 5 + [4])
+    a = datasets.stratified_split(labels, 0.2, seed=3)
+    assert np.array_equal(a, datasets.stratified_split(labels, 0.2, seed=3))
+    assert not a[-1]                       # the single class-4 record stays in training
+    assert a.sum() == 3                    # ceil(0.2 x 15)
+
+
+def test_class_counts_scale_the_paper_mix():
+    assert class_counts(1074, "jv2d") == list(PAPER_CLASS_TOTALS["jv2d"])
+    small = class_counts(120, "alex")
+    assert sum(small) == 120 and small[2] == max(small)
+
+
+def test_offline_generation_is_deterministic_and_hits_targets():
+    targets = class_sequence("c2db", 10, seed=0)
+    rows1, skipped1, _ = generate_block("c2db", np.arange(10), targets, seed=0)
+    rows2, _, _ = generate_block("c2db", np.arange(10), targets, seed=0)
+    assert not skipped1
+    assert [r["atoms"] for r in rows1] == [r["atoms"] for r in rows2]
+    assert [r["label"] for r in rows1] == list(targets)
+    for r in rows1:
+        lat = np.array(r["atoms"]["lattice_mat"])
+        assert np.allclose(lat[:2, 2], 0) and np.allclose(lat[2, :2], 0)
+
+
+def test_corpus_cache_and_resume(scratch_dirs):
+    prof = get_profile("smoke")
+    prof = type(prof)(**{**prof.as_dict(), "corpus_sizes": {"jv2d": 12}, "workers": 1})
+    t1 = datasets.load_corpus("jv2d", prof, block_size=5, verbose=False)
+    path = datasets.corpus_path("jv2d", prof, "offline")
+    assert path.exists() and len(t1) == 12
+    mtime = path.stat().st_mtime_ns
+    t2 = datasets.load_corpus("jv2d", prof, block_size=5, verbose=False)
+    assert path.stat().st_mtime_ns == mtime and t1.equals(t2)
+    path.write_bytes(path.read_bytes()[:100])          # truncated cache -> rebuilt
+    t3 = datasets.load_corpus("jv2d", prof, block_size=5, verbose=False)
+    assert list(t3["id"]) == list(t1["id"])
+
+
+def test_image_store_roundtrip_truncation_and_resume(scratch_dirs, graphene, fese):
+    from jarvis.core.atoms import Atoms
+
+    from lattice_utils.stem import simulate_stem_image, to_uint8
+    from lattice_utils.structures import normalise_record
+    import pandas as pd
+
+    params = StemParams(image_px=64)
+    table = pd.DataFrame([normalise_record(f"s{i}", s, "test")
+                          for i, s in enumerate([graphene, fese, graphene, fese, graphene])])
+    store = datasets.build_image_store("t", table, params, chunk_size=2, workers=1, verbose=False)
+    assert len(store) == 5 and store.n_chunks() == 3 and store.verify()
+    direct = to_uint8(simulate_stem_image(Atoms.from_dict(table.loc[3, "atoms"]), params))
+    assert np.array_equal(store[3], direct)
+    chunk0, chunk1 = store.root / "chunk-00000.npy", store.root / "chunk-00001.npy"
+    before = chunk0.stat().st_mtime_ns
+    chunk1.write_bytes(chunk1.read_bytes()[:300])      # interrupted write / truncated file
+    assert storage.load_npy_checked(chunk1, (64, 64), np.uint8) is None
+    assert not datasets.ImageStore(store.root).verify()
+    store2 = datasets.build_image_store("t", table, params, chunk_size=2, workers=1, verbose=False)
+    assert store2.verify() and np.array_equal(store2[3], direct)
+    assert chunk0.stat().st_mtime_ns == before        # complete chunks are not redone
+    assert not any(p.name.endswith(".tmp") for p in store.root.iterdir())
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "x.json"
+    storage.write_json(target, {"a": 1})
+
+    class Boom(Exception):
+        pass
+
+    def bad(fh):
+        fh.write(b"partial")
+        raise Boom()
+
+    with pytest.raises(Boom):
+        storage._atomic(target, bad)
+    assert storage.read_json(target) == {"a": 1}
+    assert os.listdir(tmp_path) == ["x.json"]

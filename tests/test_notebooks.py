@@ -1,0 +1,73 @@
+"""Smoke run of the notebook chain (profile smoke) in scratch data/output directories.
+
+Two runs from scratch must give byte-identical tables."""
+from __future__ import annotations
+
+import filecmp
+import os
+import subprocess
+import sys
+
+import pytest
+
+from lattice_utils import paths
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+EXPECTED = {
+    "01_dataset_generation.ipynb": {
+        "figures": ["fig1_example_images.png", "fig1_example_images.pdf",
+                    "fig2_lattice_histograms.png", "fig2_lattice_histograms.pdf"],
+        "tables": ["table_s3_class_counts.csv", "table_s3_class_counts.md",
+                   "labels_paper_vs_canonical.csv"],
+    },
+}
+
+
+def run_chain(out_dir):
+    env = dict(os.environ, LATTICE_DATA_DIR=str(out_dir / "data"),
+               LATTICE_OUTPUT_DIR=str(out_dir), MPLBACKEND="Agg")
+    (out_dir / "executed").mkdir(parents=True, exist_ok=True)
+    for nb in NOTEBOOKS:
+        cmd = [sys.executable, "-m", "papermill", str(nb), str(out_dir / "executed" / nb.name),
+               "--cwd", str(paths.NOTEBOOKS), "-p", "profile", "smoke", "--no-progress-bar"]
+        res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+        assert res.returncode == 0, f"{nb.name} failed:\n{res.stderr[-4000:]}"
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    first, second = tmp_path_factory.mktemp("run1"), tmp_path_factory.mktemp("run2")
+    run_chain(first)
+    run_chain(second)
+    return first, second
+
+
+@pytest.mark.slow
+def test_every_notebook_has_a_parameters_cell():
+    import nbformat
+
+    for nb in NOTEBOOKS:
+        cells = nbformat.read(nb, as_version=4).cells
+        tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, nb.name
+        assert "profile" in tagged[0].source
+
+
+@pytest.mark.slow
+def test_smoke_chain_writes_every_claimed_output(two_runs):
+    first, _ = two_runs
+    for nb, outputs in EXPECTED.items():
+        for f in outputs["figures"]:
+            assert (first / "figures" / f).stat().st_size > 0, (nb, f)
+        for f in outputs["tables"]:
+            assert (first / "reports" / "tables" / f).stat().st_size > 0, (nb, f)
+
+
+@pytest.mark.slow
+def test_two_smoke_runs_give_byte_identical_tables(two_runs):
+    first, second = two_runs
+    t1, t2 = first / "reports" / "tables", second / "reports" / "tables"
+    names = sorted(p.name for p in t1.iterdir())
+    assert names and names == sorted(p.name for p in t2.iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(t1, t2, names, shallow=False)
+    assert not mismatch and not errors, mismatch

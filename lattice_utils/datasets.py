@@ -202,7 +202,7 @@ def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemP
         tasks.append((str(path), ids[start:start + size], atoms[start:start + size],
                       params.as_dict()))
     failed = []
-    workers = workers or mp.cpu_count()
+    workers = workers or min(mp.cpu_count(), 16)  # ~0.2 GB per worker: cap the peak RSS
     bar = _progress(len(tasks), f"{slot} image chunks") if verbose and tasks else None
     if tasks:
         if workers <= 1 or len(tasks) == 1:

@@ -269,7 +269,7 @@ def generate_block(slot: str, indices, targets, seed: int, workers: int = 1,
     """Records for ``indices`` (in order), the skipped ``(id, reason)`` and a Counter of
     rejected attempts. Runs in ``workers`` spawned processes (0 = all cores)."""
     tasks = [(slot, int(i), int(t), seed, timeout_s) for i, t in zip(indices, targets)]
-    workers = workers or mp.cpu_count()
+    workers = workers or min(mp.cpu_count(), 16)  # ~0.2 GB per worker: cap the peak RSS
     rows, skipped, rejected = [], [], Counter()
     if workers <= 1:
         results = map(_task, tasks)

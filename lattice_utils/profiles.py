@@ -52,7 +52,7 @@ PROFILES = {
     "paper": Profile(
         name="paper",
         corpus_sizes={k: sum(v) for k, v in PAPER_CLASS_TOTALS.items()},
-        workers=0,  # 0 -> all cores
+        workers=0,  # 0 -> all cores, at most 16 (each worker holds ~0.2 GB)
         notes="The paper's sizes (1,074 / 3,520 / 137,832); meant for a many-core or GPU machine.",
     ),
 }

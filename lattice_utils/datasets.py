@@ -9,14 +9,13 @@
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import paths, storage
+from . import parallel, paths, storage
 from .profiles import Profile
 from .stem import StemParams
 
@@ -202,24 +201,11 @@ def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemP
         tasks.append((str(path), ids[start:start + size], atoms[start:start + size],
                       params.as_dict()))
     failed = []
-    workers = workers or min(mp.cpu_count(), 16)  # ~0.2 GB per worker: cap the peak RSS
     bar = _progress(len(tasks), f"{slot} image chunks") if verbose and tasks else None
-    if tasks:
-        if workers <= 1 or len(tasks) == 1:
-            results = map(_simulate_chunk, tasks)
-            pool = None
-        else:
-            pool = mp.get_context("spawn").Pool(min(workers, len(tasks)))
-            results = pool.imap_unordered(_simulate_chunk, tasks)
-        try:
-            for _, f in results:
-                failed += f
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if pool is not None:
-                pool.close()
-                pool.join()
+    for _, f in parallel.imap(_simulate_chunk, tasks, workers, ordered=False):
+        failed += f
+        if bar is not None:
+            bar.update(1)
     if bar is not None:
         bar.close()
     old_failed = storage.read_json(manifest).get("failed", []) if manifest.exists() and not force else []

@@ -22,7 +22,6 @@ Choices that make the corpus resemble real 2D databases:
 """
 from __future__ import annotations
 
-import multiprocessing as mp
 import signal
 import threading
 import warnings
@@ -30,6 +29,7 @@ from collections import Counter
 
 import numpy as np
 
+from . import parallel
 from .lattice2d import StructureError
 from .profiles import class_counts
 
@@ -269,26 +269,14 @@ def generate_block(slot: str, indices, targets, seed: int, workers: int = 1,
     """Records for ``indices`` (in order), the skipped ``(id, reason)`` and a Counter of
     rejected attempts. Runs in ``workers`` spawned processes (0 = all cores)."""
     tasks = [(slot, int(i), int(t), seed, timeout_s) for i, t in zip(indices, targets)]
-    workers = workers or min(mp.cpu_count(), 16)  # ~0.2 GB per worker: cap the peak RSS
     rows, skipped, rejected = [], [], Counter()
-    if workers <= 1:
-        results = map(_task, tasks)
-        pool = None
-    else:
-        pool = mp.get_context("spawn").Pool(workers)
-        results = pool.imap(_task, tasks, chunksize=4)
-    try:
-        for index, row, rej in results:
-            rejected.update(rej)
-            if row is None:
-                skipped.append((f"{slot}-pyxtal-{index:06d}",
-                                f"no valid structure in {MAX_ATTEMPTS} attempts"))
-            else:
-                rows.append(row)
-            if progress is not None:
-                progress.update(1)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+    for index, row, rej in parallel.imap(_task, tasks, workers, ordered=True, chunksize=4):
+        rejected.update(rej)
+        if row is None:
+            skipped.append((f"{slot}-pyxtal-{index:06d}",
+                            f"no valid structure in {MAX_ATTEMPTS} attempts"))
+        else:
+            rows.append(row)
+        if progress is not None:
+            progress.update(1)
     return rows, skipped, rejected

@@ -113,3 +113,17 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
         storage._atomic(target, bad)
     assert storage.read_json(target) == {"a": 1}
     assert os.listdir(tmp_path) == ["x.json"]
+
+
+def _square(x):
+    return x * x
+
+
+def test_parallel_imap_matches_inline_and_keeps_order():
+    from lattice_utils import parallel
+
+    tasks = list(range(13))
+    assert list(parallel.imap(_square, tasks, workers=1)) == [t * t for t in tasks]
+    assert list(parallel.imap(_square, tasks, workers=2, chunksize=3)) == [t * t for t in tasks]
+    assert sorted(parallel.imap(_square, tasks, workers=2, ordered=False)) == [t * t for t in tasks]
+    assert parallel.resolve_workers(0) >= 1

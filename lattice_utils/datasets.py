@@ -51,7 +51,10 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
     path = corpus_path(slot, profile, source)
     if path.exists() and not force:
         try:
-            return _table(storage.read_json(path)["rows"])
+            cached = storage.read_json(path)
+            if not _summary_path(path).exists():
+                storage.write_json(_summary_path(path), cached["summary"])
+            return _table(cached["rows"])
         except (OSError, ValueError, KeyError, EOFError) as exc:
             print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
     n = profile.corpus_sizes[slot]
@@ -86,6 +89,8 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
     summary = {"requested": n, "kept": len(rows), "skipped": skipped,
                "rejected_attempts": dict(sorted(rejected.items()))}
     storage.write_json(path, {"rows": rows, "summary": summary}, gz=True)
+    # small copy beside the corpus, so reporting the summary never re-parses every row
+    storage.write_json(_summary_path(path), summary)
     for part in parts.glob("*"):
         part.unlink()
     parts.rmdir()
@@ -95,10 +100,14 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
     return _table(rows)
 
 
+def _summary_path(path: Path) -> Path:
+    return path.with_name(path.name.replace(".json.gz", ".summary.json"))
+
+
 def corpus_summary(slot: str, profile: Profile, source: str = "offline") -> dict:
     if source != "offline":
         return {}
-    return storage.read_json(corpus_path(slot, profile, source))["summary"]
+    return storage.read_json(_summary_path(corpus_path(slot, profile, source)))
 
 
 def _load_jarvis_corpus(slot: str, force: bool) -> pd.DataFrame:

@@ -267,7 +267,8 @@ def _task(args):
 def generate_block(slot: str, indices, targets, seed: int, workers: int = 1,
                    timeout_s: float = 10.0, progress=None):
     """Records for ``indices`` (in order), the skipped ``(id, reason)`` and a Counter of
-    rejected attempts. Runs in ``workers`` spawned processes (0 = all cores)."""
+    rejected attempts. Runs in ``workers`` spawned processes (0 = all cores, at most
+    ``parallel.MAX_WORKERS``)."""
     tasks = [(slot, int(i), int(t), seed, timeout_s) for i, t in zip(indices, targets)]
     rows, skipped, rejected = [], [], Counter()
     for index, row, rej in parallel.imap(_task, tasks, workers, ordered=True, chunksize=4):

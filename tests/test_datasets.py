@@ -68,6 +68,11 @@ def test_corpus_cache_and_resume(scratch_dirs):
     mtime = path.stat().st_mtime_ns
     t2 = datasets.load_corpus("jv2d", prof, block_size=5, verbose=False)
     assert path.stat().st_mtime_ns == mtime and t1.equals(t2)
+    summary = datasets.corpus_summary("jv2d", prof)
+    assert summary == storage.read_json(path)["summary"] and summary["kept"] == 12
+    datasets._summary_path(path).unlink()               # cache from before the sidecar
+    datasets.load_corpus("jv2d", prof, block_size=5, verbose=False)
+    assert datasets.corpus_summary("jv2d", prof) == summary
     path.write_bytes(path.read_bytes()[:100])          # truncated cache -> rebuilt
     t3 = datasets.load_corpus("jv2d", prof, block_size=5, verbose=False)
     assert list(t3["id"]) == list(t1["id"])

@@ -14,6 +14,9 @@ DATA = Path(os.environ.get("LATTICE_DATA_DIR", ROOT / "data"))
 RAW = DATA / "raw"                 # database downloads / files placed by hand (immutable)
 CORPORA = DATA / "corpora"         # normalised structure tables (pickled DataFrames)
 IMAGES = DATA / "images"           # chunked STEM image stores
+INPUTS = DATA / "inputs"           # images resized to a network's input size (memory-mapped)
+FEATURES = DATA / "features"       # frozen-backbone features (Clip + MLP)
+MODELS = DATA / "models"           # trained weights, checkpoints, histories, predictions
 # LATTICE_OUTPUT_DIR redirects figures/ and reports/ (the test suite uses a scratch dir).
 OUTPUT = Path(os.environ.get("LATTICE_OUTPUT_DIR", ROOT))
 FIGURES = OUTPUT / "figures"

@@ -49,3 +49,62 @@ def lattice_histograms(axes, table, title: str, bins: int = 40):
 
 def class_tick_labels():
     return [f"{i} {s}" for i, s in enumerate(CLASS_SHORT)]
+
+
+SYMBOL = {"a": "a", "b": "b", "gamma": "γ"}
+UNIT = {"a": "Å", "b": "Å", "gamma": "°"}
+
+
+def parity_plots(axes, y_true, y_pred, title: str, parameters=("a", "b", "gamma"), s: float = 6):
+    """True vs predicted, one panel per parameter, with the y = x line (Figures 3 and S1)."""
+    y_true, y_pred = np.atleast_2d(y_true), np.atleast_2d(y_pred)
+    for k, (ax, p) in enumerate(zip(axes, parameters)):
+        t, q = y_true[:, k], y_pred[:, k]
+        ax.scatter(t, q, s=s, alpha=0.5, color="tab:blue", edgecolors="none")
+        if len(t):
+            lo, hi = float(min(t.min(), q.min())), float(max(t.max(), q.max()))
+            ax.plot([lo, hi], [lo, hi], "r:", lw=1)
+            mae = np.mean(np.abs(t - q))
+            ax.text(0.04, 0.93, f"MAE {mae:.2f} {UNIT[p]}\nn = {len(t)}", transform=ax.transAxes,
+                    va="top", fontsize=7)
+        ax.set_xlabel(f"true {SYMBOL[p]} ({UNIT[p]})")
+        ax.set_ylabel(f"predicted {SYMBOL[p]} ({UNIT[p]})")
+        ax.set_title(f"{title}: {SYMBOL[p]}", fontsize=9)
+
+
+def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true"):
+    """A confusion matrix with counts in the cells."""
+    m = np.asarray(matrix)
+    ax.imshow(m, cmap="Blues")
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                color="white" if v > m.max() / 2 else "black")
+    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+
+
+def error_histograms(axes, y_true, y_pred, title: str, parameters=("a", "b", "gamma"), bins=30):
+    """Histograms of predicted - actual per parameter (Figures S4-S6)."""
+    y_true, y_pred = np.atleast_2d(y_true), np.atleast_2d(y_pred)
+    for k, (ax, p) in enumerate(zip(axes, parameters)):
+        err = y_pred[:, k] - y_true[:, k]
+        if len(err):
+            ax.hist(err, bins=bins, color="tab:orange", alpha=0.85)
+        else:
+            ax.text(0.5, 0.5, "n = 0", transform=ax.transAxes, ha="center")
+        ax.set_xlabel(f"error in {SYMBOL[p]} ({UNIT[p]})")
+        ax.set_ylabel("count")
+        ax.set_title(f"{title}: {SYMBOL[p]} (n = {len(err)})", fontsize=8)
+
+
+def loss_curves(ax, history, title: str):
+    """Training loss per epoch for each model in a history frame (Figure S3)."""
+    for name, h in history.groupby("model", sort=False):
+        ax.plot(h["epoch"], h["loss"], marker="o", ms=3, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)

@@ -30,6 +30,21 @@ class Profile:
     attempt_timeout_s: float = 1.0    # one PyXtal attempt is abandoned after this (typical: 0.04 s)
     test_fraction: float = 0.2
     examples_per_class: int = 1   # Figure 1 image panel
+    # ---- networks (section 2.2-2.3): the paper's settings unless a profile scales them
+    input_px: int = 224           # images resized to this before the network
+    epochs: dict = field(default_factory=lambda: {"jv2d": 50, "c2db": 50, "alex": 500})
+    batch_size: int = 16
+    lr_classify: float = 1e-3
+    lr_regress: float = 5e-4
+    googlenet_weight_decay: float = 1e-4   # the paper's unstated L2 lambda
+    lr_schedule: str = "constant"   # constant (paper) | cosine (scaled profiles: fewer epochs)
+    precision: str = "auto"       # auto: bf16 autocast on CPUs with native bf16, AMP on GPU
+    # ---- frozen features + MLP (the paper's "Clip + MLP")
+    backbone: str = "efficientnet_lite0"   # clip_vit_l14 when its weights are on disk
+    feature_px: int = 224
+    mlp_hidden: dict = field(default_factory=lambda: {"jv2d": (256, 128), "c2db": (512, 256),
+                                                      "alex": (512, 256)})
+    mlp_epochs: dict = field(default_factory=lambda: {"jv2d": 200, "c2db": 400, "alex": 400})
     notes: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -42,11 +57,14 @@ PROFILES = {
         name="smoke",
         corpus_sizes={"jv2d": 60, "c2db": 80, "alex": 120},
         chunk_size=64,
+        input_px=32, epochs={"jv2d": 1, "c2db": 1, "alex": 1}, lr_schedule="cosine",
+        feature_px=64, mlp_epochs={"jv2d": 20, "c2db": 20, "alex": 20},
         notes="CI: every notebook end to end on tiny data.",
     ),
     "quick": Profile(
         name="quick",
         corpus_sizes={"jv2d": 1074, "c2db": 1400, "alex": 3000},
+        input_px=64, epochs={"jv2d": 10, "c2db": 8, "alex": 5}, lr_schedule="cosine",
         notes="Default: every figure and table, scaled to a 2-core CPU machine.",
     ),
     "paper": Profile(

@@ -19,7 +19,9 @@ def paper_values(name: str) -> pd.DataFrame:
 def to_markdown(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
     def cell(v):
         if isinstance(v, (float, np.floating)):
-            return "" if np.isnan(v) else floatfmt.format(v)
+            if np.isnan(v):
+                return ""
+            return str(int(v)) if float(v).is_integer() and abs(v) >= 1000 else floatfmt.format(v)
         return str(v)
 
     cols = [str(c) for c in df.columns]
@@ -57,3 +59,22 @@ def table_s3(splits: dict[str, pd.DataFrame], profile: str, source: str) -> pd.D
     out["ours_share"] = (out["ours"] / tot).round(4)
     out["paper_share"] = (out["paper"] / ptot).round(4)
     return out
+
+
+def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list,
+                 profile: str, source: str) -> pd.DataFrame:
+    """Left-join the paper's values (``paper_<column>``) onto our rows by ``keys``, and name the
+    profile and data source that produced ours."""
+    paper = paper_values(paper_name)
+    for k in keys:   # compare keys as text: "0" and 0 are the same class
+        paper[k] = paper[k].astype(str)
+    ours = ours.copy()
+    key_cols = {k: ours[k].astype(str) for k in keys}
+    merged = ours.assign(**{f"_{k}": v for k, v in key_cols.items()}).merge(
+        paper[keys + values + ["source"]].rename(
+            columns={**{v: f"paper_{v}" for v in values}, **{k: f"_{k}" for k in keys},
+                     "source": "paper_source"}),
+        on=[f"_{k}" for k in keys], how="left")
+    merged = merged.drop(columns=[f"_{k}" for k in keys])
+    merged["profile"], merged["data_source"] = profile, source
+    return merged

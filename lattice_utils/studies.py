@@ -1,0 +1,211 @@
+"""The model studies of notebooks 02-07 as small functions: load a dataset slot, train (or
+reuse) a network or a frozen-feature MLP with the profile's settings, predict the test split.
+
+Every trained result is cached under ``data/`` by its full configuration, so a notebook that
+asks for a model another notebook already trained gets it back without training.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import datasets, paths, storage, training
+from .metrics import PARAMETERS
+from .models import load_backbone
+from .profiles import Profile
+from .stem import StemParams
+
+MLP_VERSION = 1
+
+
+@dataclass
+class SlotData:
+    """One dataset slot: structure table with its split, images, and resized inputs."""
+    slot: str
+    profile: Profile
+    source: str
+    table: pd.DataFrame
+    store: datasets.ImageStore
+    _inputs: dict = field(default_factory=dict, repr=False)
+
+    def rows(self, split: str) -> np.ndarray:
+        """Row positions of a split, without records whose image failed to simulate."""
+        failed = {rid for rid, _ in self.store.failed}
+        keep = (self.table["split"] == split) & ~self.table["id"].isin(failed)
+        return np.flatnonzero(keep.to_numpy())
+
+    @property
+    def train(self) -> pd.DataFrame:
+        return self.table.iloc[self.rows("train")].reset_index(drop=True)
+
+    @property
+    def test(self) -> pd.DataFrame:
+        return self.table.iloc[self.rows("test")].reset_index(drop=True)
+
+    def inputs(self, px: int) -> training.Inputs:
+        if px not in self._inputs:
+            self._inputs[px] = training.prepare_inputs(self.store, px)
+        return self._inputs[px]
+
+
+def load_slot(slot: str, profile: Profile, source: str = "offline", force: bool = False,
+              verbose: bool = False) -> SlotData:
+    """Structures and images of a slot (built by notebook 01; rebuilt here if missing)."""
+    table = datasets.with_split(datasets.load_corpus(slot, profile, source, force=force,
+                                                     verbose=verbose), profile)
+    params = StemParams(image_px=profile.image_px, px_scale=profile.px_scale)
+    store = datasets.build_image_store(slot, table, params, profile.chunk_size,
+                                       workers=profile.workers, force=force, verbose=verbose)
+    return SlotData(slot, profile, source, table, store)
+
+
+# ------------------------------------------------------------------ networks
+
+def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
+                  lr: float | None = None):
+    """The TrainConfig the profile prescribes, with the training rows and targets."""
+    P = sd.profile
+    rows = sd.rows("train")
+    targets = ("label",) if task == "classify" else tuple(targets)
+    y = (sd.table["label"].to_numpy()[rows] if task == "classify"
+         else sd.table[list(targets)].to_numpy(float)[rows])
+    inputs = sd.inputs(P.input_px)
+    if lr is None:
+        lr = P.lr_classify if task == "classify" else P.lr_regress
+    cfg = training.TrainConfig(
+        task=task, arch=arch, targets=targets, data_key=training.data_key(inputs, rows, y),
+        input_px=P.input_px, epochs=P.epochs[sd.slot], batch_size=P.batch_size, lr=lr,
+        weight_decay=P.googlenet_weight_decay if arch == "googlenet" else 0.0,
+        lr_schedule=P.lr_schedule, seed=P.seed, precision=training.resolve_precision(P.precision))
+    return cfg, inputs, rows, y
+
+
+def fit_network(sd: SlotData, task: str, arch: str = "densenet121", targets=PARAMETERS,
+                lr: float | None = None, force: bool = False, log=print) -> training.TrainedModel:
+    cfg, inputs, rows, y = network_setup(sd, task, arch, targets, lr)
+    cached = (cfg.directory() / "final.pt").exists() and not force
+    t0 = time.perf_counter()
+    model = training.train(cfg, inputs, rows, y, force=force, log=log)
+    what = "reused cached" if cached else f"trained in {time.perf_counter() - t0:.0f} s:"
+    log(f"{sd.slot} {arch} {task} {'/'.join(cfg.targets)}: {what} "
+        f"{paths.relative(model.path)}")
+    return model
+
+
+def predict_test(sd: SlotData, model: training.TrainedModel) -> np.ndarray:
+    """Regression: [n_test, n_targets] values; classification: predicted classes."""
+    inputs = sd.inputs(model.config.input_px)
+    rows = sd.rows("test")
+    return model.predict_classes(inputs, rows) if model.config.task == "classify" \
+        else model.predict(inputs, rows)
+
+
+def history_frame(models: dict) -> pd.DataFrame:
+    """Per-epoch training loss of several models, keyed by a label (Figure S3)."""
+    return pd.DataFrame([{"model": k, **h} for k, m in models.items() for h in m.history])
+
+
+# ------------------------------------------------------------------ frozen features + MLP
+
+def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int = 64,
+                      log=print) -> np.ndarray:
+    """[N, D] features of every image of the slot from a frozen pretrained backbone (cached)."""
+    P = sd.profile
+    backbone = backbone or P.backbone
+    precision = training.resolve_precision(P.precision)
+    path = paths.FEATURES / f"{sd.store.root.name}-{backbone}-px{P.feature_px}-{precision}.npy"
+    cached = storage.load_npy_checked(path, (1280 if backbone == "efficientnet_lite0" else 768,),
+                                      np.float32)
+    if cached is not None and len(cached) == len(sd.store):
+        return np.asarray(cached)
+    bb = load_backbone(backbone)
+    device = training.default_device()
+    module = bb.module.to(device).to(memory_format=torch.channels_last)
+    inputs = sd.inputs(P.feature_px)
+    out = []
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        for b in range(0, len(inputs), batch_size):
+            x = training.to_network_input(inputs.images[b:b + batch_size], True, bb.mean, bb.std)
+            with training._autocast(device, precision):
+                out.append(module(x.to(device)).float().cpu().numpy())
+    feats = np.concatenate(out).astype(np.float32)
+    storage.save_npy(path, feats)
+    log(f"{sd.slot}: {bb.title.split(' +')[0]} features of {len(feats)} images "
+        f"in {time.perf_counter() - t0:.0f} s")
+    return feats
+
+
+def backbone_title(backbone: str) -> str:
+    return {"efficientnet_lite0": "EfficientNet-Lite0 (ImageNet) + MLP",
+            "clip_vit_l14": "CLIP ViT-L/14 + MLP"}[backbone]
+
+
+@dataclass
+class MLPResult:
+    task: str
+    backbone: str
+    predictions: np.ndarray      # test split: classes, or [n_test, 3] values
+    loss_curve: list
+    settings: dict
+
+
+def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAMETERS,
+            force: bool = False, log=print) -> MLPResult:
+    """The paper's MLP on frozen features: hidden (512, 256) and 400 epochs, (256, 128) and
+    200 epochs for the smallest dataset; Adam, cross-entropy (classification) or squared
+    error on standardised targets (regression). Features are standardised first."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    P = sd.profile
+    backbone = backbone or P.backbone
+    feats = backbone_features(sd, backbone, log=log)
+    tr, te = sd.rows("train"), sd.rows("test")
+    targets = ("label",) if task == "classify" else tuple(targets)
+    y = sd.table[list(targets)].to_numpy()[tr]
+    settings = {"task": task, "backbone": backbone, "hidden": list(P.mlp_hidden[sd.slot]),
+                "epochs": P.mlp_epochs[sd.slot], "seed": P.seed, "targets": list(targets),
+                "features": storage.content_key(feats.shape, float(feats[:64].sum())),
+                "rows": storage.content_key(tr.tolist(), te.tolist()), "version": MLP_VERSION}
+    key = storage.content_key(settings, np.round(y.astype(float), 6).tolist())
+    path = paths.MODELS / f"mlp-{backbone}-{task}-{key}.json"
+    if path.exists() and not force:
+        saved = storage.read_json(path)
+        return MLPResult(task, backbone, np.asarray(saved["predictions"]), saved["loss_curve"], settings)
+    scaler = StandardScaler().fit(feats[tr])
+    x_tr, x_te = scaler.transform(feats[tr]), scaler.transform(feats[te])
+    kw = dict(hidden_layer_sizes=tuple(P.mlp_hidden[sd.slot]), max_iter=P.mlp_epochs[sd.slot],
+              solver="adam", random_state=P.seed)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if task == "classify":
+            mlp = MLPClassifier(**kw).fit(x_tr, y[:, 0].astype(int))
+            pred = mlp.predict(x_te)
+        else:
+            mean, std = y.mean(axis=0), y.std(axis=0)
+            std = np.where(std > 0, std, 1.0)
+            mlp = MLPRegressor(**kw).fit(x_tr, (y - mean) / std)
+            pred = mlp.predict(x_te).reshape(len(te), -1) * std + mean
+    log(f"{sd.slot} MLP {task} on {backbone}: {mlp.n_iter_} epochs in {time.perf_counter() - t0:.0f} s")
+    storage.write_json(path, {"settings": settings, "predictions": pred.tolist(),
+                              "loss_curve": [float(v) for v in mlp.loss_curve_]})
+    return MLPResult(task, backbone, np.asarray(pred), list(mlp.loss_curve_), settings)
+
+
+# Every network notebooks 02-07 train: (notebook, slot, task, arch, targets). Used by the
+# command-line trainer (to fill the cache on a GPU machine before running the notebooks).
+NETWORKS = (
+    [("02", s, "classify", a, ("label",)) for s in ("jv2d", "c2db") for a in ("densenet121", "googlenet")]
+    + [("03", "jv2d", "regress", "densenet121", t) for t in (("a", "b", "gamma"), ("a",), ("b",), ("gamma",))]
+    + [("04", s, "regress", "densenet121", ("a", "b", "gamma")) for s in ("c2db", "alex")]
+    + [("05", "alex", "classify", "densenet121", ("label",))]
+    + [("06", "alex", "regress", "googlenet", ("a", "b", "gamma"))]
+)

@@ -1,0 +1,431 @@
+"""Training and inference of the lattice networks.
+
+* Seeded: the batch order of epoch ``e`` is a permutation drawn from ``(seed, e)``, so a resumed
+  run and a run under torchrun see the same batches as an uninterrupted single process.
+* Resumable: a checkpoint is written atomically after every epoch; an interrupted run restarts
+  from the last completed epoch.
+* Cached by configuration: ``data/models/<arch>-<task>-<key>/final.pt`` where the key hashes
+  every setting and the identity of the training data. A file written for one configuration is
+  refused, with the differing settings named, when another is asked for.
+* Fast path: channels_last and bf16 autocast on CPUs with native bf16, bf16/fp16 AMP on GPU.
+* Distributed: under ``torchrun`` each global batch of ``batch_size`` is split across the
+  processes and DDP averages the gradients (gloo on CPU, NCCL on GPU).
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from . import paths, storage
+from .models import IMAGENET_MEAN, IMAGENET_STD, build_network
+
+TRAINING_VERSION = 1
+TASKS = ("classify", "regress")
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+class ConfigMismatchError(ValueError):
+    """A checkpoint or weight file belongs to another training configuration."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    task: str                       # classify | regress
+    arch: str                       # densenet121 | googlenet | small_cnn
+    targets: tuple                  # ("label",) or a subset of ("a", "b", "gamma")
+    data_key: str                   # identity of the training images and targets
+    input_px: int = 224
+    epochs: int = 50
+    batch_size: int = 16
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"   # constant | cosine (per step, to zero)
+    augment: str = "none"           # none | flips (x and y mirrors keep a, b, gamma and a || x)
+    seed: int = 0
+    precision: str = "fp32"         # fp32 | bf16 | fp16 (resolve "auto" first)
+    channels_last: bool = True
+    n_classes: int = 5
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, not {self.task!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS} (resolve 'auto' with "
+                             f"resolve_precision), not {self.precision!r}")
+        if self.augment not in ("none", "flips"):
+            raise ValueError(f"augment must be none or flips, not {self.augment!r}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be constant or cosine, not {self.lr_schedule!r}")
+        object.__setattr__(self, "targets", tuple(self.targets))
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_classes if self.task == "classify" else len(self.targets)
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["targets"] = list(self.targets)
+        return d
+
+    def key(self) -> str:
+        return storage.content_key(self.as_dict(), TRAINING_VERSION)
+
+    def directory(self) -> Path:
+        tag = "-".join(self.targets) if self.task == "regress" else "bravais"
+        return paths.MODELS / f"{self.arch}-{self.task}-{tag}-{self.key()}"
+
+
+def resolve_precision(precision: str = "auto", device: torch.device | None = None) -> str:
+    """``auto``: bf16 autocast where the hardware does bf16 natively, else fp32 (CPU), and
+    bf16 or fp16 AMP on GPU."""
+    if precision != "auto":
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be auto or one of {PRECISIONS}, not {precision!r}")
+        return precision
+    device = device or default_device()
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    return "bf16" if native else "fp32"
+
+
+def default_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def _autocast(device: torch.device, precision: str):
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
+
+
+# ------------------------------------------------------------------ inputs
+
+@dataclass
+class Inputs:
+    """Images of one store resized to a network's input size: ``images[i]`` is row ``i``."""
+    images: np.ndarray      # [N, px, px] uint8, memory-mapped
+    key: str
+    px: int
+
+    def __len__(self):
+        return len(self.images)
+
+
+def resize_images(images: np.ndarray, px: int, fov: float = 1.0) -> np.ndarray:
+    """uint8 [N, H, W] -> uint8 [N, px, px], antialiased bilinear. ``fov`` < 1 keeps only the
+    central fraction of the field of view (finer pixels at the same input size)."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).float()[:, None]
+    if not 0 < fov <= 1:
+        raise ValueError(f"fov must be in (0, 1], not {fov}")
+    if fov < 1:
+        h, w = x.shape[-2:]
+        ch, cw = round(h * fov), round(w * fov)
+        x = x[..., (h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw]
+    if x.shape[-1] != px or x.shape[-2] != px:
+        x = F.interpolate(x, size=(px, px), mode="bilinear", antialias=True, align_corners=False)
+    return x[:, 0].round_().clamp_(0, 255).to(torch.uint8).numpy()
+
+
+def prepare_inputs(store, px: int, fov: float = 1.0, force: bool = False) -> Inputs:
+    """Resize every image of an ImageStore once and keep the result memory-mapped (bounded
+    memory for any dataset size; rebuilt when missing or truncated; atomic)."""
+    tag = f"px{px}" if fov == 1 else f"px{px}-fov{fov:g}"
+    path = paths.INPUTS / f"{store.root.name}-{tag}.npy"
+    arr = None if force else storage.load_npy_checked(path, (px, px), np.uint8)
+    if arr is None or len(arr) != len(store):
+        paths.ensure(path.parent)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(store), px, px))
+        for c in range(store.n_chunks()):
+            lo, hi = c * store.chunk_size, min(len(store), (c + 1) * store.chunk_size)
+            out[lo:hi] = resize_images(np.stack([store[i] for i in range(lo, hi)]), px, fov)
+        out.flush()
+        del out
+        os.replace(tmp, path)
+        arr = storage.load_npy_checked(path, (px, px), np.uint8)
+    return Inputs(arr, f"{store.root.name}-{tag}", px)
+
+
+def to_network_input(images_uint8: np.ndarray, channels_last: bool = True,
+                     mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
+    """uint8 [B, px, px] -> float [B, 3, px, px]: grey copied to 3 channels, ImageNet-normalised
+    (the paper's preprocessing)."""
+    x = torch.from_numpy(np.array(images_uint8, dtype=np.uint8)).float().div_(255.0)[:, None]
+    m = torch.tensor(mean).view(1, 3, 1, 1)
+    s = torch.tensor(std).view(1, 3, 1, 1)
+    x = (x - m) / s
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def data_key(inputs: Inputs, rows, targets) -> str:
+    """Identity of a training set: the resized images it comes from, the rows, the targets."""
+    t = np.asarray(targets, dtype=float)
+    return storage.content_key(inputs.key, np.asarray(rows).tolist(), np.round(t, 6).tolist())
+
+
+# ------------------------------------------------------------------ distributed
+
+@dataclass
+class _Dist:
+    rank: int = 0
+    world: int = 1
+    device: torch.device = field(default_factory=default_device)
+
+    @classmethod
+    def from_env(cls) -> "_Dist":
+        world = int(os.environ.get("WORLD_SIZE", 1))
+        if world > 1 and not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            if torch.cuda.is_available():
+                torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+            dist.init_process_group(backend)
+        rank = dist.get_rank() if world > 1 else 0
+        return cls(rank, world, default_device())
+
+    def barrier(self):
+        if self.world > 1:
+            dist.barrier()
+
+    def sum(self, *values: float) -> list[float]:
+        if self.world == 1:
+            return list(values)
+        t = torch.tensor(values, dtype=torch.float64,
+                         device=self.device if self.device.type == "cuda" else "cpu")
+        dist.all_reduce(t)
+        return t.tolist()
+
+
+# ------------------------------------------------------------------ trained model
+
+@dataclass
+class TrainedModel:
+    config: TrainConfig
+    model: nn.Module
+    history: list
+    target_mean: np.ndarray | None
+    target_std: np.ndarray | None
+    path: Path
+    meta: dict
+
+    @torch.inference_mode()
+    def predict(self, inputs: Inputs, rows, batch_size: int = 64) -> np.ndarray:
+        """Regression: a, b, gamma in physical units; classification: class scores (logits)."""
+        if inputs.px != self.config.input_px:
+            raise ValueError(f"inputs are {inputs.px} px but {paths.relative(self.path)} was "
+                             f"trained on {self.config.input_px} px")
+        device = next(self.model.parameters()).device
+        self.model.eval()
+        rows = np.asarray(rows, dtype=int)
+        out = []
+        for b in range(0, len(rows), batch_size):
+            x = to_network_input(inputs.images[rows[b:b + batch_size]],
+                                 self.config.channels_last).to(device)
+            with _autocast(device, self.config.precision):
+                out.append(self.model(x).float().cpu().numpy())
+        y = np.concatenate(out) if out else np.zeros((0, self.config.n_outputs), np.float32)
+        if self.config.task == "regress":
+            y = y * self.target_std + self.target_mean
+        return y.astype(np.float64)
+
+    def predict_classes(self, inputs: Inputs, rows) -> np.ndarray:
+        return self.predict(inputs, rows).argmax(axis=1)
+
+
+def _differences(stored: dict, wanted: dict) -> list[str]:
+    return [f"{k}: file has {stored.get(k)!r}, asked for {wanted.get(k)!r}"
+            for k in sorted(set(stored) | set(wanted)) if stored.get(k) != wanted.get(k)]
+
+
+def _check_config(state: dict, config: TrainConfig, path: Path):
+    if state.get("key") != config.key() or state.get("version") != TRAINING_VERSION:
+        diff = _differences(state.get("config", {}), config.as_dict())
+        if state.get("version") != TRAINING_VERSION:
+            diff.append(f"training code version: file has {state.get('version')}, "
+                        f"this code is {TRAINING_VERSION}")
+        raise ConfigMismatchError(
+            f"{paths.relative(path)} was written for another training configuration "
+            f"({'; '.join(diff) or 'different key'}); refusing to load it. Delete the file or "
+            "rerun with force=True to train this configuration.")
+
+
+def _load_state(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise OSError(f"{paths.relative(path)} cannot be read ({type(exc).__name__}: {exc}); "
+                      "delete it to retrain") from exc
+
+
+def load_trained(path: Path, config: TrainConfig, device: torch.device | None = None) -> TrainedModel:
+    """Load final weights, refusing a file written for another configuration."""
+    path = Path(path)
+    state = _load_state(path)
+    _check_config(state, config, path)
+    device = device or default_device()
+    model = build_network(config.arch, config.n_outputs)
+    model.load_state_dict(state["model"])
+    model.to(device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return TrainedModel(config, model.eval(), state["history"], state.get("target_mean"),
+                        state.get("target_std"), path, state.get("meta", {}))
+
+
+def _save(path: Path, obj: dict):
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    storage.write_bytes(path, buf.getvalue())
+
+
+def _random_flips(x: torch.Tensor, rng, batch, ctx) -> torch.Tensor:
+    """Mirror each sample in x and/or y: a stays along x and a, b, gamma are unchanged.
+    Drawn per global batch so every process count sees the same augmentation."""
+    flips = rng.integers(0, 2, size=(len(batch), 2))[ctx.rank::ctx.world]
+    x = x.clone()
+    for k, (fx, fy) in enumerate(flips):
+        dims = [2] * fx + [1] * fy          # sample k is [C, H, W]: W mirrors x, H mirrors y
+        if dims:
+            x[k] = torch.flip(x[k], dims=dims)
+    return x
+
+
+def _batch_loss(config: TrainConfig, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Summed (not averaged) loss of a local batch; the caller scales by the global size."""
+    out = out.float()
+    if config.task == "classify":
+        return F.cross_entropy(out, y, reduction="sum")
+    return ((out - y) ** 2).mean(dim=1).sum()   # MSE on standardised targets
+
+
+def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = False,
+          log=print) -> TrainedModel:
+    """Train (or load the cached result of) ``config`` on ``inputs.images[rows]``.
+
+    ``targets``: class labels [N] for classification, values [N, len(config.targets)] for
+    regression (standardised with the training mean and std, kept with the weights).
+    """
+    rows = np.asarray(rows, dtype=int)
+    targets = np.asarray(targets)
+    if config.data_key != data_key(inputs, rows, targets):
+        raise ConfigMismatchError("config.data_key does not describe these inputs, rows and "
+                                  "targets; build the config with training.data_key(...)")
+    if inputs.px != config.input_px:
+        raise ValueError(f"inputs are {inputs.px} px, config asks for {config.input_px} px")
+    if len(rows) == 0:
+        raise ValueError("no training rows")
+    directory = config.directory()
+    final, ckpt = directory / "final.pt", directory / "checkpoint.pt"
+    ctx = _Dist.from_env()
+    if final.exists() and not force:
+        return load_trained(final, config, ctx.device)
+
+    if config.task == "classify":
+        y_all = torch.as_tensor(targets.astype(np.int64))
+        if y_all.min() < 0 or y_all.max() >= config.n_classes:
+            raise ValueError(f"class labels outside 0..{config.n_classes - 1}")
+        t_mean = t_std = None
+    else:
+        t = targets.astype(np.float64).reshape(len(rows), -1)
+        if t.shape[1] != len(config.targets):
+            raise ValueError(f"targets have {t.shape[1]} columns, config names {config.targets}")
+        t_mean, t_std = t.mean(axis=0), t.std(axis=0)
+        t_std = np.where(t_std > 0, t_std, 1.0)
+        y_all = torch.as_tensor((t - t_mean) / t_std, dtype=torch.float32)
+
+    torch.manual_seed(config.seed)
+    model = build_network(config.arch, config.n_outputs).to(ctx.device)
+    if config.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    n, bs = len(rows), config.batch_size
+    steps = config.epochs * math.ceil(n / bs)
+    sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+             if config.lr_schedule == "cosine" else None)
+    scaler = torch.amp.GradScaler(ctx.device.type) if config.precision == "fp16" else None
+    history, start = [], 0
+    if ckpt.exists() and not force:
+        state = _load_state(ckpt)
+        _check_config(state, config, ckpt)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        history, start = state["history"], state["epoch"]
+        if ctx.rank == 0:
+            log(f"resuming {paths.relative(ckpt)} after epoch {start}")
+    net = model
+    if ctx.world > 1:
+        ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+        net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+
+    for epoch in range(start, config.epochs):
+        net.train()
+        t0 = time.perf_counter()
+        order = np.random.default_rng([config.seed, epoch]).permutation(n)
+        loss_sum, seen = 0.0, 0
+        for b in range(0, n, bs):
+            batch = order[b:b + bs]
+            if len(batch) < ctx.world:      # a tail too small to give every process a sample
+                continue
+            local = batch[ctx.rank::ctx.world]
+            x = to_network_input(inputs.images[rows[local]], config.channels_last).to(ctx.device)
+            if config.augment == "flips":
+                x = _random_flips(x, np.random.default_rng([config.seed, epoch, b]), batch, ctx)
+            y = y_all[local].to(ctx.device)
+            with _autocast(ctx.device, config.precision):
+                out = net(x)
+            local_loss = _batch_loss(config, out, y)
+            # DDP averages gradients over processes: scale so the result is the global mean
+            loss = local_loss * ctx.world / len(batch)
+            opt.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+            else:
+                loss.backward()
+                opt.step()
+            if sched is not None:
+                sched.step()
+            loss_sum += float(local_loss.detach())
+            seen += len(local)
+        loss_sum, seen = ctx.sum(loss_sum, seen)
+        seconds = time.perf_counter() - t0
+        history.append({"epoch": epoch + 1, "loss": loss_sum / max(seen, 1),
+                        "seconds": round(seconds, 3), "images_per_s": round(seen / seconds, 2)})
+        if ctx.rank == 0:
+            _save(ckpt, {"key": config.key(), "version": TRAINING_VERSION,
+                         "config": config.as_dict(), "epoch": epoch + 1,
+                         "model": model.state_dict(), "optimizer": opt.state_dict(),
+                         "scheduler": sched.state_dict() if sched is not None else None,
+                         "torch_rng": torch.get_rng_state(), "history": history})
+            log(f"{config.arch} {config.task} epoch {epoch + 1}/{config.epochs}: "
+                f"loss {history[-1]['loss']:.4f} ({history[-1]['images_per_s']:.0f} img/s)")
+        ctx.barrier()
+
+    meta = {"device": ctx.device.type, "world_size": ctx.world, "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "n_train": int(n)}
+    if ctx.rank == 0:
+        _save(final, {"key": config.key(), "version": TRAINING_VERSION, "config": config.as_dict(),
+                      "model": model.state_dict(), "history": history, "target_mean": t_mean,
+                      "target_std": t_std, "meta": meta})
+        storage.write_json(directory / "history.json", {"config": config.as_dict(),
+                                                        "history": history, "meta": meta})
+        ckpt.unlink(missing_ok=True)
+    ctx.barrier()
+    model.eval()
+    return TrainedModel(config, model, history, t_mean, t_std, final, meta)

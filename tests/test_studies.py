@@ -1,0 +1,46 @@
+"""The study helpers and the command-line trainer on the smoke profile (scratch data dir)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lattice_utils import paths
+
+
+@pytest.mark.slow
+def test_cli_trains_into_the_cache_the_notebooks_read(tmp_path):
+    env = dict(os.environ, LATTICE_DATA_DIR=str(tmp_path / "data"))
+    cmd = [sys.executable, "-m", "lattice_utils.train_models", "--profile", "smoke",
+           "--slot", "jv2d", "--task", "regress"]
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=paths.ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "trained in" in res.stdout
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=paths.ROOT)
+    assert again.returncode == 0 and "reused cached" in again.stdout
+    # what a notebook would ask for is that same file
+    code = ("from lattice_utils import studies; from lattice_utils.profiles import get_profile; "
+            "sd = studies.load_slot('jv2d', get_profile('smoke')); "
+            "cfg, *_ = studies.network_setup(sd, 'regress', 'densenet121'); "
+            "print((cfg.directory() / 'final.pt').exists())")
+    check = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                           timeout=300, cwd=paths.ROOT)
+    assert check.stdout.strip().endswith("True"), check.stderr[-2000:]
+
+
+def test_cli_needs_a_job():
+    res = subprocess.run([sys.executable, "-m", "lattice_utils.train_models", "--profile", "smoke"],
+                         capture_output=True, text=True, cwd=paths.ROOT)
+    assert res.returncode == 2 and "--all, or --slot and --task" in res.stderr
+
+
+def test_network_list_covers_the_notebooks():
+    from lattice_utils.studies import NETWORKS
+
+    assert {n for n, *_ in NETWORKS} == {"02", "03", "04", "05", "06"}
+    assert len(NETWORKS) == 12          # 4 + 4 + 2 + 1 + 1
+    assert len(set(NETWORKS)) == len(NETWORKS)
+    assert not np.any([t == "regress" and tg == ("label",) for _, _, t, _, tg in NETWORKS])

@@ -1,0 +1,85 @@
+"""The FFT lattice estimator on simulated images with known answers, and on bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from jarvis.core.atoms import Atoms
+
+from conftest import cell
+from lattice_utils import fft_lattice
+from lattice_utils.stem import StemParams, simulate_stem_image
+from lattice_utils.structures import normalise_record
+
+P = StemParams()
+
+
+def image_of(atoms_dict, params=P, **kw):
+    rec = normalise_record("x", atoms_dict, "test")
+    return simulate_stem_image(Atoms.from_dict(rec["atoms"]), params, **kw)
+
+
+@pytest.mark.parametrize("rot", [0.0, 17.0, 45.0])
+def test_graphene_is_hexagonal_2_46_at_any_rotation(graphene, rot):
+    est = fft_lattice.estimate_lattice(image_of(graphene, rot=rot), P.px_scale)
+    assert est.reliable and est.label == 0
+    assert est.a == pytest.approx(2.46, abs=0.01) and est.b == pytest.approx(2.46, abs=0.01)
+    assert est.gamma == pytest.approx(120.0, abs=0.2)
+    # the shortest lattice vector nearest to x is found, whatever the rotation (STEMConv's
+    # ``rot`` turns the lattice clockwise in our y-up display, hence orientation = -rot)
+    assert abs((est.orientation_deg + rot + 30) % 60 - 30) < 0.5
+
+
+def test_mos2_and_an_oblique_cell(mos2):
+    est = fft_lattice.estimate_lattice(image_of(mos2, rot=33.0), P.px_scale)
+    assert (est.label, round(est.a, 2), round(est.b, 2)) == (0, 3.16, 3.16)
+    obl = cell(3.1, 4.3, 103.0, [[0, 0, 0.5], [0.3, 0.6, 0.5]], ["Mo", "S"])
+    est = fft_lattice.estimate_lattice(image_of(obl, rot=33.0), P.px_scale)
+    assert est.label == 4 and est.reliable
+    assert (est.a, est.b, est.gamma) == pytest.approx((3.1, 4.3, 103.0), abs=0.01)
+
+
+def test_projection_can_have_a_smaller_cell_than_the_crystal(phosphorene):
+    """Puckered phosphorene projects to a rectangular pattern with half the armchair period:
+    the estimator measures the image's lattice (a projection), which is what it can see."""
+    est = fft_lattice.estimate_lattice(image_of(phosphorene), P.px_scale)
+    assert est.label == 2
+    assert (est.a, est.b) == pytest.approx((4.62 / 2, 3.30), abs=0.01)
+
+
+def test_lengths_scale_with_the_pixel_size(graphene):
+    img = image_of(graphene)
+    a1 = fft_lattice.estimate_lattice(img, 0.1).a
+    a2 = fft_lattice.estimate_lattice(img, 0.11).a
+    assert a2 / a1 == pytest.approx(1.1, rel=1e-6)
+
+
+def test_shot_noise_keeps_the_answer_and_gives_an_uncertainty(mos2):
+    rng = np.random.default_rng(0)
+    img = image_of(mos2, rot=10.0)
+    noisy = rng.poisson(img * 20) / 20.0         # about 20 counts at the brightest column
+    est = fft_lattice.estimate_lattice(noisy, P.px_scale)
+    assert est.reliable and est.label == 0
+    assert est.a == pytest.approx(3.16, abs=0.02)
+    assert 0 < est.a_err < 0.05
+
+
+def test_large_cell_is_flagged():
+    big = cell(12.0, 12.5, 90.0, [[0, 0, 0.5], [0.5, 0.3, 0.5], [0.2, 0.7, 0.5]], ["Mo", "S", "S"])
+    est = fft_lattice.estimate_lattice(image_of(big), P.px_scale)
+    assert not est.reliable and ("field of view" in est.reason or "lattice" in est.reason)
+
+
+def test_noise_constant_nan_and_bad_pixel_size():
+    rng = np.random.default_rng(1)
+    noise = fft_lattice.estimate_lattice(rng.random((256, 256)), 0.1)
+    assert noise.label == -1 and not noise.reliable and "noise level" in noise.reason
+    assert "constant" in fft_lattice.estimate_lattice(np.ones((64, 64)), 0.1).reason
+    bad = np.zeros((64, 64))
+    bad[3, 3] = np.nan
+    assert "NaN" in fft_lattice.estimate_lattice(bad, 0.1).reason
+    assert "too small" in fft_lattice.estimate_lattice(np.eye(8), 0.1).reason
+    for px in (0.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="pixel size"):
+            fft_lattice.estimate_lattice(rng.random((64, 64)), px)
+    with pytest.raises(ValueError, match="2D image"):
+        fft_lattice.estimate_lattice(rng.random((4, 64, 64)), 0.1)

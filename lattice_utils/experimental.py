@@ -1,0 +1,171 @@
+"""Real microscope images: readers with calibrated pixel sizes, a metadata sidecar, and the
+MoS2 ADF-STEM image that ships inside the temul-toolkit wheel.
+
+``read_image(path, pixel_size=None)`` reads ``.dm3``/``.dm4`` (calibration from the file),
+TIFF, PNG/JPEG and ``.npy``. Formats without a calibration need a pixel size: the argument, or a
+sidecar ``<image>.json`` next to the file::
+
+    {"pixel_size_A": 0.127, "material": "MoS2",
+     "reference": {"a": 3.16, "b": 3.16, "gamma": 120, "source": "..."}}
+
+Every problem is an ``ImageReadError`` that names the file and says what to do.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+
+UNIT_TO_ANGSTROM = {"nm": 10.0, "Å": 1.0, "A": 1.0, "angstrom": 1.0, "pm": 0.01, "µm": 1e4,
+                    "um": 1e4}
+FORMATS = (".dm3", ".dm4", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".npy")
+
+MOS2_EXAMPLE = "example_data/experimental/example_Se_implanted_MoS2.dm3"
+MOS2_CITATION = ("ADF-STEM image of Se-implanted monolayer MoS2, example data of the TEMUL toolkit "
+                 "(temul-toolkit 0.1.9 on PyPI, file temul/" + MOS2_EXAMPLE + "); TEMUL toolkit: "
+                 "E. N. O'Connell et al., doi:10.5281/zenodo.3832142")
+MOS2_LITERATURE = {"a": 3.16, "b": 3.16, "gamma": 120.0,
+                   "source": "monolayer 2H-MoS2, a = 3.16-3.19 Å in the literature (bulk 3.16 Å)"}
+
+
+class ImageReadError(ValueError):
+    """A real image that cannot be used, with the file and the reason."""
+
+
+@dataclass
+class ExperimentalImage:
+    data: np.ndarray            # float64 [y, x]
+    pixel_size: float           # Å per pixel
+    name: str                   # file name (no directories: nothing absolute leaks into reports)
+    meta: dict = field(default_factory=dict)     # material, reference, source ...
+    notes: list = field(default_factory=list)    # conversions made while reading
+
+    @property
+    def field_of_view(self) -> tuple[float, float]:
+        return self.data.shape[1] * self.pixel_size, self.data.shape[0] * self.pixel_size
+
+
+def _sidecar(path: Path) -> dict:
+    side = path.with_suffix(path.suffix + ".json")
+    if not side.exists():
+        side = path.with_suffix(".json")
+    if not side.exists():
+        return {}
+    try:
+        return json.loads(side.read_text())
+    except (OSError, ValueError) as exc:
+        raise ImageReadError(f"{side.name}: metadata sidecar is not valid JSON ({exc})") from exc
+
+
+def _read_dm(path: Path):
+    from rsciio.digitalmicrograph import file_reader
+
+    signals = file_reader(str(path))
+    images = [s for s in signals if np.asarray(s["data"]).ndim == 2]
+    if not images:
+        raise ImageReadError(f"{path.name}: no 2D image in this DigitalMicrograph file")
+    s = images[0]
+    axes = {a.get("name", str(k)): a for k, a in enumerate(s["axes"])}
+    scales = []
+    for a in s["axes"]:
+        unit = str(a.get("units", "")).strip()
+        if unit in UNIT_TO_ANGSTROM:
+            scales.append(float(a["scale"]) * UNIT_TO_ANGSTROM[unit])
+    px = scales[0] if scales else None
+    notes = []
+    if len(scales) == 2 and abs(scales[0] - scales[1]) > 1e-6 * scales[0]:
+        notes.append(f"non-square pixels ({scales[0]:.4g} x {scales[1]:.4g} Å); using x")
+    title = s.get("metadata", {}).get("General", {}).get("title", "")
+    return np.asarray(s["data"]), px, {"title": title, "axes": list(axes)}, notes
+
+
+def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
+    """Read a real image as float [y, x] with its pixel size in Å (see the module docstring)."""
+    path = Path(path)
+    if not path.exists():
+        raise ImageReadError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise ImageReadError(f"{path.name}: unsupported format {suffix!r}; use one of {', '.join(FORMATS)}")
+    meta = _sidecar(path)
+    notes: list[str] = []
+    px_file = None
+    try:
+        if suffix in (".dm3", ".dm4"):
+            data, px_file, info, notes = _read_dm(path)
+            meta = {**info, **meta}
+        elif suffix in (".tif", ".tiff"):
+            import tifffile
+
+            data = tifffile.imread(path)
+        elif suffix == ".npy":
+            data = np.load(path, allow_pickle=False)
+        else:
+            import matplotlib.image
+
+            data = matplotlib.image.imread(path)
+    except ImageReadError:
+        raise
+    except Exception as exc:   # the readers raise many types for a damaged or foreign file
+        raise ImageReadError(f"{path.name}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from exc
+    data = np.asarray(data)
+    if data.ndim == 3 and data.shape[-1] in (3, 4):
+        data = data[..., :3].astype(float).mean(axis=-1)
+        notes.append("colour image converted to grey (mean of R, G, B)")
+    if data.ndim != 2:
+        raise ImageReadError(f"{path.name}: expected a 2D image, got an array of shape {data.shape}")
+    if not np.issubdtype(data.dtype, np.number):
+        raise ImageReadError(f"{path.name}: pixel type {data.dtype} is not numeric")
+    data = data.astype(np.float64)
+    if not np.all(np.isfinite(data)):
+        notes.append(f"{int((~np.isfinite(data)).sum())} NaN/inf pixels")
+    if pixel_size is None:
+        pixel_size = meta.get("pixel_size_A", px_file)
+    elif px_file is not None and abs(pixel_size - px_file) > 1e-9:
+        notes.append(f"pixel size {pixel_size} Å given; the file says {px_file:.4g} Å")
+    if pixel_size is None:
+        raise ImageReadError(
+            f"{path.name}: this format carries no pixel size. Give it as pixel_size=... (Å per "
+            f"pixel; on the command line --pixel-size) or write {{\"pixel_size_A\": ...}} into "
+            f"{path.name}.json next to the image.")
+    try:
+        pixel_size = float(pixel_size)
+    except (TypeError, ValueError):
+        raise ImageReadError(f"{path.name}: pixel size {pixel_size!r} is not a number") from None
+    if not np.isfinite(pixel_size) or pixel_size <= 0:
+        raise ImageReadError(f"{path.name}: pixel size must be a positive number of Å, got {pixel_size}")
+    return ExperimentalImage(data, pixel_size, path.name, meta, notes)
+
+
+def temul_example_path(relative: str = MOS2_EXAMPLE) -> Path:
+    """A file of the installed temul-toolkit package, found without importing it (importing
+    temul loads hyperspy, which is slow and not needed here)."""
+    spec = importlib.util.find_spec("temul")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImageReadError("temul-toolkit is not installed: `pip install temul-toolkit==0.1.9` "
+                             "(it is in requirements.txt) provides the MoS2 example image")
+    path = Path(list(spec.submodule_search_locations)[0]) / relative
+    if not path.exists():
+        raise ImageReadError(f"{relative} is missing from the installed temul-toolkit; reinstall it")
+    return path
+
+
+def mos2_example() -> ExperimentalImage:
+    """The real monolayer MoS2 ADF-STEM image of temul-toolkit (1024 x 1024 px, 0.127 Å/px)."""
+    img = read_image(temul_example_path())
+    img.meta.update({"material": "MoS2 (monolayer, Se-implanted)", "citation": MOS2_CITATION,
+                     "reference": MOS2_LITERATURE})
+    return img
+
+
+def user_images(folder: Path | None = None) -> list[Path]:
+    """Images placed in ``data/experimental/`` (each with an optional ``.json`` sidecar)."""
+    folder = Path(folder) if folder else paths.DATA / "experimental"
+    if not folder.exists():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in FORMATS)

@@ -208,3 +208,12 @@ def _primitive_basis(lat2, trans):
         if abs(abs(u[0] * v[1] - u[1] * v[0]) - target) <= 1e-3 * target:
             return gauss_reduce(u, v)
     return gauss_reduce(u0, v0)  # unreachable for a consistent translation set
+
+
+def projected_canonical_cell(lattice_mat, cart_coords, species, site_tol: float = 0.1,
+                             len_tol: float = 5e-3, ang_tol: float = 0.5) -> CanonicalCell:
+    """Reduced primitive cell of the layer projected along z: what an image can show. Atoms of
+    one species at different heights can make the projection repeat on a smaller cell."""
+    cart = np.array(cart_coords, dtype=float)
+    cart[:, 2] = 0.0
+    return canonical_cell(lattice_mat, cart, species, site_tol, len_tol, ang_tol)

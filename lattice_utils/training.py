@@ -429,3 +429,13 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
     ctx.barrier()
     model.eval()
     return TrainedModel(config, model, history, t_mean, t_std, final, meta)
+
+
+def load_weights(path) -> TrainedModel:
+    """Load a final.pt for inference, taking its configuration from the file itself."""
+    path = Path(path)
+    state = _load_state(path)
+    if "config" not in state or "model" not in state:
+        raise OSError(f"{path.name} is not a weights file of this repository (no config/model)")
+    config = TrainConfig(**state["config"])
+    return load_trained(path, config)

@@ -83,3 +83,28 @@ def test_noise_constant_nan_and_bad_pixel_size():
             fft_lattice.estimate_lattice(rng.random((64, 64)), px)
     with pytest.raises(ValueError, match="2D image"):
         fft_lattice.estimate_lattice(rng.random((4, 64, 64)), 0.1)
+
+
+def test_scan_distortion_and_drift_change_the_measured_cell_as_expected(fese):
+    from lattice_utils import degrade
+
+    sq = cell(3.5, 3.5, 90.0, [[0, 0, 0.5]], ["Mo"])
+    img = image_of(sq)
+    est = fft_lattice.estimate_lattice(degrade.scan_distortion(img, stretch=0.04), P.px_scale)
+    assert (est.a, est.b) == pytest.approx((3.5, 3.5 * 1.04), abs=0.02)   # y is stretched by 4 %
+    est = fft_lattice.estimate_lattice(degrade.drift(img, total_px=12.8), P.px_scale)
+    assert est.gamma != pytest.approx(90.0, abs=1.0)                       # drift shears the cell
+    with pytest.raises(ValueError, match="dose"):
+        degrade.shot_noise(img, 0, np.random.default_rng(0))
+
+
+def test_projected_cell_of_phosphorene_halves_the_armchair_period(phosphorene):
+    from jarvis.core.atoms import Atoms
+
+    from lattice_utils.lattice2d import canonical_cell, projected_canonical_cell
+    rec = normalise_record("x", phosphorene, "test")
+    at = Atoms.from_dict(rec["atoms"])
+    full = canonical_cell(np.array(at.lattice_mat), np.array(at.cart_coords), at.elements)
+    proj = projected_canonical_cell(np.array(at.lattice_mat), np.array(at.cart_coords), at.elements)
+    assert (full.a, full.b) == pytest.approx((3.30, 4.62), abs=0.01)
+    assert (proj.a, proj.b) == pytest.approx((2.31, 3.30), abs=0.01)

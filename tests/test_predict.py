@@ -1,0 +1,77 @@
+"""The predict command and the automated preprocessing of real images."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import cell
+from lattice_utils import fft_lattice, paths, predict, training
+from lattice_utils.experimental import ExperimentalImage
+from test_fft_lattice import image_of
+
+
+def test_prepare_rotates_a_lattice_vector_onto_x_and_resamples():
+    obl = cell(3.1, 4.3, 103.0, [[0, 0, 0.5], [0.3, 0.6, 0.5]], ["Mo", "S"])
+    img = ExperimentalImage(image_of(obl, rot=25.0), 0.08, "sim")   # pretend 0.08 A/px
+    prep = predict.prepare_for_model(img)
+    assert prep.image.shape == (256, 256) and prep.image.dtype == np.uint8
+    assert prep.zoom == pytest.approx(0.8)
+    est = fft_lattice.estimate_lattice(prep.image.astype(float), predict.TRAIN_PIXEL_SIZE)
+    assert abs(est.orientation_deg) < 1.0
+    # 0.08 A/px was a lie of 25 %: lengths come out scaled by 0.8, as they must
+    assert est.a == pytest.approx(3.1 * 0.8, abs=0.03)
+    assert any("padded" in n for n in prep.notes)          # 256 px * 0.08 < 25.6 A
+
+
+def test_fft_prediction_from_a_file_and_the_command_line(tmp_path, graphene):
+    f = tmp_path / "graphene.npy"
+    np.save(f, image_of(graphene, rot=12.0))
+    res = predict.predict_image(f, pixel_size=0.1)
+    assert res["fft"]["a"] == pytest.approx(2.46, abs=0.01) and res["fft"]["label"] == 0
+    cmd = [sys.executable, "-m", "lattice_utils", "predict", str(f), "--pixel-size", "0.1", "--json"]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["fft"]["class_name"] == "hexagonal"
+    text = subprocess.run(cmd[:-1], capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+    assert "FFT: a = 2.460" in text.stdout
+
+
+def test_command_line_errors_are_messages_not_tracebacks(tmp_path):
+    f = tmp_path / "x.npy"
+    np.save(f, np.ones((32, 32)))
+    run = lambda *a: subprocess.run([sys.executable, "-m", "lattice_utils", "predict", *a],
+                                    capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+    out = run(str(f))
+    assert out.returncode == 2 and "--pixel-size" in out.stderr and "Traceback" not in out.stderr
+    out = run(str(f), "--pixel-size", "-1")
+    assert out.returncode == 2 and "positive" in out.stderr
+    noise = tmp_path / "noise.npy"
+    np.save(noise, np.random.default_rng(0).random((128, 128)))
+    out = run(str(noise), "--pixel-size", "0.1")
+    assert out.returncode == 0 and "no lattice found" in out.stdout
+    assert subprocess.run([sys.executable, "-m", "lattice_utils"], capture_output=True,
+                          cwd=paths.ROOT).returncode == 2
+
+
+def test_cnn_path_with_a_trained_weights_file(tmp_path, monkeypatch, graphene):
+    monkeypatch.setattr(training.paths, "MODELS", tmp_path / "models")
+    rng = np.random.default_rng(0)
+    inputs = training.Inputs(rng.integers(0, 255, (16, 32, 32), dtype=np.uint8), "rand", 32)
+    y = rng.normal(size=(16, 3)) + [3, 3, 100]
+    rows = np.arange(16)
+    cfg = training.TrainConfig("regress", "small_cnn", ("a", "b", "gamma"),
+                               training.data_key(inputs, rows, y), input_px=32, epochs=1,
+                               precision="fp32", channels_last=False)
+    trained = training.train(cfg, inputs, rows, y, log=lambda *a: None)
+    img = ExperimentalImage(image_of(graphene), 0.1, "graphene")
+    res = predict.predict_image(img, method="both", model=trained.path)
+    assert set(res["cnn"]) >= {"a", "b", "gamma", "rotation_deg", "model"}
+    assert np.isfinite(res["cnn"]["a"])
+    bad = tmp_path / "junk.pt"
+    bad.write_bytes(b"junk")
+    with pytest.raises(OSError, match="junk.pt"):
+        predict.predict_image(img, method="cnn", model=bad)

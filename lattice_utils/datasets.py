@@ -160,10 +160,25 @@ def with_split(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- image stores
 
+# Optional per-record columns that change how a record is imaged (robustness studies):
+# rotation of the lattice in degrees, shift in A, and the pixel size in A.
+TRANSFORM_COLUMNS = ("rot", "shift_x", "shift_y", "px_scale")
+
+
+def _transforms(table: pd.DataFrame, params: StemParams) -> list | None:
+    if not any(c in table.columns for c in TRANSFORM_COLUMNS):
+        return None
+    default = {"rot": 0.0, "shift_x": 0.0, "shift_y": 0.0, "px_scale": params.px_scale}
+    cols = {c: (table[c].to_numpy(float) if c in table.columns else np.full(len(table), v))
+            for c, v in default.items()}
+    return [tuple(float(cols[c][i]) for c in TRANSFORM_COLUMNS) for i in range(len(table))]
+
+
 def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: int) -> Path:
+    extra = _transforms(table, params)
     key = storage.content_key(list(table["id"]), [r["lattice_mat"] for r in table["atoms"]],
                               [r["coords"] for r in table["atoms"]], params.as_dict(),
-                              chunk_size, STORE_VERSION)
+                              chunk_size, STORE_VERSION, *([extra] if extra else []))
     return paths.IMAGES / f"{slot}-{len(table)}-{key}"
 
 
@@ -172,13 +187,19 @@ def _simulate_chunk(args):
 
     from .stem import simulate_stem_image, to_uint8
 
-    path, ids, atoms_dicts, params = args
+    path, ids, atoms_dicts, params, transforms = args
     params = StemParams(**params)
     images = np.zeros((len(ids), params.image_px, params.image_px), dtype=np.uint8)
     failed = []
     for k, (rid, ad) in enumerate(zip(ids, atoms_dicts)):
         try:
-            images[k] = to_uint8(simulate_stem_image(Atoms.from_dict(ad), params))
+            if transforms is None:
+                img = simulate_stem_image(Atoms.from_dict(ad), params)
+            else:
+                rot, sx, sy, px = transforms[k]
+                p = StemParams(**{**params.as_dict(), "px_scale": px})
+                img = simulate_stem_image(Atoms.from_dict(ad), p, rot=rot, shift=(sx, sy))
+            images[k] = to_uint8(img)
         except Exception as exc:  # keep the chunk; report the record
             failed.append((rid, f"{type(exc).__name__}: {exc}"))
     storage.save_npy(path, images)
@@ -200,6 +221,7 @@ def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemP
     n = len(table)
     ids = list(table["id"])
     atoms = list(table["atoms"])
+    transforms = _transforms(table, params)
     tasks = []
     for c, start in enumerate(range(0, n, chunk_size)):
         path = root / f"chunk-{c:05d}.npy"
@@ -208,7 +230,7 @@ def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemP
                                                   np.uint8) is not None:
             continue
         tasks.append((str(path), ids[start:start + size], atoms[start:start + size],
-                      params.as_dict()))
+                      params.as_dict(), None if transforms is None else transforms[start:start + size]))
     failed = []
     bar = _progress(len(tasks), f"{slot} image chunks") if verbose and tasks else None
     for _, f in parallel.imap(_simulate_chunk, tasks, workers, ordered=False):

@@ -124,6 +124,33 @@ class Inputs:
         return len(self.images)
 
 
+@dataclass
+class EpochInputs:
+    """Different images of the same rows for each epoch (augmentation simulated ahead: epoch e
+    reads ``per_epoch[e % len(per_epoch)]``), so every epoch sees fresh draws."""
+    per_epoch: list
+
+    def __post_init__(self):
+        if not self.per_epoch or len({i.px for i in self.per_epoch}) != 1:
+            raise ValueError("EpochInputs needs at least one Inputs, all of one size")
+        if len({len(i) for i in self.per_epoch}) != 1:
+            raise ValueError("EpochInputs: every epoch must hold the same rows")
+
+    @property
+    def px(self) -> int:
+        return self.per_epoch[0].px
+
+    @property
+    def key(self) -> str:
+        return storage.content_key([i.key for i in self.per_epoch])
+
+    def for_epoch(self, epoch: int) -> Inputs:
+        return self.per_epoch[epoch % len(self.per_epoch)]
+
+    def __len__(self):
+        return len(self.per_epoch[0])
+
+
 def resize_images(images: np.ndarray, px: int, fov: float = 1.0) -> np.ndarray:
     """uint8 [N, H, W] -> uint8 [N, px, px], antialiased bilinear. ``fov`` < 1 keeps only the
     central fraction of the field of view (finer pixels at the same input size)."""
@@ -376,13 +403,14 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
         net.train()
         t0 = time.perf_counter()
         order = np.random.default_rng([config.seed, epoch]).permutation(n)
+        images = inputs.for_epoch(epoch).images if hasattr(inputs, "for_epoch") else inputs.images
         loss_sum, seen = 0.0, 0
         for b in range(0, n, bs):
             batch = order[b:b + bs]
             if len(batch) < ctx.world:      # a tail too small to give every process a sample
                 continue
             local = batch[ctx.rank::ctx.world]
-            x = to_network_input(inputs.images[rows[local]], config.channels_last).to(ctx.device)
+            x = to_network_input(images[rows[local]], config.channels_last).to(ctx.device)
             if config.augment == "flips":
                 x = _random_flips(x, np.random.default_rng([config.seed, epoch, b]), batch, ctx)
             y = y_all[local].to(ctx.device)

@@ -132,3 +132,25 @@ def test_parallel_imap_matches_inline_and_keeps_order():
     assert list(parallel.imap(_square, tasks, workers=2, chunksize=3)) == [t * t for t in tasks]
     assert sorted(parallel.imap(_square, tasks, workers=2, ordered=False)) == [t * t for t in tasks]
     assert parallel.resolve_workers(0) >= 1
+
+
+def test_per_record_rotation_and_pixel_size_are_imaged(scratch_dirs, graphene):
+    import pandas as pd
+
+    from lattice_utils import datasets, fft_lattice
+    from lattice_utils.stem import StemParams
+    from lattice_utils.structures import normalise_record
+
+    rec = normalise_record("g", graphene, "test")
+    table = pd.DataFrame([rec, rec, rec]).assign(id=["g0", "g1", "g2"], rot=[0.0, 30.0, 0.0],
+                                                  px_scale=[0.1, 0.1, 0.11])
+    params = StemParams(image_px=128)
+    store = datasets.build_image_store("t", table, params, chunk_size=2, workers=1, verbose=False)
+    plain = datasets.build_image_store("t", table.drop(columns=["rot", "px_scale"]), params,
+                                       chunk_size=2, workers=1, verbose=False)
+    assert store.root != plain.root                      # the transforms are part of the key
+    e0, e1, e2 = (fft_lattice.estimate_lattice(store[i].astype(float), 0.1) for i in range(3))
+    assert e0.a == pytest.approx(2.46, abs=0.01) and e1.a == pytest.approx(2.46, abs=0.01)
+    assert abs((e1.orientation_deg - e0.orientation_deg + 30) % 60 - 30) == pytest.approx(30, abs=0.5)
+    # imaged with 0.11 A pixels but read as 0.1: the lattice looks 10 % smaller
+    assert e2.a == pytest.approx(2.46 / 1.1, abs=0.01)

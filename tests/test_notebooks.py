@@ -58,6 +58,10 @@ EXPECTED = {
         "figures": _fig("figs7_experimental_inputs"),
         "tables": _tab("table_s6_experimental", "table_s6_paper"),
     },
+    "15_rotation_robustness.ipynb": {
+        "figures": _fig("fig15_rotation_robustness"),
+        "tables": _tab("table_15_robustness"),
+    },
     "14_physics_baseline.ipynb": {
         "figures": _fig("fig14_parity_fft_vs_densenet", "fig14_failure_cases", "fig14_degradation"),
         "tables": _tab("table_14_physics_vs_densenet", "table_14_failure_reasons", "table_14_degradation"),

@@ -162,3 +162,19 @@ def test_two_process_ddp_agrees_with_one_process(tmp_path):
 
 def test_module_reloads_cleanly():
     importlib.reload(training)
+
+
+def test_epoch_inputs_feed_a_different_image_set_each_epoch(models_dir):
+    a, period = stripes(n=24, seed=0)
+    b, _ = stripes(n=24, seed=0)
+    b = training.Inputs(255 - b.images, "inverted", b.px)
+    both = training.EpochInputs([a, b])
+    assert both.for_epoch(0) is a and both.for_epoch(3) is b and len(both) == 24
+    rows = np.arange(24)
+    cfg = config_for(both, rows, period[:, None], epochs=2)
+    trained = training.train(cfg, both, rows, period[:, None], log=lambda *_: None)
+    single = training.train(config_for(a, rows, period[:, None], epochs=2), a, rows,
+                            period[:, None], log=lambda *_: None)
+    assert not np.allclose(trained.predict(a, rows), single.predict(a, rows))
+    with pytest.raises(ValueError, match="same rows"):
+        training.EpochInputs([a, training.Inputs(a.images[:5], "short", a.px)])

@@ -26,19 +26,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def projected_cell(atoms_dict):
-    from jarvis.core.atoms import Atoms
-
-    from lattice_utils import lattice2d
-
-    at = Atoms.from_dict(atoms_dict)
-    cart = np.array(at.cart_coords)
-    cart[:, 2] = 0.0
-    return lattice2d.canonical_cell(np.array(at.lattice_mat), cart, at.elements)
-
-
 def main():
     from lattice_utils import fft_lattice, metrics, studies
+    from lattice_utils.structures import projected_cell
     from lattice_utils.profiles import DATASETS, get_profile
 
     ap = argparse.ArgumentParser()

@@ -274,6 +274,10 @@ class ImageStore:
             self._chunks[c] = arr
         return self._chunks[c]
 
+    def chunk(self, c: int) -> np.ndarray:
+        """The images of chunk ``c`` (rows ``c * chunk_size`` onwards), memory-mapped."""
+        return self._chunk(c)
+
     def __getitem__(self, i: int) -> np.ndarray:
         if not -self.n <= i < self.n:
             raise IndexError(i)

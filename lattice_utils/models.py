@@ -21,6 +21,10 @@ ARCHITECTURES = ("densenet121", "googlenet", "small_cnn")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
+# Frozen backbones: how tables name them and the length of their feature vectors.
+BACKBONES = {"efficientnet_lite0": ("EfficientNet-Lite0 (ImageNet) + MLP", 1280),
+             "clip_vit_l14": ("CLIP ViT-L/14 + MLP", 768)}
+
 # CLIP ViT-L/14 weights: a local open_clip checkpoint (e.g. open_clip_pytorch_model.bin from
 # the Hugging Face repo laion/CLIP-ViT-L-14-laion2B-s32B-b82K, or OpenAI's ViT-L-14.pt).
 CLIP_WEIGHTS_ENV = "LATTICE_CLIP_WEIGHTS"
@@ -104,8 +108,8 @@ def load_backbone(name: str = "efficientnet_lite0") -> Backbone:
         net = EfficientNet.from_name("efficientnet-lite0", num_classes=1000)
         net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         module = _EfficientNetFeatures(net).eval()
-        return Backbone(name, "EfficientNet-Lite0 (ImageNet) + MLP", module, 1280, 224,
-                        IMAGENET_MEAN, IMAGENET_STD)
+        title, dim = BACKBONES[name]
+        return Backbone(name, title, module, dim, 224, IMAGENET_MEAN, IMAGENET_STD)
     if name == "clip_vit_l14":
         path = clip_weights_path()
         if path is None or not path.exists():
@@ -126,6 +130,7 @@ def load_backbone(name: str = "efficientnet_lite0") -> Backbone:
             def forward(self, x):
                 return self.m.encode_image(x)
 
-        return Backbone(name, "CLIP ViT-L/14 + MLP", _Clip(model).eval(), 768, 224,
+        title, dim = BACKBONES[name]
+        return Backbone(name, title, _Clip(model).eval(), dim, 224,
                         (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))
     raise ValueError(f"unknown backbone {name!r}; choose efficientnet_lite0 or clip_vit_l14")

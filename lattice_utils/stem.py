@@ -63,35 +63,10 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 def fft_peak_spacings(image: np.ndarray, px_scale: float, n_peaks: int = 6,
                       min_spacing: float = 0.5) -> np.ndarray:
-    """Real-space spacings (A) of the strongest non-central FFT peaks, strongest first.
+    """Real-space spacings (A) of the strongest non-central FFT peaks, strongest first
+    (the peaks of ``fft_lattice.find_peaks``: Hann window, sub-pixel refinement). Used by
+    tests (graphene: 2.13 A)."""
+    from .fft_lattice import find_peaks
 
-    A Hann window suppresses the edge streaks; each peak is refined to sub-pixel by a
-    parabola through its neighbours. Used by tests (graphene: 2.13 A) and notebooks.
-    """
-    img = np.asarray(image, float)
-    ny, nx = img.shape
-    win = np.outer(np.hanning(ny), np.hanning(nx))
-    spec = np.abs(np.fft.fftshift(np.fft.fft2((img - img.mean()) * win)))
-    cy, cx = ny // 2, nx // 2
-    ky = (np.arange(ny) - cy) / (ny * px_scale)
-    kx = (np.arange(nx) - cx) / (nx * px_scale)
-    kr = np.hypot(ky[:, None], kx[None, :])
-    spec[kr > 1.0 / min_spacing] = 0.0
-    spec[kr < 1.5 / (min(nx, ny) * px_scale)] = 0.0
-    out = []
-    work = spec.copy()
-    for _ in range(n_peaks):
-        iy, ix = np.unravel_index(np.argmax(work), work.shape)
-        if work[iy, ix] <= 0:
-            break
-        dy = _parabola(spec[iy - 1, ix], spec[iy, ix], spec[(iy + 1) % ny, ix])
-        dx = _parabola(spec[iy, ix - 1], spec[iy, ix], spec[iy, (ix + 1) % nx])
-        k = np.hypot((iy + dy - cy) / (ny * px_scale), (ix + dx - cx) / (nx * px_scale))
-        out.append(1.0 / k)
-        work[max(iy - 2, 0):iy + 3, max(ix - 2, 0):ix + 3] = 0.0
-    return np.array(out)
-
-
-def _parabola(left: float, centre: float, right: float) -> float:
-    den = left - 2 * centre + right
-    return 0.0 if den == 0 else float(np.clip(0.5 * (left - right) / den, -0.5, 0.5))
+    k, _, _ = find_peaks(image, px_scale, max_peaks=n_peaks, min_spacing=min_spacing)
+    return 1.0 / np.linalg.norm(k, axis=1)

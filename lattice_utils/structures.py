@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .lattice2d import StructureError, canonical_cell, lattice_params_2d, orient_layer, paper_label
+from .lattice2d import (CanonicalCell, StructureError, canonical_cell, lattice_params_2d, orient_layer,
+                        paper_label, projected_canonical_cell)
 
 # dataset slot -> jarvis-tools dataset name and its record keys
 JARVIS_DATASETS = {
@@ -101,6 +102,15 @@ def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
     if extra:
         row.update(extra)
     return row
+
+
+def projected_cell(atoms_dict: dict) -> CanonicalCell:
+    """Reduced cell of a normalised record (the ``atoms`` column) projected along z: the
+    lattice its image shows, which can be smaller than the crystal's."""
+    from jarvis.core.atoms import Atoms
+
+    at = Atoms.from_dict(atoms_dict)
+    return projected_canonical_cell(np.array(at.lattice_mat), np.array(at.cart_coords), at.elements)
 
 
 def records_to_table(records, dataset: str, source: str = "jarvis", verbose: bool = True):

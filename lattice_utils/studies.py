@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import torch
 
 from . import datasets, paths, storage, training
 from .metrics import PARAMETERS
-from .models import load_backbone
+from .models import BACKBONES, load_backbone
 from .profiles import Profile
 from .stem import StemParams
 
@@ -39,11 +40,11 @@ class SlotData:
         keep = (self.table["split"] == split) & ~self.table["id"].isin(failed)
         return np.flatnonzero(keep.to_numpy())
 
-    @property
+    @cached_property
     def train(self) -> pd.DataFrame:
         return self.table.iloc[self.rows("train")].reset_index(drop=True)
 
-    @property
+    @cached_property
     def test(self) -> pd.DataFrame:
         return self.table.iloc[self.rows("test")].reset_index(drop=True)
 
@@ -119,8 +120,7 @@ def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int
     backbone = backbone or P.backbone
     precision = training.resolve_precision(P.precision)
     path = paths.FEATURES / f"{sd.store.root.name}-{backbone}-px{P.feature_px}-{precision}.npy"
-    cached = storage.load_npy_checked(path, (1280 if backbone == "efficientnet_lite0" else 768,),
-                                      np.float32)
+    cached = storage.load_npy_checked(path, (BACKBONES[backbone][1],), np.float32)
     if cached is not None and len(cached) == len(sd.store):
         return np.asarray(cached)
     bb = load_backbone(backbone)
@@ -142,8 +142,7 @@ def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int
 
 
 def backbone_title(backbone: str) -> str:
-    return {"efficientnet_lite0": "EfficientNet-Lite0 (ImageNet) + MLP",
-            "clip_vit_l14": "CLIP ViT-L/14 + MLP"}[backbone]
+    return BACKBONES[backbone][0]
 
 
 @dataclass

@@ -151,26 +151,18 @@ class EpochInputs:
         return len(self.per_epoch[0])
 
 
-def resize_images(images: np.ndarray, px: int, fov: float = 1.0) -> np.ndarray:
-    """uint8 [N, H, W] -> uint8 [N, px, px], antialiased bilinear. ``fov`` < 1 keeps only the
-    central fraction of the field of view (finer pixels at the same input size)."""
+def resize_images(images: np.ndarray, px: int) -> np.ndarray:
+    """uint8 [N, H, W] -> uint8 [N, px, px], antialiased bilinear (the field of view is kept)."""
     x = torch.from_numpy(np.ascontiguousarray(images)).float()[:, None]
-    if not 0 < fov <= 1:
-        raise ValueError(f"fov must be in (0, 1], not {fov}")
-    if fov < 1:
-        h, w = x.shape[-2:]
-        ch, cw = round(h * fov), round(w * fov)
-        x = x[..., (h - ch) // 2:(h - ch) // 2 + ch, (w - cw) // 2:(w - cw) // 2 + cw]
     if x.shape[-1] != px or x.shape[-2] != px:
         x = F.interpolate(x, size=(px, px), mode="bilinear", antialias=True, align_corners=False)
     return x[:, 0].round_().clamp_(0, 255).to(torch.uint8).numpy()
 
 
-def prepare_inputs(store, px: int, fov: float = 1.0, force: bool = False) -> Inputs:
+def prepare_inputs(store, px: int, force: bool = False) -> Inputs:
     """Resize every image of an ImageStore once and keep the result memory-mapped (bounded
     memory for any dataset size; rebuilt when missing or truncated; atomic)."""
-    tag = f"px{px}" if fov == 1 else f"px{px}-fov{fov:g}"
-    path = paths.INPUTS / f"{store.root.name}-{tag}.npy"
+    path = paths.INPUTS / f"{store.root.name}-px{px}.npy"
     arr = None if force else storage.load_npy_checked(path, (px, px), np.uint8)
     if arr is None or len(arr) != len(store):
         paths.ensure(path.parent)
@@ -178,12 +170,12 @@ def prepare_inputs(store, px: int, fov: float = 1.0, force: bool = False) -> Inp
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(store), px, px))
         for c in range(store.n_chunks()):
             lo, hi = c * store.chunk_size, min(len(store), (c + 1) * store.chunk_size)
-            out[lo:hi] = resize_images(np.stack([store[i] for i in range(lo, hi)]), px, fov)
+            out[lo:hi] = resize_images(store.chunk(c), px)
         out.flush()
         del out
         os.replace(tmp, path)
         arr = storage.load_npy_checked(path, (px, px), np.uint8)
-    return Inputs(arr, f"{store.root.name}-{tag}", px)
+    return Inputs(arr, f"{store.root.name}-px{px}", px)
 
 
 def to_network_input(images_uint8: np.ndarray, channels_last: bool = True,

@@ -93,6 +93,9 @@ def fit_network(sd: SlotData, task: str, arch: str = "densenet121", targets=PARA
     t0 = time.perf_counter()
     model = training.train(cfg, inputs, rows, y, force=force, log=log)
     what = "reused cached" if cached else f"trained in {time.perf_counter() - t0:.0f} s:"
+    if cfg.augment == "none":
+        training.register_model(f"{sd.profile.name}/{sd.source}/{sd.slot}/{arch}-{task}-"
+                                f"{'-'.join(cfg.targets)}", model.path.parent)
     log(f"{sd.slot} {arch} {task} {'/'.join(cfg.targets)}: {what} "
         f"{paths.relative(model.path)}")
     return model

@@ -459,3 +459,25 @@ def load_weights(path) -> TrainedModel:
         raise OSError(f"{path.name} is not a weights file of this repository (no config/model)")
     config = TrainConfig(**state["config"])
     return load_trained(path, config)
+
+
+# ------------------------------------------------------------------ named models
+
+REGISTRY = "registry.json"   # in paths.MODELS: name -> model directory, written by the studies
+
+
+def register_model(name: str, model_dir: Path) -> None:
+    """Record ``model_dir`` under ``name`` (e.g. ``quick/c2db/densenet121-regress-a-b-gamma``)
+    so that commands can find "the C2DB-slot regressor" without knowing its configuration key."""
+    path = paths.MODELS / REGISTRY
+    reg = storage.read_json(path) if path.exists() else {}
+    rel = Path(model_dir).resolve().relative_to(paths.MODELS.resolve()).as_posix()
+    if reg.get(name) != rel:
+        reg[name] = rel
+        storage.write_json(path, dict(sorted(reg.items())))
+
+
+def registered_models() -> dict[str, Path]:
+    path = paths.MODELS / REGISTRY
+    reg = storage.read_json(path) if path.exists() else {}
+    return {k: paths.MODELS / v for k, v in reg.items() if (paths.MODELS / v / "final.pt").exists()}

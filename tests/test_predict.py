@@ -75,3 +75,22 @@ def test_cnn_path_with_a_trained_weights_file(tmp_path, monkeypatch, graphene):
     bad.write_bytes(b"junk")
     with pytest.raises(OSError, match="junk.pt"):
         predict.predict_image(img, method="cnn", model=bad)
+
+
+def test_default_model_is_the_registered_c2db_regressor(tmp_path, monkeypatch):
+    monkeypatch.setattr(training.paths, "MODELS", tmp_path / "models")
+    with pytest.raises(FileNotFoundError, match="notebook 04"):
+        predict.default_model()
+    for name in ("quick/offline/jv2d/densenet121-regress-a-b-gamma",
+                 "smoke/offline/c2db/densenet121-regress-a-b-gamma",
+                 "quick/offline/c2db/densenet121-regress-a-b-gamma",
+                 "quick/offline/c2db/densenet121-regress-a"):
+        d = tmp_path / "models" / name.replace("/", "_")
+        d.mkdir(parents=True)
+        (d / "final.pt").write_bytes(b"x")
+        training.register_model(name, d)
+    # newest is not the rule: the larger profile of the C2DB slot wins
+    assert predict.default_model().parent.name == "quick_offline_c2db_densenet121-regress-a-b-gamma"
+    # a registered directory whose weights were deleted is not offered
+    (tmp_path / "models" / "quick_offline_c2db_densenet121-regress-a-b-gamma" / "final.pt").unlink()
+    assert predict.default_model().parent.name == "smoke_offline_c2db_densenet121-regress-a-b-gamma"

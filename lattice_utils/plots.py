@@ -72,13 +72,16 @@ def parity_plots(axes, y_true, y_pred, title: str, parameters=("a", "b", "gamma"
         ax.set_title(f"{title}: {SYMBOL[p]}", fontsize=9)
 
 
-def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true"):
-    """A confusion matrix with counts in the cells."""
+def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true", fmt="{}"):
+    """A confusion matrix with its values (counts, or per cent with ``fmt="{:.0f}"``) in the
+    cells; empty (NaN) rows stay blank."""
     m = np.asarray(matrix)
-    ax.imshow(m, cmap="Blues")
+    top = np.nanmax(m) if np.isfinite(m).any() else 1
+    ax.imshow(np.nan_to_num(m), cmap="Blues", vmin=0)
     for (i, j), v in np.ndenumerate(m):
-        ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-                color="white" if v > m.max() / 2 else "black")
+        if np.isfinite(v):
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > top / 2 else "black")
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.set_yticks(range(len(labels)), labels, fontsize=7)
     ax.set_xlabel(xlabel)

@@ -18,6 +18,26 @@ DATASETS = tuple(PAPER_CLASS_TOTALS)
 
 
 @dataclass(frozen=True)
+class XrdSettings:
+    """The XRD zone-axis studies (notebooks 09-13); the paper's values in the paper profile."""
+    per_group: int = 500              # structures generated per space group (the paper's cap)
+    group_stride: int = 1             # every n-th space group (smoke: a subset of the 230)
+    max_atoms: int = 250              # larger PyXtal cells are redrawn
+    attempt_timeout_s: float = 20.0   # one PyXtal attempt is abandoned after this
+    attempts: int = 8                 # PyXtal attempts per structure before it is skipped
+    split: tuple = (0.7, 0.2, 0.1)    # train / validation / test, per space group
+    image_shape: tuple = (321, 322)   # the paper's pattern size (H, W)
+    width: int = 64                   # channels of the first conv block (doubles to 8x)
+    hidden: int = 4096                # the two fully connected layers
+    epochs: int = 100
+    batch_size: int = 128
+    lr: float = 1e-4
+    batch_norm: bool = False          # the paper's CNN has none; the scaled profiles need it
+    cache_limit_gb: float = 4.0       # rendered training images are cached below this size
+    perturb_n: int = 6038             # structures per perturbation study (paper: 6,038 cubic)
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     corpus_sizes: dict            # dataset slot -> number of structures
@@ -45,6 +65,7 @@ class Profile:
     mlp_hidden: dict = field(default_factory=lambda: {"jv2d": (256, 128), "c2db": (512, 256),
                                                       "alex": (512, 256)})
     mlp_epochs: dict = field(default_factory=lambda: {"jv2d": 200, "c2db": 400, "alex": 400})
+    xrd: XrdSettings = XrdSettings()
     notes: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -59,12 +80,18 @@ PROFILES = {
         chunk_size=64,
         input_px=32, epochs={"jv2d": 1, "c2db": 1, "alex": 1}, lr_schedule="cosine",
         feature_px=64, mlp_epochs={"jv2d": 20, "c2db": 20, "alex": 20},
+        xrd=XrdSettings(per_group=4, group_stride=10, max_atoms=60, attempt_timeout_s=2.0,
+                        attempts=4, image_shape=(32, 32), width=4, hidden=32, epochs=1,
+                        batch_size=32, lr=1e-3, batch_norm=True, perturb_n=6),
         notes="CI: every notebook end to end on tiny data.",
     ),
     "quick": Profile(
         name="quick",
         corpus_sizes={"jv2d": 1074, "c2db": 1400, "alex": 3000},
         input_px=64, epochs={"jv2d": 10, "c2db": 8, "alex": 5}, lr_schedule="cosine",
+        xrd=XrdSettings(per_group=16, max_atoms=120, attempt_timeout_s=3.0, attempts=6,
+                        image_shape=(48, 48), width=8, hidden=256, epochs=5, batch_size=128,
+                        lr=3e-4, batch_norm=True, perturb_n=200),
         notes="Default: every figure and table, scaled to a 2-core CPU machine.",
     ),
     "paper": Profile(

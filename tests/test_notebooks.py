@@ -58,6 +58,33 @@ EXPECTED = {
         "figures": _fig("figs7_experimental_inputs"),
         "tables": _tab("table_s6_experimental", "table_s6_paper"),
     },
+    "09_xrd_dataset.ipynb": {
+        "figures": _fig("xrd_fig1_structures_per_space_group", "xrd_fig2_patterns_of_one_structure",
+                        "xrd_figB_axes_stereographic"),
+        "tables": _tab("table_09_structures", "table_09_relabelling", "table_09_zone_axes",
+                       "table_09_axis_coverage", "table_09_pattern_store"),
+    },
+    "10_xrd_zone_axis_models.ipynb": {
+        "figures": _fig("xrd_fig4_model1_confusion", "xrd_fig7_model4_confusion",
+                        "xrd_fig8_model4_per_space_group", "xrd_training_curves"),
+        "tables": _tab("table_xrd_2_model1", "table_xrd_3_models234", "table_xrd_bar_check",
+                       "table_xrd_fig7_per_system", "table_xrd_fig8_by_group_size",
+                       "table_xrd_external_aflow"),
+    },
+    "11_xrd_symmetry_ambiguity.ipynb": {
+        "figures": _fig("xrd_fig5_centrosymmetry", "xrd_fig6_enantiomorphic_pairs"),
+        "tables": _tab("table_xrd_fig5_centrosymmetry", "table_xrd_fig6_enantiomorphs"),
+    },
+    "12_xrd_unseen_zone_axes.ipynb": {
+        "figures": _fig("xrd_fig9_unseen_axes"),
+        "tables": _tab("table_xrd_d_axis_families", "table_xrd_4_unseen_axes"),
+    },
+    "13_xrd_perturbations.ipynb": {
+        "figures": _fig("xrd_fig10_strain_patterns", "xrd_fig11_substitution_patterns",
+                        "xrd_fig12_depletion_bcc", "xrd_fig13_depletion_fcc"),
+        "tables": _tab("table_xrd_c_rotation", "table_xrd_5_strain", "table_xrd_6_substitution",
+                       "table_xrd_7_8_depletion"),
+    },
     "15_rotation_robustness.ipynb": {
         "figures": _fig("fig15_rotation_robustness"),
         "tables": _tab("table_15_robustness"),

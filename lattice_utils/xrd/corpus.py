@@ -1,0 +1,334 @@
+"""Crystal structures for the XRD studies, labelled by the space group spglib finds.
+
+Sources:
+
+* ``offline`` (default): PyXtal random crystals, the same number requested for every space
+  group (the paper caps ICSD at 500 per group). PyXtal often returns more symmetry than it was
+  asked for (atoms on special positions); every structure is relabelled with spglib and the
+  table keeps both numbers, so notebook 09 can say how often. Every structure is a function of
+  (seed, group, index), attempts are bounded in time, and the build resumes per group.
+* ``cif_dir``: any folder of CIFs (an ICSD or COD export), read with pymatgen, same labelling;
+  a CIF that does not parse, has partial occupancies or no volume is skipped with its name and
+  the reason, and counted.
+* ``aflow_prototypes()``: the 288 real structures of the AFLOW prototype library that ship with
+  pymatgen, an external test set of real crystals.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import signal
+import threading
+import warnings
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import parallel, paths, storage
+from ..profiles import Profile
+from .simulate import Crystal, CrystalError
+from .symmetry import crystal_system
+
+GENERATOR_VERSION = 1
+SYMPREC = 0.01            # spglib tolerance (Å) for the labels
+MIN_DISTANCE = 0.9        # Å: closer atoms make a structure unphysical; it is redrawn
+# a broad choice of elements, light to heavy, metals and non-metals (no noble gases)
+ELEMENTS = ("H Li Be B C N O F Na Mg Al Si P S Cl K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
+            "Se Br Rb Sr Y Zr Nb Mo Ru Rh Pd Ag Cd In Sn Sb Te I Cs Ba La Ce Nd Sm Gd Hf Ta W "
+            "Re Os Ir Pt Au Hg Tl Pb Bi").split()
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _on_alarm(signum, frame):
+    raise _Timeout()
+
+
+def spglib_group(crystal: Crystal, symprec: float = SYMPREC) -> int:
+    import spglib
+    from pymatgen.core import Element
+    numbers = [Element(s).Z for s in crystal.species]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)    # spglib 2.x error-handling notice
+        data = spglib.get_symmetry_dataset((crystal.lattice, crystal.frac, numbers), symprec=symprec)
+    if data is None:
+        raise CrystalError(f"{crystal.name}: spglib found no symmetry")
+    return int(data.number)
+
+
+def record(crystal: Crystal, source: str, extra: dict | None = None) -> dict:
+    """A table row: the structure and its spglib labels."""
+    sg = spglib_group(crystal)
+    return {"id": crystal.name, "space_group": sg, "crystal_system": crystal_system(sg),
+            "n_atoms": len(crystal.species),
+            "formula": _formula(crystal.species), "source": source,
+            "lattice": np.round(crystal.lattice, 6).tolist(),
+            "frac": np.round(crystal.frac, 6).tolist(), "species": list(crystal.species),
+            **(extra or {})}
+
+
+def _formula(species) -> str:
+    c = Counter(species)
+    return "".join(f"{el}{n if n > 1 else ''}" for el, n in sorted(c.items()))
+
+
+def crystal_of(row) -> Crystal:
+    return Crystal(np.asarray(row["lattice"]), np.asarray(row["frac"]), row["species"], row["id"])
+
+
+def min_distance(crystal: Crystal) -> float:
+    """Shortest distance between two atoms, periodic images included (Å)."""
+    f = crystal.frac
+    d = f[:, None, :] - f[None, :, :]
+    d -= np.round(d)
+    shifts = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)])
+    best = np.inf
+    for s in shifts:
+        dist = np.linalg.norm((d + s) @ crystal.lattice, axis=-1)
+        if not s.any():
+            dist[np.diag_indices(len(f))] = np.inf
+        best = min(best, float(dist.min()))
+    return best
+
+
+# ------------------------------------------------------------------ PyXtal (offline)
+
+def _composition(rng, group: int, max_atoms: int):
+    """1-3 species; each fills one or two Wyckoff positions, the general one most often, so
+    that the crystal keeps the symmetry it was asked for."""
+    from pyxtal.symmetry import Group
+    wyckoffs = Group(group).Wyckoff_positions
+    general = wyckoffs[0].multiplicity
+    mults = [w.multiplicity for w in wyckoffs]
+    species = [str(x) for x in rng.choice(ELEMENTS, size=int(rng.integers(1, 4)), replace=False)]
+    counts = []
+    for _ in species:
+        n = 0
+        for _ in range(int(rng.integers(1, 3))):
+            n += general if rng.random() < 0.6 else int(rng.choice(mults))
+        counts.append(n)
+    while sum(counts) > max_atoms and max(counts) > min(mults):
+        i = int(np.argmax(counts))
+        counts[i] = int(min(mults))
+    return species, counts
+
+
+def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
+                 timeout_s: float = 20.0, attempts: int = 8):
+    """One record for (group, index) or None, and a Counter of rejected attempts."""
+    from pyxtal import pyxtal
+    from ..offline_corpus import _speed_up_pyxtal
+
+    warnings.filterwarnings("ignore")
+    _speed_up_pyxtal()
+    rejected = Counter()
+    for attempt in range(attempts):
+        rng = np.random.default_rng([seed, 230_001, group, index, attempt])
+        species, counts = _composition(rng, group, max_atoms)
+        if sum(counts) > max_atoms:
+            rejected[f"more than {max_atoms} atoms"] += 1
+            continue
+        xtal = pyxtal()
+        alarm = threading.current_thread() is threading.main_thread() and timeout_s > 0
+        if alarm:
+            old = signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        try:
+            xtal.from_random(3, group, species, counts, random_state=int(rng.integers(2**31 - 1)))
+            if not xtal.valid:
+                raise CrystalError("PyXtal produced no valid crystal")
+            s = xtal.to_pymatgen()
+            c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
+                        f"pyxtal-{group:03d}-{index:04d}")
+            if min_distance(c) < MIN_DISTANCE:
+                rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
+                continue
+            row = record(c, "offline-pyxtal", {"requested_group": group})
+        except _Timeout:
+            rejected["PyXtal attempt timed out"] += 1
+            continue
+        except Exception as exc:  # PyXtal raises many kinds for incompatible compositions
+            rejected[type(exc).__name__] += 1
+            continue
+        finally:
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+        return row, rejected
+    return None, rejected
+
+
+def _task(args):
+    group, index, seed, max_atoms, timeout_s, attempts = args
+    row, rej = generate_one(group, index, seed, max_atoms, timeout_s, attempts)
+    return group, index, row, rej
+
+
+def requested_groups(profile: Profile) -> list[int]:
+    return list(range(1, 231, profile.xrd.group_stride))
+
+
+def corpus_path(profile: Profile, source: str = "offline") -> Path:
+    X = profile.xrd
+    key = storage.content_key(GENERATOR_VERSION, source, profile.seed, X.per_group,
+                              X.group_stride, X.max_atoms, X.attempts, SYMPREC)
+    return paths.CORPORA / f"xrd-{source}-{profile.name}-{key}.json.gz"
+
+
+def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Path | None = None,
+                    force: bool = False, verbose: bool = True) -> pd.DataFrame:
+    """The structure table (one row per crystal, with its split), built once and cached."""
+    if source == "cif_dir":
+        if cif_dir is None:
+            raise ValueError("source 'cif_dir' needs cif_dir=<folder of CIF files>")
+        table, _ = read_cif_dir(cif_dir, verbose=verbose)
+        return with_split(table, profile)
+    if source != "offline":
+        raise ValueError(f"unknown structure source {source!r}: use 'offline' or 'cif_dir'")
+    path = corpus_path(profile, source)
+    if path.exists() and not force:
+        try:
+            return with_split(pd.DataFrame(storage.read_json(path)["rows"]), profile)
+        except (OSError, ValueError, KeyError, EOFError) as exc:
+            print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
+    X = profile.xrd
+    parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
+    rows, skipped, rejected = [], [], Counter()
+    groups = requested_groups(profile)
+    todo = []
+    for g in groups:
+        part = parts / f"group-{g:03d}.json"
+        if part.exists() and not force:
+            try:
+                block = storage.read_json(part)
+                rows += block["rows"]
+                skipped += block["skipped"]
+                rejected.update(block["rejected"])
+                continue
+            except (OSError, ValueError, EOFError):
+                pass
+        todo.append(g)
+    bar = _progress(len(todo) * X.per_group, "XRD structures") if verbose else None
+    # one task per structure, groups in order; a group's part file is written when it completes
+    tasks = [(g, i, profile.seed, X.max_atoms, X.attempt_timeout_s, X.attempts)
+             for g in todo for i in range(X.per_group)]
+    pending: dict = {g: [] for g in todo}
+    for g, i, row, rej in parallel.imap(_task, tasks, profile.workers, ordered=True):
+        pending[g].append((i, row, dict(rej)))
+        if bar is not None:
+            bar.update(1)
+        if len(pending[g]) == X.per_group:
+            block = {"rows": [r for _, r, _ in pending[g] if r is not None],
+                     "skipped": [[f"pyxtal-{g:03d}-{j:04d}", "no valid structure in "
+                                  f"{X.attempts} attempts"] for j, r, _ in pending[g] if r is None],
+                     "rejected": dict(sum((Counter(x) for _, _, x in pending[g]), Counter()))}
+            storage.write_json(parts / f"group-{g:03d}.json", block)
+            rows += block["rows"]
+            skipped += block["skipped"]
+            rejected.update(block["rejected"])
+            del pending[g]
+    if bar is not None:
+        bar.close()
+    rows.sort(key=lambda r: r["id"])
+    summary = {"requested": len(groups) * X.per_group, "kept": len(rows), "skipped": skipped,
+               "rejected_attempts": dict(sorted(rejected.items()))}
+    storage.write_json(path, {"rows": rows, "summary": summary}, gz=True)
+    storage.write_json(summary_path(path), summary)
+    for part in parts.glob("*"):
+        part.unlink()
+    parts.rmdir()
+    if verbose:
+        print(f"XRD structures: {len(rows)} of {summary['requested']} generated, "
+              f"{len(skipped)} skipped")
+    return with_split(pd.DataFrame(rows), profile)
+
+
+def summary_path(path: Path) -> Path:
+    return path.with_name(path.name.replace(".json.gz", ".summary.json"))
+
+
+def structures_summary(profile: Profile, source: str = "offline") -> dict:
+    return storage.read_json(summary_path(corpus_path(profile, source)))
+
+
+def _progress(total, desc):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, desc=desc, mininterval=5)
+
+
+def with_split(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """train / val / test per space group (70/20/10 in the paper), seeded; a group with
+    fewer than 3 structures puts its first in train, second in test."""
+    table = table.reset_index(drop=True).copy()
+    fr = np.asarray(profile.xrd.split, dtype=float)
+    split = np.empty(len(table), dtype=object)
+    rng = np.random.default_rng([profile.seed, 4242])
+    for sg, idx in table.groupby("space_group").indices.items():
+        idx = np.sort(idx)
+        idx = idx[rng.permutation(len(idx))]
+        n = len(idx)
+        n_test = int(round(n * fr[2])) if n >= 3 else (1 if n == 2 else 0)
+        n_val = int(round(n * fr[1])) if n >= 3 else 0
+        n_test = max(n_test, 1) if n >= 3 else n_test
+        split[idx[:n_test]] = "test"
+        split[idx[n_test:n_test + n_val]] = "val"
+        split[idx[n_test + n_val:]] = "train"
+    table["split"] = split
+    return table
+
+
+# ------------------------------------------------------------------ CIF folders
+
+def read_cif_dir(folder: str | Path, verbose: bool = True):
+    """(table, skipped [(file, reason)]) of every *.cif in ``folder``."""
+    from pymatgen.io.cif import CifParser
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder of CIF files")
+    rows, skipped = [], []
+    for f in sorted(folder.glob("*.cif")):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                structs = CifParser(str(f)).parse_structures(primitive=False)
+            if not structs:
+                raise CrystalError("no structure in the file")
+            c = Crystal.from_structure(structs[0], f.name)
+            rows.append(record(c, "cif"))
+        except CrystalError as exc:
+            skipped.append((f.name, str(exc).removeprefix(f"{f.name}: ")))
+        except Exception as exc:  # pymatgen raises many kinds on malformed CIFs
+            skipped.append((f.name, f"does not parse ({type(exc).__name__}: {exc})"[:200]))
+    if verbose:
+        print(f"{folder}: {len(rows)} structures read, {len(skipped)} skipped")
+        for name, why in skipped[:20]:
+            print(f"  skipped {name}: {why}")
+    return pd.DataFrame(rows), skipped
+
+
+# ------------------------------------------------------------------ real structures
+
+AFLOW_CITATION = ("M. J. Mehl et al., The AFLOW Library of Crystallographic Prototypes: Part 1, "
+                  "Comput. Mater. Sci. 136, S1-S828 (2017); as shipped with pymatgen")
+
+
+def aflow_prototypes() -> pd.DataFrame:
+    """The AFLOW prototype structures that ship with pymatgen, labelled with spglib."""
+    import pymatgen.analysis.prototypes as proto
+    from pymatgen.core import Structure
+    data = json.load(gzip.open(Path(proto.__file__).parent / "aflow_prototypes.json.gz"))
+    rows = []
+    for entry in data:
+        s = Structure.from_dict(entry["snl"])
+        tag = entry["tags"]["aflow"]
+        try:
+            c = Crystal.from_structure(s, tag)
+            rows.append(record(c, "aflow", {"mineral": entry["tags"].get("mineral", ""),
+                                            "aflow_group": int(tag.split("_")[2])}))
+        except (CrystalError, ValueError, IndexError):
+            continue
+    return pd.DataFrame(rows)

@@ -1,0 +1,334 @@
+"""Kinematic single-crystal X-ray diffraction along a zone axis, rendered as a spot pattern.
+
+As section 2.4 of the XRD paper: Cu K-alpha; the reflections of the zero-order Laue zone of
+[uvw] (h u + k v + l w = 0) inside the limiting sphere |g| < 2/lambda; structure factors with
+analytic atomic form factors (the coefficients pymatgen ships, the same as its XRDCalculator);
+intensity |F|^2 normalised to the strongest reflection (``lorentz=True`` multiplies by the
+powder Lorentz-polarisation factor, which the paper writes down for its intensities: it makes
+the few lowest-angle spots swamp the rest; README, deviations);
+each reflection a filled disk of radius 0.1 x I/I_max (in 1/A), a marker at the direct beam.
+
+The beam runs along the *direct-lattice* vector u a + v b + w c, so every drawn g is
+perpendicular to it, in any cell. (The authors' code takes [uvw] as a Cartesian vector, which
+differs for non-orthogonal cells: README, deviations.)
+
+Everything is vectorised: the zone's reflections are enumerated on its own 2D integer lattice
+(no 3D box), and structure factors are one matrix product per element.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+CU_KA = 1.5406            # Å, Cu K-alpha (the paper's wavelength)
+SPOT_SCALE = 0.1          # spot radius in 1/Å at I = I_max (the paper's scale factor)
+BEAM_RADIUS = 0.02        # 1/Å, radius of the direct-beam marker
+BEAM_LEVEL = 0.5          # grey level of the direct-beam marker (the paper draws it red)
+MIN_INTENSITY = 1e-3      # reflections weaker than this (of I_max) are not kept: < 1/255 of a pixel
+
+
+class CrystalError(ValueError):
+    """A structure the simulator cannot use; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Crystal:
+    lattice: np.ndarray          # [3, 3] rows a, b, c in Å (Cartesian)
+    frac: np.ndarray             # [n, 3] fractional coordinates
+    species: tuple               # element symbol of each site
+    name: str = ""
+
+    def __post_init__(self):
+        lat = np.asarray(self.lattice, dtype=float)
+        frac = np.asarray(self.frac, dtype=float).reshape(-1, 3)
+        object.__setattr__(self, "lattice", lat)
+        object.__setattr__(self, "frac", frac)
+        object.__setattr__(self, "species", tuple(self.species))
+        if lat.shape != (3, 3) or not np.all(np.isfinite(lat)):
+            raise CrystalError(f"{self.name or 'structure'}: lattice must be a finite 3 x 3 matrix")
+        if abs(np.linalg.det(lat)) < 1e-6:
+            raise CrystalError(f"{self.name or 'structure'}: zero cell volume")
+        if len(frac) == 0 or len(frac) != len(self.species):
+            raise CrystalError(f"{self.name or 'structure'}: {len(frac)} sites but "
+                               f"{len(self.species)} species")
+        unknown = sorted(set(self.species) - set(scattering_table()))
+        if unknown:
+            raise CrystalError(f"{self.name or 'structure'}: no X-ray form factor for {unknown}")
+
+    @property
+    def reciprocal(self) -> np.ndarray:
+        """Rows a*, b*, c* (crystallographic, no 2 pi): a_i . a*_j = delta_ij."""
+        return np.linalg.inv(self.lattice).T
+
+    @property
+    def volume(self) -> float:
+        return float(abs(np.linalg.det(self.lattice)))
+
+    def scaled(self, factor: float) -> "Crystal":
+        """Isotropic lattice scaling (fractional coordinates kept)."""
+        return Crystal(self.lattice * factor, self.frac, self.species, self.name)
+
+    def with_sites(self, frac, species) -> "Crystal":
+        return Crystal(self.lattice, frac, species, self.name)
+
+    @classmethod
+    def from_structure(cls, structure, name: str = "") -> "Crystal":
+        """From a pymatgen Structure; partial occupancies are refused (named)."""
+        name = name or structure.composition.reduced_formula
+        species = []
+        for i, site in enumerate(structure):
+            comp = site.species
+            if len(comp) != 1 or abs(sum(comp.values()) - 1) > 1e-6:
+                raise CrystalError(f"{name}: partial occupancy at site {i} ({comp})")
+            species.append(next(iter(comp)).symbol)
+        return cls(structure.lattice.matrix, structure.frac_coords, species, name)
+
+    def to_structure(self):
+        from pymatgen.core import Lattice, Structure
+        return Structure(Lattice(self.lattice), list(self.species), self.frac)
+
+
+# ------------------------------------------------------------------ form factors
+
+@lru_cache(maxsize=1)
+def scattering_table() -> dict:
+    """Element -> (Z, [[a_i, b_i], ...]) from the table that ships with pymatgen."""
+    import pymatgen.analysis.diffraction.xrd as xrd
+    from pymatgen.core import Element
+    coeffs = json.loads((Path(xrd.__file__).parent / "atomic_scattering_params.json").read_text())
+    return {el: (Element(el).Z, np.asarray(c, dtype=float)) for el, c in coeffs.items()}
+
+
+def form_factors(elements, s: np.ndarray) -> np.ndarray:
+    """[n_elements, m] f(s) = Z - 41.78214 s^2 sum_i a_i exp(-b_i s^2), s = sin(theta)/lambda."""
+    table = scattering_table()
+    s2 = np.asarray(s, dtype=float) ** 2
+    out = np.empty((len(elements), len(s2)))
+    for i, el in enumerate(elements):
+        z, c = table[el]
+        out[i] = z - 41.78214 * s2 * (c[:, 0][:, None] * np.exp(-c[:, 1][:, None] * s2)).sum(0)
+    return out
+
+
+def structure_factors(crystal: Crystal, hkl: np.ndarray, g_norm: np.ndarray) -> np.ndarray:
+    """Complex F(hkl) = sum_j f_j(|g|/2) exp(2 pi i hkl . r_j)."""
+    elements = sorted(set(crystal.species))
+    onehot = np.zeros((len(crystal.species), len(elements)))
+    onehot[np.arange(len(crystal.species)), [elements.index(e) for e in crystal.species]] = 1
+    phase = 2 * np.pi * (np.asarray(hkl, dtype=float) @ crystal.frac.T)      # [m, n]
+    f = form_factors(elements, np.asarray(g_norm) / 2).T                      # [m, n_el]
+    return ((np.cos(phase) @ onehot) * f).sum(1) + 1j * ((np.sin(phase) @ onehot) * f).sum(1)
+
+
+def lorentz_polarization(g_norm: np.ndarray, wavelength: float = CU_KA) -> np.ndarray:
+    """(1 + cos^2 2theta) / (sin^2 theta cos theta) with sin theta = lambda |g| / 2."""
+    sin_t = np.clip(wavelength * np.asarray(g_norm) / 2, 1e-12, 1 - 1e-12)
+    theta = np.arcsin(sin_t)
+    return (1 + np.cos(2 * theta) ** 2) / (sin_t ** 2 * np.cos(theta))
+
+
+# ------------------------------------------------------------------ zone axes
+
+def parse_zone_axis(axis) -> tuple:
+    """[u, v, w] as three integers, not all zero; a clear error otherwise."""
+    if isinstance(axis, str):
+        parts = axis.strip().strip("[]").replace(",", " ").split()
+        if len(parts) == 1 and len(parts[0]) == 3 and parts[0].isdigit():
+            parts = list(parts[0])                   # "111" -> 1 1 1
+        axis = parts
+    try:
+        vals = [float(x) for x in axis]
+    except (TypeError, ValueError):
+        raise ValueError(f"zone axis must be three integers [u v w], got {axis!r}") from None
+    if len(vals) != 3 or any(not math.isfinite(v) or v != round(v) for v in vals):
+        raise ValueError(f"zone axis must be three integers [u v w], got {axis!r}")
+    uvw = tuple(int(round(v)) for v in vals)
+    if uvw == (0, 0, 0):
+        raise ValueError("zone axis [000] is not a direction")
+    return uvw
+
+
+def _ext_gcd(a: int, b: int):
+    """(g, s, t) with a s + b t = g = gcd(a, b) >= 0."""
+    s0, s1, t0, t1 = 1, 0, 0, 1
+    while b:
+        q, a, b = a // b, b, a % b
+        s0, s1, t0, t1 = s1, s0 - q * s1, t1, t0 - q * t1
+    return (a, s0, t0) if a >= 0 else (-a, -s0, -t0)
+
+
+def zone_basis(axis) -> np.ndarray:
+    """Two integer vectors spanning every (h, k, l) with h u + k v + l w = 0 ([2, 3])."""
+    u, v, w = parse_zone_axis(axis)
+    g0 = math.gcd(math.gcd(u, v), w)
+    u, v, w = u // g0, v // g0, w // g0
+    if v == 0 and w == 0:
+        return np.array([[0, 1, 0], [0, 0, 1]])
+    g, s, t = _ext_gcd(v, w)
+    # b1 x b2 = -(u, v, w): together they span the whole 2D sublattice
+    return np.array([[0, w // g, -v // g], [g, -u * s, -u * t]])
+
+
+def beam_direction(crystal: Crystal, axis) -> np.ndarray:
+    """Unit Cartesian vector along the direct-lattice vector u a + v b + w c."""
+    t = np.asarray(parse_zone_axis(axis), dtype=float) @ crystal.lattice
+    return t / np.linalg.norm(t)
+
+
+def detector_frame(crystal: Crystal, axis) -> np.ndarray:
+    """Rows e1, e2, e3: e3 along the beam, e1 the projection of Cartesian z onto the detector
+    (x when the beam is nearly along z), e2 = e3 x e1."""
+    e3 = beam_direction(crystal, axis)
+    ref = np.array([0.0, 0.0, 1.0]) if abs(e3[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    e1 = ref - (ref @ e3) * e3
+    e1 /= np.linalg.norm(e1)
+    return np.array([e1, np.cross(e3, e1), e3])
+
+
+def zone_reflections(crystal: Crystal, axis, g_max: float = 2 / CU_KA):
+    """(hkl [m, 3] int, g [m, 3] Cartesian 1/Å) of the zero-order Laue zone, 0 < |g| < g_max."""
+    basis = zone_basis(axis)
+    G = basis @ crystal.reciprocal                    # [2, 3] Cartesian
+    B = basis.copy()
+    for _ in range(100):                              # Gauss reduction, integer vectors tracked
+        if G[1] @ G[1] < G[0] @ G[0]:
+            G, B = G[::-1].copy(), B[::-1].copy()
+        mu = round(float(G[0] @ G[1]) / float(G[0] @ G[0]))
+        if mu == 0:
+            break
+        G[1] -= mu * G[0]
+        B[1] -= mu * B[0]
+    n0, n1 = np.linalg.norm(G, axis=1)
+    sin_phi = np.linalg.norm(np.cross(G[0], G[1])) / (n0 * n1)
+    m_max, n_max = int(g_max / (n0 * sin_phi)) + 1, int(g_max / (n1 * sin_phi)) + 1
+    m, n = np.meshgrid(np.arange(-m_max, m_max + 1), np.arange(-n_max, n_max + 1), indexing="ij")
+    mn = np.stack([m.ravel(), n.ravel()], 1)
+    g = mn @ G
+    norm = np.linalg.norm(g, axis=1)
+    keep = (norm > 0) & (norm < g_max)
+    return mn[keep] @ B, g[keep]
+
+
+# ------------------------------------------------------------------ patterns
+
+@dataclass
+class ZonePattern:
+    xy: np.ndarray           # [m, 2] spot positions on the detector, 1/Å (x right, y up)
+    intensity: np.ndarray    # [m] I / I_max
+    hkl: np.ndarray          # [m, 3]
+    axis: tuple
+    g_max: float
+
+
+def zone_axis_pattern(crystal: Crystal, axis, wavelength: float = CU_KA, lorentz: bool = False,
+                      rotation_deg: float = 0.0, min_intensity: float = MIN_INTENSITY) -> ZonePattern:
+    """The spots of ``crystal`` along zone axis ``axis``: positions, normalised intensities."""
+    g_max = 2 / wavelength
+    hkl, g = zone_reflections(crystal, axis, g_max)
+    frame = detector_frame(crystal, axis)
+    if len(hkl) == 0:
+        return ZonePattern(np.zeros((0, 2)), np.zeros(0), hkl, parse_zone_axis(axis), g_max)
+    norm = np.linalg.norm(g, axis=1)
+    F = structure_factors(crystal, hkl, norm)
+    inten = (F.real ** 2 + F.imag ** 2) / len(crystal.species)
+    if lorentz:
+        inten = inten * lorentz_polarization(norm, wavelength)
+    top = inten.max()
+    inten = inten / top if top > 0 else inten
+    keep = inten >= min_intensity
+    xy = g[keep] @ frame[:2].T
+    if rotation_deg:
+        c, s = math.cos(math.radians(rotation_deg)), math.sin(math.radians(rotation_deg))
+        xy = xy @ np.array([[c, s], [-s, c]])
+    return ZonePattern(xy, inten[keep], hkl[keep], parse_zone_axis(axis), g_max)
+
+
+def render_spots(xy: np.ndarray, intensity: np.ndarray, shape=(321, 322), g_max: float = 2 / CU_KA,
+                 spot_scale: float = SPOT_SCALE, beam_radius: float = BEAM_RADIUS,
+                 rotation_deg: float = 0.0) -> np.ndarray:
+    """uint8 image [H, W] spanning [-g_max, g_max] on both axes (row 0 at +g_max): each spot a
+    filled, anti-aliased disk of radius spot_scale * I; spots smaller than a pixel keep their
+    area as grey level; the direct beam a disk of grey BEAM_LEVEL."""
+    H, W = shape
+    img = np.zeros(H * W, dtype=np.float32)
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if rotation_deg:
+        c, s = math.cos(math.radians(rotation_deg)), math.sin(math.radians(rotation_deg))
+        xy = xy @ np.array([[c, s], [-s, c]])
+    # continuous pixel coordinates: pixel i covers [i, i + 1)
+    px = W / (2 * g_max)
+    py = H / (2 * g_max)
+    cx = (xy[:, 0] + g_max) * px
+    cy = (g_max - xy[:, 1]) * py
+    r = spot_scale * np.asarray(intensity, dtype=float) * (px + py) / 2
+    small = r < 0.5
+    if small.any():                         # sub-pixel spot: its area on its pixel
+        ix, iy = np.floor(cx[small]).astype(int), np.floor(cy[small]).astype(int)
+        ok = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
+        np.maximum.at(img, iy[ok] * W + ix[ok], np.minimum(1.0, np.pi * r[small][ok] ** 2))
+    big = ~small
+    for R in np.unique(np.ceil(r[big] + 0.5).astype(int)):
+        sel = big & (np.ceil(r + 0.5).astype(int) == R)
+        off = np.arange(-R, R + 1)
+        ix = np.floor(cx[sel]).astype(int)[:, None, None] + off[None, None, :]
+        iy = np.floor(cy[sel]).astype(int)[:, None, None] + off[None, :, None]
+        d = np.hypot(ix + 0.5 - cx[sel][:, None, None], iy + 0.5 - cy[sel][:, None, None])
+        val = np.clip(r[sel][:, None, None] - d + 0.5, 0, 1)
+        ok = (val > 0) & (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
+        np.maximum.at(img, (iy * W + ix)[ok], val[ok])
+    if beam_radius > 0:
+        rb = max(beam_radius * (px + py) / 2, 0.5)
+        R = int(np.ceil(rb + 0.5))
+        x0, y0 = g_max * px, g_max * py
+        iy, ix = np.mgrid[int(y0) - R:int(y0) + R + 1, int(x0) - R:int(x0) + R + 1]
+        val = np.clip(rb - np.hypot(ix + 0.5 - x0, iy + 0.5 - y0) + 0.5, 0, 1) * BEAM_LEVEL
+        ok = (val > 0) & (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
+        np.maximum.at(img, (iy * W + ix)[ok], val[ok])
+    return np.round(img.reshape(H, W) * 255).astype(np.uint8)
+
+
+def render_pattern(pattern: ZonePattern, shape=(321, 322), **kw) -> np.ndarray:
+    return render_spots(pattern.xy, pattern.intensity, shape, pattern.g_max, **kw)
+
+
+def render_gaussian(pattern: ZonePattern, shape=(321, 322), sigma: float = 0.02) -> np.ndarray:
+    """Float image [H, W]: each reflection a Gaussian of width ``sigma`` (1/Å) and height
+    I/I_max (the paper's Fig. 2f style; its models train on the disk patterns only)."""
+    H, W = shape
+    g = pattern.g_max
+    x = (np.arange(W) + 0.5) / W * 2 * g - g
+    y = g - (np.arange(H) + 0.5) / H * 2 * g
+    gx = np.exp(-(x[None, :] - pattern.xy[:, :1]) ** 2 / (2 * sigma ** 2))     # [m, W]
+    gy = np.exp(-(y[None, :] - pattern.xy[:, 1:]) ** 2 / (2 * sigma ** 2))     # [m, H]
+    return np.einsum("m,mh,mw->hw", pattern.intensity, gy, gx)
+
+
+# ------------------------------------------------------------------ 1D powder pattern
+
+def powder_pattern(crystal: Crystal, wavelength: float = CU_KA, two_theta_range=(0.0, 90.0),
+                   tol: float = 1e-5):
+    """(two_theta [deg], intensity scaled to 100) of the powder pattern, peaks within ``tol``
+    degrees merged; the same physics as the zone patterns (checked against pymatgen)."""
+    g_max = 2 * math.sin(math.radians(two_theta_range[1] / 2)) / wavelength
+    hmax = np.floor(g_max * np.linalg.norm(crystal.lattice, axis=1)).astype(int)
+    grids = np.meshgrid(*[np.arange(-m, m + 1) for m in hmax], indexing="ij")
+    hkl = np.stack([x.ravel() for x in grids], 1)
+    g = np.linalg.norm(hkl @ crystal.reciprocal, axis=1)
+    tt = 2 * np.degrees(np.arcsin(np.clip(wavelength * g / 2, 0, 1)))
+    keep = (g > 0) & (tt >= two_theta_range[0]) & (tt <= two_theta_range[1])
+    hkl, g, tt = hkl[keep], g[keep], tt[keep]
+    F = structure_factors(crystal, hkl, g)
+    inten = (np.abs(F) ** 2) * lorentz_polarization(g, wavelength)
+    order = np.argsort(tt)
+    tt, inten = tt[order], inten[order]
+    groups = np.concatenate([[0], np.cumsum(np.diff(tt) > tol)])
+    peaks = np.bincount(groups, weights=tt) / np.bincount(groups)
+    total = np.bincount(groups, weights=inten)
+    scaled = 100 * total / total.max()
+    keep = scaled > 1e-3                       # as pymatgen: extinct reflections leave no peak
+    return peaks[keep], scaled[keep]

@@ -1,0 +1,112 @@
+"""Crystal systems, centrosymmetry, enantiomorphic pairs and lattice centring of the 230 space
+groups, derived from the symmetry operations in spglib's database (not from printed lists: the
+list that the XRD paper prints as its centrosymmetric groups is the non-centrosymmetric one)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+CRYSTAL_SYSTEMS = ("triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal",
+                   "hexagonal", "cubic")
+_FIRST_GROUP = (1, 3, 16, 75, 143, 168, 195)          # first space group of each system
+
+# the 11 enantiomorphic pairs (International Tables A, section 3.1): a chiral structure and its
+# mirror image; Friedel's law makes their diffraction patterns identical. enantiomorphic_pairs()
+# derives them from the symbols, and the tests check the two agree
+ENANTIOMORPHIC_PAIRS = ((76, 78), (91, 95), (92, 96), (144, 145), (151, 153), (152, 154),
+                        (169, 170), (171, 172), (178, 179), (180, 181), (212, 213))
+
+
+def crystal_system(space_group: int) -> int:
+    """Index into CRYSTAL_SYSTEMS of a space-group number 1-230."""
+    sg = int(space_group)
+    if not 1 <= sg <= 230:
+        raise ValueError(f"space group number must be 1-230, got {space_group}")
+    return int(np.searchsorted(_FIRST_GROUP, sg, side="right") - 1)
+
+
+def crystal_systems(space_groups) -> np.ndarray:
+    sg = np.asarray(space_groups)
+    if sg.size and (sg.min() < 1 or sg.max() > 230):
+        raise ValueError("space group numbers must be 1-230")
+    return np.searchsorted(_FIRST_GROUP, sg, side="right") - 1
+
+
+@lru_cache(maxsize=1)
+def _standard_settings() -> dict:
+    """Space-group number -> (Hall number of its first, standard setting, spglib type)."""
+    import warnings
+
+    import spglib
+    out = {}
+    for hall in range(1, 531):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            t = spglib.get_spacegroup_type(hall)
+        num = t.number if hasattr(t, "number") else t["number"]
+        out.setdefault(num, (hall, t))
+    return out
+
+
+@lru_cache(maxsize=None)
+def rotations(space_group: int) -> np.ndarray:
+    import warnings
+
+    import spglib
+    hall, _ = _standard_settings()[int(space_group)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ops = spglib.get_symmetry_from_database(hall)
+    return np.asarray(ops["rotations"])
+
+
+def is_centrosymmetric(space_group: int) -> bool:
+    """True when the group contains the inversion (-1 among its rotation parts)."""
+    return bool(any(np.array_equal(r, -np.eye(3, dtype=int)) for r in rotations(space_group)))
+
+
+@lru_cache(maxsize=1)
+def centrosymmetric_groups() -> tuple:
+    return tuple(n for n in range(1, 231) if is_centrosymmetric(n))
+
+
+def is_sohncke(space_group: int) -> bool:
+    """Only proper rotations (det +1): the groups a chiral crystal can have."""
+    return bool(all(round(np.linalg.det(r)) == 1 for r in rotations(space_group)))
+
+
+def international_symbol(space_group: int) -> str:
+    _, t = _standard_settings()[int(space_group)]
+    return t.international_short if hasattr(t, "international_short") else t["international_short"]
+
+
+def point_group(space_group: int) -> str:
+    _, t = _standard_settings()[int(space_group)]
+    return t.pointgroup_international if hasattr(t, "pointgroup_international") \
+        else t["pointgroup_international"]
+
+
+def centring(space_group: int) -> str:
+    """Lattice centring letter of the Hermann-Mauguin symbol: P, A, B, C, I, F or R."""
+    return international_symbol(space_group)[0]
+
+
+_SCREW_MIRROR = {"3_1": "3_2", "3_2": "3_1", "4_1": "4_3", "4_3": "4_1", "6_1": "6_5",
+                 "6_5": "6_1", "6_2": "6_4", "6_4": "6_2"}
+
+
+def enantiomorphic_pairs() -> tuple:
+    """Sohncke groups whose mirror image (screw n_m -> n_(n-m)) is another space group."""
+    import re
+    by_symbol = {international_symbol(n): n for n in range(1, 231)}
+    pairs = set()
+    for n in range(1, 231):
+        if not is_sohncke(n):
+            continue
+        mirror = re.sub(r"[346]_[1-5]", lambda m: _SCREW_MIRROR.get(m.group(0), m.group(0)),
+                        international_symbol(n))
+        other = by_symbol.get(mirror)
+        if other is not None and other != n:
+            pairs.add(tuple(sorted((n, other))))
+    return tuple(sorted(pairs))

@@ -1,0 +1,156 @@
+"""Symmetry tables, zone-axis sets, structure corpus, pattern storage and the XRD CNN."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lattice_utils.profiles import get_profile
+from lattice_utils.xrd import axes, corpus, model, patterns, symmetry
+from lattice_utils.xrd import simulate as S
+
+
+# ------------------------------------------------------------------ symmetry
+
+def test_centrosymmetric_groups_from_the_operations():
+    cs = symmetry.centrosymmetric_groups()
+    assert len(cs) == 92 and 2 in cs and 225 in cs and 1 not in cs and 216 not in cs
+    # the list the paper prints as "CS groups" (section 3.2) is the non-centrosymmetric one
+    printed = {1, *range(3, 10), *range(16, 47), *range(75, 83), *range(89, 123),
+               *range(143, 147), *range(149, 162), *range(168, 175), *range(177, 191),
+               *range(195, 200), *range(207, 221)}
+    assert len(printed) == 138 and printed == set(range(1, 231)) - set(cs)
+
+
+def test_enantiomorphic_pairs_are_derived_and_chiral():
+    assert symmetry.enantiomorphic_pairs() == symmetry.ENANTIOMORPHIC_PAIRS
+    for a, b in symmetry.ENANTIOMORPHIC_PAIRS:
+        assert symmetry.is_sohncke(a) and symmetry.is_sohncke(b)
+        assert symmetry.point_group(a) == symmetry.point_group(b)
+        assert not symmetry.is_centrosymmetric(a)
+    assert sum(symmetry.is_sohncke(n) for n in range(1, 231)) == 65
+
+
+def test_crystal_systems_and_centring():
+    assert [symmetry.crystal_system(n) for n in (1, 2, 3, 15, 16, 74, 75, 142, 143, 167, 168,
+                                                 194, 195, 230)] == \
+        [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
+    assert list(symmetry.crystal_systems([1, 230])) == [0, 6]
+    with pytest.raises(ValueError, match="1-230"):
+        symmetry.crystal_system(231)
+    # the paper's b.c.c. and f.c.c. lists (section 3.6)
+    assert [n for n in range(195, 231) if symmetry.centring(n) == "I"] == \
+        [197, 199, 204, 206, 211, 214, 217, 220, 229, 230]
+    assert [n for n in range(195, 231) if symmetry.centring(n) == "F"] == \
+        [196, 202, 203, 209, 210, 216, 219, 225, 226, 227, 228]
+
+
+# ------------------------------------------------------------------ axes
+
+def test_axis_sets_and_their_coverage():
+    assert len(axes.AXES_20) == 20 and axes.AXES_10 == axes.AXES_20[:10]
+    assert set(axes.AXES_4) <= set(axes.AXES_20) and not set(axes.UNSEEN) & set(axes.AXES_20)
+    cov = axes.angular_coverage(axes.AXES_20)
+    assert cov["nearest_mean_deg"] == pytest.approx(13.03, abs=0.005)     # the paper's figures
+    assert cov["global_mean_deg"] == pytest.approx(44.32, abs=0.005)
+    assert axes.label((1, 2, 3)) == "[123]" and axes.label("1 -1 0") == "[1 -1 0]"
+
+
+# ------------------------------------------------------------------ corpus
+
+@pytest.fixture(scope="module")
+def smoke_structures(tmp_path_factory):
+    import lattice_utils.paths as paths
+    mp = pytest.MonkeyPatch()
+    data = tmp_path_factory.mktemp("xrd-data")
+    mp.setattr(paths, "DATA", data)
+    mp.setattr(paths, "CORPORA", data / "corpora")
+    mp.setattr(paths, "MODELS", data / "models")
+    P = get_profile("smoke")
+    table = corpus.load_structures(P, verbose=False)
+    yield P, table
+    mp.undo()
+
+
+def test_pyxtal_corpus_is_labelled_split_and_cached(smoke_structures):
+    P, table = smoke_structures
+    assert len(table) >= 0.9 * len(corpus.requested_groups(P)) * P.xrd.per_group
+    # labels are what spglib finds, whatever PyXtal was asked for
+    row = table.iloc[5]
+    assert corpus.spglib_group(corpus.crystal_of(row)) == row.space_group
+    assert set(table.split) <= {"train", "val", "test"} and (table.split == "train").any()
+    again = corpus.load_structures(P, verbose=False)
+    assert again["id"].tolist() == table["id"].tolist()
+    assert again["split"].tolist() == table["split"].tolist()
+    assert (table.requested_group != table.space_group).mean() < 0.6
+
+
+def test_cif_folder_skips_and_names_bad_files(tmp_path):
+    from pymatgen.core import Lattice, Structure
+    Structure.from_spacegroup("Fm-3m", Lattice.cubic(5.64), ["Na", "Cl"],
+                              [[0, 0, 0], [0.5, 0.5, 0.5]]).to(filename=str(tmp_path / "nacl.cif"))
+    Structure(Lattice.cubic(3.6), [{"Fe": 0.5, "Co": 0.5}], [[0, 0, 0]]).to(
+        filename=str(tmp_path / "feco.cif"))
+    (tmp_path / "junk.cif").write_text("this is not a CIF\n")
+    table, skipped = corpus.read_cif_dir(tmp_path, verbose=False)
+    assert table["space_group"].tolist() == [225]
+    reasons = dict(skipped)
+    assert "partial occupancy" in reasons["feco.cif"] and "junk.cif" in reasons
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        corpus.read_cif_dir(tmp_path / "missing")
+
+
+def test_aflow_prototypes_are_an_external_set_of_real_crystals():
+    table = corpus.aflow_prototypes()
+    assert len(table) >= 250 and table.crystal_system.nunique() == 7
+    # spglib agrees with the prototype's own space group nearly always
+    assert (table.space_group == table.aflow_group).mean() > 0.95
+
+
+# ------------------------------------------------------------------ patterns and model
+
+def test_stored_patterns_render_like_direct_simulation(smoke_structures):
+    P, table = smoke_structures
+    ps = patterns.build_patterns(table, axes.AXES_4, P, verbose=False)
+    assert len(ps) == 4 * len(table)
+    rng = np.random.default_rng(0)
+    for i in rng.choice(len(ps), 6, replace=False):
+        m = ps.meta.iloc[i]
+        direct = S.zone_axis_pattern(corpus.crystal_of(table.iloc[m.structure]), m.axis)
+        xy, inten = ps.spots(int(i))
+        assert len(inten) == len(direct.intensity)
+        assert np.allclose(xy, direct.xy, atol=2e-3) and np.allclose(inten, direct.intensity, atol=1e-3)
+        # float16 positions may move a sub-pixel spot to the neighbouring pixel: compare totals
+        a, b = S.render_pattern(direct, (48, 48)).sum(), ps.render([i], (48, 48))[0].sum()
+        assert abs(int(a) - int(b)) <= 0.02 * a + 255
+    idx = ps.select(["100"], "train")
+    assert set(ps.meta.axis[idx]) == {"[100]"} and set(ps.meta.split[idx]) == {"train"}
+    cached = ps.images(idx, (32, 32), name="t")
+    lazy = ps.images(idx, (32, 32), cache_limit_gb=0)
+    assert isinstance(lazy, patterns.LazyImages)
+    assert np.array_equal(np.asarray(cached[:5]), lazy[np.arange(5)])
+
+
+def test_cnn_trains_resumes_and_is_cached(smoke_structures, tmp_path):
+    P, table = smoke_structures
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 255, (40, 32, 32), dtype=np.uint8)
+    y = rng.integers(1, 231, 40)
+    cfg = model.make_config("test", P, "rand", epochs=2, precision="fp32")
+    m = model.train_xrd(cfg, X, y, X[:8], y[:8], log=lambda *a: None)
+    assert [h["epoch"] for h in m.history] == [1, 2] and (cfg.directory() / "final.pt").exists()
+    p_sg, p_cs = m.predict_proba(X[:5])
+    assert p_sg.shape == (5, 230) and p_cs.shape == (5, 7)
+    assert np.allclose(p_sg.sum(1), 1, atol=1e-4)
+    again = model.train_xrd(cfg, X, y, log=lambda *a: pytest.fail("retrained"))
+    assert np.allclose(again.predict_proba(X[:5])[0], p_sg, atol=1e-5)
+
+
+def test_accuracy_measures_against_hand_counts():
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1], [0.2, 0.5, 0.3]])
+    truth = np.array([0, 1, 1, 1])
+    t = model.accuracy_table(proba, truth)
+    assert t["weighted_acc"] == pytest.approx(2 / 4)       # rows 0 and 3
+    assert t["balanced_acc"] == pytest.approx((1 + 1 / 3) / 2)
+    assert model.accuracy_table(proba, truth)["n"] == 4
+    assert model.top_k_hits(proba, truth, 2).tolist() == [True, True, True, True]
+    assert np.isnan(model.accuracy_table(np.zeros((0, 3)), np.zeros(0, int))["weighted_acc"])

@@ -154,3 +154,39 @@ def test_accuracy_measures_against_hand_counts():
     assert model.accuracy_table(proba, truth)["n"] == 4
     assert model.top_k_hits(proba, truth, 2).tolist() == [True, True, True, True]
     assert np.isnan(model.accuracy_table(np.zeros((0, 3)), np.zeros(0, int))["weighted_acc"])
+
+
+# ------------------------------------------------------------------ perturbations
+
+def test_perturbations_strain_substitution_depletion_mirror():
+    from pymatgen.core import Lattice, Structure
+
+    from lattice_utils.xrd import perturb
+    # an I-cubic structure with Fe on the b.c.c. sites and Al elsewhere (CsCl-derived, Im-3m)
+    s = Structure.from_spacegroup("Im-3m", Lattice.cubic(5.8), ["Fe", "Al"],
+                                  [[0, 0, 0], [0.25, 0.25, 0.25]])
+    c = S.Crystal.from_structure(s, "FeAl-like")
+    assert corpus.spglib_group(c) == 229 and perturb.is_depletion_candidate(c, 229, "bcc")
+    assert not perturb.is_depletion_candidate(c, 229, "fcc")
+    # strain scales the lattice and moves spots radially by 1 / (1 + e)
+    p0 = S.zone_axis_pattern(c, "100")
+    p1 = S.zone_axis_pattern(perturb.strained(c, 0.10), "100")
+    assert np.allclose(np.sort(np.linalg.norm(p1.xy, axis=1))[:4],
+                       np.sort(np.linalg.norm(p0.xy, axis=1))[:4] / 1.1)
+    with pytest.raises(ValueError, match="strain"):
+        perturb.strained(c, 5.0)
+    # substitution replaces the stated share of atoms, never by the same element
+    rng = np.random.default_rng(0)
+    sub = perturb.substituted(c, 0.5, rng)
+    changed = np.array(sub.species) != np.array(c.species)
+    assert changed.sum() == round(0.5 * len(c.species))
+    assert np.allclose(sub.frac, c.frac)
+    # depletion keeps the key sites; at 100 % only the b.c.c. lattice of Fe is left
+    half = perturb.depleted(c, "bcc", 0.5, np.random.default_rng(1))
+    assert len(half.species) == 2 + round(0.5 * (len(c.species) - 2))
+    full = perturb.depleted(c, "bcc", 1.0, np.random.default_rng(1))
+    assert set(full.species) == {"Fe"} and len(full.species) == 2
+    assert corpus.spglib_group(full) == 229                       # Im-3m: b.c.c.
+    # a mirror image keeps the intensities (Friedel) and, for a chiral group, is its enantiomorph
+    m = perturb.mirrored(c)
+    assert np.allclose(S.zone_axis_pattern(m, "123").intensity, S.zone_axis_pattern(c, "123").intensity)

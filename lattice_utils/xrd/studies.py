@@ -45,10 +45,6 @@ def fit_model(name: str, ps: PatternSet, profile: Profile, axes=None, force: boo
     return model
 
 
-def predict(model: XrdModel, images) -> tuple[np.ndarray, np.ndarray]:
-    return model.predict_proba(images)
-
-
 def scores(p_sg: np.ndarray, p_cs: np.ndarray, groups) -> dict:
     """The paper's measures for both heads, in per cent."""
     groups = np.asarray(groups)

@@ -190,3 +190,14 @@ def test_perturbations_strain_substitution_depletion_mirror():
     # a mirror image keeps the intensities (Friedel) and, for a chiral group, is its enantiomorph
     m = perturb.mirrored(c)
     assert np.allclose(S.zone_axis_pattern(m, "123").intensity, S.zone_axis_pattern(c, "123").intensity)
+
+
+def test_cnn_takes_the_papers_321_by_322_patterns():
+    import torch
+    net = model.XrdCNN(width=4, hidden=32, input_shape=(321, 322))
+    assert net.pool.output_size == 7                  # 20 x 20 after four poolings, pooled to 7 x 7
+    a, b = net(torch.rand(1, 1, 321, 322))
+    assert a.shape == (1, 230) and b.shape == (1, 7)
+    # the paper's widths: 64 -> 512 channels, two 4,096-wide layers
+    full = sum(p.numel() for p in model.XrdCNN(64, 4096, (321, 322)).parameters())
+    assert 120e6 < full < 130e6

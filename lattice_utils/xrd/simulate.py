@@ -271,9 +271,9 @@ def render_spots(xy: np.ndarray, intensity: np.ndarray, shape=(321, 322), g_max:
         ix, iy = np.floor(cx[small]).astype(int), np.floor(cy[small]).astype(int)
         ok = (ix >= 0) & (ix < W) & (iy >= 0) & (iy < H)
         np.maximum.at(img, iy[ok] * W + ix[ok], np.minimum(1.0, np.pi * r[small][ok] ** 2))
-    big = ~small
-    for R in np.unique(np.ceil(r[big] + 0.5).astype(int)):
-        sel = big & (np.ceil(r + 0.5).astype(int) == R)
+    box = np.where(small, 0, np.ceil(r + 0.5).astype(int))    # half-width of each disk's box
+    for R in np.unique(box[~small]):
+        sel = box == R
         off = np.arange(-R, R + 1)
         ix = np.floor(cx[sel]).astype(int)[:, None, None] + off[None, None, :]
         iy = np.floor(cy[sel]).astype(int)[:, None, None] + off[None, :, None]

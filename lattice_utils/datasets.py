@@ -22,12 +22,6 @@ from .stem import StemParams
 STORE_VERSION = 1
 
 
-def _progress(total, desc):
-    from tqdm import tqdm  # text bars: no ipywidgets needed, readable in papermill logs
-
-    return tqdm(total=total, desc=desc, unit="it", mininterval=2.0)
-
-
 # ---------------------------------------------------------------- corpora
 
 def corpus_path(slot: str, profile: Profile, source: str) -> Path:
@@ -52,8 +46,8 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
     if path.exists() and not force:
         try:
             cached = storage.read_json(path)
-            if not _summary_path(path).exists():
-                storage.write_json(_summary_path(path), cached["summary"])
+            if not storage.summary_path(path).exists():
+                storage.write_json(storage.summary_path(path), cached["summary"])
             return _table(cached["rows"])
         except (OSError, ValueError, KeyError, EOFError) as exc:
             print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
@@ -61,7 +55,7 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
     targets = class_sequence(slot, n, profile.seed)
     parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
     rows, skipped, rejected = [], [], Counter()
-    bar = _progress(n, f"{slot} structures") if verbose else None
+    bar = parallel.progress(n, f"{slot} structures") if verbose else None
     for start in range(0, n, block_size):
         part = parts / f"block-{start // block_size:05d}.json.gz"
         block = None
@@ -88,26 +82,17 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
     rows = _table(rows).to_dict("records")   # same column order fresh or from cache
     summary = {"requested": n, "kept": len(rows), "skipped": skipped,
                "rejected_attempts": dict(sorted(rejected.items()))}
-    storage.write_json(path, {"rows": rows, "summary": summary}, gz=True)
-    # small copy beside the corpus, so reporting the summary never re-parses every row
-    storage.write_json(_summary_path(path), summary)
-    for part in parts.glob("*"):
-        part.unlink()
-    parts.rmdir()
+    storage.write_corpus(path, rows, summary, parts)
     if verbose:
         print(f"{slot}: {len(rows)} of {n} structures generated, {len(skipped)} skipped; "
               f"rejected attempts: {dict(rejected)}")
     return _table(rows)
 
 
-def _summary_path(path: Path) -> Path:
-    return path.with_name(path.name.replace(".json.gz", ".summary.json"))
-
-
 def corpus_summary(slot: str, profile: Profile, source: str = "offline") -> dict:
     if source != "offline":
         return {}
-    return storage.read_json(_summary_path(corpus_path(slot, profile, source)))
+    return storage.read_json(storage.summary_path(corpus_path(slot, profile, source)))
 
 
 def _load_jarvis_corpus(slot: str, force: bool) -> pd.DataFrame:
@@ -232,7 +217,7 @@ def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemP
         tasks.append((str(path), ids[start:start + size], atoms[start:start + size],
                       params.as_dict(), None if transforms is None else transforms[start:start + size]))
     failed = []
-    bar = _progress(len(tasks), f"{slot} image chunks") if verbose and tasks else None
+    bar = parallel.progress(len(tasks), f"{slot} image chunks") if verbose and tasks else None
     for _, f in parallel.imap(_simulate_chunk, tasks, workers, ordered=False):
         failed += f
         if bar is not None:

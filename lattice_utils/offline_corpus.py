@@ -22,8 +22,6 @@ Choices that make the corpus resemble real 2D databases:
 """
 from __future__ import annotations
 
-import signal
-import threading
 import warnings
 from collections import Counter
 
@@ -95,14 +93,6 @@ def _composition(rng):
     return name, species, [k * z for k in per_fu]
 
 
-class _Timeout(Exception):
-    pass
-
-
-def _on_alarm(signum, frame):
-    raise _Timeout()
-
-
 _TOL_PATCHED = False
 
 
@@ -150,19 +140,11 @@ def _pyxtal_layer(rng, group: int, species, counts, timeout_s: float):
     _speed_up_pyxtal()
 
     crystal = pyxtal()
-    use_alarm = threading.current_thread() is threading.main_thread() and timeout_s > 0
-    if use_alarm:
-        old = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout_s)
-    try:
+    with parallel.time_limit(timeout_s):
         crystal.from_random(2, group, species, counts,
                             factor=float(np.clip(rng.normal(0.65, 0.1), 0.45, 0.9)),
                             thickness=float(rng.uniform(0.0, 3.5)),
                             random_state=int(rng.integers(2**31 - 1)))
-    finally:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
     if not crystal.valid:
         raise StructureError("PyXtal produced no valid crystal")
     s = crystal.to_pymatgen()
@@ -233,7 +215,7 @@ def generate_one(slot: str, index: int, target: int, seed: int, timeout_s: float
             row = normalise_record(f"{slot}-pyxtal-{index:06d}", atoms, "offline-pyxtal",
                                    extra={"layer_group": group, "template": template,
                                           "supercell": bool(supercell)})
-        except _Timeout:
+        except parallel.AttemptTimeout:
             rejected["PyXtal attempt timed out"] += 1
             continue
         except Exception as exc:  # PyXtal raises many kinds for incompatible compositions

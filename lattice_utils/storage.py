@@ -79,3 +79,19 @@ def file_sha256(path, length: int = 12) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()[:length]
+
+
+def summary_path(path) -> Path:
+    """``<name>.summary.json`` beside a ``<name>.json.gz`` corpus."""
+    path = Path(path)
+    return path.with_name(path.name.replace(".json.gz", ".summary.json"))
+
+
+def write_corpus(path, rows: list, summary: dict, parts) -> None:
+    """The finished corpus (atomic), its summary beside it (so reporting it never re-parses
+    every row), and the block files of the build removed."""
+    write_json(path, {"rows": rows, "summary": summary}, gz=True)
+    write_json(summary_path(path), summary)
+    for part in parts.glob("*"):
+        part.unlink()
+    parts.rmdir()

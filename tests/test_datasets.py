@@ -70,7 +70,7 @@ def test_corpus_cache_and_resume(scratch_dirs):
     assert path.stat().st_mtime_ns == mtime and t1.equals(t2)
     summary = datasets.corpus_summary("jv2d", prof)
     assert summary == storage.read_json(path)["summary"] and summary["kept"] == 12
-    datasets._summary_path(path).unlink()               # cache from before the sidecar
+    storage.summary_path(path).unlink()               # cache from before the sidecar
     datasets.load_corpus("jv2d", prof, block_size=5, verbose=False)
     assert datasets.corpus_summary("jv2d", prof) == summary
     path.write_bytes(path.read_bytes()[:100])          # truncated cache -> rebuilt
@@ -154,3 +154,17 @@ def test_per_record_rotation_and_pixel_size_are_imaged(scratch_dirs, graphene):
     assert abs((e1.orientation_deg - e0.orientation_deg + 30) % 60 - 30) == pytest.approx(30, abs=0.5)
     # imaged with 0.11 A pixels but read as 0.1: the lattice looks 10 % smaller
     assert e2.a == pytest.approx(2.46 / 1.1, abs=0.01)
+
+
+def test_time_limit_abandons_a_slow_attempt():
+    import time
+
+    from lattice_utils import parallel
+    with pytest.raises(parallel.AttemptTimeout):
+        with parallel.time_limit(0.05):
+            time.sleep(2)
+    with parallel.time_limit(0):                   # no limit
+        time.sleep(0.06)
+    with parallel.time_limit(1.0):                 # the alarm is cleared on leaving the block
+        pass
+    time.sleep(1.1)

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import signal
-import threading
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -38,14 +36,6 @@ MIN_DISTANCE = 0.9        # Å: closer atoms make a structure unphysical; it is 
 ELEMENTS = ("H Li Be B C N O F Na Mg Al Si P S Cl K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As "
             "Se Br Rb Sr Y Zr Nb Mo Ru Rh Pd Ag Cd In Sn Sb Te I Cs Ba La Ce Nd Sm Gd Hf Ta W "
             "Re Os Ir Pt Au Hg Tl Pb Bi").split()
-
-
-class _Timeout(Exception):
-    pass
-
-
-def _on_alarm(signum, frame):
-    raise _Timeout()
 
 
 def spglib_group(crystal: Crystal, symprec: float = SYMPREC) -> int:
@@ -133,31 +123,25 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
             rejected[f"more than {max_atoms} atoms"] += 1
             continue
         xtal = pyxtal()
-        alarm = threading.current_thread() is threading.main_thread() and timeout_s > 0
-        if alarm:
-            old = signal.signal(signal.SIGALRM, _on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, timeout_s)
         try:
-            xtal.from_random(3, group, species, counts, random_state=int(rng.integers(2**31 - 1)))
-            if not xtal.valid:
-                raise CrystalError("PyXtal produced no valid crystal")
-            s = xtal.to_pymatgen()
-            c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
-                        f"pyxtal-{group:03d}-{index:04d}")
-            if min_distance(c) < MIN_DISTANCE:
-                rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
-                continue
-            row = record(c, "offline-pyxtal", {"requested_group": group})
-        except _Timeout:
+            with parallel.time_limit(timeout_s):
+                xtal.from_random(3, group, species, counts,
+                                 random_state=int(rng.integers(2**31 - 1)))
+                if not xtal.valid:
+                    raise CrystalError("PyXtal produced no valid crystal")
+                s = xtal.to_pymatgen()
+                c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
+                            f"pyxtal-{group:03d}-{index:04d}")
+                if min_distance(c) < MIN_DISTANCE:
+                    rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
+                    continue
+                row = record(c, "offline-pyxtal", {"requested_group": group})
+        except parallel.AttemptTimeout:
             rejected["PyXtal attempt timed out"] += 1
             continue
         except Exception as exc:  # PyXtal raises many kinds for incompatible compositions
             rejected[type(exc).__name__] += 1
             continue
-        finally:
-            if alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, old)
         return row, rejected
     return None, rejected
 
@@ -212,7 +196,7 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
             except (OSError, ValueError, EOFError):
                 pass
         todo.append(g)
-    bar = _progress(len(todo) * X.per_group, "XRD structures") if verbose else None
+    bar = parallel.progress(len(todo) * X.per_group, "XRD structures") if verbose else None
     # one task per structure, groups in order; a group's part file is written when it completes
     tasks = [(g, i, profile.seed, X.max_atoms, X.attempt_timeout_s, X.attempts)
              for g in todo for i in range(X.per_group)]
@@ -236,28 +220,15 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
     rows.sort(key=lambda r: r["id"])
     summary = {"requested": len(groups) * X.per_group, "kept": len(rows), "skipped": skipped,
                "rejected_attempts": dict(sorted(rejected.items()))}
-    storage.write_json(path, {"rows": rows, "summary": summary}, gz=True)
-    storage.write_json(summary_path(path), summary)
-    for part in parts.glob("*"):
-        part.unlink()
-    parts.rmdir()
+    storage.write_corpus(path, rows, summary, parts)
     if verbose:
         print(f"XRD structures: {len(rows)} of {summary['requested']} generated, "
               f"{len(skipped)} skipped")
     return with_split(pd.DataFrame(rows), profile)
 
 
-def summary_path(path: Path) -> Path:
-    return path.with_name(path.name.replace(".json.gz", ".summary.json"))
-
-
 def structures_summary(profile: Profile, source: str = "offline") -> dict:
-    return storage.read_json(summary_path(corpus_path(profile, source)))
-
-
-def _progress(total, desc):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, mininterval=5)
+    return storage.read_json(storage.summary_path(corpus_path(profile, source)))
 
 
 def with_split(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:

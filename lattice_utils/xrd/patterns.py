@@ -152,8 +152,7 @@ def build_patterns(table: pd.DataFrame, axes, profile: Profile, wavelength: floa
     todo = [c for c in range(len(starts)) if force or not (root / f"chunk-{c:05d}.npz").exists()]
     bar = None
     if verbose:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(rows), desc="XRD patterns", mininterval=5)
+        bar = parallel.progress(len(rows), "XRD patterns")
         bar.update(len(rows) - sum(len(rows[starts[c]:starts[c] + per_chunk]) for c in todo))
     # one pool for the whole build; a chunk is written as soon as its structures are done
     tasks = [(r, tuple(axes), wavelength, lorentz)

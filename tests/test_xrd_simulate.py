@@ -142,3 +142,31 @@ def test_zone_basis_spans_the_whole_zone():
         # a basis of the full sublattice has |b1 x b2| = |n| / gcd(n)
         g = np.gcd.reduce(np.abs(n))
         assert np.linalg.norm(np.cross(b[0], b[1])) == pytest.approx(np.linalg.norm(n) / g)
+
+
+def test_symmetry_features_see_the_net_and_its_rotations(copper):
+    """Cubic [100] is a square net with 4-fold symmetry and no 3-fold; [111] a hexagonal net
+    with 6-fold symmetry and no 4-fold; both keep their mirrors."""
+    from lattice_utils.xrd.features import FEATURES, symmetry_features
+    f = dict(zip(FEATURES, symmetry_features(*_spots(copper, "100"))))
+    assert f["|g2|/|g1|"] == pytest.approx(1.0) and f["net angle (deg)"] == pytest.approx(90.0)
+    assert f["rot 90"] == pytest.approx(1.0) and f["rot 60"] < 0.1
+    assert f["mirror g1"] == pytest.approx(1.0)
+    f = dict(zip(FEATURES, symmetry_features(*_spots(copper, "111"))))
+    assert f["net angle (deg)"] == pytest.approx(60.0)
+    assert f["rot 60"] == pytest.approx(1.0) and f["rot 120"] == pytest.approx(1.0)
+    assert f["rot 90"] < 0.1
+
+
+def test_symmetry_features_of_a_triclinic_pattern_and_bad_input(triclinic):
+    from lattice_utils.xrd.features import symmetry_features
+    f = symmetry_features(*_spots(triclinic, "123"))
+    assert np.isfinite(f).all() and f[4] < 0.5           # no 4-fold axis in a triclinic zone
+    assert np.isnan(symmetry_features(np.zeros((1, 2)), np.ones(1))).all()
+    with pytest.raises(ValueError, match="3 spot positions but 2 intensities"):
+        symmetry_features(np.zeros((3, 2)), np.ones(2))
+
+
+def _spots(crystal, axis):
+    p = S.zone_axis_pattern(crystal, axis)
+    return p.xy, p.intensity

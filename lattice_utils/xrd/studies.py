@@ -97,3 +97,18 @@ def simulate_images(crystals, axis, profile: Profile, rotation_deg=None) -> np.n
 
 def crystals_of(table: pd.DataFrame) -> list:
     return [crystal_of(r) for r in table.to_dict("records")]
+
+
+def symmetry_baseline(ps: PatternSet, axes, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
+    """The reference classifier of ``features`` trained on the train split along ``axes`` and
+    scored on the test split: (crystal-system scores in %, test space groups, P(system))."""
+    from .features import feature_matrix, fit_symmetry_baseline
+    g = ps.meta["space_group"].to_numpy()
+    tr, te = ps.select(axes, "train"), ps.select(axes, "test")
+    clf = fit_symmetry_baseline(feature_matrix(ps, tr), crystal_systems(g[tr]), seed)
+    proba = np.zeros((len(te), len(CRYSTAL_SYSTEMS)))
+    proba[:, clf.classes_] = clf.predict_proba(feature_matrix(ps, te))
+    t = accuracy_table(proba, crystal_systems(g[te]))
+    return ({"n": t["n"], "system weighted %": 100 * t["weighted_acc"],
+             "system top-3 %": 100 * t["top3_acc"], "system balanced %": 100 * t["balanced_acc"]},
+            g[te], proba)

@@ -38,6 +38,30 @@ class XrdSettings:
 
 
 @dataclass(frozen=True)
+class RelatedSettings:
+    """Notebooks 16-18 (related methods); the documents' sizes in the paper profile."""
+    # 16: defect finding and class averaging (001)
+    defect_images: int = 9            # 9 regions of 1024^2 px at 20.74 pm: the document's 4000 nm^2
+    defect_image_px: int = 1024
+    defect_dose: float = 20.0         # counts on a W column peak
+    defect_jitter_px: float = 0.9     # scan jitter, std per row
+    defect_train_crops: int = 14600   # the document's training windows
+    defect_crop_px: int = 256
+    defect_epochs: int = 550          # the document: 550-2500
+    unet_base: int = 32
+    bootstrap: int = 22500            # the document's M
+    # 17: moving-window FFT (002)
+    fft_image_px: int = 2048          # the document's example: 2048^2 with 256^2 windows
+    fft_window_px: int = 256
+    fft_train_windows: int = 4000
+    fft_epochs: int = 50
+    # 18: 4D-STEM hierarchical clustering (003)
+    scan_px: int = 128                # probe positions per side
+    detector_px: int = 128            # EMPAD: 128 x 128
+    kmeans_restarts: int = 100        # the document's repeat-run check
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     corpus_sizes: dict            # dataset slot -> number of structures
@@ -66,6 +90,7 @@ class Profile:
                                                       "alex": (512, 256)})
     mlp_epochs: dict = field(default_factory=lambda: {"jv2d": 200, "c2db": 400, "alex": 400})
     xrd: XrdSettings = XrdSettings()
+    related: RelatedSettings = RelatedSettings()
     notes: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -83,6 +108,10 @@ PROFILES = {
         xrd=XrdSettings(per_group=4, group_stride=10, max_atoms=60, attempt_timeout_s=2.0,
                         attempts=4, image_shape=(32, 32), width=4, hidden=32, epochs=1,
                         batch_size=32, lr=1e-3, batch_norm=True, perturb_n=6),
+        related=RelatedSettings(defect_images=2, defect_image_px=384, defect_train_crops=256, defect_crop_px=64,
+                                defect_epochs=4, unet_base=8, bootstrap=20, fft_image_px=512,
+                                fft_window_px=128, fft_train_windows=48, fft_epochs=1, scan_px=24,
+                                detector_px=32, kmeans_restarts=3),
         notes="CI: every notebook end to end on tiny data.",
     ),
     "quick": Profile(
@@ -92,6 +121,9 @@ PROFILES = {
         xrd=XrdSettings(per_group=16, max_atoms=120, attempt_timeout_s=3.0, attempts=6,
                         image_shape=(48, 48), width=8, hidden=256, epochs=5, batch_size=128,
                         lr=3e-4, batch_norm=True, perturb_n=200),
+        related=RelatedSettings(defect_images=8, defect_train_crops=1200, defect_crop_px=64, defect_epochs=8,
+                                unet_base=16, bootstrap=500, fft_image_px=1024, fft_train_windows=600,
+                                fft_epochs=6, scan_px=64, detector_px=64, kmeans_restarts=20),
         notes="Default: every figure and table, scaled to a 2-core CPU machine.",
     ),
     "paper": Profile(

@@ -1,0 +1,109 @@
+"""Notebook 17 as a few functions: the spot-binarising network, the moving-window survey with
+both spot finders, and phase identification from spacings and one interplanar angle."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..profiles import Profile
+from . import fft_windows as F
+from .unet import predict_proba, train_segmenter
+
+TRAIN_SEED, TEST_SEED = 50_000, 60_000
+CLASS_WEIGHTS = (1.0, 2.0)
+
+
+def crop_of(profile: Profile) -> int:
+    return profile.related.fft_window_px // 2
+
+
+def train_binariser(profile: Profile, force: bool = False, log=print):
+    R = profile.related
+    X, Y = F.training_windows(R.fft_train_windows, R.fft_window_px, crop_of(profile),
+                              TRAIN_SEED + profile.seed, image_px=R.fft_image_px)
+    return train_segmenter(f"fft-spots-{profile.name}", X, Y, 2, epochs=R.fft_epochs, base=8,
+                           class_weights=CLASS_WEIGHTS, seed=profile.seed, force=force, log=log)
+
+
+def identify(xy: np.ndarray, fft_px: int, pixel: float, tol: float = 0.015) -> dict:
+    """Phase of one window from its spots (FFT pixels about the centre): the candidates that
+    explain the most spacings within ``tol``; ties broken by how well the angle between the two
+    shortest non-collinear spots matches an indexed pair of planes."""
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    d = F.spacing_from_pixels(np.hypot(*xy.T), fft_px, pixel) if len(xy) else np.zeros(0)
+    table = F.match_phase(d, tol=tol)
+    out = {"phase": None, "matched": 0, "angle": np.nan, "angle_error": np.nan, "hkl1": None, "hkl2": None}
+    if len(xy) == 0 or table["matched"].iloc[0] == 0:
+        return out
+    top = table[table["matched"] == table["matched"].iloc[0]]
+    pair = F.pair_of_spots(xy)
+    out.update(phase=top["phase"].iloc[0], matched=int(top["matched"].iloc[0]))
+    if pair is None:
+        return out
+    v1, v2 = pair
+    ang = float(np.degrees(np.arccos(np.clip(v1 @ v2 / np.linalg.norm(v1) / np.linalg.norm(v2), -1, 1))))
+    d1, d2 = F.spacing_from_pixels([np.linalg.norm(v1), np.linalg.norm(v2)], fft_px, pixel)
+    best = None
+    for ph in top["phase"]:
+        r = F.index_pair(ph, d1, d2, ang, tol=tol)
+        if np.isfinite(r["angle_error"]) and (best is None or r["angle_error"] < best[1]["angle_error"]):
+            best = (ph, r)
+    if best is not None:
+        out.update(phase=best[0], angle=ang, **{k: best[1][k] for k in ("angle_error", "hkl1", "hkl2")})
+    return out
+
+
+def survey(net, profile: Profile, n_specimens: int = 2) -> tuple[list, pd.DataFrame]:
+    """Test specimens and one row per (window, finder): spots found, matched, spacing errors,
+    the identified phase and the truth."""
+    R = profile.related
+    crop = crop_of(profile)
+    specs = [F.make_specimen(R.fft_image_px, seed=TEST_SEED + profile.seed + k) for k in range(n_specimens)]
+    X, recs = F.survey_windows(specs, R.fft_window_px, crop)
+    rows = []
+    for x, rec in zip(X, recs):
+        sp = specs[rec["specimen"]]
+        found = {"plain peaks": F.peaks_plain(x[0]),
+                 "ResUNet": F.peaks_from_mask(predict_proba(net, x[0])[1] > 0.5)}
+        for method, xy in found.items():
+            sc = F.score_spots(xy, rec["truth"], R.fft_window_px, sp.pixel)
+            ident = identify(xy, R.fft_window_px, sp.pixel)
+            rows.append({"specimen": rec["specimen"], "row": rec["row"], "col": rec["col"], "method": method,
+                         "true spots": sc["true"], "found": sc["found"], "found matched": sc["found_matched"],
+                         "true matched": sc["matched"], "errors_pm": sc["errors_pm"],
+                         "true phase": rec["phase"], "phase": ident["phase"], "angle": ident["angle"],
+                         "angle error": ident["angle_error"], "hkl1": ident["hkl1"], "hkl2": ident["hkl2"]})
+    return specs, pd.DataFrame(rows)
+
+
+def summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per finder: spot precision and recall, spacing error (pm), phase accuracy on windows
+    that hold a particle, and the share of empty windows with no phase claimed."""
+    out = []
+    for method, g in rows.groupby("method", sort=False):
+        err = np.concatenate([e for e in g["errors_pm"] if len(e)]) if g["errors_pm"].map(len).sum() else np.zeros(0)
+        crystal = g[g["true phase"].notna()]
+        empty = g[g["true phase"].isna()]
+        out.append({"spot finder": method, "windows": len(g), "windows with a particle": len(crystal),
+                    "spot precision": g["found matched"].sum() / max(g["found"].sum(), 1),
+                    "spot recall": g["true matched"].sum() / max(g["true spots"].sum(), 1),
+                    "spacing MAE (pm)": float(np.abs(err).mean()) if len(err) else np.nan,
+                    "spacing max error (pm)": float(np.abs(err).max()) if len(err) else np.nan,
+                    "phase accuracy (%)": 100 * float((crystal["phase"] == crystal["true phase"]).mean()) if len(crystal) else np.nan,
+                    "angle error, median (deg)": float(np.nanmedian(crystal["angle error"])) if crystal["angle error"].notna().any() else np.nan,
+                    "empty windows with no phase claimed (%)": 100 * float(empty["phase"].isna().mean()) if len(empty) else np.nan})
+    return pd.DataFrame(out)
+
+
+def real_image_spacings(image: np.ndarray, pixel: float, size: int, expected: float) -> pd.DataFrame:
+    """Moving-window spacings of a real image: per window, the spacing of the strongest
+    first-order family (the shortest spots found by plain peak finding) and its error (pm)
+    against ``expected`` Å."""
+    rows = []
+    for r, c, w in F.windows(image, size):
+        xy = F.peaks_plain(F.log_spectrum(w, size // 2))
+        d = F.spacing_from_pixels(np.hypot(*xy.T), size, pixel) if len(xy) else np.zeros(0)
+        near = d[np.abs(d / expected - 1) < 0.1]
+        rows.append({"row": r, "col": c, "spots": len(xy), "spacing (Å)": float(np.median(near)) if len(near) else np.nan,
+                     "error (pm)": 100 * (float(np.median(near)) - expected) if len(near) else np.nan})
+    return pd.DataFrame(rows)

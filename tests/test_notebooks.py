@@ -89,6 +89,23 @@ EXPECTED = {
         "figures": _fig("fig15_rotation_robustness"),
         "tables": _tab("table_15_robustness"),
     },
+    "16_defect_class_averaging.ipynb": {
+        "figures": _fig("defects_fig1_detection", "defects_fig2_class_averages", "defects_fig3_ww_distributions",
+                        "defects_fig3c_precision_scaling", "defects_fig4_displacement_dilation",
+                        "defects_fig5_sv_profile"),
+        "tables": _tab("table_16_defect_detection", "table_16_stacks", "table_16_ww_spacing",
+                       "table_16_precision_vs_n", "table_16_scaling_slopes", "table_16_displacements"),
+    },
+    "17_fft_lattice_spacing.ipynb": {
+        "figures": _fig("fft_fig1_specimen_windows", "fft_fig2_errors_phases", "fft_fig3_mos2_spacing_map"),
+        "tables": _tab("table_17_interplanar_angles", "table_17_spots_phases", "table_17_mos2_spacing"),
+    },
+    "18_4dstem_hierarchical_clustering.ipynb": {
+        "figures": _fig("4dstem_fig1_preprocessing", "4dstem_fig2_hierarchy", "4dstem_fig3_accuracy",
+                        "4dstem_fig4_virtual_images"),
+        "tables": _tab("table_18_alignment", "table_18_cluster_tree", "table_18_accuracy", "table_18_methods",
+                       "table_18_virtual_images"),
+    },
     "14_physics_baseline.ipynb": {
         "figures": _fig("fig14_parity_fft_vs_densenet", "fig14_failure_cases", "fig14_degradation"),
         "tables": _tab("table_14_physics_vs_densenet", "table_14_failure_reasons", "table_14_degradation"),

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Regenerate every figure and table, or run the tests, from a clean clone.
 #
-#   ./run_all.sh [--profile smoke|quick|paper] [--only NN] [--from NN] [--force]
+#   ./run_all.sh [--profile smoke|quick|paper] [--only NN] [--from NN] [--force] [--plan]
 #   ./run_all.sh test [pytest arguments]
 #
 # Both first bootstrap .venv from requirements.txt (only when it is missing or the pins
 # changed), then execute the numbered notebooks with papermill into reports/executed/.
+# --plan prints what the profile would run and how long it should take, and runs nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -38,13 +39,14 @@ if [[ "${1:-}" == "test" ]]; then
     exec "$VENV/bin/python" -m pytest "$@"
 fi
 
-PROFILE=quick ONLY="" FROM="" FORCE=False
+PROFILE=quick ONLY="" FROM="" FORCE=False PLAN=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --profile) PROFILE="$2"; shift 2 ;;
         --only) ONLY="$2"; shift 2 ;;
         --from) FROM="$2"; shift 2 ;;
         --force) FORCE=True; shift ;;
+        --plan) PLAN=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -52,6 +54,9 @@ done
 case "$PROFILE" in smoke|quick|paper) ;; *) echo "unknown profile $PROFILE" >&2; exit 2 ;; esac
 
 bootstrap
+if [[ $PLAN -eq 1 ]]; then
+    exec "$VENV/bin/python" -m lattice_utils.plan --profile "$PROFILE"
+fi
 mkdir -p reports/executed
 export MPLBACKEND=Agg
 ran=0

@@ -1,0 +1,265 @@
+"""The reproduction report: every number of the papers that a notebook puts beside ours, in one
+table, with the difference and a status (matches within a stated tolerance / differs / not
+comparable, with the reason). Read from the tables the notebooks wrote (``reports/tables``);
+nothing here computes a result or types a number."""
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+
+SLOT = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
+# tolerances: how close counts as reproduced, per kind of quantity
+TOL = {"MAE": 0.05, "RMSE": 0.1, "accuracy %": 3.0, "fraction": 0.03, "share": 0.02, "degrees": 0.01,
+       "slope": 0.1, "pm": 0.5, "strain %": 0.3, "count": 0.0, "ratio": 3.0}
+
+
+@dataclass
+class Check:
+    document: str
+    item: str
+    paper: float
+    ours: float
+    kind: str                 # a TOL key
+    notebook: str
+    table: str
+    profile: str = ""
+    source: str = ""
+    reason: str = ""          # set: not comparable, and why
+    at_least: bool = False    # the paper states a lower bound ("> 99 %")
+
+    def status(self) -> str:
+        if self.reason:
+            return "not comparable"
+        if not (np.isfinite(self.paper) and np.isfinite(self.ours)):
+            return "not comparable"
+        tol = TOL[self.kind]
+        if self.at_least:
+            return "matches" if self.ours >= self.paper - tol else "differs"
+        return "matches" if abs(self.ours - self.paper) <= tol else "differs"
+
+
+def _read(name: str) -> pd.DataFrame | None:
+    p = paths.TABLES / f"{name}.csv"
+    return pd.read_csv(p) if p.exists() else None
+
+
+def _num(v) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _stand_in(profile: str, source: str, slot: str = "") -> str:
+    """Why a main-paper number cannot be compared like for like, or '' when it can."""
+    why = []
+    if source == "offline":
+        why.append(f"offline PyXtal corpus instead of {SLOT.get(slot, 'the paper databases')}")
+    if profile != "paper":
+        why.append(f"{profile} profile (scaled networks and epochs)")
+    return "; ".join(why)
+
+
+def main_paper_checks() -> list[Check]:
+    out = []
+    specs = [("table_1_regression", "04", "Table 1", ["MAE", "RMSE"]),
+             ("table_s2_multi_vs_single", "03", "Table S2", ["MAE", "RMSE"]),
+             ("table_s4_alex_models", "06", "Table S4", ["MAE", "RMSE"]),
+             ("table_s5_chemistry", "07", "Table S5", ["MAE", "RMSE"])]
+    for name, nb, label, cols in specs:
+        t = _read(name)
+        if t is None:
+            continue
+        for r in t.to_dict("records"):
+            slot = r.get("dataset", "alex" if name == "table_s4_alex_models" else "jv2d")
+            where = " · ".join(str(x) for x in (SLOT.get(slot, ""), r.get("model_title") or r.get("model", ""),
+                                                r.get("subset_title") or r.get("group_title") or "", r.get("parameter")) if x)
+            for c in cols:
+                if np.isfinite(_num(r.get(f"paper_{c}"))):
+                    out.append(Check("000", f"{label} · {where} · {c}", _num(r[f"paper_{c}"]), _num(r.get(c)), c, nb, name,
+                                     r.get("profile", ""), r.get("data_source", ""),
+                                     _stand_in(r.get("profile", ""), r.get("data_source", ""), slot)))
+    t = _read("table_2_classification")
+    for r in ([] if t is None else t.to_dict("records")):
+        for c in ("precision", "recall", "f1"):
+            if np.isfinite(_num(r.get(f"paper_{c}"))):
+                out.append(Check("000", f"Table 2 · {SLOT[r['dataset']]} · class {r['class']} · {c}", _num(r[f"paper_{c}"]),
+                                 _num(r[c]), "fraction", "05", "table_2_classification", r["profile"], r["data_source"],
+                                 _stand_in(r["profile"], r["data_source"], r["dataset"])))
+    t = _read("table_s1_model_selection")
+    for r in ([] if t is None else t.to_dict("records")):
+        out.append(Check("000", f"Table S1 · {SLOT[r['dataset']]} · {r['model_title']} · accuracy %", _num(r["paper_accuracy_pct"]),
+                         _num(r["accuracy_pct"]), "accuracy %", "02", "table_s1_model_selection", r["profile"], r["data_source"],
+                         _stand_in(r["profile"], r["data_source"], r["dataset"])))
+    t = _read("table_s3_class_counts")
+    for r in ([] if t is None else t.to_dict("records")):
+        out.append(Check("000", f"Table S3 · {SLOT[r['dataset']]} {r['split']} · class {r['class']} · share", _num(r["paper_share"]),
+                         _num(r["ours_share"]), "share", "01", "table_s3_class_counts", r["profile"], r["data_source"],
+                         "" if r["data_source"] != "offline" else
+                         "the offline corpus draws its classes in the paper's proportions by construction"))
+    return out
+
+
+XRD_MAP = {   # xrd.csv key -> (label, table, row filter column, row value, our column)
+    "axes_nearest_mean": ("Fig. B · 20 axes · nearest-neighbour mean angle (deg)", "table_09_axis_coverage", "measure",
+                          "nearest-neighbour mean (deg)", "ours"),
+    "axes_global_mean": ("Fig. B · 20 axes · global mean angle of all pairs (deg)", "table_09_axis_coverage", "measure",
+                         "global mean of all pairs (deg)", "ours"),
+    "m4_cs_weighted": ("Table 3 · model-4, 20-axis test set · crystal-system weighted accuracy %", "table_xrd_3_models234",
+                       None, None, "system weighted %"),
+    "m4_sg_weighted": ("Table 3 · model-4, 20-axis test set · space-group weighted accuracy %", "table_xrd_3_models234",
+                       None, None, "group weighted %"),
+    "m4_cubic": ("Fig. 7 · model-4 · cubic accuracy %", "table_xrd_fig7_per_system", "crystal system", "cubic", "ours %"),
+    "m4_monoclinic": ("Fig. 7 · model-4 · monoclinic accuracy %", "table_xrd_fig7_per_system", "crystal system",
+                      "monoclinic", "ours %"),
+    "m4_triclinic": ("Fig. 7 · model-4 · triclinic accuracy %", "table_xrd_fig7_per_system", "crystal system",
+                     "triclinic", "ours %"),
+}
+
+
+def xrd_checks() -> list[Check]:
+    paper = pd.read_csv(paths.PAPER_VALUES / "xrd.csv").set_index("key")
+    out = []
+    for key, (label, table, col, val, ours_col) in XRD_MAP.items():
+        t = _read(table)
+        if t is None:
+            continue
+        if col is None:     # models 2-4: model-4 on its own 20-axis test set
+            t = t[(t["model"] == "model-4") & (t["test set"].astype(str).str.contains("20"))]
+        else:
+            t = t[t[col] == val]
+        if t.empty:
+            continue
+        r = t.iloc[0]
+        prof = str(r.get("profile", "")) if "profile" in t else ""
+        geometric = table == "table_09_axis_coverage"
+        reason = "" if geometric else ("PyXtal crystals instead of ICSD" + (f"; {prof} profile (11 training structures per group, 48 px, 5 epochs)" if prof == "quick" else f"; {prof} profile" if prof and prof != "paper" else ""))
+        out.append(Check("004", label, _num(paper.loc[key, "value"]), _num(r[ours_col]), "degrees" if geometric else "accuracy %",
+                         "09" if geometric else "10", table, prof, "offline" if not geometric else "geometry", reason))
+    t = _read("table_09_structures")
+    if t is not None and "paper total" in t:
+        for r in t.to_dict("records"):
+            if r["crystal system"] == "total" or np.isfinite(_num(r["paper total"])):
+                out.append(Check("004", f"section 2.1 · CIFs · {r['crystal system']}", _num(r["paper total"]), _num(r["total"]),
+                                 "count", "09", "table_09_structures", str(r.get("profile", "")), str(r.get("structure_source", "")),
+                                 "PyXtal crystals, balanced per space group, instead of 52,191 ICSD CIFs"))
+    return out
+
+
+def _pm_pair(text) -> tuple[float, float]:
+    m = re.match(r"\s*([-\d.]+)\s*±\s*([-\d.]+)", str(text))
+    return (float(m.group(1)), float(m.group(2))) if m else (float("nan"), float("nan"))
+
+
+def related_checks() -> list[Check]:
+    out = []
+    sim = "simulated specimen with a known truth instead of the document's experimental data"
+    t = _read("table_16_defect_detection")
+    for r in ([] if t is None else t.to_dict("records")):
+        for c in ("precision", "recall"):
+            out.append(Check("001", f"SI Table S2 · {r['class']} · {c}", _num(r[f"paper {c}"]), _num(r[c]), "fraction", "16",
+                             "table_16_defect_detection", r["profile"], "simulated", sim))
+    t = _read("table_16_ww_spacing")
+    for r in ([] if t is None else t.to_dict("records")):
+        if isinstance(r.get("document average"), str):
+            m, s = _pm_pair(r["document average"])
+            out.append(Check("001", f"Fig. 3b · {r['class']} · class-average W-W (pm)", m, _num(r["average mean (pm)"]), "pm", "16",
+                             "table_16_ww_spacing", r["profile"], "simulated", sim + " (its lattice constant is set to 330 pm)"))
+            out.append(Check("001", f"Fig. 3b · {r['class']} · bootstrap std (pm)", s, _num(r["bootstrap std (pm)"]), "pm", "16",
+                             "table_16_ww_spacing", r["profile"], "simulated", ""))
+        if np.isfinite(_num(r.get("document strain (%)"))):
+            out.append(Check("001", f"Fig. 3d · {r['class']} · local strain (%) (the simulated truth is the document's value)",
+                             _num(r["document strain (%)"]), _num(r["strain (%)"]), "strain %", "16", "table_16_ww_spacing",
+                             r["profile"], "simulated", ""))
+    t = _read("table_16_scaling_slopes")
+    for r in ([] if t is None else t.to_dict("records")):
+        kind = "ratio" if "gain at" in r["quantity"] else "slope"
+        out.append(Check("001", f"Fig. 3c · {r['quantity']}", _num(r["document"]), _num(r["fitted log-log slope"]), kind, "16",
+                         "table_16_scaling_slopes", r["profile"], "simulated", ""))
+    t = _read("table_17_interplanar_angles")
+    for r in ([] if t is None else t.to_dict("records")):
+        out.append(Check("002", f"ESI-3 · {r['cell']} · {r['plane 1']} vs {r['plane 2']} · formula against metric tensor (deg)",
+                         _num(r["metric tensor (deg)"]), _num(r["document formula (deg)"]), "degrees", "17",
+                         "table_17_interplanar_angles", "", "analytic", ""))
+    paper = pd.read_csv(paths.PAPER_VALUES / "related.csv").set_index("key")
+    t = _read("table_18_accuracy")
+    if t is not None:
+        rows = {r["measure"].split(" (")[0].split(":")[0]: r for r in t.to_dict("records")}
+        for key, label in (("kmeans_discrete", "discrete"), ("kmeans_continuous", "continuous")):
+            r = rows.get(label)
+            if r is not None:
+                out.append(Check("003", f"discussion · accuracy on {label} features (%, the text's lower bound)",
+                                 _num(paper.loc[key, "value"]), _num(r["ours"]), "accuracy %", "18", "table_18_accuracy",
+                                 r["profile"], "simulated", "", at_least=True))
+    return out
+
+
+def checks() -> pd.DataFrame:
+    rows = []
+    for c in main_paper_checks() + xrd_checks() + related_checks():
+        rows.append({"document": c.document, "item": c.item, "paper": c.paper, "ours": c.ours,
+                     "difference": c.ours - c.paper, "tolerance": ("≥ paper − " if c.at_least else "± ") + f"{TOL[c.kind]:g}",
+                     "status": c.status(), "reason": c.reason, "profile": c.profile, "data source": c.source,
+                     "notebook": c.notebook, "table": c.table})
+    return pd.DataFrame(rows)
+
+
+def git_commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    return (head or "unknown") + (" with uncommitted changes" if dirty else "")
+
+
+HEADLINE = [   # (document, a substring of the item) in the order the front page lists them
+    ("000", "Table 1 · JV2D · a ≤ 10 Å"), ("000", "Table 1 · C2DB · a ≤ 10 Å"), ("000", "Table 1 · Alex-PBE · a ≤ 10 Å"),
+    ("000", "Table S1 · JV2D · DenseNet121"), ("000", "Table S1 · C2DB · DenseNet121"),
+    ("004", "nearest-neighbour"), ("004", "Table 3 · model-4, 20-axis test set · crystal-system"),
+    ("001", "Fig. 3b · 2Se · class-average"), ("001", "Fig. 3c · precision"), ("001", "Fig. 3c · SNR gain"),
+    ("002", "ESI-3 · hexagonal (ZnO) · (1, 0, 0) vs (1, 0, 1)"),
+    ("003", "discrete"), ("003", "continuous"),
+]
+
+
+def headline(table: pd.DataFrame) -> pd.DataFrame:
+    """The front page's rows: the first check matching each HEADLINE entry, MAE a only for Table 1."""
+    rows = []
+    for doc, key in HEADLINE:
+        sel = table[(table["document"] == doc) & table["item"].str.contains(key, regex=False)]
+        if key.startswith("Table 1"):
+            sel = sel[sel["item"].str.endswith("· a · MAE")]
+        if key.startswith("Table S1"):
+            sel = sel[sel["item"].str.contains("accuracy")]
+        if len(sel):
+            rows.append(sel.iloc[0])
+    return pd.DataFrame(rows).reset_index(drop=True)
+
+
+def to_markdown(df: pd.DataFrame, cols) -> str:
+    def cell(v):
+        if isinstance(v, float):
+            return "" if not np.isfinite(v) else f"{v:.4g}"
+        return str(v).replace("|", "/")
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for _, r in df.iterrows()]
+    return "\n".join(lines) + "\n"
+
+
+def splice(text: str, block: str, name: str) -> str:
+    """Replace what lies between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+    a, b = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    if a not in text or b not in text:
+        raise ValueError(f"markers {a} / {b} not found")
+    head, rest = text.split(a, 1)
+    _, tail = rest.split(b, 1)
+    return f"{head}{a}\n{block.strip()}\n{b}{tail}"

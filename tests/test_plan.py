@@ -1,0 +1,25 @@
+"""The --plan estimate: sizes follow the profile, the paper profile costs more than quick."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from lattice_utils import paths
+from lattice_utils.plan import plan
+
+
+def test_plan_rows_follow_the_profiles():
+    quick, paper = plan("quick", 2), plan("paper", 2)
+    assert [r["notebooks"] for r in quick] == [r["notebooks"] for r in paper]
+    assert all(r["cpu_h"] > 0 and r["gpu_h"] > 0 for r in paper)
+    assert sum(r["cpu_h"] for r in paper) > 100 * sum(r["cpu_h"] for r in quick)
+    assert "115,000 crystals" in paper[2]["work"] and "137,832" in paper[0]["work"]
+    # more cores, less time
+    assert sum(r["cpu_h"] for r in plan("paper", 32)) < sum(r["cpu_h"] for r in paper)
+
+
+def test_plan_command_prints_a_table_and_runs_nothing():
+    out = subprocess.run([sys.executable, "-m", "lattice_utils.plan", "--profile", "paper", "--cpu-cores", "4"],
+                         capture_output=True, text=True, cwd=paths.ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "| total |" in out.stdout and "ASSUMED" in out.stdout

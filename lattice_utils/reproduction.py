@@ -106,42 +106,55 @@ def main_paper_checks() -> list[Check]:
     return out
 
 
-XRD_MAP = {   # xrd.csv key -> (label, table, row filter column, row value, our column)
-    "axes_nearest_mean": ("Fig. B · 20 axes · nearest-neighbour mean angle (deg)", "table_09_axis_coverage", "measure",
-                          "nearest-neighbour mean (deg)", "ours"),
-    "axes_global_mean": ("Fig. B · 20 axes · global mean angle of all pairs (deg)", "table_09_axis_coverage", "measure",
-                         "global mean of all pairs (deg)", "ours"),
+XRD_MAP = {   # xrd.csv key -> (label, table, {column: value} selecting the row, our column)
+    "axes_nearest_mean": ("Fig. B · 20 axes · nearest-neighbour mean angle (deg)", "table_09_axis_coverage",
+                          {"measure": "nearest-neighbour mean (deg)"}, "ours"),
+    "axes_global_mean": ("Fig. B · 20 axes · global mean angle of all pairs (deg)", "table_09_axis_coverage",
+                         {"measure": "global mean of all pairs (deg)"}, "ours"),
     "m4_cs_weighted": ("Table 3 · model-4, 20-axis test set · crystal-system weighted accuracy %", "table_xrd_3_models234",
-                       None, None, "system weighted %"),
+                       {"model": "model-4", "test set": "20 axes"}, "system weighted %"),
     "m4_sg_weighted": ("Table 3 · model-4, 20-axis test set · space-group weighted accuracy %", "table_xrd_3_models234",
-                       None, None, "group weighted %"),
-    "m4_cubic": ("Fig. 7 · model-4 · cubic accuracy %", "table_xrd_fig7_per_system", "crystal system", "cubic", "ours %"),
-    "m4_monoclinic": ("Fig. 7 · model-4 · monoclinic accuracy %", "table_xrd_fig7_per_system", "crystal system",
-                      "monoclinic", "ours %"),
-    "m4_triclinic": ("Fig. 7 · model-4 · triclinic accuracy %", "table_xrd_fig7_per_system", "crystal system",
-                     "triclinic", "ours %"),
+                       {"model": "model-4", "test set": "20 axes"}, "group weighted %"),
+    "m4_cubic": ("Fig. 7 · model-4 · cubic accuracy %", "table_xrd_fig7_per_system", {"crystal system": "cubic"}, "ours %"),
+    "m4_monoclinic": ("Fig. 7 · model-4 · monoclinic accuracy %", "table_xrd_fig7_per_system",
+                      {"crystal system": "monoclinic"}, "ours %"),
+    "m4_triclinic": ("Fig. 7 · model-4 · triclinic accuracy %", "table_xrd_fig7_per_system",
+                     {"crystal system": "triclinic"}, "ours %"),
 }
+for _pct, _tag in ((0, "0"), (-10, "m10"), (10, "p10")):
+    for _t, _col in (("cs", "system weighted %"), ("sg", "group weighted %")):
+        XRD_MAP[f"strain_100_{_tag}_{_t}"] = (
+            f"Table 5 · [100], strain {_pct:+d} % · {'crystal-system' if _t == 'cs' else 'space-group'} weighted accuracy %",
+            "table_xrd_5_strain", {"zone axis": "[100]", "strain %": _pct}, _col)
+for _pct in (0, 1, 50):
+    for _t, _col in (("cs", "system weighted %"), ("sg", "group weighted %"), ("cs_top3", "system top-3 %"),
+                     ("sg_top3", "group top-3 %")):
+        XRD_MAP[f"subst_100_{_pct}_{_t}"] = (
+            f"Table 6 · [100], {_pct} % substituted · {_col.replace('system', 'crystal-system').replace('group', 'space-group')}",
+            "table_xrd_6_substitution", {"zone axis": "[100]", "substituted %": _pct}, _col)
 
 
 def xrd_checks() -> list[Check]:
     paper = pd.read_csv(paths.PAPER_VALUES / "xrd.csv").set_index("key")
     out = []
-    for key, (label, table, col, val, ours_col) in XRD_MAP.items():
+    for key, (label, table, select, ours_col) in XRD_MAP.items():
         t = _read(table)
-        if t is None:
+        if t is None or key not in paper.index:
             continue
-        if col is None:     # models 2-4: model-4 on its own 20-axis test set
-            t = t[(t["model"] == "model-4") & (t["test set"].astype(str).str.contains("20"))]
-        else:
-            t = t[t[col] == val]
+        for col, val in select.items():
+            t = t[t[col].astype(str) == str(val)]
         if t.empty:
             continue
         r = t.iloc[0]
         prof = str(r.get("profile", "")) if "profile" in t else ""
         geometric = table == "table_09_axis_coverage"
-        reason = "" if geometric else ("PyXtal crystals instead of ICSD" + (f"; {prof} profile (11 training structures per group, 48 px, 5 epochs)" if prof == "quick" else f"; {prof} profile" if prof and prof != "paper" else ""))
-        out.append(Check("004", label, _num(paper.loc[key, "value"]), _num(r[ours_col]), "degrees" if geometric else "accuracy %",
-                         "09" if geometric else "10", table, prof, "offline" if not geometric else "geometry", reason))
+        reason = "" if geometric else ("PyXtal crystals instead of ICSD" + (
+            f"; {prof} profile (11 training structures per group, 48 px, 5 epochs)" if prof == "quick"
+            else f"; {prof} profile" if prof and prof != "paper" else ""))
+        out.append(Check("004", label, _num(paper.loc[key, "value"]), _num(r[ours_col]),
+                         "degrees" if geometric else "accuracy %", "09" if geometric else
+                         ("13" if table in ("table_xrd_5_strain", "table_xrd_6_substitution") else "10"),
+                         table, prof, "offline" if not geometric else "geometry", reason))
     t = _read("table_09_structures")
     if t is not None and "paper total" in t:
         for r in t.to_dict("records"):

@@ -33,6 +33,7 @@ class XrdSettings:
     batch_size: int = 128
     lr: float = 1e-4
     batch_norm: bool = False          # the paper's CNN has none; the scaled profiles need it
+    representation: str = "cartesian" # network input: the detector image (paper) or "polar"
     cache_limit_gb: float = 4.0       # rendered training images are cached below this size
     perturb_n: int = 6038             # structures per perturbation study (paper: 6,038 cubic)
 
@@ -107,7 +108,7 @@ PROFILES = {
         feature_px=64, mlp_epochs={"jv2d": 20, "c2db": 20, "alex": 20},
         xrd=XrdSettings(per_group=4, group_stride=10, max_atoms=60, attempt_timeout_s=2.0,
                         attempts=4, image_shape=(32, 32), width=4, hidden=32, epochs=1,
-                        batch_size=32, lr=1e-3, batch_norm=True, perturb_n=6),
+                        batch_size=32, lr=1e-3, batch_norm=True, representation="polar", perturb_n=6),
         related=RelatedSettings(defect_images=2, defect_image_px=384, defect_train_crops=256, defect_crop_px=64,
                                 defect_epochs=4, unet_base=8, bootstrap=20, fft_image_px=512,
                                 fft_window_px=128, fft_train_windows=48, fft_epochs=1, scan_px=24,
@@ -120,7 +121,7 @@ PROFILES = {
         input_px=64, epochs={"jv2d": 10, "c2db": 8, "alex": 5}, lr_schedule="cosine",
         xrd=XrdSettings(per_group=16, max_atoms=120, attempt_timeout_s=3.0, attempts=6,
                         image_shape=(48, 48), width=8, hidden=256, epochs=5, batch_size=128,
-                        lr=3e-4, batch_norm=True, perturb_n=200),
+                        lr=3e-4, batch_norm=True, representation="polar", perturb_n=200),
         related=RelatedSettings(defect_images=8, defect_train_crops=1200, defect_crop_px=64, defect_epochs=8,
                                 unet_base=16, bootstrap=500, fft_image_px=1024, fft_train_windows=600,
                                 fft_epochs=6, scan_px=64, detector_px=64, kmeans_restarts=20),

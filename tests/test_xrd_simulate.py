@@ -170,3 +170,16 @@ def test_symmetry_features_of_a_triclinic_pattern_and_bad_input(triclinic):
 def _spots(crystal, axis):
     p = S.zone_axis_pattern(crystal, axis)
     return p.xy, p.intensity
+
+
+def test_polar_input_puts_spots_by_radius_and_azimuth_and_turns_rotation_into_a_shift():
+    g = 1.0
+    xy = np.array([[0.5 * np.cos(np.radians(31.0)), 0.5 * np.sin(np.radians(31.0))],
+                   [-0.5 * np.cos(np.radians(31.0)), -0.5 * np.sin(np.radians(31.0))]])   # a Friedel pair
+    img = S.render_polar(xy, [1.0, 1.0], (40, 36), g)
+    assert img.sum() == 255 and img[20, int(31 / 5)] == 255           # row |g| / g_max * H, column azimuth / 5°
+    turned = S.render_polar(xy, [1.0, 1.0], (40, 36), g, rotation_deg=45.0)
+    assert np.array_equal(turned, np.roll(img, 9, axis=1))             # 45° = 9 columns of 5°
+    assert np.array_equal(S.render_input(xy, [1.0, 1.0], (40, 36), g), S.render_spots(xy, [1.0, 1.0], (40, 36), g))
+    with pytest.raises(ValueError, match="unknown pattern representation"):
+        S.render_input(xy, [1.0, 1.0], (8, 8), g, representation="log")

@@ -79,6 +79,7 @@ class XrdConfig:
     seed: int = 0
     precision: str = "fp32"
     batch_norm: bool = False
+    representation: str = "cartesian"     # the input image: detector (paper) or polar resampling
 
     def key(self) -> str:
         return storage.content_key(asdict(self), XRD_VERSION)
@@ -193,7 +194,7 @@ def make_config(name: str, profile, data_key: str, **overrides) -> XrdConfig:
     X = profile.xrd
     kw = dict(name=name, data_key=data_key, image_shape=tuple(X.image_shape), width=X.width,
               hidden=X.hidden, epochs=X.epochs, batch_size=X.batch_size, lr=X.lr,
-              batch_norm=X.batch_norm,
+              batch_norm=X.batch_norm, representation=X.representation,
               seed=profile.seed, precision=resolve_precision(profile.precision))
     kw.update(overrides)
     return XrdConfig(**kw)

@@ -22,7 +22,7 @@ from .. import parallel, paths, storage
 from ..profiles import Profile
 from .axes import label
 from .corpus import crystal_of
-from .simulate import CU_KA, render_spots, zone_axis_pattern
+from .simulate import CU_KA, render_input, zone_axis_pattern
 
 CHUNK = 4096
 PATTERN_VERSION = 1
@@ -64,14 +64,15 @@ class PatternSet:
         j = slot % CHUNK
         return xy[off[j]:off[j + 1]].astype(float), inten[off[j]:off[j + 1]].astype(float)
 
-    def render(self, indices, shape, rotation_deg=None) -> np.ndarray:
-        """uint8 [n, H, W]; ``rotation_deg``: one angle per pattern (in-plane rotation)."""
+    def render(self, indices, shape, rotation_deg=None, representation: str = "cartesian") -> np.ndarray:
+        """uint8 [n, H, W]; ``rotation_deg``: one angle per pattern (in-plane rotation);
+        ``representation``: cartesian (the detector image) or polar (``simulate.render_polar``)."""
         indices = np.asarray(indices, dtype=int)
         out = np.empty((len(indices), *shape), dtype=np.uint8)
         for k, i in enumerate(indices):
             xy, inten = self.spots(int(i))
             rot = 0.0 if rotation_deg is None else float(rotation_deg[k])
-            out[k] = render_spots(xy, inten, shape, self.g_max, rotation_deg=rot)
+            out[k] = render_input(xy, inten, shape, self.g_max, representation, rotation_deg=rot)
         return out
 
     def select(self, axes=None, split=None) -> np.ndarray:
@@ -82,21 +83,23 @@ class PatternSet:
             m &= (self.meta["split"] == split).to_numpy()
         return np.flatnonzero(m)
 
-    def images(self, indices, shape, cache_limit_gb: float = 4.0, name: str = ""):
+    def images(self, indices, shape, cache_limit_gb: float = 4.0, name: str = "",
+               representation: str = "cartesian"):
         """Rendered images of ``indices``: a cached memory map when it fits under the limit,
         else a lazy view that renders on access (``LazyImages``)."""
         indices = np.asarray(indices, dtype=int)
         size = len(indices) * shape[0] * shape[1]
         if size > cache_limit_gb * 1e9:
-            return LazyImages(self, indices, shape)
+            return LazyImages(self, indices, shape, representation)
         key = storage.content_key(self.root.name, indices.tolist(), list(shape))
-        path = self.root / f"images-{name}-{shape[0]}x{shape[1]}-{key}.npy"
+        tag = "" if representation == "cartesian" else f"{representation}-"
+        path = self.root / f"images-{name}-{tag}{shape[0]}x{shape[1]}-{key}.npy"
         cached = storage.load_npy_checked(path, tuple(shape), np.uint8)
         if cached is not None and len(cached) == len(indices):
             return cached
         arr = np.empty((len(indices), *shape), dtype=np.uint8)
         for s in range(0, len(indices), 2048):
-            arr[s:s + 2048] = self.render(indices[s:s + 2048], shape)
+            arr[s:s + 2048] = self.render(indices[s:s + 2048], shape, representation=representation)
         storage.save_npy(path, arr)
         return np.load(path, mmap_mode="r")
 
@@ -104,8 +107,9 @@ class PatternSet:
 class LazyImages:
     """Images rendered on access; indexable like an array of shape [n, H, W]."""
 
-    def __init__(self, patterns: PatternSet, indices: np.ndarray, shape):
+    def __init__(self, patterns: PatternSet, indices: np.ndarray, shape, representation: str = "cartesian"):
         self.patterns, self.indices, self.shape_hw = patterns, indices, tuple(shape)
+        self.representation = representation
 
     def __len__(self):
         return len(self.indices)
@@ -117,8 +121,8 @@ class LazyImages:
     def __getitem__(self, k):
         sel = self.indices[k]
         if np.ndim(sel) == 0:
-            return self.patterns.render([int(sel)], self.shape_hw)[0]
-        return self.patterns.render(sel, self.shape_hw)
+            return self.patterns.render([int(sel)], self.shape_hw, representation=self.representation)[0]
+        return self.patterns.render(sel, self.shape_hw, representation=self.representation)
 
 
 def pattern_dir(table: pd.DataFrame, axes, profile: Profile, wavelength: float, lorentz: bool,

@@ -292,6 +292,39 @@ def render_spots(xy: np.ndarray, intensity: np.ndarray, shape=(321, 322), g_max:
     return np.round(img.reshape(H, W) * 255).astype(np.uint8)
 
 
+def render_polar(xy: np.ndarray, intensity: np.ndarray, shape=(48, 48), g_max: float = 2 / CU_KA,
+                 rotation_deg: float = 0.0) -> np.ndarray:
+    """uint8 image [H, W] of the spots in polar coordinates: row = |g| from 0 (row 0) to g_max,
+    column = azimuth in [0°, 180°) (a spot and its Friedel mate share a pixel); each spot on its
+    pixel, the brightest winning. An in-plane rotation becomes a circular shift of the columns,
+    and the angles between lattice rows become distances along a row."""
+    H, W = shape
+    img = np.zeros(H * W, dtype=np.float32)
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    inten = np.asarray(intensity, dtype=float).ravel()
+    if len(xy):
+        r = np.hypot(xy[:, 0], xy[:, 1]) / g_max * H
+        t = (np.degrees(np.arctan2(xy[:, 1], xy[:, 0])) + rotation_deg) % 180.0 / 180.0 * W
+        ir = np.clip(r.astype(int), 0, H - 1)
+        it = t.astype(int) % W
+        np.maximum.at(img, ir * W + it, inten.astype(np.float32))
+    return np.round(np.clip(img.reshape(H, W), 0, 1) * 255).astype(np.uint8)
+
+
+REPRESENTATIONS = ("cartesian", "polar")
+
+
+def render_input(xy: np.ndarray, intensity: np.ndarray, shape, g_max: float = 2 / CU_KA,
+                 representation: str = "cartesian", rotation_deg: float = 0.0) -> np.ndarray:
+    """The network's input image of one pattern: the paper's detector image (``cartesian``) or
+    its polar resampling (``polar``, the scaled profiles)."""
+    if representation == "cartesian":
+        return render_spots(xy, intensity, shape, g_max, rotation_deg=rotation_deg)
+    if representation == "polar":
+        return render_polar(xy, intensity, shape, g_max, rotation_deg=rotation_deg)
+    raise ValueError(f"unknown pattern representation {representation!r}; choose one of {REPRESENTATIONS}")
+
+
 def render_pattern(pattern: ZonePattern, shape=(321, 322), **kw) -> np.ndarray:
     return render_spots(pattern.xy, pattern.intensity, shape, pattern.g_max, **kw)
 

@@ -11,7 +11,7 @@ from . import axes as ax
 from .corpus import crystal_of, load_structures
 from .model import XrdModel, accuracy_table, make_config, train_xrd
 from .patterns import PatternSet, build_patterns
-from .simulate import render_pattern, zone_axis_pattern
+from .simulate import render_input, zone_axis_pattern
 from .symmetry import CRYSTAL_SYSTEMS, crystal_systems
 
 ALL_AXES = ax.AXES_20 + ax.UNSEEN       # every pattern set holds these 24 axes
@@ -26,7 +26,7 @@ def load_dataset(profile: Profile, source: str = "offline", cif_dir: str | None 
 def split_images(ps: PatternSet, axes, split: str, profile: Profile, name: str):
     idx = ps.select(axes, split)
     return idx, ps.images(idx, tuple(profile.xrd.image_shape), profile.xrd.cache_limit_gb,
-                          name=f"{name}-{split}")
+                          name=f"{name}-{split}", representation=profile.xrd.representation)
 
 
 def fit_model(name: str, ps: PatternSet, profile: Profile, axes=None, force: bool = False,
@@ -91,7 +91,8 @@ def simulate_images(crystals, axis, profile: Profile, rotation_deg=None) -> np.n
     out = np.empty((len(crystals), *shape), dtype=np.uint8)
     for k, c in enumerate(crystals):
         rot = 0.0 if rotation_deg is None else float(rotation_deg[k])
-        out[k] = render_pattern(zone_axis_pattern(c, axis), shape, rotation_deg=rot)
+        p = zone_axis_pattern(c, axis)
+        out[k] = render_input(p.xy, p.intensity, shape, p.g_max, profile.xrd.representation, rotation_deg=rot)
     return out
 
 

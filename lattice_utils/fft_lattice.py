@@ -82,14 +82,20 @@ def power_spectrum(image: np.ndarray, pad: int = 2):
     return np.fft.fftshift(np.abs(f) ** 2), n
 
 
+def parabola_offset(m, c, p) -> np.ndarray:
+    """Sub-pixel offset (within +-0.5) of the vertex of the parabola through three samples
+    m, c, p at -1, 0, +1; 0 where they do not curve downwards. Element-wise."""
+    m, c, p = (np.asarray(v, dtype=float) for v in (m, c, p))
+    den = m - 2 * c + p
+    return np.where(den < 0, 0.5 * (m - p) / np.where(den < 0, den, -1.0), 0.0).clip(-0.5, 0.5)
+
+
 def _refine(spec: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
     """Sub-pixel peak position from a parabola through the log power (Gaussian peak model)."""
     n = spec.shape[0]
 
     def offset(m, c, p):
-        m, c, p = np.log(max(m, 1e-300)), np.log(max(c, 1e-300)), np.log(max(p, 1e-300))
-        den = m - 2 * c + p
-        return 0.0 if den >= 0 else float(np.clip(0.5 * (m - p) / den, -0.5, 0.5))
+        return float(parabola_offset(*(np.log(max(v, 1e-300)) for v in (m, c, p))))
 
     dy = offset(spec[(iy - 1) % n, ix], spec[iy, ix], spec[(iy + 1) % n, ix])
     dx = offset(spec[iy, (ix - 1) % n], spec[iy, ix], spec[iy, (ix + 1) % n])

@@ -17,14 +17,17 @@ def paper_values(name: str) -> pd.DataFrame:
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
+    def text(v) -> str:           # a literal | would end the cell
+        return str(v).replace("|", "\\|")
+
     def cell(v):
         if isinstance(v, (float, np.floating)):
             if np.isnan(v):
                 return ""
             return str(int(v)) if float(v).is_integer() and abs(v) >= 1000 else floatfmt.format(v)
-        return str(v)
+        return text(v)
 
-    cols = [str(c) for c in df.columns]
+    cols = [text(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for row in df.itertuples(index=False):
         lines.append("| " + " | ".join(cell(v) for v in row) + " |")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import paths
+from . import paths, report
 
 SLOT = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
 # tolerances: how close counts as reproduced, per kind of quantity
@@ -259,13 +259,8 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_markdown(df: pd.DataFrame, cols) -> str:
-    def cell(v):
-        if isinstance(v, float):
-            return "" if not np.isfinite(v) else f"{v:.4g}"
-        return str(v).replace("|", "/")
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for _, r in df.iterrows()]
-    return "\n".join(lines) + "\n"
+    """The report's tables: ``report.to_markdown`` of the chosen columns, four significant digits."""
+    return report.to_markdown(df[list(cols)], floatfmt="{:.4g}")
 
 
 def splice(text: str, block: str, name: str) -> str:

@@ -9,6 +9,7 @@ document's finding)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -312,27 +313,32 @@ def align(stack: np.ndarray, iterations: int = 2, upsample: int = 20) -> np.ndar
     return aligned
 
 
+@lru_cache(maxsize=4)
 def _local_sites(a: float) -> tuple[np.ndarray, np.ndarray]:
     """W and chalcogen sites (Å) relative to one chalcogen site at the origin."""
     w, x = _hex_sites((40 * a, 40 * a), a, (0.0, 0.0))
     centre = x[np.argmin(np.hypot(*(x - 20 * a).T))]
-    return w - centre, x - centre
+    w, x = w - centre, x - centre
+    w.setflags(write=False)          # shared by every caller (cached)
+    x.setflags(write=False)
+    return w, x
+
+
+def _in_window(sites: np.ndarray, half: int, px: float, radius: float) -> np.ndarray:
+    """Sites (Å from the centre) within ``radius`` Å, the centre itself left out, as window pixels."""
+    r = np.hypot(sites[:, 0], sites[:, 1])
+    return sites[(r < radius) & (r > 0.1)] / px + half
 
 
 def w_guesses(half: int, px: float, radius: float, a: float = A_WSE2) -> np.ndarray:
     """Ideal W positions (pixels, window frame) within ``radius`` Å of a chalcogen site at the
     window centre."""
-    w, x = _local_sites(a)
-    rel = w
-    keep = np.hypot(rel[:, 0], rel[:, 1]) < radius
-    return rel[keep] / px + half
+    return _in_window(_local_sites(a)[0], half, px, radius)
 
 
 def chalcogen_guesses(half: int, px: float, radius: float, a: float = A_WSE2) -> np.ndarray:
-    w, x = _local_sites(a)
-    rel = x
-    keep = (np.hypot(rel[:, 0], rel[:, 1]) < radius) & (np.hypot(rel[:, 0], rel[:, 1]) > 0.1)
-    return rel[keep] / px + half
+    """Ideal chalcogen positions around the central one (which a vacancy may leave empty)."""
+    return _in_window(_local_sites(a)[1], half, px, radius)
 
 
 def nearest_ww_spacing(window: np.ndarray, px: float, half: int) -> float:

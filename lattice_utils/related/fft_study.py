@@ -76,12 +76,18 @@ def survey(net, profile: Profile, n_specimens: int = 2) -> tuple[list, pd.DataFr
     return specs, pd.DataFrame(rows)
 
 
+def spacing_errors(rows: pd.DataFrame) -> np.ndarray:
+    """Every matched spot's spacing error (pm) over the windows in ``rows``."""
+    errs = [e for e in rows["errors_pm"] if len(e)]
+    return np.concatenate(errs) if errs else np.zeros(0)
+
+
 def summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Per finder: spot precision and recall, spacing error (pm), phase accuracy on windows
     that hold a particle, and the share of empty windows with no phase claimed."""
     out = []
     for method, g in rows.groupby("method", sort=False):
-        err = np.concatenate([e for e in g["errors_pm"] if len(e)]) if g["errors_pm"].map(len).sum() else np.zeros(0)
+        err = spacing_errors(g)
         crystal = g[g["true phase"].notna()]
         empty = g[g["true phase"].isna()]
         out.append({"spot finder": method, "windows": len(g), "windows with a particle": len(crystal),

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from ..fft_lattice import parabola_offset
 from .columns import Z_POWER, Probe, render_columns
 
 PIXEL_002 = 0.16765363      # Å per pixel: the document's example (256 px <-> 1/0.016765363 nm^-1)
@@ -301,12 +302,6 @@ def spot_mask(spots: pd.DataFrame, crop: int, fft_px: int, pixel: float, radius:
     return m
 
 
-def _vertex(m, c, p) -> np.ndarray:
-    """Sub-pixel offset of a parabola's vertex through three samples."""
-    den = m - 2 * c + p
-    return np.where(den < 0, 0.5 * (m - p) / np.where(den < 0, den, -1.0), 0.0).clip(-0.5, 0.5)
-
-
 def peaks_plain(spec_img: np.ndarray, k: float = 4.0, r_min: float = 4.0, size: int = 5) -> np.ndarray:
     """Spots by plain peak finding on a standardised log spectrum: local maxima above the
     local background (a wide median) by ``k`` standard deviations, outside radius ``r_min``;
@@ -320,8 +315,8 @@ def peaks_plain(spec_img: np.ndarray, k: float = 4.0, r_min: float = 4.0, size: 
     ok = (yy > 0) & (xx > 0) & (yy < s.shape[0] - 1) & (xx < s.shape[1] - 1)
     yy, xx = yy[ok], xx[ok]
     c = s.shape[0] // 2
-    xy = np.stack([xx - c + _vertex(s[yy, xx - 1], s[yy, xx], s[yy, xx + 1]),
-                   yy - c + _vertex(s[yy - 1, xx], s[yy, xx], s[yy + 1, xx])], 1)
+    xy = np.stack([xx - c + parabola_offset(s[yy, xx - 1], s[yy, xx], s[yy, xx + 1]),
+                   yy - c + parabola_offset(s[yy - 1, xx], s[yy, xx], s[yy + 1, xx])], 1)
     return xy[np.hypot(*xy.T) >= r_min] if len(xy) else np.zeros((0, 2))
 
 

@@ -75,11 +75,6 @@ def structure_factor(hk: np.ndarray, gz: np.ndarray, metal: str, chalcogen: str)
     return np.abs(F) ** 2
 
 
-def _disk(D: int, cx, cy, r: float) -> np.ndarray:
-    yy, xx = np.mgrid[0:D, 0:D]
-    return np.clip(r - np.hypot(xx - cx, yy - cy) + 0.5, 0, 1)
-
-
 def _disks(D: int, cx: np.ndarray, cy: np.ndarray, w: np.ndarray, r: float) -> np.ndarray:
     """Sum of anti-aliased disks (radius ``r`` px, total weight ``w`` each) on a D x D detector."""
     R = int(np.ceil(r + 1))
@@ -123,8 +118,7 @@ def make_scan(spec: ScanSpec = ScanSpec(), seed: int = 0, crystal: bool = True) 
     for i in range(S):
         for j in range(S):
             cx, cy = D / 2 + drift[i, j, 0], D / 2 + drift[i, j, 1]
-            beam = _disk(D, cx, cy, spec.disk_radius)
-            pat = spec.beam_share * beam / beam.sum()
+            pat = _disks(D, np.array([cx]), np.array([cy]), np.array([spec.beam_share]), spec.disk_radius)
             # the whole pattern (beam, amorphous ring, spots) moves with the drift
             kk = np.hypot(gx_ - cx, gy_ - cy) * spec.k_px
             ring = np.exp(-((kk - 0.45) / 0.08) ** 2)          # amorphous carbon, ~2.2 Å

@@ -91,7 +91,7 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
         net.train()
         t0, total = time.perf_counter(), 0.0
         for s in range(0, n, batch_size):
-            b = rng.permutation(n)[:batch_size] if n < batch_size else np.sort(rng.permutation(n)[:batch_size])
+            b = np.sort(rng.permutation(n)[:batch_size])
             x = torch.from_numpy(images[b]).to(device)
             y = torch.from_numpy(labels[b]).to(device)
             k = int(rng.integers(4))

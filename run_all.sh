@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Regenerate every figure and table, or run the tests, from a clean clone.
 #
-#   ./run_all.sh [--profile smoke|quick|paper] [--only NN] [--from NN] [--force] [--plan]
+#   ./run_all.sh [--profile smoke|quick|paper] [--data auto|paper|offline] [--only NN[,NN..]] [--from NN]
+#                [--force] [--plan]
 #   ./run_all.sh test [pytest arguments]
 #
 # Both first bootstrap .venv from requirements.txt (only when it is missing or the pins
 # changed), then execute the numbered notebooks with papermill into reports/executed/.
-# --plan prints what the profile would run and how long it should take, and runs nothing.
+# --data: the paper's own data files in data/raw/ where present (auto, the default; paper for
+# --profile paper: missing files stop the run and say what to place where) or the offline
+# stand-ins only (offline). --plan prints what the profile would run and how long it should
+# take, and runs nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -31,7 +35,7 @@ bootstrap() {
     echo "$stamp" > "$VENV/.bootstrap-stamp"
 }
 
-usage() { sed -n '2,9p' "$0"; }
+usage() { sed -n '2,13p' "$0"; }
 
 if [[ "${1:-}" == "test" ]]; then
     shift
@@ -39,41 +43,90 @@ if [[ "${1:-}" == "test" ]]; then
     exec "$VENV/bin/python" -m pytest "$@"
 fi
 
-PROFILE=quick ONLY="" FROM="" FORCE=False PLAN=0
+# the value of an option, or a message naming the option when it has none
+value_of() {
+    if [[ $# -lt 2 || -z "$2" || "$2" == --* ]]; then
+        echo "option $1 needs a value" >&2; usage >&2; exit 2
+    fi
+    printf '%s' "$2"
+}
+
+PROFILE=quick DATA="" ONLY="" FROM="" FORCE=False PLAN=0
 while [[ $# -gt 0 ]]; do
     case "$1" in
-        --profile) PROFILE="$2"; shift 2 ;;
-        --only) ONLY="$2"; shift 2 ;;
-        --from) FROM="$2"; shift 2 ;;
+        --profile) PROFILE=$(value_of "$@"); shift 2 ;;
+        --data) DATA=$(value_of "$@"); shift 2 ;;
+        --only) ONLY=$(value_of "$@"); shift 2 ;;
+        --from) FROM=$(value_of "$@"); shift 2 ;;
         --force) FORCE=True; shift ;;
         --plan) PLAN=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown option $1" >&2; usage >&2; exit 2 ;;
     esac
 done
-case "$PROFILE" in smoke|quick|paper) ;; *) echo "unknown profile $PROFILE" >&2; exit 2 ;; esac
+# --only 4 means 04; --only 01,02,05 runs those three
+ONLY_LIST=()
+if [[ -n "$ONLY" ]]; then
+    IFS=, read -r -a ONLY_LIST <<< "$ONLY"
+    for i in "${!ONLY_LIST[@]}"; do
+        [[ ${ONLY_LIST[$i]} =~ ^[0-9]$ ]] && ONLY_LIST[$i]=0${ONLY_LIST[$i]}
+    done
+fi
+[[ $FROM =~ ^[0-9]$ ]] && FROM=0$FROM
+case "$PROFILE" in smoke|quick|paper) ;; *) echo "unknown profile $PROFILE (use smoke, quick or paper)" >&2; exit 2 ;; esac
+[[ -z "$DATA" ]] && { [[ $PROFILE == paper ]] && DATA=paper || DATA=auto; }
+case "$DATA" in auto|paper|offline) ;; *) echo "unknown data source $DATA (use auto, paper or offline)" >&2; exit 2 ;; esac
+
+# the notebooks to run, checked before anything is installed or executed
+NOTEBOOKS=()
+NUMBERS=()
+for nb in notebooks/[0-9][0-9]_*.ipynb; do
+    name=$(basename "$nb")
+    num=${name:0:2}
+    NUMBERS+=("$num")
+    if [[ ${#ONLY_LIST[@]} -gt 0 && " ${ONLY_LIST[*]} " != *" $num "* ]]; then continue; fi
+    [[ -n "$FROM" && "$num" < "$FROM" ]] && continue
+    NOTEBOOKS+=("$nb")
+done
+for want in "${ONLY_LIST[@]}"; do
+    if [[ " ${NUMBERS[*]} " != *" $want "* ]]; then
+        echo "no notebook numbered $want; the notebooks are numbered ${NUMBERS[*]}" >&2
+        exit 2
+    fi
+done
+if [[ ${#NOTEBOOKS[@]} -eq 0 ]]; then
+    echo "no notebook matched${ONLY:+ --only $ONLY}${FROM:+ --from $FROM}; the notebooks are" \
+         "numbered ${NUMBERS[*]}" >&2
+    exit 2
+fi
 
 bootstrap
 if [[ $PLAN -eq 1 ]]; then
     exec "$VENV/bin/python" -m lattice_utils.plan --profile "$PROFILE"
 fi
+# which of the paper's data files are in data/raw/, and what each changes
+"$VENV/bin/python" -m lattice_utils.sources --data "$DATA"
 mkdir -p reports/executed
 export MPLBACKEND=Agg
-ran=0
-for nb in notebooks/[0-9][0-9]_*.ipynb; do
+for nb in "${NOTEBOOKS[@]}"; do
     name=$(basename "$nb")
-    num=${name:0:2}
-    [[ -n "$ONLY" && "$num" != "$ONLY" ]] && continue
-    [[ -n "$FROM" && "$num" < "$FROM" ]] && continue
-    echo "[run_all] $name (profile $PROFILE)"
+    # the data switch goes to the notebooks that have the parameter
+    data_args=()
+    grep -q '"data_source = ' "$nb" && data_args=(-p data_source "$DATA")
+    echo "[run_all] $name (profile $PROFILE${data_args:+, data $DATA})"
     start=$(date +%s)
     "$VENV/bin/papermill" "$nb" "reports/executed/$name" --cwd notebooks \
-        -p profile "$PROFILE" -p force "$FORCE" --no-progress-bar --log-output \
+        -p profile "$PROFILE" -p force "$FORCE" "${data_args[@]}" --no-progress-bar --log-output \
         > "reports/executed/${name%.ipynb}.log" 2>&1 \
-        || { echo "[run_all] $name failed; log: reports/executed/${name%.ipynb}.log" >&2
-             tail -n 30 "reports/executed/${name%.ipynb}.log" >&2; exit 1; }
+        || { log="reports/executed/${name%.ipynb}.log"
+             echo "[run_all] $name failed; log: $log" >&2
+             # a missing data file is one message, not a traceback
+             if grep -q "DataUnavailableError: " "$log"; then
+                 grep -m1 -o "DataUnavailableError: .*" "$log" | sed 's/^DataUnavailableError: /[run_all] /' >&2
+             else
+                 tail -n 30 "$log" >&2
+             fi
+             exit 1; }
     echo "[run_all] $name done in $(( $(date +%s) - start )) s"
-    ran=$((ran + 1))
 done
-[[ $ran -gt 0 ]] || { echo "no notebook matched" >&2; exit 2; }
 echo "[run_all] figures in figures/, tables in reports/tables/, executed notebooks in reports/executed/"

@@ -43,32 +43,43 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
     from .offline_corpus import class_sequence, generate_block
 
     path = corpus_path(slot, profile, source)
+    n = profile.corpus_sizes[slot]
     if path.exists() and not force:
         try:
-            cached = storage.read_json(path)
+            cached = storage.read_json_object(path, "corpus")
+            summary = cached["summary"]
+            if summary.get("requested") != n or summary.get("kept") != len(cached["rows"]):
+                raise ValueError(f"it holds {len(cached['rows'])} rows of "
+                                 f"{summary.get('requested')} requested, not of {n}")
             if not storage.summary_path(path).exists():
-                storage.write_json(storage.summary_path(path), cached["summary"])
+                storage.write_json(storage.summary_path(path), summary)
             return _table(cached["rows"])
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
-    n = profile.corpus_sizes[slot]
     targets = class_sequence(slot, n, profile.seed)
     parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
     rows, skipped, rejected = [], [], Counter()
     bar = parallel.progress(n, f"{slot} structures") if verbose else None
     for start in range(0, n, block_size):
-        part = parts / f"block-{start // block_size:05d}.json.gz"
+        stop = min(start + block_size, n)
+        # a block records the rows it holds: one written with another block size (or for
+        # another corpus) is rebuilt, never read as if it held these rows
+        part = parts / f"block-{start:07d}-{stop:07d}.json.gz"
         block = None
         if part.exists() and not force:
             try:
-                block = storage.read_json(part)
-            except (OSError, ValueError, EOFError):
-                block = None  # truncated: rebuilt below
+                block = storage.read_json_object(part, "corpus block")
+                if (block.get("start"), block.get("stop"), block.get("corpus")) != (start, stop, path.name) \
+                        or len(block["rows"]) + len(block["skipped"]) != stop - start:
+                    block = None
+            except (OSError, KeyError, TypeError):
+                block = None  # truncated or foreign: rebuilt below
         if block is None:
-            idx = np.arange(start, min(start + block_size, n))
+            idx = np.arange(start, stop)
             r, s, rej = generate_block(slot, idx, targets[idx], profile.seed,
                                        workers=profile.workers, timeout_s=profile.attempt_timeout_s)
-            block = {"rows": r, "skipped": s, "rejected": dict(rej)}
+            block = {"corpus": path.name, "start": start, "stop": stop,
+                     "rows": r, "skipped": s, "rejected": dict(rej)}
             storage.write_json(part, block, gz=True)
             if bar is not None:
                 bar.update(len(idx))
@@ -79,6 +90,9 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
         rejected.update(block["rejected"])
     if bar is not None:
         bar.close()
+    if len(rows) + len(skipped) != n:    # every requested structure is a row or a skip
+        raise RuntimeError(f"{paths.relative(path)}: {len(rows)} rows and {len(skipped)} skipped "
+                           f"for {n} requested; delete {paths.relative(parts)} and rerun")
     rows = _table(rows).to_dict("records")   # same column order fresh or from cache
     summary = {"requested": n, "kept": len(rows), "skipped": skipped,
                "rejected_attempts": dict(sorted(rejected.items()))}
@@ -95,15 +109,34 @@ def corpus_summary(slot: str, profile: Profile, source: str = "offline") -> dict
     return storage.read_json(storage.summary_path(corpus_path(slot, profile, source)))
 
 
+def jarvis_corpus_path(slot: str) -> Path | None:
+    """The cached table of a jarvis zip, named by the zip's content (SHA-256) and the version of
+    the normalisation: a replaced or damaged zip never returns the table of another. None
+    while the zip is not in ``data/raw/``."""
+    from .structures import NORMALISE_VERSION, jarvis_zip_path
+
+    zip_path = jarvis_zip_path(slot)
+    if not zip_path.exists():
+        return None
+    return paths.CORPORA / (f"jarvis-{slot}-{storage.file_sha256(zip_path, 16)}"
+                            f"-v{NORMALISE_VERSION}.json.gz")
+
+
 def _load_jarvis_corpus(slot: str, force: bool) -> pd.DataFrame:
     from .structures import load_jarvis_table
 
-    path = paths.CORPORA / f"jarvis-{slot}.json.gz"
-    if path.exists() and not force:
-        return _table(storage.read_json(path)["rows"])
-    table, skipped = load_jarvis_table(slot)
+    path = jarvis_corpus_path(slot)
+    if path is not None and path.exists() and not force:
+        try:
+            return _table(storage.read_json_object(path, "corpus")["rows"])
+        except (OSError, KeyError, TypeError, ValueError) as exc:   # truncated: rebuilt
+            print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
+    table, skipped = load_jarvis_table(slot)      # downloads, or quarantines a damaged zip
+    path = jarvis_corpus_path(slot)               # the zip now in place
     storage.write_json(path, {"rows": table.to_dict("records"),
-                              "summary": {"kept": len(table), "skipped": skipped}}, gz=True)
+                              "summary": {"kept": len(table), "skipped": skipped,
+                                          "relabelled": table.attrs.get("relabelled", []),
+                                          "zip": path.name.split("-")[2]}}, gz=True)
     return table
 
 
@@ -167,12 +200,13 @@ def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: in
     return paths.IMAGES / f"{slot}-{len(table)}-{key}"
 
 
-def _simulate_chunk(args):
+def _simulate_chunk(payload):
+    """Images of one chunk of structures: (uint8 [n, px, px], failed [(id, reason)])."""
     from jarvis.core.atoms import Atoms
 
     from .stem import simulate_stem_image, to_uint8
 
-    path, ids, atoms_dicts, params, transforms = args
+    ids, atoms_dicts, params, transforms = payload
     params = StemParams(**params)
     images = np.zeros((len(ids), params.image_px, params.image_px), dtype=np.uint8)
     failed = []
@@ -187,8 +221,15 @@ def _simulate_chunk(args):
             images[k] = to_uint8(img)
         except Exception as exc:  # keep the chunk; report the record
             failed.append((rid, f"{type(exc).__name__}: {exc}"))
+    return images, failed
+
+
+def _write_chunk(args):
+    """Run a chunk maker and store its images atomically: (path, failed, checksum)."""
+    make_chunk, path, payload = args
+    images, failed = make_chunk(payload)
     storage.save_npy(path, images)
-    return str(path), failed
+    return str(path), failed, storage.checksum(images)
 
 
 def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemParams(),
@@ -196,42 +237,79 @@ def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemP
                       verbose: bool = True) -> "ImageStore":
     """Simulate every structure of ``table`` into a chunked uint8 store (resumable)."""
     root = store_dir(slot, table, params, chunk_size)
-    manifest = root / "manifest.json"
-    if manifest.exists() and not force:
-        store = ImageStore(root)
-        if store.verify():
-            return store
-        print(f"{paths.relative(root)}: a chunk is missing or truncated; rebuilding those")
-    paths.ensure(root)
-    n = len(table)
-    ids = list(table["id"])
-    atoms = list(table["atoms"])
+    ids, atoms = list(table["id"]), list(table["atoms"])
     transforms = _transforms(table, params)
-    tasks = []
+    payloads = [(ids[s:s + chunk_size], atoms[s:s + chunk_size], params.as_dict(),
+                 None if transforms is None else transforms[s:s + chunk_size])
+                for s in range(0, len(ids), chunk_size)]
+    return build_store(root, slot, ids, params, chunk_size, _simulate_chunk, payloads, workers,
+                       force, verbose)
+
+
+def build_store(root: Path, name: str, ids: list, params: StemParams, chunk_size: int, make_chunk,
+                payloads: list, workers: int = 2, force: bool = False,
+                verbose: bool = True) -> "ImageStore":
+    """A chunked uint8 image store at ``root`` (resumable, checksummed): chunk ``c`` holds the
+    images ``make_chunk(payloads[c])`` returns as ``(uint8 [n, px, px], failed)``. Chunks that
+    are present, whole and match the manifest's checksum are kept; the rest are made, in
+    ``workers`` processes (``make_chunk`` must be a module-level function)."""
+    manifest = root / "manifest.json"
+    n = len(ids)
+    old = None if force else _read_manifest(manifest)
+    if old is not None and (old.get("n"), old.get("chunk_size"), old.get("ids")) != (n, chunk_size, ids):
+        print(f"{paths.relative(manifest)} describes another store; rebuilding it")
+        old = None
+    if old is not None and len(old.get("checksums") or []) == -(-n // chunk_size):
+        store = ImageStore(root)
+        bad = store.bad_chunks()
+        if not bad:
+            return store
+        print(f"{paths.relative(root)}: chunk(s) {', '.join(map(str, bad))} missing, truncated or "
+              "failing their checksum; rebuilding those")
+    paths.ensure(root)
+    stored = list((old or {}).get("checksums") or [])
+    checksums, tasks = [], []
     for c, start in enumerate(range(0, n, chunk_size)):
         path = root / f"chunk-{c:05d}.npy"
         size = min(chunk_size, n - start)
-        if not force and storage.load_npy_checked(path, (params.image_px, params.image_px),
-                                                  np.uint8) is not None:
-            continue
-        tasks.append((str(path), ids[start:start + size], atoms[start:start + size],
-                      params.as_dict(), None if transforms is None else transforms[start:start + size]))
+        arr = None if force else storage.load_npy_checked(path, (params.image_px, params.image_px), np.uint8)
+        if arr is not None and len(arr) == size:
+            crc = storage.checksum(arr)
+            # kept if it matches the manifest; a chunk of an interrupted build (no manifest
+            # yet) was written atomically and is whole
+            if c >= len(stored) or stored[c] == crc:
+                checksums.append(crc)
+                continue
+        checksums.append(None)
+        tasks.append((make_chunk, str(path), payloads[c]))
     failed = []
-    bar = parallel.progress(len(tasks), f"{slot} image chunks") if verbose and tasks else None
-    for _, f in parallel.imap(_simulate_chunk, tasks, workers, ordered=False):
+    bar = parallel.progress(len(tasks), f"{name} image chunks") if verbose and tasks else None
+    for path, f, crc in parallel.imap(_write_chunk, tasks, workers, ordered=False):
         failed += f
+        checksums[int(Path(path).stem.split("-")[1])] = crc
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
-    old_failed = storage.read_json(manifest).get("failed", []) if manifest.exists() and not force else []
+    old_failed = (old or {}).get("failed", [])
     storage.write_json(manifest, {
-        "slot": slot, "n": n, "chunk_size": chunk_size, "params": params.as_dict(),
+        "slot": name, "n": n, "chunk_size": chunk_size, "params": params.as_dict(),
         "ids": ids, "failed": sorted({tuple(x) for x in old_failed + failed}),
-        "version": STORE_VERSION})
+        "version": STORE_VERSION, "checksums": checksums})
     if failed and verbose:
-        print(f"{slot}: {len(failed)} images failed and are blank, e.g. {failed[0]}")
+        print(f"{name}: {len(failed)} images failed and are blank, e.g. {failed[0]}")
     return ImageStore(root)
+
+
+def _read_manifest(path: Path) -> dict | None:
+    """A store's manifest, or None when it is missing or unreadable (then rebuilt)."""
+    if not path.exists():
+        return None
+    try:
+        return storage.read_json_object(path, "store manifest")
+    except OSError as exc:
+        print(f"{exc}; rebuilding it")
+        return None
 
 
 class ImageStore:
@@ -239,23 +317,42 @@ class ImageStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        meta = storage.read_json(self.root / "manifest.json")
-        self.n, self.chunk_size = meta["n"], meta["chunk_size"]
-        self.ids = meta["ids"]
-        self.params = StemParams(**meta["params"])
+        manifest = self.root / "manifest.json"
+        meta = storage.read_json_object(manifest, "store manifest")
+        try:
+            self.n, self.chunk_size = int(meta["n"]), int(meta["chunk_size"])
+            self.ids = meta["ids"]
+            self.params = StemParams(**meta["params"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise storage.StoredFileError(f"{paths.relative(manifest)} is not a store manifest "
+                                          f"({type(exc).__name__}: {exc})") from None
         self.failed = [tuple(x) for x in meta.get("failed", [])]
+        # CRC-32 of each chunk's images; checked on the first read of a chunk (stores written
+        # before checksums have none and are checked for shape only)
+        self.checksums = list(meta.get("checksums") or [None] * self.n_chunks())
         self._chunks: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return self.n
 
+    def _load(self, c: int) -> tuple[np.ndarray | None, str]:
+        """Chunk ``c`` memory-mapped and checked, or None and what is wrong with it."""
+        arr = storage.load_npy_checked(self.root / f"chunk-{c:05d}.npy",
+                                       (self.params.image_px,) * 2, np.uint8)
+        expect = min(self.chunk_size, self.n - c * self.chunk_size)
+        if arr is None or arr.shape[0] != expect:
+            return None, "is missing or truncated"
+        want = self.checksums[c] if c < len(self.checksums) else None
+        if want is not None and storage.checksum(arr) != want:
+            return None, "fails its checksum (the file was changed or damaged)"
+        return arr, ""
+
     def _chunk(self, c: int) -> np.ndarray:
         if c not in self._chunks:
-            arr = storage.load_npy_checked(self.root / f"chunk-{c:05d}.npy",
-                                           (self.params.image_px,) * 2, np.uint8)
+            arr, problem = self._load(c)
             if arr is None:
-                raise OSError(f"{paths.relative(self.root)}/chunk-{c:05d}.npy is missing or "
-                              "truncated; rerun the build to regenerate it")
+                raise storage.StoredFileError(f"{paths.relative(self.root)}/chunk-{c:05d}.npy "
+                                              f"{problem}; rerun the build to regenerate it")
             self._chunks[c] = arr
         return self._chunks[c]
 
@@ -272,13 +369,19 @@ class ImageStore:
     def n_chunks(self) -> int:
         return (self.n + self.chunk_size - 1) // self.chunk_size
 
-    def verify(self) -> bool:
-        """True when every chunk is present with the expected shape."""
+    def bad_chunks(self) -> list[int]:
+        """Chunks missing, truncated or failing their checksum (every chunk is read once;
+        those that pass are kept open, so reading them later costs nothing more)."""
         self._chunks.clear()
+        bad = []
         for c in range(self.n_chunks()):
-            arr = storage.load_npy_checked(self.root / f"chunk-{c:05d}.npy",
-                                           (self.params.image_px,) * 2, np.uint8)
-            expect = min(self.chunk_size, self.n - c * self.chunk_size)
-            if arr is None or arr.shape[0] != expect:
-                return False
-        return True
+            arr, _ = self._load(c)
+            if arr is None:
+                bad.append(c)
+            else:
+                self._chunks[c] = arr
+        return bad
+
+    def verify(self) -> bool:
+        """True when every chunk is present, with the expected shape and checksum."""
+        return not self.bad_chunks()

@@ -24,6 +24,10 @@ from . import paths
 UNIT_TO_ANGSTROM = {"nm": 10.0, "Å": 1.0, "A": 1.0, "angstrom": 1.0, "pm": 0.01, "µm": 1e4,
                     "um": 1e4}
 FORMATS = (".dm3", ".dm4", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".npy")
+# accepted calibration, Å per pixel: below 0.005 Å no microscope samples, above 5 Å a pixel is
+# wider than half the largest 2D lattice constant the estimator resolves (about 12 Å at 2.5 px
+# per period); a value outside is a unit slip (nm or pm given as Å)
+PIXEL_SIZE_RANGE = (0.005, 5.0)
 
 MOS2_EXAMPLE = "example_data/experimental/example_Se_implanted_MoS2.dm3"
 MOS2_CITATION = ("ADF-STEM image of Se-implanted monolayer MoS2, example data of the TEMUL toolkit "
@@ -57,9 +61,27 @@ def _sidecar(path: Path) -> dict:
     if not side.exists():
         return {}
     try:
-        return json.loads(side.read_text())
+        meta = json.loads(side.read_text())
     except (OSError, ValueError) as exc:
-        raise ImageReadError(f"{side.name}: metadata sidecar is not valid JSON ({exc})") from exc
+        raise ImageReadError(f"{side.name}: metadata sidecar is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ImageReadError(f"{side.name}: metadata sidecar must be a JSON object such as "
+                             f"{{\"pixel_size_A\": 0.127}}, not a {type(meta).__name__}")
+    return meta
+
+
+def check_pixel_size(value, name: str, origin: str = "given") -> float:
+    """A pixel size in Å as a float, or ``ImageReadError`` naming the file and where the value
+    came from: it must be a number (not a boolean or a string) inside ``PIXEL_SIZE_RANGE``."""
+    lo, hi = PIXEL_SIZE_RANGE
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ImageReadError(f"{name}: pixel size {value!r} ({origin}) is not a number; give Å "
+                             "per pixel, e.g. 0.127")
+    value = float(value)
+    if not np.isfinite(value) or not lo <= value <= hi:
+        raise ImageReadError(f"{name}: pixel size {value:g} Å ({origin}) is outside the accepted "
+                             f"range {lo:g}-{hi:g} Å per pixel (a value in nm or pm instead of Å?)")
+    return value
 
 
 def _read_dm(path: Path):
@@ -124,21 +146,19 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
     data = data.astype(np.float64)
     if not np.all(np.isfinite(data)):
         notes.append(f"{int((~np.isfinite(data)).sum())} NaN/inf pixels")
-    if pixel_size is None:
-        pixel_size = meta.get("pixel_size_A", px_file)
-    elif px_file is not None and abs(pixel_size - px_file) > 1e-9:
-        notes.append(f"pixel size {pixel_size} Å given; the file says {px_file:.4g} Å")
+    if pixel_size is not None:
+        pixel_size = check_pixel_size(pixel_size, path.name)
+        if px_file is not None and abs(pixel_size - px_file) > 1e-9:
+            notes.append(f"pixel size {pixel_size} Å given; the file says {px_file:.4g} Å")
+    elif "pixel_size_A" in meta:
+        pixel_size = check_pixel_size(meta["pixel_size_A"], path.name, "pixel_size_A of the sidecar .json")
+    elif px_file is not None:
+        pixel_size = check_pixel_size(px_file, path.name, "calibration in the file")
     if pixel_size is None:
         raise ImageReadError(
             f"{path.name}: this format carries no pixel size. Give it as pixel_size=... (Å per "
             f"pixel; on the command line --pixel-size) or write {{\"pixel_size_A\": ...}} into "
             f"{path.name}.json next to the image.")
-    try:
-        pixel_size = float(pixel_size)
-    except (TypeError, ValueError):
-        raise ImageReadError(f"{path.name}: pixel size {pixel_size!r} is not a number") from None
-    if not np.isfinite(pixel_size) or pixel_size <= 0:
-        raise ImageReadError(f"{path.name}: pixel size must be a positive number of Å, got {pixel_size}")
     return ExperimentalImage(data, pixel_size, path.name, meta, notes)
 
 

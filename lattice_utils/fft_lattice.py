@@ -32,6 +32,7 @@ INDEX_TOL = 0.12          # a peak is indexed when both Miller indices are this 
 PEAK_BIAS_PX = 0.02
 STRAY_POWER = 0.05        # unindexed peaks off any superlattice, weaker than this share: stray
 MIN_PERIODS = 3.0         # the field of view must hold at least this many periods of b
+MAX_BAD_PIXELS = 0.25     # share of NaN/inf pixels that can be filled; more and nothing is found
 
 
 @dataclass
@@ -54,6 +55,7 @@ class LatticeEstimate:
     a_vec: list = field(default_factory=list)   # real-space basis in A, (x, y)
     b_vec: list = field(default_factory=list)
     n_stray: int = 0            # weak peaks off the lattice and off any superlattice, ignored
+    notes: list = field(default_factory=list)   # what was done to the input (e.g. pixels filled)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -66,10 +68,28 @@ class LatticeEstimate:
         return s if self.reliable else s + f"  [unreliable: {self.reason}]"
 
 
-def _failed(reason: str, pixel_size: float, snr: float = float("nan"), n: int = 0) -> LatticeEstimate:
+def _failed(reason: str, pixel_size: float, snr: float = float("nan"), n: int = 0,
+            notes: list | None = None) -> LatticeEstimate:
     nan = float("nan")
     return LatticeEstimate(nan, nan, nan, nan, nan, nan, -1, "none", nan, False, reason, n, snr,
-                           pixel_size)
+                           pixel_size, notes=list(notes or []))
+
+
+def fill_bad_pixels(image: np.ndarray, sigma: float = 2.0) -> tuple[np.ndarray, int]:
+    """NaN/inf pixels (dead pixels, a masked region) replaced by the Gaussian-weighted mean of
+    their finite neighbours (the global mean where none is near), and how many there were.
+    Left in, a single NaN makes the whole spectrum NaN."""
+    img = np.asarray(image, dtype=float)
+    bad = ~np.isfinite(img)
+    n_bad = int(bad.sum())
+    if n_bad == 0 or n_bad == img.size:
+        return img, n_bad
+    good = (~bad).astype(float)
+    values = np.where(bad, 0.0, img)
+    weight = ndimage.gaussian_filter(good, sigma, mode="reflect")
+    local = ndimage.gaussian_filter(values, sigma, mode="reflect") / np.maximum(weight, 1e-12)
+    fill = np.where(weight > 1e-3, local, float(values.sum() / good.sum()))
+    return np.where(bad, fill, img), n_bad
 
 
 def power_spectrum(image: np.ndarray, pad: int = 2):
@@ -213,12 +233,27 @@ def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_sampl
         raise ValueError(f"expected a 2D image, got shape {img.shape}")
     if not np.isfinite(pixel_size) or pixel_size <= 0:
         raise ValueError(f"pixel size must be a positive number of Å, got {pixel_size}")
-    if not np.all(np.isfinite(img)):
-        return _failed("the image contains NaN or infinite values", pixel_size)
     if min(img.shape) < 16:
         return _failed(f"image too small ({img.shape[1]} x {img.shape[0]} px)", pixel_size)
+    img, n_bad = fill_bad_pixels(img)
+    notes = []
+    if n_bad:
+        share = n_bad / img.size
+        if share > MAX_BAD_PIXELS:
+            return _failed(f"{n_bad} of {img.size} pixels ({100 * share:.0f} %) are NaN or "
+                           f"infinite, more than the {100 * MAX_BAD_PIXELS:.0f} % that can be "
+                           "filled", pixel_size)
+        notes.append(f"{n_bad} NaN/inf pixels ({100 * share:.2f} %) filled with the mean of "
+                     "their neighbours")
     if np.ptp(img) == 0:
-        return _failed("the image is constant", pixel_size)
+        return _failed("the image is constant", pixel_size, notes=notes)
+    est = _estimate(img, pixel_size, pad, n_samples, seed)
+    est.notes = notes + est.notes
+    return est
+
+
+def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
+              seed: int) -> LatticeEstimate:
     k, power, snr = find_peaks(img, pixel_size, pad=pad)
     if snr < MIN_PEAK_SNR or len(k) < 4:
         return _failed(f"no periodic lattice: FFT peaks at noise level (peak/median {snr:.0f})",

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import threading
+import time
 from contextlib import contextmanager
 
 MAX_WORKERS = 16  # each worker holds ~0.2 GB (jarvis, pymatgen, PyXtal): caps the peak RSS
@@ -23,9 +25,33 @@ def imap(func, tasks, workers: int = 1, ordered: bool = True, chunksize: int = 1
     if workers <= 1:
         yield from map(func, tasks)
         return
-    with mp.get_context("spawn").Pool(workers) as pool:
+    with mp.get_context("spawn").Pool(workers, initializer=exit_with_parent,
+                                      initargs=(os.getpid(),)) as pool:
         run = pool.imap if ordered else pool.imap_unordered
         yield from run(func, tasks, chunksize=chunksize)
+
+
+def exit_with_parent(parent_pid: int, poll_s: float = 0.2) -> None:
+    """Pool initializer: end this worker as soon as its parent is gone. A parent killed with
+    SIGKILL cannot close its pool, and orphaned workers would go on computing and writing.
+    Linux delivers SIGKILL on the parent's death (prctl PR_SET_PDEATHSIG); a watchdog thread
+    that notices the re-parenting covers other systems and the race before prctl."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 class AttemptTimeout(Exception):

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # LATTICE_DATA_DIR lets a user keep the (large) generated data on another disk.
 DATA = Path(os.environ.get("LATTICE_DATA_DIR", ROOT / "data"))
 RAW = DATA / "raw"                 # database downloads / files placed by hand (immutable)
-CORPORA = DATA / "corpora"         # normalised structure tables (pickled DataFrames)
+CORPORA = DATA / "corpora"         # normalised structure tables (gzipped JSON)
 IMAGES = DATA / "images"           # chunked STEM image stores
 INPUTS = DATA / "inputs"           # images resized to a network's input size (memory-mapped)
 FEATURES = DATA / "features"       # frozen-backbone features (Clip + MLP)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,7 @@ def _format(res: dict) -> str:
         f = res["fft"]
         est = fft_lattice.LatticeEstimate(**f)
         lines.append(f"  FFT: {est.summary()}")
+        lines += [f"  note: {n}" for n in est.notes]
     if "cnn" in res:
         c = res["cnn"]
         vals = ", ".join(f"{k} = {c[k]:.3f}" for k in ("a", "b", "gamma") if k in c)
@@ -145,5 +147,11 @@ def main(argv=None) -> int:
     except (ImageReadError, OSError, ValueError) as exc:   # FileNotFoundError is an OSError
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:   # a command prints a message, never a traceback
+        if os.environ.get("LATTICE_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__} while analysing {args.image}: {exc} "
+              "(set LATTICE_DEBUG=1 to see where; please report it)", file=sys.stderr)
+        return 3
     print(json.dumps(res, indent=2, default=float) if args.json else _format(res))
     return 0

@@ -43,8 +43,9 @@ def write_table(df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.
     return df
 
 
-def table_s3(splits: dict[str, pd.DataFrame], profile: str, source: str) -> pd.DataFrame:
-    """Class counts per split, ours beside the paper's Table S3."""
+def table_s3(splits: dict[str, pd.DataFrame], profile: str, source) -> pd.DataFrame:
+    """Class counts per split, ours beside the paper's Table S3; ``source``: one name, or one
+    per dataset slot."""
     paper = paper_values("table_s3")
     rows = []
     for slot, table in splits.items():
@@ -55,7 +56,8 @@ def table_s3(splits: dict[str, pd.DataFrame], profile: str, source: str) -> pd.D
                 rows.append({"dataset": slot, "split": split, "class": cls,
                              "ours": int((sub["label"] == cls).sum()),
                              "paper": int(p["count"].iloc[0]),
-                             "profile": profile, "data_source": source})
+                             "profile": profile,
+                             "data_source": source[slot] if isinstance(source, dict) else source})
     out = pd.DataFrame(rows)
     tot = out["ours"].groupby([out.dataset, out.split]).transform("sum")
     ptot = out["paper"].groupby([out.dataset, out.split]).transform("sum")
@@ -65,7 +67,7 @@ def table_s3(splits: dict[str, pd.DataFrame], profile: str, source: str) -> pd.D
 
 
 def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list,
-                 profile: str, source: str) -> pd.DataFrame:
+                 profile: str, source) -> pd.DataFrame:
     """Left-join the paper's values (``paper_<column>``) onto our rows by ``keys``, and name the
     profile and data source that produced ours."""
     paper = paper_values(paper_name)
@@ -79,5 +81,7 @@ def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list,
                      "source": "paper_source"}),
         on=[f"_{k}" for k in keys], how="left")
     merged = merged.drop(columns=[f"_{k}" for k in keys])
-    merged["profile"], merged["data_source"] = profile, source
+    merged["profile"] = profile
+    # one source for all rows, or one per dataset slot ({"jv2d": "stem_jv2d", ...})
+    merged["data_source"] = merged["dataset"].map(source) if isinstance(source, dict) else source
     return merged

@@ -59,8 +59,10 @@ def _num(v) -> float:
 def _stand_in(profile: str, source: str, slot: str = "") -> str:
     """Why a main-paper number cannot be compared like for like, or '' when it can."""
     why = []
-    if source == "offline":
+    if "offline" in str(source).split("+"):
         why.append(f"offline PyXtal corpus instead of {SLOT.get(slot, 'the paper databases')}")
+    elif str(source) in ("", "nan", "auto"):
+        why.append("data source not recorded")
     if profile != "paper":
         why.append(f"{profile} profile (scaled networks and epochs)")
     return "; ".join(why)
@@ -213,10 +215,24 @@ def related_checks() -> list[Check]:
     return out
 
 
+PAPER_SOURCES = {"jarvis", "stem_jv2d", "stem_c2db", "cif_dir"}
+
+
+def comparison(profile: str, source: str) -> str:
+    """Which kind of comparison a row is: the paper's data at the paper's settings (the only kind
+    a status may call "matches" or "differs"), the paper's data at scaled settings, or a
+    stand-in (offline corpus, simulation, analytic check)."""
+    parts = set(str(source).split("+"))
+    if parts and parts <= PAPER_SOURCES:
+        return "paper data, paper settings" if profile == "paper" else "paper data, scaled settings"
+    return "analytic" if source == "analytic" else "stand-in"
+
+
 def checks() -> pd.DataFrame:
     rows = []
     for c in main_paper_checks() + xrd_checks() + related_checks():
-        rows.append({"document": c.document, "item": c.item, "paper": c.paper, "ours": c.ours,
+        rows.append({"document": c.document, "item": c.item, "comparison": comparison(c.profile, c.source),
+                     "paper": c.paper, "ours": c.ours,
                      "difference": c.ours - c.paper, "tolerance": ("≥ paper − " if c.at_least else "± ") + f"{TOL[c.kind]:g}",
                      "status": c.status(), "reason": c.reason, "profile": c.profile, "data source": c.source,
                      "notebook": c.notebook, "table": c.table})

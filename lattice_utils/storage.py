@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import tempfile
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from . import paths
 
 
 def _atomic(path: Path, write) -> Path:
@@ -43,11 +48,45 @@ def write_json(path, obj, gz: bool = False) -> Path:
     return write_bytes(path, gzip.compress(data, mtime=0) if gz else data)
 
 
+class StoredFileError(OSError):
+    """A stored file that cannot be used (truncated, corrupt, of the wrong kind); the message
+    names the file and says why."""
+
+
 def read_json(path):
-    raw = Path(path).read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
-    return json.loads(raw)
+    """Parse a (possibly gzipped) JSON file; ``StoredFileError`` naming the file if it is
+    truncated, not gzip or not JSON (``FileNotFoundError`` if it is missing)."""
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+    except (EOFError, OSError, zlib.error, ValueError) as exc:   # JSONDecodeError is a ValueError
+        raise StoredFileError(f"{_name(path)} is truncated or not JSON "
+                              f"({type(exc).__name__}: {exc})") from None
+
+
+def read_json_object(path, what: str = "file") -> dict:
+    """``read_json`` of a file that must hold a JSON object (a mapping)."""
+    obj = read_json(path)
+    if not isinstance(obj, dict):
+        raise StoredFileError(f"{_name(path)}: a {what} must be a JSON object "
+                              f"({{...}}), this one is a {type(obj).__name__}")
+    return obj
+
+
+def quarantine(path) -> Path:
+    """Move a damaged file aside to ``<name>.corrupt`` (replacing an older one) so that it is
+    never reused and can still be inspected; return the new path."""
+    path = Path(path)
+    bad = path.with_name(path.name + ".corrupt")
+    os.replace(path, bad)
+    return bad
+
+
+def _name(path) -> str:
+    return paths.relative(path)
 
 
 def save_npy(path, array: np.ndarray) -> Path:
@@ -63,6 +102,77 @@ def load_npy_checked(path, shape_tail: tuple, dtype) -> np.ndarray | None:
     if arr.dtype != np.dtype(dtype) or tuple(arr.shape[1:]) != tuple(shape_tail):
         return None
     return arr
+
+
+def checksum(data) -> str:
+    """CRC-32 of a bytes-like object or a C-contiguous array (a memory map is read once):
+    enough to catch a truncated or overwritten chunk, about 1 GB/s."""
+    if isinstance(data, np.ndarray):
+        data = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+    return f"{zlib.crc32(memoryview(data)) & 0xFFFFFFFF:08x}"
+
+
+# ------------------------------------------------------------------ torch files
+# torch.load unpickles: a file handed over by a user (weights, a checkpoint) could run code.
+# Every torch file of the repository is written with plain types (dicts, lists, numbers,
+# strings, tensors) and read with weights_only=True, which refuses anything else. Numpy arrays
+# and torch's version string, which files written before that rule hold, are the allowance
+# (rebuilt from their data; no code of the file runs).
+
+def _safe_globals() -> list:
+    import torch
+
+    core = getattr(np, "_core", None) or np.core
+    # TorchVersion: a str subclass that earlier files hold in their metadata
+    items = [core.multiarray._reconstruct, np.ndarray, np.dtype, torch.torch_version.TorchVersion]
+    items += [type(np.dtype(t)) for t in ("float64", "float32", "int64", "int32", "uint8", "bool")]
+    return items
+
+
+def save_torch(path, obj) -> Path:
+    """``torch.save`` to ``path`` atomically."""
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return write_bytes(path, buf.getvalue())
+
+
+def load_torch(path, map_location="cpu", required: tuple = ()) -> dict:
+    """Read a torch file without running code from it (``weights_only=True``); it must hold a
+    dict with the ``required`` keys. ``FileNotFoundError`` when missing, ``StoredFileError``
+    naming the file and the reason for anything else."""
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{_name(path)}: no such file")
+    try:
+        with torch.serialization.safe_globals(_safe_globals()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")     # torch warns about pickle protocols it then refuses
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's message: "... WeightsUnpickler error: Unsupported global: GLOBAL posix.system ..."
+        detail = " ".join(str(exc).split("WeightsUnpickler error:")[-1].split())
+        if "global" not in detail.lower():
+            raise StoredFileError(f"{_name(path)} is not a readable torch file ({detail[:160]})") from None
+        what = detail.split("GLOBAL", 1)[-1].split()[0] if "GLOBAL" in detail else detail[:80]
+        raise StoredFileError(
+            f"{_name(path)} holds objects other than tensors and plain data ({what}), so it was "
+            "not loaded: loading it could run code it carries") from None
+    except Exception as exc:   # truncated zip, not a torch file, ...
+        raise StoredFileError(f"{_name(path)} is not a readable torch file "
+                              f"({type(exc).__name__}: {str(exc)[:160]})") from None
+    if not isinstance(state, dict):
+        raise StoredFileError(f"{_name(path)} holds a {type(state).__name__}, not the dict of "
+                              "a weights file of this repository")
+    missing = [k for k in required if k not in state]
+    if missing:
+        raise StoredFileError(f"{_name(path)} is not a weights file of this repository "
+                              f"(no {', '.join(missing)})")
+    return state
 
 
 def content_key(*parts, length: int = 12) -> str:

@@ -13,17 +13,20 @@ Sources
 """
 from __future__ import annotations
 
+import json
 import math
+import re
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import paths
+from . import paths, storage
 from .lattice2d import (CanonicalCell, StructureError, canonical_cell, lattice_params_2d, orient_layer,
                         paper_label, projected_canonical_cell)
 
@@ -33,6 +36,11 @@ JARVIS_DATASETS = {
     "c2db": {"name": "c2db", "id": "id", "gap": "gap"},
     "alex": {"name": "alex_pbe_2d_all", "id": "mat_id", "gap": "band_gap_ind"},
 }
+# bump when normalise_record keeps or rejects records differently: cached tables are rebuilt
+NORMALISE_VERSION = 2
+MIN_SITE_DISTANCE = 0.5    # Å: closer sites are one atom written twice (H2 is 0.74 Å)
+MAX_FRAC = 10.0            # |fractional coordinate| beyond this is a corrupt record, not a crystal
+MAX_CELL = 1000.0          # Å: longest lattice vector accepted
 COLUMNS = ["id", "formula", "elements", "band_gap", "atoms", "a", "b", "gamma", "label",
            "canon_a", "canon_b", "canon_gamma", "canon_label", "canon_mult", "source"]
 
@@ -54,34 +62,73 @@ def _valid_symbols() -> frozenset:
 
 
 _SYMBOLS = None
+_SITE_LABEL = re.compile(r"^([A-Z][a-z]?)(\d+)$")
+
+
+def element_of(label) -> str | None:
+    """The element of a site label: ``Cr`` for ``Cr``, and for numbered labels such as ``Cr1``,
+    ``Cr2`` (two magnetic sublattices, as some databases write them); None if there is none."""
+    global _SYMBOLS
+    if _SYMBOLS is None:
+        _SYMBOLS = _valid_symbols()
+    label = str(label)
+    if label in _SYMBOLS:
+        return label
+    m = _SITE_LABEL.match(label)
+    return m.group(1) if m and m.group(1) in _SYMBOLS else None
+
+
+def _closest_sites(lattice: np.ndarray, frac: np.ndarray) -> tuple[float, int, int]:
+    """Shortest distance between two sites, periodic images included, and the two sites."""
+    d = frac[:, None, :] - frac[None, :, :]
+    d -= np.round(d)
+    best, pair = np.inf, (0, 0)
+    for s in np.array(np.meshgrid(*[[-1, 0, 1]] * 3)).reshape(3, -1).T:
+        dist = np.linalg.norm((d + s) @ lattice, axis=-1)
+        if not s.any():
+            dist[np.diag_indices(len(frac))] = np.inf
+        k = int(np.argmin(dist))
+        if dist.flat[k] < best:
+            best, pair = float(dist.flat[k]), divmod(k, len(frac))
+    return best, int(pair[0]), int(pair[1])
 
 
 def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
                      formula: str | None = None, extra: dict | None = None) -> dict:
     """Validate, orient (a x b along z) and label one structure. Raises
     ``StructureError`` with the reason for a record that cannot be used."""
-    global _SYMBOLS
     from jarvis.core.atoms import Atoms
 
-    if _SYMBOLS is None:
-        _SYMBOLS = _valid_symbols()
     if not isinstance(atoms_dict, dict):
         raise StructureError("no structure")
-    elements = list(atoms_dict.get("elements") or [])
+    labels = list(atoms_dict.get("elements") or [])
     coords = np.asarray(atoms_dict.get("coords") or [], dtype=float)
     lattice = np.asarray(atoms_dict.get("lattice_mat") or [], dtype=float)
-    if len(elements) == 0 or coords.size == 0:
+    if len(labels) == 0 or coords.size == 0:
         raise StructureError("no atoms")
     if lattice.shape != (3, 3):
         raise StructureError(f"lattice has shape {lattice.shape}, expected (3, 3)")
-    if coords.shape != (len(elements), 3):
-        raise StructureError(f"{len(elements)} elements but coordinates of shape {coords.shape}")
-    unknown = sorted({e for e in elements if e not in _SYMBOLS})
+    if coords.shape != (len(labels), 3):
+        raise StructureError(f"{len(labels)} elements but coordinates of shape {coords.shape}")
+    elements = [element_of(e) for e in labels]
+    unknown = sorted({str(e) for e, el in zip(labels, elements) if el is None})
     if unknown:
-        raise StructureError(f"unknown element(s) {', '.join(map(str, unknown))}")
+        raise StructureError(f"unknown element(s) {', '.join(unknown)}")
     if not (np.all(np.isfinite(coords)) and np.all(np.isfinite(lattice))):
         raise StructureError("non-finite coordinates or lattice")
+    lengths = np.linalg.norm(lattice, axis=1)
+    if lengths.max() > MAX_CELL:
+        raise StructureError(f"absurd lattice (vector lengths {', '.join(f'{x:.3g}' for x in lengths)} Å, "
+                             f"more than {MAX_CELL:g} Å)")
     frac = coords if not atoms_dict.get("cartesian") else np.linalg.solve(lattice.T, coords.T).T
+    if not np.all(np.abs(frac) <= MAX_FRAC):
+        raise StructureError(f"coordinates far outside the cell (fractional coordinate "
+                             f"{np.abs(frac).max():.3g})")
+    if len(frac) > 1:
+        dmin, i, j = _closest_sites(lattice, frac)
+        if dmin < MIN_SITE_DISTANCE:
+            raise StructureError(f"duplicate sites: atoms {i} ({elements[i]}) and {j} "
+                                 f"({elements[j]}) are {dmin:.2f} Å apart")
     lat, cart = orient_layer(lattice, frac)
     atoms = Atoms(lattice_mat=lat, coords=cart, elements=elements, cartesian=True)
     a, b, gamma = lattice_params_2d(lat)
@@ -117,18 +164,29 @@ def records_to_table(records, dataset: str, source: str = "jarvis", verbose: boo
     """Normalise raw jarvis-format records; bad ones are skipped with id and reason.
     Returns ``(table, skipped)`` where ``skipped`` is a list of ``(id, reason)``."""
     keys = JARVIS_DATASETS[dataset]
-    rows, skipped = [], []
+    rows, skipped, relabelled = [], [], []
     for k, rec in enumerate(records):
         rid = rec.get(keys["id"], f"record-{k}") if isinstance(rec, dict) else f"record-{k}"
         try:
+            if not isinstance(rec, dict):
+                raise StructureError(f"a record must be a JSON object, not a {type(rec).__name__}")
             rows.append(normalise_record(rid, rec.get("atoms"), source,
                                          band_gap=rec.get(keys["gap"], np.nan),
                                          formula=rec.get("formula")))
+            labels = sorted({str(e) for e in rec["atoms"]["elements"]} - _SYMBOLS)
+            if labels:
+                relabelled.append((str(rid), labels))
         except (StructureError, ValueError, TypeError, KeyError, AttributeError) as exc:
             skipped.append((str(rid), f"{type(exc).__name__}: {exc}"))
     table = pd.DataFrame(rows, columns=COLUMNS if not rows else None)
+    table.attrs["relabelled"] = relabelled
     if verbose:
         print_skip_summary(dataset, len(records), skipped)
+        if relabelled:
+            rid, labels = relabelled[0]
+            print(f"  {len(relabelled)} kept record(s) name sites with numbered labels, read as "
+                  f"their element (e.g. {rid}: {', '.join(labels)} -> "
+                  f"{', '.join(sorted({element_of(x) for x in labels}))})")
     return table, skipped
 
 
@@ -149,55 +207,67 @@ def jarvis_zip_path(dataset: str, store_dir: Path | None = None) -> Path:
     return Path(store_dir or paths.RAW) / (get_db_info()[name][1] + ".zip")
 
 
-def check_zip(path: Path) -> None:
-    """Raise ``CorruptFileError`` naming the file if it is not a readable zip."""
+def read_jarvis_zip(path: Path, member: str) -> list[dict]:
+    """The records in member ``member`` of a jarvis-tools zip, or ``CorruptFileError`` naming
+    the file for every kind of damage: not a zip, cut off, a deflate stream or CRC that fails,
+    the member missing, not JSON, or JSON that is not a list of records."""
+    where = paths.relative(path)
     try:
         with zipfile.ZipFile(path) as z:
-            bad = z.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CorruptFileError(f"{paths.relative(path)} is not a readable zip ({exc}); "
-                               "it was probably cut off during download") from None
-    if bad is not None:
-        raise CorruptFileError(f"{paths.relative(path)}: member {bad} fails its CRC check")
+            names = z.namelist()
+            if member not in names:
+                raise CorruptFileError(f"{where} has no member {member!r} (it holds "
+                                       f"{', '.join(names[:5]) or 'nothing'}); it is not the "
+                                       "expected jarvis-tools file")
+            raw = z.read(member)      # checks the CRC of what it inflates
+    except CorruptFileError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        raise CorruptFileError(f"{where} is not a readable zip ({type(exc).__name__}: {exc}); "
+                               "it was probably cut off or damaged during download") from None
+    try:
+        records = json.loads(raw)
+    except ValueError as exc:
+        raise CorruptFileError(f"{where}: member {member} is not valid JSON ({exc})") from None
+    if not isinstance(records, list):
+        raise CorruptFileError(f"{where}: member {member} holds a JSON {type(records).__name__}, "
+                               "not the list of records of a jarvis-tools dataset")
+    return records
 
 
 def load_jarvis_records(dataset: str, store_dir: Path | None = None) -> list[dict]:
     """Raw records of a paper database. A zip placed in ``data/raw/`` is used as is;
-    otherwise it is downloaded there (atomically). A corrupt zip is moved aside to
-    ``*.corrupt`` and reported, never silently reused."""
-    import json
-
+    otherwise it is downloaded there (atomically). A damaged zip (see ``read_jarvis_zip``) is
+    moved aside to ``*.corrupt`` and reported, never silently reused."""
     from jarvis.db.figshare import get_db_info, get_request_data
 
     name = JARVIS_DATASETS[dataset]["name"]
     url, js_tag = get_db_info()[name][:2]
     path = jarvis_zip_path(dataset, store_dir)
+    moved = ""
     if path.exists():
         try:
-            check_zip(path)
+            return read_jarvis_zip(path, js_tag)
         except CorruptFileError as exc:
-            bad = path.with_suffix(path.suffix + ".corrupt")
-            path.replace(bad)
+            bad = storage.quarantine(path)
+            moved = f" ({paths.relative(path)} was damaged and is now {paths.relative(bad)})"
             print(f"WARNING: {exc}. Moved it to {paths.relative(bad)}; fetching a fresh copy.")
-    if not path.exists():
-        paths.ensure(path.parent)
-        tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".download-"))
+    paths.ensure(path.parent)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".download-"))
+    try:
         try:
             get_request_data(js_tag=js_tag, url=url, store_dir=str(tmp))
-            check_zip(tmp / path.name)
-            (tmp / path.name).replace(path)
-        except CorruptFileError:
-            raise
         except Exception as exc:  # no network, HTTP error, ...
             raise DataUnavailableError(
-                f"Cannot obtain the {name!r} database ({type(exc).__name__}). Place the file "
-                f"{path.name} (jarvis-tools figshare dataset {name!r}) at "
+                f"Cannot obtain the {name!r} database ({type(exc).__name__}){moved}. Place the "
+                f"file {path.name} (jarvis-tools figshare dataset {name!r}, {url}) at "
                 f"{paths.relative(path)} and run again, or use the offline default "
                 "data_source='offline' (PyXtal corpus).") from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    with zipfile.ZipFile(path) as z:
-        return json.loads(z.read(js_tag))
+        records = read_jarvis_zip(tmp / path.name, js_tag)   # a damaged download is not kept
+        (tmp / path.name).replace(path)
+        return records
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_jarvis_table(dataset: str, store_dir: Path | None = None):

@@ -56,13 +56,47 @@ class SlotData:
 
 def load_slot(slot: str, profile: Profile, source: str = "offline", force: bool = False,
               verbose: bool = False) -> SlotData:
-    """Structures and images of a slot (built by notebook 01; rebuilt here if missing)."""
+    """Structures and simulated images of a slot (built by notebook 01; rebuilt here if
+    missing). ``source``: ``offline`` or ``jarvis``, or a ``data_source`` request (``auto``,
+    ``paper``) resolved by ``sources.structure_source``; or the name of one of the paper's
+    image sets (``stem_jv2d``, ``stem_c2db``), whose images and split are used as they are."""
+    from . import image_sets, sources
+
+    if source in image_sets.IMAGE_SETS:
+        return _image_set_slot(source, profile, force, verbose)
+    if source not in ("offline", "jarvis"):
+        source = sources.structure_source(slot, source)
     table = datasets.with_split(datasets.load_corpus(slot, profile, source, force=force,
                                                      verbose=verbose), profile)
     params = StemParams(image_px=profile.image_px, px_scale=profile.px_scale)
     store = datasets.build_image_store(slot, table, params, profile.chunk_size,
                                        workers=profile.workers, force=force, verbose=verbose)
     return SlotData(slot, profile, source, table, store)
+
+
+def classification_slot(slot: str, profile: Profile, data_source: str = "auto", force: bool = False,
+                        verbose: bool = False) -> SlotData:
+    """The data of a Bravais classification study: the paper's own STEM image set of the slot
+    when ``data_source`` allows it and its file is present, else images simulated from the
+    slot's structure table (``sources``)."""
+    from . import sources
+
+    name = sources.image_set_for(slot, data_source)
+    return load_slot(slot, profile, name or sources.structure_source(slot, data_source), force, verbose)
+
+
+def _image_set_slot(name: str, profile: Profile, force: bool, verbose: bool) -> SlotData:
+    from . import image_sets
+
+    loaded = image_sets.load_image_set(name, workers=profile.workers, chunk_size=profile.chunk_size,
+                                       force=force, verbose=verbose)
+    return SlotData(loaded.info.slot, profile, name, loaded.table, loaded.store)
+
+
+def common_source(slots: dict) -> str:
+    """The data source of several slots: one name, or ``a+b`` when they differ."""
+    names = sorted({sd.source for sd in slots.values()})
+    return "+".join(names)
 
 
 # ------------------------------------------------------------------ networks
@@ -179,8 +213,11 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
     key = storage.content_key(settings, np.round(y.astype(float), 6).tolist())
     path = paths.MODELS / f"mlp-{backbone}-{task}-{key}.json"
     if path.exists() and not force:
-        saved = storage.read_json(path)
-        return MLPResult(task, backbone, np.asarray(saved["predictions"]), saved["loss_curve"], settings)
+        try:
+            saved = storage.read_json_object(path, "MLP result")
+            return MLPResult(task, backbone, np.asarray(saved["predictions"]), saved["loss_curve"], settings)
+        except (OSError, KeyError) as exc:     # a damaged cache is recomputed
+            log(f"{exc}; recomputing it")
     scaler = StandardScaler().fit(feats[tr])
     x_tr, x_te = scaler.transform(feats[tr]), scaler.transform(feats[te])
     kw = dict(hidden_layer_sizes=tuple(P.mlp_hidden[sd.slot]), max_iter=P.mlp_epochs[sd.slot],

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 import os
 import time
@@ -270,7 +269,8 @@ def _differences(stored: dict, wanted: dict) -> list[str]:
 
 def _check_config(state: dict, config: TrainConfig, path: Path):
     if state.get("key") != config.key() or state.get("version") != TRAINING_VERSION:
-        diff = _differences(state.get("config", {}), config.as_dict())
+        stored = state.get("config")
+        diff = _differences(stored if isinstance(stored, dict) else {}, config.as_dict())
         if state.get("version") != TRAINING_VERSION:
             diff.append(f"training code version: file has {state.get('version')}, "
                         f"this code is {TRAINING_VERSION}")
@@ -281,11 +281,8 @@ def _check_config(state: dict, config: TrainConfig, path: Path):
 
 
 def _load_state(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
-        raise OSError(f"{paths.relative(path)} cannot be read ({type(exc).__name__}: {exc}); "
-                      "delete it to retrain") from exc
+    """A weights file or checkpoint, read without running code from it (``storage.load_torch``)."""
+    return storage.load_torch(path, required=("model",))
 
 
 def load_trained(path: Path, config: TrainConfig, device: torch.device | None = None) -> TrainedModel:
@@ -295,18 +292,31 @@ def load_trained(path: Path, config: TrainConfig, device: torch.device | None = 
     _check_config(state, config, path)
     device = device or default_device()
     model = build_network(config.arch, config.n_outputs)
-    model.load_state_dict(state["model"])
+    _load_weights_into(model, state, path)
     model.to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
-    return TrainedModel(config, model.eval(), state["history"], state.get("target_mean"),
-                        state.get("target_std"), path, state.get("meta", {}))
+    mean, std = (None if state.get(k) is None else np.asarray(state[k], dtype=np.float64)
+                 for k in ("target_mean", "target_std"))
+    if config.task == "regress" and (mean is None or std is None
+                                     or mean.shape != (config.n_outputs,) or std.shape != mean.shape):
+        raise storage.StoredFileError(f"{paths.relative(path)}: the target scaling of a "
+                                      f"{config.n_outputs}-output regressor is missing or malformed")
+    return TrainedModel(config, model.eval(), list(state.get("history") or []), mean, std, path,
+                        dict(state.get("meta") or {}))
 
 
-def _save(path: Path, obj: dict):
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    storage.write_bytes(path, buf.getvalue())
+def _load_weights_into(model: nn.Module, state: dict, path: Path) -> None:
+    """``load_state_dict`` with a message that names the file when the weights do not fit."""
+    weights = state.get("model")
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise storage.StoredFileError(f"{paths.relative(path)}: 'model' is not a dict of tensors")
+    try:
+        model.load_state_dict(weights)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        detail = " ".join(str(exc).split())[:240]
+        raise storage.StoredFileError(f"{paths.relative(path)}: the weights do not fit the "
+                                      f"network it names ({detail})") from None
 
 
 def _random_flips(x: torch.Tensor, rng, batch, ctx) -> torch.Tensor:
@@ -349,7 +359,13 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
     final, ckpt = directory / "final.pt", directory / "checkpoint.pt"
     ctx = _Dist.from_env()
     if final.exists() and not force:
-        return load_trained(final, config, ctx.device)
+        try:
+            return load_trained(final, config, ctx.device)
+        except storage.StoredFileError as exc:   # a damaged cache is rebuilt, never reused
+            if ctx.rank == 0:
+                log(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(final))}, "
+                    "training again")
+            ctx.barrier()
 
     if config.task == "classify":
         y_all = torch.as_tensor(targets.astype(np.int64))
@@ -375,15 +391,14 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
              if config.lr_schedule == "cosine" else None)
     scaler = torch.amp.GradScaler(ctx.device.type) if config.precision == "fp16" else None
     history, start = [], 0
-    if ckpt.exists() and not force:
-        state = _load_state(ckpt)
-        _check_config(state, config, ckpt)
-        model.load_state_dict(state["model"])
+    state = _read_checkpoint(ckpt, config, ctx, log) if ckpt.exists() and not force else None
+    if state is not None:
+        _load_weights_into(model, state, ckpt)
         opt.load_state_dict(state["optimizer"])
         if sched is not None:
             sched.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["torch_rng"])
-        history, start = state["history"], state["epoch"]
+        history, start = list(state["history"]), int(state["epoch"])
         if ctx.rank == 0:
             log(f"resuming {paths.relative(ckpt)} after epoch {start}")
     net = model
@@ -428,7 +443,7 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
         history.append({"epoch": epoch + 1, "loss": loss_sum / max(seen, 1),
                         "seconds": round(seconds, 3), "images_per_s": round(seen / seconds, 2)})
         if ctx.rank == 0:
-            _save(ckpt, {"key": config.key(), "version": TRAINING_VERSION,
+            storage.save_torch(ckpt, {"key": config.key(), "version": TRAINING_VERSION,
                          "config": config.as_dict(), "epoch": epoch + 1,
                          "model": model.state_dict(), "optimizer": opt.state_dict(),
                          "scheduler": sched.state_dict() if sched is not None else None,
@@ -437,12 +452,14 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
                 f"loss {history[-1]['loss']:.4f} ({history[-1]['images_per_s']:.0f} img/s)")
         ctx.barrier()
 
-    meta = {"device": ctx.device.type, "world_size": ctx.world, "torch": torch.__version__,
+    meta = {"device": ctx.device.type, "world_size": ctx.world, "torch": str(torch.__version__),
             "threads": torch.get_num_threads(), "n_train": int(n)}
     if ctx.rank == 0:
-        _save(final, {"key": config.key(), "version": TRAINING_VERSION, "config": config.as_dict(),
-                      "model": model.state_dict(), "history": history, "target_mean": t_mean,
-                      "target_std": t_std, "meta": meta})
+        storage.save_torch(final, {"key": config.key(), "version": TRAINING_VERSION, "config": config.as_dict(),
+                      "model": model.state_dict(), "history": history,
+                      # lists, not numpy arrays: the file then holds plain types only
+                      "target_mean": None if t_mean is None else t_mean.tolist(),
+                      "target_std": None if t_std is None else t_std.tolist(), "meta": meta})
         storage.write_json(directory / "history.json", {"config": config.as_dict(),
                                                         "history": history, "meta": meta})
         ckpt.unlink(missing_ok=True)
@@ -451,13 +468,38 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
     return TrainedModel(config, model, history, t_mean, t_std, final, meta)
 
 
+def _read_checkpoint(ckpt: Path, config: TrainConfig, ctx, log) -> dict | None:
+    """The checkpoint to resume from, or None (with a warning) when it is damaged: it is then
+    moved aside and training starts over. A checkpoint of another configuration is refused."""
+    try:
+        state = storage.load_torch(ckpt, required=("model",))
+        _check_config(state, config, ckpt)      # another configuration's file is refused
+        missing = [k for k in ("optimizer", "scheduler", "torch_rng", "history", "epoch") if k not in state]
+        if missing:
+            raise storage.StoredFileError(f"{paths.relative(ckpt)} is not a checkpoint "
+                                          f"(no {', '.join(missing)})")
+    except storage.StoredFileError as exc:
+        if ctx.rank == 0:
+            log(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(ckpt))}, "
+                "starting from epoch 0")
+        ctx.barrier()
+        return None
+    return state
+
+
 def load_weights(path) -> TrainedModel:
-    """Load a final.pt for inference, taking its configuration from the file itself."""
+    """Load a final.pt for inference, taking its configuration from the file itself.
+    ``FileNotFoundError`` or ``storage.StoredFileError`` (both ``OSError``) name the file."""
     path = Path(path)
-    state = _load_state(path)
-    if "config" not in state or "model" not in state:
-        raise OSError(f"{path.name} is not a weights file of this repository (no config/model)")
-    config = TrainConfig(**state["config"])
+    state = storage.load_torch(path, required=("config", "model"))
+    try:
+        if not isinstance(state["config"], dict):
+            raise TypeError(f"config is a {type(state['config']).__name__}")
+        config = TrainConfig(**state["config"])
+        config.key()
+    except (TypeError, ValueError) as exc:
+        raise storage.StoredFileError(f"{paths.relative(path)}: its training configuration is "
+                                      f"not one of this repository ({exc})") from None
     return load_trained(path, config)
 
 
@@ -470,14 +512,31 @@ def register_model(name: str, model_dir: Path) -> None:
     """Record ``model_dir`` under ``name`` (e.g. ``quick/c2db/densenet121-regress-a-b-gamma``)
     so that commands can find "the C2DB-slot regressor" without knowing its configuration key."""
     path = paths.MODELS / REGISTRY
-    reg = storage.read_json(path) if path.exists() else {}
+    try:
+        reg = _read_registry(path)
+    except storage.StoredFileError as exc:   # derived data: start afresh, keep the old one aside
+        print(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(path))}")
+        reg = {}
     rel = Path(model_dir).resolve().relative_to(paths.MODELS.resolve()).as_posix()
     if reg.get(name) != rel:
         reg[name] = rel
         storage.write_json(path, dict(sorted(reg.items())))
 
 
+def _read_registry(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    reg = storage.read_json_object(path, "model registry")
+    bad = [k for k, v in reg.items() if not isinstance(v, str) or Path(v).is_absolute() or ".." in Path(v).parts]
+    if bad:
+        raise storage.StoredFileError(f"{paths.relative(path)}: entry {bad[0]!r} is not a model "
+                                      "directory relative to data/models")
+    return reg
+
+
 def registered_models() -> dict[str, Path]:
+    """Registered name -> model directory (those whose final.pt exists). A malformed registry
+    is a ``storage.StoredFileError`` that names it."""
     path = paths.MODELS / REGISTRY
-    reg = storage.read_json(path) if path.exists() else {}
+    reg = _read_registry(path)
     return {k: paths.MODELS / v for k, v in reg.items() if (paths.MODELS / v / "final.pt").exists()}

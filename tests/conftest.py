@@ -52,15 +52,15 @@ def fese():
 
 @pytest.fixture
 def scratch_dirs(tmp_path, monkeypatch):
-    """Point data/, figures/ and reports/ at a temporary directory."""
+    """Point every data and output directory of ``paths`` at a temporary directory."""
     from lattice_utils import paths
 
-    data = tmp_path / "data"
-    monkeypatch.setattr(paths, "DATA", data)
-    monkeypatch.setattr(paths, "RAW", data / "raw")
-    monkeypatch.setattr(paths, "CORPORA", data / "corpora")
-    monkeypatch.setattr(paths, "IMAGES", data / "images")
-    monkeypatch.setattr(paths, "FIGURES", tmp_path / "figures")
-    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
-    monkeypatch.setattr(paths, "TABLES", tmp_path / "reports" / "tables")
+    data, out = tmp_path / "data", tmp_path
+    for name, value in {"DATA": data, "RAW": data / "raw", "CORPORA": data / "corpora",
+                        "IMAGES": data / "images", "INPUTS": data / "inputs",
+                        "FEATURES": data / "features", "MODELS": data / "models",
+                        "OUTPUT": out, "FIGURES": out / "figures", "REPORTS": out / "reports",
+                        "TABLES": out / "reports" / "tables",
+                        "EXECUTED": out / "reports" / "executed"}.items():
+        monkeypatch.setattr(paths, name, value)
     return tmp_path

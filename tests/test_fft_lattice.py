@@ -92,7 +92,9 @@ def test_noise_constant_nan_and_bad_pixel_size():
     assert "constant" in fft_lattice.estimate_lattice(np.ones((64, 64)), 0.1).reason
     bad = np.zeros((64, 64))
     bad[3, 3] = np.nan
-    assert "NaN" in fft_lattice.estimate_lattice(bad, 0.1).reason
+    filled = fft_lattice.estimate_lattice(bad, 0.1)      # one NaN pixel is filled, and said
+    assert "constant" in filled.reason and "1 NaN/inf pixels" in filled.notes[0]
+    assert "NaN" in fft_lattice.estimate_lattice(np.full((64, 64), np.nan), 0.1).reason
     assert "too small" in fft_lattice.estimate_lattice(np.eye(8), 0.1).reason
     for px in (0.0, -0.1, float("nan")):
         with pytest.raises(ValueError, match="pixel size"):

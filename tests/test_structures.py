@@ -88,8 +88,8 @@ def test_corrupt_zip_is_detected_moved_aside_and_not_reused(tmp_path, monkeypatc
     assert not path.exists() and path.with_suffix(".zip.corrupt").exists()
 
 
-def test_check_zip_message_names_file(tmp_path):
+def test_damaged_zip_message_names_file(tmp_path):
     bad = tmp_path / "x.zip"
     bad.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(CorruptFileError, match="x.zip"):
-        structures.check_zip(bad)
+        structures.read_jarvis_zip(bad, "x.json")

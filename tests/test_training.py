@@ -76,7 +76,7 @@ def test_corrupt_weights_file_is_named(models_dir, tmp_path):
     cfg = config_for(inputs, rows, period[:, None], epochs=1)
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(OSError, match="bad.pt cannot be read"):
+    with pytest.raises(OSError, match="bad.pt is not a readable torch file"):
         training.load_trained(bad, cfg)
 
 
@@ -97,7 +97,7 @@ def test_interrupted_run_resumes_to_the_same_weights(models_dir, monkeypatch):
     (cfg.directory() / "final.pt").unlink()
 
     calls = {"n": 0}
-    real_save = training._save
+    real_save = training.storage.save_torch
 
     def crash_after_two_epochs(path, obj):
         real_save(path, obj)
@@ -106,10 +106,10 @@ def test_interrupted_run_resumes_to_the_same_weights(models_dir, monkeypatch):
             if calls["n"] == 2:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(training, "_save", crash_after_two_epochs)
+    monkeypatch.setattr(training.storage, "save_torch", crash_after_two_epochs)
     with pytest.raises(KeyboardInterrupt):
         training.train(cfg, inputs, rows, y, log=lambda *_: None)
-    monkeypatch.setattr(training, "_save", real_save)
+    monkeypatch.setattr(training.storage, "save_torch", real_save)
     messages = []
     resumed = training.train(cfg, inputs, rows, y, log=messages.append)
     assert any("resuming" in m and "after epoch 2" in m for m in messages)

@@ -95,8 +95,9 @@ def test_powder_pattern_matches_pymatgen(name, copper, triclinic):
     tt, inten = S.powder_pattern(c, two_theta_range=(10, 80))
     ref = XRDCalculator(wavelength=S.CU_KA).get_pattern(c.to_structure(), two_theta_range=(10, 80))
     strong = ref.y > 1
-    ours = np.interp(ref.x[strong], tt, inten, left=np.nan, right=np.nan)
-    near = np.abs(tt[None, :] - ref.x[strong][:, None]).min(axis=1)
+    # each strong reference peak against our nearest peak (positions agree to rounding only)
+    dist = np.abs(tt[None, :] - ref.x[strong][:, None])
+    near, ours = dist.min(axis=1), inten[dist.argmin(axis=1)]
     assert near.max() < 1e-3                                   # peak positions
     assert np.allclose(ours, ref.y[strong], atol=0.2)          # relative intensities
 

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import paths, storage
-from ..training import _save, default_device
+from ..training import default_device
 
 UNET_VERSION = 1
 
@@ -77,9 +77,12 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
     torch.manual_seed(seed)
     net = ResUNet(1, n_classes, base, depth)
     if path.exists() and not force:
-        net.load_state_dict(torch.load(path, map_location="cpu")["model"])
-        log(f"{name}: reused cached ResUNet {paths.relative(path)}")
-        return net.eval()
+        try:
+            net.load_state_dict(storage.load_torch(path, required=("model",))["model"])
+            log(f"{name}: reused cached ResUNet {paths.relative(path)}")
+            return net.eval()
+        except (storage.StoredFileError, RuntimeError) as exc:   # damaged cache: rebuilt
+            log(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(path))}, training again")
     device = default_device()
     net.to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -106,7 +109,7 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
         sched.step()
         log(f"{name} epoch {epoch + 1}/{epochs}: loss {total / max(n, 1):.4f} ({time.perf_counter() - t0:.0f} s)")
     net.cpu()
-    _save(path, {"model": net.state_dict(), "key": key})
+    storage.save_torch(path, {"model": net.state_dict(), "key": key})
     return net.eval()
 
 

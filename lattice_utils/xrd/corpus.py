@@ -176,8 +176,8 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
     path = corpus_path(profile, source)
     if path.exists() and not force:
         try:
-            return with_split(pd.DataFrame(storage.read_json(path)["rows"]), profile)
-        except (OSError, ValueError, KeyError, EOFError) as exc:
+            return with_split(pd.DataFrame(storage.read_json_object(path, "corpus")["rows"]), profile)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
     X = profile.xrd
     parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
@@ -188,12 +188,15 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
         part = parts / f"group-{g:03d}.json"
         if part.exists() and not force:
             try:
-                block = storage.read_json(part)
-                rows += block["rows"]
-                skipped += block["skipped"]
-                rejected.update(block["rejected"])
-                continue
-            except (OSError, ValueError, EOFError):
+                block = storage.read_json_object(part, "structure block")
+                # a part records what it was built for; another build's part is redone
+                if block.get("group") == g and block.get("corpus") == path.name \
+                        and len(block["rows"]) + len(block["skipped"]) == X.per_group:
+                    rows += block["rows"]
+                    skipped += block["skipped"]
+                    rejected.update(block["rejected"])
+                    continue
+            except (OSError, KeyError, TypeError):
                 pass
         todo.append(g)
     bar = parallel.progress(len(todo) * X.per_group, "XRD structures") if verbose else None
@@ -206,7 +209,8 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
         if bar is not None:
             bar.update(1)
         if len(pending[g]) == X.per_group:
-            block = {"rows": [r for _, r, _ in pending[g] if r is not None],
+            block = {"group": g, "corpus": path.name,
+                     "rows": [r for _, r, _ in pending[g] if r is not None],
                      "skipped": [[f"pyxtal-{g:03d}-{j:04d}", "no valid structure in "
                                   f"{X.attempts} attempts"] for j, r, _ in pending[g] if r is None],
                      "rejected": dict(sum((Counter(x) for _, _, x in pending[g]), Counter()))}
@@ -261,7 +265,8 @@ def read_cif_dir(folder: str | Path, verbose: bool = True):
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder of CIF files")
     rows, skipped = [], []
-    for f in sorted(folder.glob("*.cif")):
+    files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() == ".cif")
+    for f in files:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -278,6 +283,12 @@ def read_cif_dir(folder: str | Path, verbose: bool = True):
         print(f"{folder}: {len(rows)} structures read, {len(skipped)} skipped")
         for name, why in skipped[:20]:
             print(f"  skipped {name}: {why}")
+    if not rows:
+        others = sorted({f.suffix.lower() or "(none)" for f in folder.iterdir() if f.is_file()} - {".cif"})
+        detail = (f"all {len(files)} CIF files were skipped; the first: {skipped[0][0]}: {skipped[0][1]}"
+                  if files else "it holds no *.cif file" + (f" (other suffixes: {', '.join(others)})"
+                                                            if others else ""))
+        raise CrystalError(f"{folder}: no usable structure ({detail})")
     return pd.DataFrame(rows), skipped
 
 

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import paths, storage
-from ..training import _autocast, _save, default_device, resolve_precision
+from ..training import _autocast, default_device, resolve_precision
 
 XRD_VERSION = 1
 N_GROUPS, N_SYSTEMS = 230, 7
@@ -116,12 +116,15 @@ class XrdModel:
         return np.concatenate(sg), np.concatenate(cs)
 
 
-def _load(path: Path, config: XrdConfig, device) -> dict | None:
+def _load(path: Path, config: XrdConfig, required: tuple) -> dict | None:
+    """A cached model or checkpoint of ``config``, read without running code from it; None
+    (after a warning, the file moved aside) when it is damaged, so that it is rebuilt."""
     try:
-        state = torch.load(path, map_location=device, weights_only=False)
-    except Exception as exc:
-        raise OSError(f"{paths.relative(path)} is not a readable XRD model file ({exc}); "
-                      "delete it to retrain") from None
+        state = storage.load_torch(path, required=("key", "model", "history") + required)
+    except storage.StoredFileError as exc:
+        print(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(path))}, "
+              "training again")
+        return None
     if state.get("key") != config.key():
         raise ValueError(f"{paths.relative(path)} was trained with another configuration")
     return state
@@ -136,14 +139,14 @@ def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_grou
     final, ckpt = d / "final.pt", d / "checkpoint.pt"
     torch.manual_seed(config.seed)
     net = XrdCNN(config.width, config.hidden, config.image_shape, config.batch_norm).to(device)
-    if final.exists() and not force:
-        state = _load(final, config, device)
+    state = _load(final, config, ()) if final.exists() and not force else None
+    if state is not None:
         net.load_state_dict(state["model"])
         return XrdModel(config, net.eval(), state["history"], final)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     history, start = [], 0
-    if ckpt.exists() and not force:
-        state = _load(ckpt, config, device)
+    state = _load(ckpt, config, ("optimizer", "epoch")) if ckpt.exists() and not force else None
+    if state is not None:
         net.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         history, start = state["history"], state["epoch"]
@@ -181,9 +184,9 @@ def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_grou
         log(f"{config.name} epoch {epoch + 1}/{config.epochs}: loss {rec['loss']:.3f}"
             + (f", val space group {rec['val_sg_acc']:.3f}, crystal system {rec['val_cs_acc']:.3f}"
                if "val_sg_acc" in rec else "") + f" ({rec['seconds']:.0f} s)")
-        _save(ckpt, {"key": config.key(), "config": asdict(config), "model": net.state_dict(),
+        storage.save_torch(ckpt, {"key": config.key(), "config": asdict(config), "model": net.state_dict(),
                      "optimizer": opt.state_dict(), "history": history, "epoch": epoch + 1})
-    _save(final, {"key": config.key(), "config": asdict(config), "model": net.state_dict(),
+    storage.save_torch(final, {"key": config.key(), "config": asdict(config), "model": net.state_dict(),
                   "history": history})
     ckpt.unlink(missing_ok=True)
     storage.write_json(d / "history.json", {"config": asdict(config), "history": history})

@@ -44,7 +44,7 @@ class PatternSet:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        info = storage.read_json(self.root / "index.json")
+        info = storage.read_json_object(self.root / "index.json", "pattern index")
         self.meta = pd.DataFrame(info["meta"])
         self.g_max = float(info["g_max"])
         self.n_chunks = int(info["n_chunks"])
@@ -55,8 +55,14 @@ class PatternSet:
 
     @lru_cache(maxsize=2)
     def _chunk(self, c: int):
-        with np.load(self.root / f"chunk-{c:05d}.npz") as z:
-            return z["offsets"], z["xy"], z["intensity"]
+        path = self.root / f"chunk-{c:05d}.npz"
+        try:     # an .npz is a zip: reading a member checks its CRC
+            with np.load(path) as z:
+                return z["offsets"], z["xy"], z["intensity"]
+        except Exception as exc:
+            raise storage.StoredFileError(f"{paths.relative(path)} is missing or damaged "
+                                          f"({type(exc).__name__}: {exc}); rerun build_patterns "
+                                          "to regenerate it") from None
 
     def spots(self, i: int):
         slot = int(self._slots[i])
@@ -104,6 +110,16 @@ class PatternSet:
         return np.load(path, mmap_mode="r")
 
 
+def _readable_npz(path: Path) -> bool:
+    try:
+        with np.load(path) as z:
+            for k in z.files:
+                z[k]
+        return True
+    except Exception:
+        return False
+
+
 class LazyImages:
     """Images rendered on access; indexable like an array of shape [n, H, W]."""
 
@@ -137,7 +153,16 @@ def build_patterns(table: pd.DataFrame, axes, profile: Profile, wavelength: floa
     """Patterns of every structure of ``table`` along every axis, structure-major (cached)."""
     root = pattern_dir(table, axes, profile, wavelength, lorentz)
     if (root / "index.json").exists() and not force:
-        return PatternSet(root)
+        try:
+            patterns = PatternSet(root)
+            for c in range(patterns.n_chunks):
+                patterns._chunk(c)
+            return patterns
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            print(f"{exc}; rebuilding the damaged part")
+            for path in root.glob("chunk-*.npz"):
+                if not _readable_npz(path):
+                    path.unlink()
     paths.ensure(root)
     labels = [label(a) for a in axes]
     n_ax = len(axes)

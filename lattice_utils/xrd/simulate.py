@@ -56,6 +56,11 @@ class Crystal:
         if len(frac) == 0 or len(frac) != len(self.species):
             raise CrystalError(f"{self.name or 'structure'}: {len(frac)} sites but "
                                f"{len(self.species)} species")
+        if not np.all(np.isfinite(frac)):
+            raise CrystalError(f"{self.name or 'structure'}: non-finite fractional coordinates")
+        if np.abs(frac).max() > 100:      # spglib and the site loops assume sane coordinates
+            raise CrystalError(f"{self.name or 'structure'}: a fractional coordinate of "
+                               f"{np.abs(frac).max():.3g} lies far outside the cell")
         unknown = sorted(set(self.species) - set(scattering_table()))
         if unknown:
             raise CrystalError(f"{self.name or 'structure'}: no X-ray form factor for {unknown}")
@@ -134,6 +139,9 @@ def lorentz_polarization(g_norm: np.ndarray, wavelength: float = CU_KA) -> np.nd
 
 # ------------------------------------------------------------------ zone axes
 
+MAX_AXIS_INDEX = 50
+
+
 def parse_zone_axis(axis) -> tuple:
     """[u, v, w] as three integers, not all zero; a clear error otherwise."""
     if isinstance(axis, str):
@@ -147,6 +155,9 @@ def parse_zone_axis(axis) -> tuple:
         raise ValueError(f"zone axis must be three integers [u v w], got {axis!r}") from None
     if len(vals) != 3 or any(not math.isfinite(v) or v != round(v) for v in vals):
         raise ValueError(f"zone axis must be three integers [u v w], got {axis!r}")
+    if any(abs(v) > MAX_AXIS_INDEX for v in vals):
+        raise ValueError(f"zone axis indices must be at most {MAX_AXIS_INDEX} in magnitude "
+                         f"(a pattern along a higher axis holds almost no spots), got {axis!r}")
     uvw = tuple(int(round(v)) for v in vals)
     if uvw == (0, 0, 0):
         raise ValueError("zone axis [000] is not a direction")

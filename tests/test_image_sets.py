@@ -1,0 +1,178 @@
+"""The paper's STEM image sets, on a tiny self-made zip in AtomVision's layout."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from lattice_utils import image_sets, paths
+from lattice_utils.structures import CorruptFileError, DataUnavailableError
+
+bad_input = pytest.mark.bad_input
+
+
+def lattice_field(n: int = 100, period: float = 12.5, seed: int = 0) -> np.ndarray:
+    """A 10 Å field at 0.1 Å/px with Gaussian 'atoms' on a square lattice (0-1)."""
+    y, x = np.mgrid[:n, :n]
+    rng = np.random.default_rng(seed)
+    shift = rng.uniform(0, period, 2)
+    d = lambda u, s: ((u - s + period / 2) % period) - period / 2
+    return np.exp(-(d(x, shift[0]) ** 2 + d(y, shift[1]) ** 2) / (2 * 2.0 ** 2))
+
+
+def matplotlib_jpeg(field: np.ndarray) -> bytes:
+    """The way AtomVision drew its images: a 640 x 480 figure, the field as a square in a
+    white frame, axes off, saved as JPEG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(6.4, 4.8), dpi=100)
+    ax = fig.add_subplot(111)
+    ax.imshow(field, cmap="gray", interpolation="bilinear")
+    ax.axis("off")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="jpg")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def write_set(path, counts={"train": (2, 1, 1, 0, 1), "test": (1, 1, 0, 0, 1)}, root="stem_jv2d",
+              skip_folder=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    k = 0
+    with zipfile.ZipFile(path, "w") as z:
+        for split, per_class in counts.items():
+            folder = image_sets.SPLIT_FOLDERS[split]
+            if folder == skip_folder:
+                continue
+            for label, n in enumerate(per_class):
+                for _ in range(n):
+                    k += 1
+                    z.writestr(f"{root}/{folder}/{label}/JVASP-{1000 + k}.jpg",
+                               matplotlib_jpeg(lattice_field(period=8 + 2 * label, seed=k)))
+    return path
+
+
+def test_crop_finds_the_drawn_square_exactly():
+    rgb = np.full((480, 640, 3), 255, np.uint8)
+    field = (np.arange(300 * 300).reshape(300, 300) % 200).astype(np.uint8)
+    rgb[90:390, 170:470] = field[..., None]
+    crop = image_sets.crop_drawn_square(rgb)
+    assert crop.shape == (300, 300) and np.array_equal(crop, field.astype(float))
+
+
+def test_crop_of_a_matplotlib_jpeg_keeps_the_field():
+    from lattice_utils.training import resize_images
+
+    field = lattice_field()
+    from PIL import Image
+    img = np.asarray(Image.open(io.BytesIO(matplotlib_jpeg(field))))
+    assert img.shape == (480, 640, 3)
+    crop = image_sets.crop_drawn_square(img)
+    assert abs(crop.shape[0] - 370) <= 2                  # the axes' square at 100 dpi
+    assert crop.min() < 20 and (crop[:, 0] < 245).mean() > 0.9   # no white frame inside
+    small = resize_images(np.round(crop).astype(np.uint8)[None], 100)[0] / 255.0
+    assert np.corrcoef(small.ravel(), field.ravel())[0, 1] > 0.97
+
+
+@bad_input
+@pytest.mark.parametrize("image", ["white", "not-square"])
+def test_crop_refuses_images_without_a_framed_square(image):
+    rgb = np.full((480, 640, 3), 255, np.uint8)
+    if image == "not-square":
+        rgb[50:150, 100:500] = 0
+    with pytest.raises(ValueError, match="framed field|not a square"):
+        image_sets.crop_drawn_square(rgb)
+
+
+def test_loader_reads_split_classes_ids_and_builds_a_store(scratch_dirs):
+    path = write_set(image_sets.image_set_path("stem_jv2d"))
+    loaded = image_sets.load_image_set("stem_jv2d", download=False, verbose=False)
+    t = loaded.table
+    assert len(t) == 8 and (t["split"] == "train").sum() == 5
+    assert t[t["split"] == "train"]["label"].tolist() == [0, 0, 1, 2, 4]
+    assert t["id"].str.match(r"JVASP-\d+$").all()
+    assert len(loaded.store) == 8 and loaded.store.verify() and not loaded.store.failed
+    assert loaded.pixel_size == pytest.approx(10 / 256)
+    # the stored image is the drawn field: its lattice period is 8 px of 100 -> 20.5 px of 256
+    img = loaded.store[0].astype(float)
+    spec = np.abs(np.fft.rfft(img.mean(axis=0) - img.mean()))
+    assert np.argmax(spec) == pytest.approx(256 / (8 * 2.56), abs=1)
+    again = image_sets.load_image_set("stem_jv2d", download=False, verbose=False)
+    assert again.store.root == loaded.store.root      # cached by the zip's content
+    write_set(path, counts={"train": (3, 1, 1, 0, 1), "test": (1, 1, 0, 0, 1)})
+    changed = image_sets.load_image_set("stem_jv2d", download=False, verbose=False)
+    assert changed.store.root != loaded.store.root and len(changed.store) == 9
+
+
+@bad_input
+def test_truncated_zip_is_moved_aside_and_named(scratch_dirs, monkeypatch):
+    path = write_set(image_sets.image_set_path("stem_jv2d"))
+    path.write_bytes(path.read_bytes()[:2000])
+    monkeypatch.setattr(image_sets, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(DataUnavailableError) as err:
+        image_sets.load_image_set("stem_jv2d", verbose=False)
+    assert "was damaged" in str(err.value) and "31054519" in str(err.value)
+    assert not path.exists() and path.with_name("stem_jv2d.zip.corrupt").exists()
+
+
+@bad_input
+def test_zip_without_a_test_folder_says_what_it_holds(scratch_dirs):
+    write_set(image_sets.image_set_path("stem_jv2d"), skip_folder="test_folder")
+    with pytest.raises(image_sets.LayoutError, match="no images in test_folder.*stem_jv2d/train_folder/0"):
+        image_sets.load_image_set("stem_jv2d", download=False, verbose=False)
+
+
+@bad_input
+def test_missing_file_without_network_names_file_folder_and_url(scratch_dirs, monkeypatch):
+    monkeypatch.setattr(image_sets, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(DataUnavailableError) as err:
+        image_sets.fetch_image_set("stem_c2db")
+    msg = str(err.value)
+    assert "stem_c2db.zip" in msg and "data/raw" in msg and "figshare.com/ndownloader/files/31054516" in msg
+    assert list(paths.RAW.iterdir()) == []            # no partial download left
+
+
+@bad_input
+def test_damaged_download_is_not_kept(scratch_dirs, monkeypatch):
+    monkeypatch.setattr(image_sets, "_download", lambda url, dest: dest.write_bytes(b"PK\x03\x04 cut"))
+    with pytest.raises(CorruptFileError, match="not a readable zip"):
+        image_sets.fetch_image_set("stem_jv2d")
+    assert list(paths.RAW.iterdir()) == []
+
+
+def test_data_source_switch(scratch_dirs, capsys):
+    from lattice_utils import sources
+
+    assert sources.normalise("jarvis") == "paper"
+    with pytest.raises(ValueError, match="auto, paper, offline"):
+        sources.normalise("bogus")
+    # no file: auto falls back and says so, paper refuses with the file, folder and URL
+    assert sources.image_set_for("jv2d", "auto") is None
+    assert "stem_jv2d.zip" in capsys.readouterr().out
+    with pytest.raises(DataUnavailableError, match="stem_jv2d.zip.*31054519"):
+        sources.image_set_for("jv2d", "paper")
+    assert sources.structure_source("c2db", "auto") == "offline"
+    assert sources.structure_source("c2db", "paper") == "jarvis"
+    write_set(image_sets.image_set_path("stem_jv2d"))
+    assert sources.image_set_for("jv2d", "auto") == "stem_jv2d"
+    assert sources.image_set_for("jv2d", "offline") is None
+    assert sources.image_set_for("alex", "paper") is None      # no published Alex-PBE image set
+    status = {f["file"]: f["present"] for f in sources.paper_files()}
+    assert status["stem_jv2d.zip"] and not status["stem_c2db.zip"]
+
+
+def test_classification_slot_uses_the_paper_images_with_their_split(scratch_dirs):
+    from lattice_utils import studies
+    from lattice_utils.profiles import get_profile
+
+    write_set(image_sets.image_set_path("stem_jv2d"))
+    P = get_profile("smoke")
+    sd = studies.classification_slot("jv2d", P, "auto")
+    assert sd.source == "stem_jv2d" and sd.slot == "jv2d"
+    assert len(sd.rows("train")) == 5 and len(sd.rows("test")) == 3
+    assert sd.inputs(P.input_px).images.shape == (8, P.input_px, P.input_px)

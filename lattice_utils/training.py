@@ -152,7 +152,7 @@ class EpochInputs:
 
 def resize_images(images: np.ndarray, px: int) -> np.ndarray:
     """uint8 [N, H, W] -> uint8 [N, px, px], antialiased bilinear (the field of view is kept)."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).float()[:, None]
+    x = torch.from_numpy(np.array(images, dtype=np.uint8)).float()[:, None]   # a copy: stores are read-only maps
     if x.shape[-1] != px or x.shape[-2] != px:
         x = F.interpolate(x, size=(px, px), mode="bilinear", antialias=True, align_corners=False)
     return x[:, 0].round_().clamp_(0, 255).to(torch.uint8).numpy()

@@ -176,3 +176,24 @@ def test_classification_slot_uses_the_paper_images_with_their_split(scratch_dirs
     assert sd.source == "stem_jv2d" and sd.slot == "jv2d"
     assert len(sd.rows("train")) == 5 and len(sd.rows("test")) == 3
     assert sd.inputs(P.input_px).images.shape == (8, P.input_px, P.input_px)
+
+
+def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs):
+    import pandas as pd
+
+    from lattice_utils import paper_runs, storage
+
+    write_set(image_sets.image_set_path("stem_jv2d"))
+    s1, t2, runs = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",),
+                                        log=lambda *a: None)
+    assert list(s1["seed"]) == [0, 1] and (s1["n"] == 3).all() and set(s1["data_source"]) == {"stem_jv2d"}
+    assert set(t2["seed"]) == {0, 1} and runs[0]["train_seconds"] > 0
+    summary = paper_runs.spread(s1, ["dataset", "model"], ["accuracy_pct"])
+    assert summary.loc[0, "seeds"] == 2
+    assert summary.loc[0, "accuracy_pct_mean"] == pytest.approx(s1["accuracy_pct"].mean())
+    assert summary.loc[0, "accuracy_pct_std"] == pytest.approx(s1["accuracy_pct"].std(ddof=1), nan_ok=True)
+    where = paper_runs.write_snapshot("stem_jv2d", "smoke", s1, t2, runs, date="2026-01-01")
+    out = paths.REPORTS / "snapshots" / "2026-01-01-stem_jv2d-smoke"
+    assert {p.name for p in out.iterdir()} >= {"table_s1_summary.csv", "table_2_per_seed.csv", "meta.json"}
+    assert storage.read_json(out / "meta.json")["settings"]["input_px"] == 32
+    assert len(pd.read_csv(out / "table_s1_per_seed.csv")) == 2 and where.endswith("2026-01-01-stem_jv2d-smoke")

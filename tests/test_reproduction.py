@@ -19,6 +19,7 @@ def test_status_rules():
 
 def test_checks_read_the_tables_and_say_why(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "TABLES", tmp_path)
+    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
     pd.DataFrame([{"dataset": "jv2d", "subset": "full", "subset_title": "Full test set", "parameter": "a", "n": 5,
                    "MAE": 0.70, "paper_MAE": 0.69, "RMSE": 1.3, "paper_RMSE": 1.31, "profile": "paper",
                    "data_source": "jarvis"},
@@ -41,3 +42,28 @@ def test_splice_replaces_only_the_marked_block():
     assert R.splice(text, "new", "headline") == "a\n<!-- headline:start -->\nnew\n<!-- headline:end -->\nb\n"
     with pytest.raises(ValueError, match="markers"):
         R.splice("no markers", "new", "headline")
+
+
+def test_seeded_snapshots_give_a_tolerance_from_their_spread(tmp_path, monkeypatch):
+    from lattice_utils import paper_runs
+
+    monkeypatch.setattr(paths, "TABLES", tmp_path / "tables")
+    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
+    per_seed = pd.DataFrame([{"dataset": "jv2d", "data_source": "stem_jv2d", "seed": s, "model": "densenet121",
+                              "accuracy_pct": acc, "f1_macro": 0.7, "f1_weighted": 0.8, "n": 217}
+                             for s, acc in enumerate([82.0, 84.0, 83.0])])
+    t2 = pd.DataFrame([{"dataset": "jv2d", "class": "0", "precision": p, "recall": 0.9, "f1": 0.9, "support": 92,
+                        "seed": s} for s, p in enumerate([0.90, 0.92, 0.91])])
+    paper_runs.write_snapshot("stem_jv2d", "paper", per_seed, t2, [], date="2026-11-01")
+    paper_runs.write_snapshot("stem_jv2d", "quick", per_seed.assign(accuracy_pct=50.0), t2, [], date="2026-11-01")
+    t = R.checks()
+    s1 = t[t["item"].str.startswith("Table S1 · JV2D · DenseNet121")].set_index("profile")
+    # paper 80.65; ours 83.0 +- 1.0 over 3 seeds: tolerance 2 * 1.0 * sqrt(4/3) = 2.31 -> differs by 2.35
+    assert s1.loc["paper", "ours"] == pytest.approx(83.0)
+    assert s1.loc["paper", "tolerance"] == "± 2.31" and s1.loc["paper", "status"] == "differs"
+    assert s1.loc["paper", "comparison"] == "paper data, paper settings"
+    assert s1.loc["quick", "status"] == "not comparable"
+    assert s1.loc["quick", "comparison"] == "paper data, scaled settings"
+    precision = t[t["item"].str.startswith("Table 2 · JV2D · class 0 · precision")]
+    assert precision["status"].iloc[0] in ("matches", "differs")
+    assert R.seed_tolerance(0.0, 3, 100 / 217) == pytest.approx(100 / 217)

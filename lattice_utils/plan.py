@@ -17,6 +17,10 @@ CPU = {
     "stem_images_per_core": 57.0,      # benchmarks/bench_stem.py
     "densenet_train_224": 13.4,        # benchmarks/bench_training.py --px 224 (bf16, 2 threads)
     "densenet_infer_224": 31.8,
+    # a CPU without native bf16 trains in fp32: 4.0 images/s measured by paper_runs on STEM-JV2D
+    # (224 px, batch 16, channels_last, 2 threads); inference scaled by the bf16 ratio
+    "densenet_train_224_fp32": 4.0,
+    "densenet_infer_224_fp32": 4.0 * 31.8 / 13.4,
     "xrd_pattern_ms_per_core": 1.43,   # benchmarks/bench_xrd.py (321 x 322 px, rendering included)
     "xrd_cnn_train_321": 1 / (3 * 0.58),   # forward 0.58 s/image at 321 x 322 px; training ~3x a forward
     "fft_estimate_ms": 35.0,           # benchmarks/bench_fft_lattice.py
@@ -35,9 +39,14 @@ def _train_images(profile, slot: str) -> float:
 
 def plan(profile_name: str = "paper", cpu_cores: int | None = None, gpu_cores: int = 16) -> list[dict]:
     """One row per notebook group: what runs, and estimated hours on CPU and on a GPU machine."""
+    from .training import resolve_precision
+
     P = get_profile(profile_name)
     cores = cpu_cores or os.cpu_count() or 2
     k = cores / CPU_MEASURED_CORES
+    # the rates of the precision this machine's CPU trains in (auto: bf16 only where native)
+    suffix = "" if resolve_precision(P.precision) == "bf16" else "_fp32"
+    train_rate, infer_rate = CPU["densenet_train_224" + suffix], CPU["densenet_infer_224" + suffix]
     X, R = P.xrd, P.related
     rows = []
     n_struct = sum(P.corpus_sizes.values())
@@ -59,8 +68,8 @@ def plan(profile_name: str = "paper", cpu_cores: int | None = None, gpu_cores: i
                  f"{'/'.join(str(P.epochs[s]) for s in ('jv2d', 'c2db', 'alex'))} epochs; "
                  f"{passes:,.0f} DenseNet-equivalent image passes; FFT estimator on the test images",
                  "trainings": len(nets),
-                 "cpu_s": passes / (CPU["densenet_train_224"] * k) * (P.input_px / 224) ** 2
-                 + infer / (CPU["densenet_infer_224"] * k) + 0.2 * n_struct * CPU["fft_estimate_ms"] / 1e3 / cores,
+                 "cpu_s": passes / (train_rate * k) * (P.input_px / 224) ** 2
+                 + infer / (infer_rate * k) + 0.2 * n_struct * CPU["fft_estimate_ms"] / 1e3 / cores,
                  "gpu_s": passes / GPU["densenet_train_224"] * (P.input_px / 224) ** 2 + infer / GPU["densenet_infer_224"]
                  + 0.2 * n_struct * CPU["fft_estimate_ms"] / 1e3 / gpu_cores})
     n_groups = len(range(1, 231, X.group_stride))

@@ -85,6 +85,47 @@ def classification_slot(slot: str, profile: Profile, data_source: str = "auto", 
     return load_slot(slot, profile, name or sources.structure_source(slot, data_source), force, verbose)
 
 
+def regression_slot(slot: str, profile: Profile, data_source: str = "auto", force: bool = False,
+                    verbose: bool = False, log=print) -> SlotData:
+    """The data of a lattice regression study. The paper's own STEM images of the slot carry
+    only their class; their a, b, gamma are the DFT values of the same JARVIS ids in the slot's
+    structure database. When both files are present (and ``data_source`` allows them), the
+    images are joined to the database by id (``join_structures``); otherwise this is
+    ``load_slot`` with the resolved structure source."""
+    from . import image_sets, sources
+
+    name = sources.image_set_for(slot, data_source, log=log)
+    structure = sources.structure_source(slot, data_source, log=log)
+    if name is None or structure != "jarvis":
+        if name is not None:
+            log(f"{slot}: the regression needs the DFT a, b, gamma of the {name} images, which only the "
+                f"paper's {slot} database holds; using images simulated from {structure} structures")
+        return load_slot(slot, profile, structure, force, verbose)
+    images = _image_set_slot(name, profile, force, verbose)
+    table = datasets.load_corpus(slot, profile, "jarvis", force=force, verbose=verbose)
+    joined = join_structures(images.table, table)
+    n_missing = int((joined["split"] == "no structure").sum())
+    if n_missing > len(joined) / 2:      # ids of another kind: this is no join
+        log(f"{slot}: only {len(joined) - n_missing} of {len(joined)} {name} image ids are records of the "
+            f"{slot} database; using images simulated from its structures instead")
+        return load_slot(slot, profile, "jarvis", force, verbose)
+    if n_missing:
+        log(f"{slot}: {n_missing} of {len(joined)} {name} images have no record in the database; left out")
+    return SlotData(slot, profile, f"{name}+jarvis", joined, images.store)
+
+
+def join_structures(images: pd.DataFrame, structures: pd.DataFrame) -> pd.DataFrame:
+    """The image table (id, label, split, member) with the structure columns of the same id
+    added (a, b, gamma, atoms, formula, ...). The image's own class folder stays its label (the
+    database's label of the record is kept as ``db_label``); an image whose id has no record
+    gets the split ``no structure`` and drops out of every study."""
+    cols = [c for c in structures.columns if c not in ("id", "split")]
+    right = structures.drop_duplicates("id").rename(columns={"label": "db_label"})
+    out = images.merge(right[["id"] + [c if c != "label" else "db_label" for c in cols]], on="id", how="left")
+    out.loc[out["a"].isna(), "split"] = "no structure"
+    return out.reset_index(drop=True)
+
+
 def _image_set_slot(name: str, profile: Profile, force: bool, verbose: bool) -> SlotData:
     from . import image_sets
 

@@ -197,3 +197,32 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs):
     assert {p.name for p in out.iterdir()} >= {"table_s1_summary.csv", "table_2_per_seed.csv", "meta.json"}
     assert storage.read_json(out / "meta.json")["settings"]["input_px"] == 32
     assert len(pd.read_csv(out / "table_s1_per_seed.csv")) == 2 and where.endswith("2026-01-01-stem_jv2d-smoke")
+
+
+def test_regression_joins_the_paper_images_to_the_dft_lattice_by_id(scratch_dirs, capsys):
+    import json
+
+    from jarvis.db.figshare import get_db_info
+
+    from lattice_utils import studies
+    from lattice_utils.profiles import get_profile
+    from lattice_utils.structures import jarvis_zip_path
+    from test_structures import fixture_records
+
+    write_set(image_sets.image_set_path("stem_jv2d"))
+    P = get_profile("smoke")
+    # without the database the regression falls back to simulated images, and says why
+    assert studies.regression_slot("jv2d", P, "auto").source == "offline"
+    good = fixture_records("jv2d")[:2]           # graphene (a 2.46) and MoS2 (a 3.19)
+    recs = [dict(good[(k - 1) % 2], jid=f"JVASP-{1000 + k}") for k in range(1, 8)]   # JVASP-1008 has none
+    with zipfile.ZipFile(jarvis_zip_path("jv2d"), "w") as z:
+        z.writestr(get_db_info()["dft_2d"][1], json.dumps(recs))
+    sd = studies.regression_slot("jv2d", P, "auto")
+    assert sd.source == "stem_jv2d+jarvis"
+    t = sd.table.set_index("id")
+    assert t.loc["JVASP-1001", "a"] == pytest.approx(2.46) and t.loc["JVASP-1002", "a"] == pytest.approx(3.19)
+    assert t.loc["JVASP-1008", "split"] == "no structure"
+    assert len(sd.rows("train")) + len(sd.rows("test")) == 7
+    assert "1 of 8 stem_jv2d images have no record" in capsys.readouterr().out
+    cfg, inputs, rows, y = studies.network_setup(sd, "regress", "densenet121")
+    assert y.shape == (len(sd.rows("train")), 3) and np.isfinite(y).all()

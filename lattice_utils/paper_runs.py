@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
 import platform
 import time
 
@@ -89,7 +90,7 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
                          "batch_size": P.batch_size, "lr": P.lr_classify, "schedule": P.lr_schedule,
                          "precision": P.precision},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                        "cpus": __import__("os").cpu_count()},
+                        "cpus": os.cpu_count()},
             "runs": runs}
     storage.write_json(out / "meta.json", meta)
     return paths.relative(out)

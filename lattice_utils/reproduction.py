@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import paths, report
+from . import paths, report, storage
 
 SLOT = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
 # tolerances: how close counts as reproduced, per kind of quantity
@@ -248,7 +248,7 @@ def snapshot_checks() -> list[Check]:
     root = paths.REPORTS / "snapshots"
     newest = {}
     for d in sorted(root.glob("*/meta.json")) if root.exists() else []:
-        meta = pd.read_json(d, typ="series")
+        meta = storage.read_json(d)
         newest[(meta["set"], meta["profile"])] = d.parent
     paper_s1, paper_t2 = report.paper_values("table_s1"), report.paper_values("table_2")
     out = []

@@ -285,10 +285,12 @@ def _load_state(path: Path) -> dict:
     return storage.load_torch(path, required=("model",))
 
 
-def load_trained(path: Path, config: TrainConfig, device: torch.device | None = None) -> TrainedModel:
-    """Load final weights, refusing a file written for another configuration."""
+def load_trained(path: Path, config: TrainConfig, device: torch.device | None = None,
+                 state: dict | None = None) -> TrainedModel:
+    """Load final weights, refusing a file written for another configuration (``state``: the
+    file's contents when the caller has already read them)."""
     path = Path(path)
-    state = _load_state(path)
+    state = _load_state(path) if state is None else state
     _check_config(state, config, path)
     device = device or default_device()
     model = build_network(config.arch, config.n_outputs)
@@ -500,7 +502,7 @@ def load_weights(path) -> TrainedModel:
     except (TypeError, ValueError) as exc:
         raise storage.StoredFileError(f"{paths.relative(path)}: its training configuration is "
                                       f"not one of this repository ({exc})") from None
-    return load_trained(path, config)
+    return load_trained(path, config, state=state)
 
 
 # ------------------------------------------------------------------ named models

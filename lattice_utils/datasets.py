@@ -29,7 +29,7 @@ def corpus_path(slot: str, profile: Profile, source: str) -> Path:
 
     n = profile.corpus_sizes[slot]
     key = storage.content_key(source, slot, n, profile.seed, GENERATOR_VERSION,
-                              profile.attempt_timeout_s)
+                              profile.attempt_timeout_s, parallel.TIME_LIMIT_CLOCK)
     return paths.CORPORA / f"{source}-{slot}-n{n}-s{profile.seed}-{key}.json.gz"
 
 

@@ -54,28 +54,36 @@ def exit_with_parent(parent_pid: int, poll_s: float = 0.2) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
+# what ``time_limit`` counts; part of the cache key of every corpus built under a limit
+TIME_LIMIT_CLOCK = "cpu"
+
+
 class AttemptTimeout(Exception):
     """An attempt ran past its ``time_limit``."""
 
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise ``AttemptTimeout`` inside the block after ``seconds`` (SIGALRM). Only in a process's
-    main thread, where batch tasks run; elsewhere, or for ``seconds <= 0``, there is no limit."""
+    """Raise ``AttemptTimeout`` inside the block once it has used ``seconds`` of CPU time
+    (ITIMER_PROF/SIGPROF). CPU time, not wall time: on a busy machine an attempt is slower by the
+    clock but not in CPU seconds, so which attempts are abandoned, and so which structures a
+    corpus holds, does not depend on the load (a wall-clock limit made two runs of the same
+    build differ). Only in a process's main thread, where batch tasks run; elsewhere, or for
+    ``seconds <= 0``, there is no limit."""
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def on_alarm(signum, frame):
+    def on_expiry(signum, frame):
         raise AttemptTimeout()
 
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    old = signal.signal(signal.SIGPROF, on_expiry)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, old)
 
 
 def progress(total, desc):

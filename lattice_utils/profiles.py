@@ -106,7 +106,7 @@ PROFILES = {
         chunk_size=64,
         input_px=32, epochs={"jv2d": 1, "c2db": 1, "alex": 1}, lr_schedule="cosine",
         feature_px=64, mlp_epochs={"jv2d": 20, "c2db": 20, "alex": 20},
-        xrd=XrdSettings(per_group=4, group_stride=10, max_atoms=60, attempt_timeout_s=2.0,
+        xrd=XrdSettings(per_group=4, group_stride=10, max_atoms=60, attempt_timeout_s=5.0,
                         attempts=4, image_shape=(32, 32), width=4, hidden=32, epochs=1,
                         batch_size=32, lr=1e-3, batch_norm=True, representation="polar", perturb_n=6),
         related=RelatedSettings(defect_images=2, defect_image_px=384, defect_train_crops=256, defect_crop_px=64,

@@ -29,7 +29,7 @@ from ..profiles import Profile
 from .simulate import Crystal, CrystalError
 from .symmetry import crystal_system
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2   # 2: CPU-time limit on PyXtal's search only
 SYMPREC = 0.01            # spglib tolerance (Å) for the labels
 MIN_DISTANCE = 0.9        # Å: closer atoms make a structure unphysical; it is redrawn
 # a broad choice of elements, light to heavy, metals and non-metals (no noble gases)
@@ -124,22 +124,29 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
             continue
         xtal = pyxtal()
         try:
+            # only PyXtal's search is limited: the first diffraction simulation of a process
+            # imports pymatgen's XRD module (~1.7 s), and inside the limit that made the first
+            # structure of each worker depend on which worker drew it
             with parallel.time_limit(timeout_s):
                 xtal.from_random(3, group, species, counts,
                                  random_state=int(rng.integers(2**31 - 1)))
-                if not xtal.valid:
-                    raise CrystalError("PyXtal produced no valid crystal")
-                s = xtal.to_pymatgen()
-                c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
-                            f"pyxtal-{group:03d}-{index:04d}")
-                if min_distance(c) < MIN_DISTANCE:
-                    rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
-                    continue
-                row = record(c, "offline-pyxtal", {"requested_group": group})
         except parallel.AttemptTimeout:
             rejected["PyXtal attempt timed out"] += 1
             continue
         except Exception as exc:  # PyXtal raises many kinds for incompatible compositions
+            rejected[type(exc).__name__] += 1
+            continue
+        try:
+            if not xtal.valid:
+                raise CrystalError("PyXtal produced no valid crystal")
+            s = xtal.to_pymatgen()
+            c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
+                        f"pyxtal-{group:03d}-{index:04d}")
+            if min_distance(c) < MIN_DISTANCE:
+                rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
+                continue
+            row = record(c, "offline-pyxtal", {"requested_group": group})
+        except Exception as exc:
             rejected[type(exc).__name__] += 1
             continue
         return row, rejected
@@ -159,7 +166,8 @@ def requested_groups(profile: Profile) -> list[int]:
 def corpus_path(profile: Profile, source: str = "offline") -> Path:
     X = profile.xrd
     key = storage.content_key(GENERATOR_VERSION, source, profile.seed, X.per_group,
-                              X.group_stride, X.max_atoms, X.attempts, SYMPREC)
+                              X.group_stride, X.max_atoms, X.attempts, SYMPREC,
+                              X.attempt_timeout_s, parallel.TIME_LIMIT_CLOCK)
     return paths.CORPORA / f"xrd-{source}-{profile.name}-{key}.json.gz"
 
 

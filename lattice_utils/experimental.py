@@ -1,7 +1,8 @@
 """Real microscope images: readers with calibrated pixel sizes, a metadata sidecar, and the
 MoS2 ADF-STEM image that ships inside the temul-toolkit wheel.
 
-``read_image(path, pixel_size=None)`` reads ``.dm3``/``.dm4`` (calibration from the file),
+``read_image(path, pixel_size=None)`` reads ``.dm3``/``.dm4`` and Velox ``.emd`` (calibration from
+the file),
 TIFF, PNG/JPEG and ``.npy``. Formats without a calibration need a pixel size: the argument, or a
 sidecar ``<image>.json`` next to the file::
 
@@ -23,7 +24,7 @@ from . import paths
 
 UNIT_TO_ANGSTROM = {"nm": 10.0, "Å": 1.0, "A": 1.0, "angstrom": 1.0, "pm": 0.01, "µm": 1e4,
                     "um": 1e4}
-FORMATS = (".dm3", ".dm4", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".npy")
+FORMATS = (".dm3", ".dm4", ".emd", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".npy")
 # accepted calibration, Å per pixel: below 0.005 Å no microscope samples, above 5 Å a pixel is
 # wider than half the largest 2D lattice constant the estimator resolves (about 12 Å at 2.5 px
 # per period); a value outside is a unit slip (nm or pm given as Å)
@@ -33,6 +34,12 @@ MOS2_EXAMPLE = "example_data/experimental/example_Se_implanted_MoS2.dm3"
 MOS2_CITATION = ("ADF-STEM image of Se-implanted monolayer MoS2, example data of the TEMUL toolkit "
                  "(temul-toolkit 0.1.9 on PyPI, file temul/" + MOS2_EXAMPLE + "); TEMUL toolkit: "
                  "E. N. O'Connell et al., doi:10.5281/zenodo.3832142")
+AU_EXAMPLE = "example_data/experimental/example_Au_nanoparticle.emd"
+AU_CITATION = ("HAADF-STEM image of a Au nanoparticle, example data of the TEMUL toolkit "
+               "(temul-toolkit 0.1.9 on PyPI, file temul/" + AU_EXAMPLE + "); TEMUL toolkit: "
+               "E. N. O'Connell et al., doi:10.5281/zenodo.3832142")
+# fcc Au, a = 4.078 Å: the spacings a zone-axis image can show
+AU_SPACINGS = {"111": 2.355, "200": 2.039, "220": 1.442}
 MOS2_LITERATURE = {"a": 3.16, "b": 3.16, "gamma": 120.0,
                    "source": "monolayer 2H-MoS2, a = 3.16-3.19 Å in the literature (bulk 3.16 Å)"}
 
@@ -85,12 +92,17 @@ def check_pixel_size(value, name: str, origin: str = "given") -> float:
 
 
 def _read_dm(path: Path):
-    from rsciio.digitalmicrograph import file_reader
+    """DigitalMicrograph (.dm3/.dm4) or Velox (.emd) through RosettaSciIO: the first 2D image and
+    its calibration."""
+    if path.suffix.lower() == ".emd":
+        from rsciio.emd import file_reader
+    else:
+        from rsciio.digitalmicrograph import file_reader
 
     signals = file_reader(str(path))
     images = [s for s in signals if np.asarray(s["data"]).ndim == 2]
     if not images:
-        raise ImageReadError(f"{path.name}: no 2D image in this DigitalMicrograph file")
+        raise ImageReadError(f"{path.name}: no 2D image in this file")
     s = images[0]
     axes = {a.get("name", str(k)): a for k, a in enumerate(s["axes"])}
     scales = []
@@ -118,7 +130,7 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
     notes: list[str] = []
     px_file = None
     try:
-        if suffix in (".dm3", ".dm4"):
+        if suffix in (".dm3", ".dm4", ".emd"):
             data, px_file, info, notes = _read_dm(path)
             meta = {**info, **meta}
         elif suffix in (".tif", ".tiff"):
@@ -180,6 +192,14 @@ def mos2_example() -> ExperimentalImage:
     img = read_image(temul_example_path())
     img.meta.update({"material": "MoS2 (monolayer, Se-implanted)", "citation": MOS2_CITATION,
                      "reference": MOS2_LITERATURE})
+    return img
+
+
+def au_example() -> ExperimentalImage:
+    """The real Au nanoparticle HAADF image of temul-toolkit (2048 x 2048 px, 0.075 Å/px)."""
+    img = read_image(temul_example_path(AU_EXAMPLE))
+    img.meta.update({"material": "Au nanoparticle (fcc, a = 4.078 Å)", "citation": AU_CITATION,
+                     "spacings": AU_SPACINGS})
     return img
 
 

@@ -23,9 +23,17 @@ from itertools import combinations
 import numpy as np
 from scipy import ndimage, stats
 
-from .lattice2d import CLASS_NAMES, bravais_class_2d, gauss_reduce
+from .lattice2d import (CLASS_NAMES, SCAN_DISTORTION_ALLOWANCE, bravais_class_2d,
+                        class_allowing_distortion, class_distortions, gauss_reduce)
 
-MIN_PEAK_SNR = 100.0      # strongest peak power / median power: white noise gives ~16
+# Peaks are measured against the spectrum's own background: its median power on the same ring
+# |k| (the whitened spectrum), so slow background, amorphous material and the low-frequency power
+# of bright dopants do not count as signal. The noise level is the data's: a whitened noise
+# spectrum is exponential with median 1, and its largest value over the M pixels of the band is
+# about log2(M) (a 256 px image: about 17, measured 16). A lattice needs a peak DETECT_OVER_NOISE times above that.
+DETECT_OVER_NOISE = 3.0
+KEEP_OVER_NOISE = 1.5     # weaker peaks than this multiple of the expected noise maximum are dropped
+CLIP_SPREAD = 1.5         # intensities beyond median + 1.5 (99.5th percentile - median) are clipped
 INDEX_TOL = 0.12          # a peak is indexed when both Miller indices are this close to integers
 # bias of the sub-pixel refinement, in pixels of the padded spectrum: calibrated on clean
 # simulated images (training split), where it is the whole error (notebook 14, section 5)
@@ -33,6 +41,8 @@ PEAK_BIAS_PX = 0.02
 STRAY_POWER = 0.05        # unindexed peaks off any superlattice, weaker than this share: stray
 MIN_PERIODS = 3.0         # the field of view must hold at least this many periods of b
 MAX_BAD_PIXELS = 0.25     # share of NaN/inf pixels that can be filled; more and nothing is found
+MIN_IMAGE_PX = 16         # smaller images hold too few periods for any answer
+MAX_FFT_PX = 2048         # a larger image is analysed on its central 2048 x 2048 px (memory bound)
 
 
 @dataclass
@@ -56,6 +66,15 @@ class LatticeEstimate:
     b_vec: list = field(default_factory=list)
     n_stray: int = 0            # weak peaks off the lattice and off any superlattice, ignored
     notes: list = field(default_factory=list)   # what was done to the input (e.g. pixels filled)
+    # the class within the allowance for scan distortion (lattice2d.class_distortions), and the
+    # anisotropic strain that separates the measured cell from that class
+    label_allowing_distortion: int = -1
+    class_allowing_distortion: str = "none"
+    distortion_pct: float = float("nan")
+    distortion_err_pct: float = float("nan")
+    distortion_allowance_pct: float = float("nan")
+    first_order_spacings: list = field(default_factory=list)   # Å, the three largest d
+    spacing_spread_pct: float = float("nan")   # (max - min) / mean of those three
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -65,6 +84,10 @@ class LatticeEstimate:
             return f"no lattice found ({self.reason})"
         s = (f"a = {self.a:.3f} ± {self.a_err:.3f} Å, b = {self.b:.3f} ± {self.b_err:.3f} Å, "
              f"γ = {self.gamma:.2f} ± {self.gamma_err:.2f}°, class {self.label} ({self.class_name})")
+        if self.label_allowing_distortion >= 0 and self.label_allowing_distortion != self.label:
+            s += (f"; {self.class_allowing_distortion} within {self.distortion_pct:.1f} ± "
+                  f"{self.distortion_err_pct:.1f} % distortion (allowance "
+                  f"{self.distortion_allowance_pct:.0f} %)")
         return s if self.reliable else s + f"  [unreliable: {self.reason}]"
 
 
@@ -122,34 +145,92 @@ def _refine(spec: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
     return iy + dy, ix + dx
 
 
+def suppress_outliers(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """Intensities beyond median +- CLIP_SPREAD x (99.5th or 0.5th percentile - median) clipped,
+    and how many pixels were. A clean lattice image loses nothing; a bright dopant, a
+    contamination spot or a hot pixel stops dominating the spectrum's low frequencies."""
+    img = np.asarray(image, dtype=float)
+    lo_q, med, hi_q = np.percentile(img, [0.5, 50.0, 99.5])
+    hi = med + CLIP_SPREAD * (hi_q - med)
+    lo = med - CLIP_SPREAD * (med - lo_q)
+    n = int(np.count_nonzero((img > hi) | (img < lo)))
+    return (np.clip(img, lo, hi) if n else img), n
+
+
+def remove_background(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, float]:
+    """The image minus its Gaussian blur of width ``sigma_px`` (slow background, a bright corner,
+    uneven illumination), and the share of the image's variance that was removed."""
+    img = np.asarray(image, dtype=float)
+    background = ndimage.gaussian_filter(img, sigma_px, mode="reflect")
+    out = img - background
+    total = float(img.var())
+    return out, (float(background.var()) / total if total > 0 else 0.0)
+
+
+def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """The median power of each ring of the spectrum (rings one padded pixel wide, over the
+    valid band), as a map: what a peak is compared with."""
+    r = np.rint(radius).astype(int)
+    rv, pv = r[valid], spec[valid]
+    order = np.argsort(rv, kind="stable")
+    rv, pv = rv[order], pv[order]
+    edges = np.searchsorted(rv, np.arange(r.max() + 2))
+    med = np.full(r.max() + 1, np.nan)
+    for i in range(len(med)):
+        lo, hi = edges[i], edges[i + 1]
+        if hi - lo >= 16:
+            med[i] = np.median(pv[lo:hi])
+    known = np.flatnonzero(np.isfinite(med) & (med > 0))
+    if len(known) == 0:
+        return np.full(spec.shape, np.nan)
+    med = np.interp(np.arange(len(med)), known, med[known])
+    return med[np.clip(r, 0, len(med) - 1)]
+
+
 def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: int = 2,
                min_spacing: float | None = None):
-    """Reciprocal-space peaks: (k [m, 2] in cycles/A as (kx, ky), power [m], peak SNR)."""
+    """Reciprocal-space peaks: (k [m, 2] in cycles/A as (kx, ky), power [m], peak SNR, noise
+    maximum). Each peak is measured against the median power of its ring (the whitened
+    spectrum); the SNR is the strongest peak's whitened power, the noise maximum what white noise
+    would reach in this spectrum (log2 of its independent pixels)."""
     spec, n = power_spectrum(image, pad)
     c = n // 2
     fov = max(np.asarray(image).shape) * pixel_size
     idx = np.arange(n) - c
-    kk = np.hypot(idx[:, None], idx[None, :]) / (n * pixel_size)
+    radius = np.hypot(idx[:, None], idx[None, :])
+    kk = radius / (n * pixel_size)
     k_min = 1.5 / fov                      # longer periods than ~fov/1.5 are not lattices
     # spacings below 1 A add little precision and crowd out weak superstructure peaks;
     # never closer to Nyquist than 2.5 px
     k_max = 1.0 / max(min_spacing or 1.0, 2.5 * pixel_size)
     valid = (kk >= k_min) & (kk <= k_max)
-    median = float(np.median(spec[valid])) if valid.any() else 0.0
+    del kk
+    empty = np.zeros((0, 2)), np.zeros(0), 0.0, float("nan")
+    if valid.sum() < 16:
+        return empty
+    background = ring_background(spec, valid, radius)
+    del radius
+    if not np.isfinite(background[valid]).all():
+        return empty
+    white = np.zeros_like(spec)
+    white[valid] = spec[valid] / np.maximum(background[valid], 1e-300)
+    del background
+    noise_max = float(np.log2(max(valid.sum(), 2.0)))
     local_max = (spec == ndimage.maximum_filter(spec, size=2 * pad + 1)) & valid
     ys, xs = np.nonzero(local_max)
-    if len(ys) == 0 or median <= 0:
-        return np.zeros((0, 2)), np.zeros(0), 0.0
-    power = spec[ys, xs]
-    order = np.argsort(power)[::-1][: 2 * max_peaks]
-    snr = float(power[order[0]] / median)
-    keep = [i for i in order if power[i] >= max(power[order[0]] * 1e-4, 20 * median)][:max_peaks]
+    if len(ys) == 0:
+        return empty
+    power, whitened = spec[ys, xs], white[ys, xs]
+    order = np.argsort(power)[::-1][: 4 * max_peaks]
+    snr = float(whitened.max())
+    keep = [i for i in order if power[i] >= power[order[0]] * 1e-4
+            and whitened[i] >= KEEP_OVER_NOISE * noise_max][:max_peaks]
     ks, ps = [], []
     for i in keep:
         y, x = _refine(spec, ys[i], xs[i])
         ks.append(((x - c) / (n * pixel_size), (y - c) / (n * pixel_size)))
         ps.append(power[i])
-    return np.array(ks), np.array(ps), snr
+    return np.array(ks).reshape(-1, 2), np.array(ps), snr, noise_max
 
 
 def _index(k: np.ndarray, basis: np.ndarray):
@@ -224,40 +305,143 @@ def superlattice(h_unindexed: np.ndarray, max_order: int = 6, share: float = 0.8
     return None
 
 
+def validate_image(image, pixel_size: float, name: str = "image") -> np.ndarray:
+    """The checks every method makes on a user's image: a 2D numeric array of at least
+    MIN_IMAGE_PX pixels a side, not constant, at most MAX_BAD_PIXELS NaN/inf, with a positive
+    finite pixel size. Returns it as float; raises ``ValueError`` naming ``name`` otherwise."""
+    img = np.asarray(image)
+    if img.ndim != 2:
+        raise ValueError(f"{name}: expected a 2D image, got shape {img.shape}")
+    if not np.issubdtype(img.dtype, np.number) or np.issubdtype(img.dtype, np.complexfloating):
+        raise ValueError(f"{name}: pixel type {img.dtype} is not a real number")
+    if isinstance(pixel_size, (bool, np.bool_)) or not np.isfinite(pixel_size) or pixel_size <= 0:
+        raise ValueError(f"{name}: pixel size must be a positive number of Å, got {pixel_size}")
+    if min(img.shape) < MIN_IMAGE_PX:
+        raise ValueError(f"{name}: image too small ({img.shape[1]} x {img.shape[0]} px; at least "
+                         f"{MIN_IMAGE_PX} px a side)")
+    img = img.astype(float)
+    finite = np.isfinite(img)
+    n_bad = int(img.size - finite.sum())
+    if n_bad > MAX_BAD_PIXELS * img.size:
+        raise ValueError(f"{name}: {n_bad} of {img.size} pixels ({100 * n_bad / img.size:.0f} %) are "
+                         f"NaN or infinite, more than the {100 * MAX_BAD_PIXELS:.0f} % that can be filled")
+    if not finite.any() or np.ptp(img[finite]) == 0:
+        raise ValueError(f"{name}: the image is constant")
+    return img
+
+
 def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_samples: int = 400,
-                     seed: int = 0) -> LatticeEstimate:
+                     seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> LatticeEstimate:
     """a, b, gamma (reduced primitive cell), Bravais class and uncertainties of the lattice in
-    ``image`` (2D array, rows = y) with square pixels of ``pixel_size`` A."""
-    img = np.asarray(image, dtype=float)
+    ``image`` (2D array, rows = y) with square pixels of ``pixel_size`` A.
+
+    Before the FFT: an image larger than MAX_FFT_PX is cut to its centre, NaN pixels are filled,
+    outlying intensities clipped and the slow background removed; each step that changed
+    something is listed in ``notes``. Input that cannot hold a lattice (too small, constant,
+    mostly NaN) gives a failed estimate with the reason; a bad pixel size or shape raises."""
+    img = np.asarray(image)
     if img.ndim != 2:
         raise ValueError(f"expected a 2D image, got shape {img.shape}")
-    if not np.isfinite(pixel_size) or pixel_size <= 0:
+    if isinstance(pixel_size, (bool, np.bool_)) or not np.isfinite(pixel_size) or pixel_size <= 0:
         raise ValueError(f"pixel size must be a positive number of Å, got {pixel_size}")
-    if min(img.shape) < 16:
+    if min(img.shape) < MIN_IMAGE_PX:
         return _failed(f"image too small ({img.shape[1]} x {img.shape[0]} px)", pixel_size)
-    img, n_bad = fill_bad_pixels(img)
     notes = []
+    if max(img.shape) > MAX_FFT_PX:
+        y0, x0 = max(0, (img.shape[0] - MAX_FFT_PX) // 2), max(0, (img.shape[1] - MAX_FFT_PX) // 2)
+        notes.append(f"analysed the central {min(img.shape[1], MAX_FFT_PX)} x "
+                     f"{min(img.shape[0], MAX_FFT_PX)} px of {img.shape[1]} x {img.shape[0]} "
+                     f"(memory bound); use the grain analysis for the whole image")
+        img = img[y0:y0 + MAX_FFT_PX, x0:x0 + MAX_FFT_PX]
+    img, n_bad = fill_bad_pixels(img)
     if n_bad:
         share = n_bad / img.size
         if share > MAX_BAD_PIXELS:
             return _failed(f"{n_bad} of {img.size} pixels ({100 * share:.0f} %) are NaN or "
                            f"infinite, more than the {100 * MAX_BAD_PIXELS:.0f} % that can be "
-                           "filled", pixel_size)
+                           "filled", pixel_size, notes=notes)
         notes.append(f"{n_bad} NaN/inf pixels ({100 * share:.2f} %) filled with the mean of "
                      "their neighbours")
     if np.ptp(img) == 0:
         return _failed("the image is constant", pixel_size, notes=notes)
-    est = _estimate(img, pixel_size, pad, n_samples, seed)
+    img, n_clipped = suppress_outliers(img)
+    if n_clipped:
+        notes.append(f"{n_clipped} pixels ({100 * n_clipped / img.size:.2f} %) of outlying "
+                     "intensity clipped (dopants, contamination, hot pixels)")
+    sigma = max(min(img.shape) / 8.0, 4.0)
+    img, removed = remove_background(img, sigma)
+    if removed > 0.05:
+        notes.append(f"slow background removed ({100 * removed:.0f} % of the variance; Gaussian "
+                     f"width {sigma * pixel_size:.1f} Å)")
+    est = _estimate(img, pixel_size, pad, n_samples, seed, allowance)
     est.notes = notes + est.notes
     return est
 
 
+def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samples: int = 400,
+                       seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> dict:
+    """The real-space cell of a fitted reciprocal basis ``B`` (rows: reciprocal vectors, 1/Å) with
+    the 4 x 4 covariance ``cov`` of vec(B) (ordered (c, j)): a, b, gamma and their errors by
+    sampling, the strict class (at 3 sigma), the class allowing ``allowance`` of distortion and
+    the measured distortion, the orientation, the three first-order spacings."""
+    rng = np.random.default_rng(seed)
+    chol = np.linalg.cholesky(cov + 1e-30 * np.eye(4) + 1e-12 * np.trace(cov) * np.eye(4))
+    dv = (chol @ rng.standard_normal((4, n_samples))).T.reshape(n_samples, 2, 2)   # (c, j)
+    samples = B[None] + dv.transpose(0, 2, 1)
+
+    def cell(Bm):
+        A = np.linalg.inv(Bm).T           # rows: real-space vectors with a_i . g_j = delta_ij
+        u, v = gauss_reduce(A[0], A[1])
+        a, b = np.linalg.norm(u), np.linalg.norm(v)
+        gamma = np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1)))
+        return a, b, gamma, u, v
+
+    a, b, gamma, u, v = cell(B)
+    # orientation: of the shortest lattice vectors (equal within the distortion allowance, so
+    # that a slightly distorted hexagonal lattice keeps its six), the one closest to the x axis
+    shortest = [w for w in (u, -u, v, -v, u + v, -u - v, u - v, v - u)
+                if np.linalg.norm(w) <= a * (1 + max(1e-3, allowance))]
+    along_x = min(shortest, key=lambda w: abs(np.arctan2(w[1], w[0])))
+    draws = np.array([cell(smp)[:3] for smp in samples])
+    a_err, b_err, g_err = draws.std(axis=0)
+    len_tol = max(5e-3, 3 * max(a_err / a, b_err / b))
+    label = bravais_class_2d(a, b, gamma, len_tol=len_tol, ang_tol=max(0.5, 3 * g_err))
+    distortions = class_distortions(a, b, gamma)
+    # the class allowing distortion: its distortion within the allowance, or within two
+    # standard deviations of it (a measurement this uncertain cannot exclude the class)
+    chosen = class_allowing_distortion(distortions, allowance)
+    spread = {k: 0.0 for k in distortions}
+    for k in {0, 1, chosen} - {4}:
+        # hexagonal and square are closed forms; the others a 1D fit each, so fewer draws
+        m = 40 if k in (0, 1) else 12
+        spread[k] = float(np.std([class_distortions(*d, classes=(k,))[k] for d in draws[:m]]))
+    loose = {k: max(0.0, d - 2 * spread[k]) for k, d in distortions.items()}
+    label_d = class_allowing_distortion(loose, allowance)
+    # first-order spacings: the three shortest reciprocal vectors (up to sign)
+    g = np.linalg.inv(np.array([u, v])).T                 # reciprocal of the reduced cell
+    first = sorted(1.0 / np.linalg.norm(w) for w in (g[0], g[1], g[0] + g[1], g[0] - g[1]))[::-1][:3]
+    return {"a": float(a), "b": float(b), "gamma": float(gamma), "a_err": float(a_err),
+            "b_err": float(b_err), "gamma_err": float(g_err), "label": int(label),
+            "class_name": CLASS_NAMES[label],
+            "orientation_deg": float(np.degrees(np.arctan2(along_x[1], along_x[0]))),
+            "a_vec": u.tolist(), "b_vec": v.tolist(),
+            "label_allowing_distortion": int(label_d),
+            "class_allowing_distortion": CLASS_NAMES[label_d],
+            "distortion_pct": float(100 * distortions[label_d]),
+            "distortion_err_pct": float(100 * spread[label_d]),
+            "distortion_allowance_pct": float(100 * allowance),
+            "first_order_spacings": [float(x) for x in first],
+            "spacing_spread_pct": float(100 * (max(first) - min(first)) / np.mean(first))}
+
+
 def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
-              seed: int) -> LatticeEstimate:
-    k, power, snr = find_peaks(img, pixel_size, pad=pad)
-    if snr < MIN_PEAK_SNR or len(k) < 4:
-        return _failed(f"no periodic lattice: FFT peaks at noise level (peak/median {snr:.0f})",
-                       pixel_size, snr)
+              seed: int, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> LatticeEstimate:
+    k, power, snr, noise_max = find_peaks(img, pixel_size, pad=pad)
+    threshold = DETECT_OVER_NOISE * noise_max
+    if not snr >= threshold or len(k) < 4:
+        return _failed(f"no periodic lattice: FFT peaks at noise level (the strongest is {snr:.0f} x "
+                       f"its ring's median power, below {threshold:.0f} x: 3 x the largest that noise "
+                       "reaches in this spectrum)", pixel_size, snr)
     basis = reciprocal_basis(k, power)
     strict = basis is not None
     if basis is None:
@@ -301,27 +485,8 @@ def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
     # few peaks give a noisy variance: widen so that 2 sigma stays a 95 % interval (Student t)
     dof = max(len(X) - 2, 1)
     cov *= (stats.t.ppf(0.975, dof) / stats.norm.ppf(0.975)) ** 2
-    rng = np.random.default_rng(seed)
-    chol = np.linalg.cholesky(cov + 1e-30 * np.eye(4) + 1e-12 * np.trace(cov) * np.eye(4))
-    dv = (chol @ rng.standard_normal((4, n_samples))).T.reshape(n_samples, 2, 2)   # (c, j)
-    samples = B[None] + dv.transpose(0, 2, 1)
-
-    def cell(Bm):
-        A = np.linalg.inv(Bm).T           # rows: real-space vectors with a_i . g_j = delta_ij
-        u, v = gauss_reduce(A[0], A[1])
-        a, b = np.linalg.norm(u), np.linalg.norm(v)
-        gamma = np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1)))
-        return a, b, gamma, u, v
-
-    a, b, gamma, u, v = cell(B)
-    # orientation: of all the shortest lattice vectors, the one closest to the x axis
-    shortest = [w for w in (u, -u, v, -v, u + v, -u - v, u - v, v - u)
-                if np.linalg.norm(w) <= a * (1 + 1e-3)]
-    along_x = min(shortest, key=lambda w: abs(np.arctan2(w[1], w[0])))
-    draws = np.array([cell(s)[:3] for s in samples])
-    a_err, b_err, g_err = draws.std(axis=0)
-    len_tol = max(5e-3, 3 * max(a_err / a, b_err / b))
-    label = bravais_class_2d(a, b, gamma, len_tol=len_tol, ang_tol=max(0.5, 3 * g_err))
+    fit = lattice_from_basis(B, cov, pixel_size, n_samples, seed, allowance)
+    b = fit["b"]
     fov = min(img.shape) * pixel_size
     reason = ""
     if b * MIN_PERIODS > fov:
@@ -330,7 +495,5 @@ def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
         reason = f"{int((~ok).sum())} weaker FFT peak(s) not indexed: the cell may be a sub-cell"
     elif not ok.all() and not stray:
         reason = f"{int((~ok).sum())} FFT peak(s) off the fitted lattice"
-    return LatticeEstimate(float(a), float(b), float(gamma), float(a_err), float(b_err),
-                           float(g_err), int(label), CLASS_NAMES[label],
-                           float(np.degrees(np.arctan2(along_x[1], along_x[0]))), reason == "", reason,
-                           int(ok.sum()), snr, float(pixel_size), u.tolist(), v.tolist(), stray)
+    return LatticeEstimate(**fit, reliable=reason == "", reason=reason, n_peaks=int(ok.sum()),
+                           peak_snr=snr, pixel_size=float(pixel_size), n_stray=stray)

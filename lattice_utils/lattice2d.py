@@ -133,6 +133,82 @@ def bravais_class_2d(a: float, b: float, gamma: float,
     return 4
 
 
+# ---------------------------------------------------------------- distortion
+
+# How far a measured lattice may be from a class and still be called that class "allowing for
+# scan distortion": STEM scan distortion and drift strain an image by about 1-3 % (README,
+# section "Real images").
+SCAN_DISTORTION_ALLOWANCE = 0.03
+# constraints each class puts on (a, b, gamma): with several classes inside the allowance, the
+# most constrained (the highest symmetry) is the answer
+_CONSTRAINTS = {0: 2, 1: 2, 2: 1, 3: 1, 4: 0}
+
+
+def _basis(a: float, b: float, gamma: float) -> np.ndarray:
+    g = np.radians(gamma)
+    return np.array([[a, 0.0], [b * np.cos(g), b * np.sin(g)]])
+
+
+def _anisotropy(measured: np.ndarray, ideal: np.ndarray) -> float:
+    """sigma_max / sigma_min - 1 of the map taking the ideal basis to the measured one: the
+    strain that is not a rotation or a change of scale (0 when the two are similar)."""
+    F = measured.T @ np.linalg.inv(ideal.T)
+    s = np.linalg.svd(F, compute_uv=False)
+    return float(s[0] / s[1] - 1.0)
+
+
+def class_distortions(a: float, b: float, gamma: float, classes=(0, 1, 2, 3, 4)) -> dict:
+    """For each Bravais class (0-4), the smallest anisotropic strain (a fraction, scale and
+    rotation free) that turns the reduced cell (a, b, gamma) into a lattice of that class.
+
+    Hexagonal and square have no free shape; rectangular keeps the ratio b/a free, centred
+    rectangular is either a rhombus (a = b, any angle) or a cell whose b projects onto a by a/2,
+    with the free parameter fitted. 0 for oblique. Distorted graphene at a = 2.43, b = 2.47,
+    gamma = 118.9 is 2.9 % from hexagonal."""
+    from scipy.optimize import minimize_scalar
+
+    if not (np.isfinite(a) and np.isfinite(b) and np.isfinite(gamma)) or min(a, b) <= 0:
+        return {k: float("nan") for k in classes}
+    M = _basis(a, b, gamma)
+    obtuse = gamma >= 90.0
+
+    def best(f, lo, hi):
+        r = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-7})
+        return float(min(r.fun, f(lo), f(hi)))
+
+    g_hex = 120.0 if obtuse else 60.0
+    sign = -1.0 if obtuse else 1.0
+    ratio = b / a
+
+    def half(r):    # b cos(gamma') = -a/2 (obtuse) or +a/2: b projects onto a by a/2
+        return _anisotropy(M, _basis(1.0, r, np.degrees(np.arccos(np.clip(sign * 0.5 / r, -1, 1)))))
+
+    out = {}
+    for k in classes:
+        if k == 0:
+            out[0] = _anisotropy(M, _basis(1.0, 1.0, g_hex))
+        elif k == 1:
+            out[1] = _anisotropy(M, _basis(1.0, 1.0, 90.0))
+        elif k == 2:
+            out[2] = best(lambda r: _anisotropy(M, _basis(1.0, r, 90.0)), ratio / 1.5, ratio * 1.5)
+        elif k == 3:
+            rhombus = best(lambda g: _anisotropy(M, _basis(1.0, 1.0, g)), max(gamma - 30.0, 1.0),
+                           min(gamma + 30.0, 179.0))
+            out[3] = min(rhombus, best(half, max(0.5, ratio / 1.5), max(0.5, ratio) * 1.5))
+        else:
+            out[4] = 0.0
+    return out
+
+
+def class_allowing_distortion(distortions: dict, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> int:
+    """The most constrained class whose distortion is within ``allowance`` (ties: the smaller
+    distortion); 4 (oblique) when none is."""
+    inside = [k for k, d in distortions.items() if np.isfinite(d) and d <= allowance]
+    if not inside:
+        return 4
+    return min(inside, key=lambda k: (-_CONSTRAINTS[k], distortions[k]))
+
+
 @dataclass(frozen=True)
 class CanonicalCell:
     a: float

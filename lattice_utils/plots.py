@@ -111,3 +111,28 @@ def loss_curves(ax, history, title: str):
     ax.set_ylabel("training loss")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
+
+
+def grain_map_figure(image, pixel_size: float, grain_map, stride_px: int, grains: list, title: str = ""):
+    """The image (left) and its grains coloured over it (right), with each grain's a and area
+    share; ``grain_map`` holds a grain index (-1: none) per ``stride_px`` cell."""
+    import matplotlib.pyplot as plt
+
+    gm = np.asarray(grain_map, dtype=float)
+    gm[gm < 0] = np.nan
+    ny, nx = np.asarray(image).shape
+    extent = (0, nx * pixel_size, 0, ny * pixel_size)
+    fig, ax = plt.subplots(1, 2, figsize=(10, 5))
+    for a in ax:
+        a.imshow(image, cmap="gray", origin="lower", extent=extent)
+        a.set_xlabel("x (Å)")
+    ax[1].imshow(gm, cmap="tab10", vmin=0, vmax=9, alpha=0.45, origin="lower", interpolation="nearest",
+                 extent=(0, gm.shape[1] * stride_px * pixel_size, 0, gm.shape[0] * stride_px * pixel_size))
+    ax[1].set_xlim(0, extent[1])
+    ax[1].set_ylim(0, extent[3])
+    ax[0].set_ylabel("y (Å)")
+    ax[0].set_title(title, fontsize=9)
+    label = "; ".join(f"{k}: a = {g['a']:.3f} Å, {100 * g['area_share']:.0f} %" for k, g in enumerate(grains[:4]))
+    ax[1].set_title("grains " + (label or "none found"), fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -5,11 +5,22 @@ vector lies along x (the orientation of the training images), crop the training 
 view, normalise as in training.
 
     python -m lattice_utils predict IMAGE [--pixel-size A] [--method fft|cnn|both]
-                                          [--model PATH] [--json]
+                                          [--model PATH] [--json] [--grain-map PNG]
+
+The FFT method analyses the image in windows and reports a lattice per grain
+(``grains.analyse_image``); its answer is the largest grain. ``--json`` prints strict JSON
+(``null`` where a value is missing, never NaN) carrying ``schema_version``; the Python API
+``predict_image`` returns the same dict.
+
+Exit codes: 0 the image was analysed (the result may say that no lattice was found); 2 the input
+was refused (no such file, unreadable or unsupported, no or implausible pixel size, an image no
+method can use: not 2D, smaller than 16 px, constant, more than 25 % NaN; bad weights); 3 an
+unexpected error (``LATTICE_DEBUG=1`` shows the traceback).
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -19,12 +30,15 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from . import fft_lattice, paths
+from . import fft_lattice, grains, paths
 from .experimental import ExperimentalImage, ImageReadError, read_image
 from .stem import normalise, to_uint8
 
 TRAIN_PIXEL_SIZE = 0.1     # Å per pixel of the simulated training images
 TRAIN_IMAGE_PX = 256       # their size: a 25.6 Å field of view
+# 1: flat fft result; 2: the fft result is the largest grain, with "grains" and "whole_image",
+# the distortion-aware class, null instead of NaN
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -39,19 +53,29 @@ def prepare_for_model(img: ExperimentalImage, pixel_size: float = TRAIN_PIXEL_SI
                       size: int = TRAIN_IMAGE_PX, rotate: bool = True) -> Prepared:
     """Resample, rotate and crop a real image the way the training images were made."""
     notes = []
-    data = np.nan_to_num(np.asarray(img.data, float), nan=float(np.nanmean(img.data)))
+    raw = np.asarray(img.data, float)
+    data = np.nan_to_num(raw, nan=float(np.nanmean(raw)))
     zoom = img.pixel_size / pixel_size
+    rotation = 0.0
+    if rotate:
+        # the orientation does not change with the scale: found on the image as it is (the
+        # estimator itself keeps to MAX_FFT_PX), before anything is resampled
+        est = fft_lattice.estimate_lattice(data, img.pixel_size)
+        if est.label >= 0 and np.isfinite(est.orientation_deg):
+            rotation = est.orientation_deg
+        else:
+            notes.append(f"no lattice orientation found ({est.reason}); not rotated")
+    # cut the part that ends up in the crop (its diagonal, for any rotation, plus a margin)
+    # before resampling: memory stays that of a few crops for any image and pixel size
+    need = int(np.ceil(size * pixel_size / img.pixel_size * np.sqrt(2))) + 8
+    ny, nx = data.shape
+    y0, x0 = max(0, (ny - need) // 2), max(0, (nx - need) // 2)
+    data = data[y0:y0 + need, x0:x0 + need]
     if zoom < 1:   # downsampling: low-pass first so the lattice does not alias
         data = ndimage.gaussian_filter(data, sigma=0.5 / zoom)
     data = ndimage.zoom(data, zoom, order=1)
-    rotation = 0.0
-    if rotate:
-        est = fft_lattice.estimate_lattice(data, pixel_size)
-        if est.label >= 0 and np.isfinite(est.orientation_deg):
-            rotation = est.orientation_deg
-            data = ndimage.rotate(data, rotation, reshape=False, order=1, mode="reflect")
-        else:
-            notes.append(f"no lattice orientation found ({est.reason}); not rotated")
+    if rotation:
+        data = ndimage.rotate(data, rotation, reshape=False, order=1, mode="reflect")
     ny, nx = data.shape
     if min(ny, nx) < size:
         notes.append(f"image covers {min(ny, nx) * pixel_size:.1f} Å, less than the "
@@ -97,23 +121,87 @@ def default_model() -> Path:
         "--task regress`, or give --model PATH")
 
 
+def strict(value):
+    """``value`` with every NaN or infinite float replaced by None, numpy scalars and arrays
+    made plain: what ``json.dumps(..., allow_nan=False)`` accepts."""
+    if isinstance(value, dict):
+        return {str(k): strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return strict(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
+def _lattice_fields(est: fft_lattice.LatticeEstimate) -> dict:
+    return {k: v for k, v in est.as_dict().items() if k not in ("a_vec", "b_vec")}
+
+
 def predict_image(image, pixel_size: float | None = None, method: str = "fft",
-                  model: str | Path | None = None) -> dict:
-    """Lattice of one image (a path or an ExperimentalImage). Returns a JSON-ready dict."""
+                  model: str | Path | None = None, with_map: bool = False) -> dict:
+    """Lattice of one image (a path or an ExperimentalImage), as a JSON-ready dict (strict: None
+    where a value is missing). ``fft``: the largest grain's lattice, with every grain under
+    ``grains`` and the whole-image fit under ``whole_image``. ``with_map`` adds the grain map
+    (stride cells) for plotting. Raises ``ImageReadError``/``ValueError`` for refused input."""
     if method not in ("fft", "cnn", "both"):
         raise ValueError(f"method must be fft, cnn or both, not {method!r}")
     img = image if isinstance(image, ExperimentalImage) else read_image(image, pixel_size)
-    result = {"image": img.name, "pixel_size_A": img.pixel_size, "shape": list(img.data.shape),
-              "notes": list(img.notes)}
+    # every method refuses the same images, with the same words
+    fft_lattice.validate_image(img.data, img.pixel_size, img.name)
+    result = {"schema_version": SCHEMA_VERSION, "image": img.name, "pixel_size_A": img.pixel_size,
+              "shape": list(img.data.shape), "notes": list(img.notes)}
     if method in ("fft", "both"):
-        est = fft_lattice.estimate_lattice(img.data, img.pixel_size)
-        result["fft"] = {k: v for k, v in est.as_dict().items() if k not in ("a_vec", "b_vec")}
+        analysis = grains.analyse_image(img.data, img.pixel_size, name=img.name)
+        answer = analysis.answer
+        result["fft"] = {**_lattice_fields(answer),
+                         "grains": [{**_lattice_fields(g.lattice), "area_share": g.area_share,
+                                     "n_windows": g.n_windows, "source": g.source,
+                                     "window_spread": g.window_spread} for g in analysis.grains],
+                         "whole_image": _lattice_fields(analysis.whole),
+                         "window_px": analysis.window_px, "stride_px": analysis.stride_px,
+                         "windows": analysis.n_windows,
+                         "windows_with_lattice": analysis.n_windows_with_lattice,
+                         "analysis_notes": analysis.notes}
+        if with_map:
+            result["fft"]["grain_map"] = analysis.grain_map.tolist()
     if method in ("cnn", "both"):
         prepared = prepare_for_model(img)
         path = Path(model) if model else default_model()
         result["cnn"] = {"model": paths.relative(path), "rotation_deg": prepared.rotation_deg,
                          "zoom": prepared.zoom, "notes": prepared.notes, **_cnn(prepared, path)}
-    return result
+    return strict(result)
+
+
+def save_grain_map(result: dict, image: ExperimentalImage, path) -> Path:
+    """The image beside its grain map as a PNG (needs ``predict_image(..., with_map=True)``)."""
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots, storage
+
+    f = result["fft"]
+    fig = plots.grain_map_figure(image.data, image.pixel_size, np.array(f["grain_map"]), f["stride_px"],
+                                 f["grains"], image.name)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, metadata={"Software": None})
+    plt.close(fig)
+    return storage.write_bytes(path, buf.getvalue())
+
+
+def _estimate_from(fields: dict) -> fft_lattice.LatticeEstimate:
+    """A LatticeEstimate back from its strict-JSON fields (None -> NaN) for printing."""
+    names = {f.name for f in dataclasses.fields(fft_lattice.LatticeEstimate)}
+    kw = {k: (float("nan") if v is None else v) for k, v in fields.items() if k in names}
+    return fft_lattice.LatticeEstimate(**kw)
 
 
 def _format(res: dict) -> str:
@@ -121,12 +209,20 @@ def _format(res: dict) -> str:
     lines += [f"  note: {n}" for n in res["notes"]]
     if "fft" in res:
         f = res["fft"]
-        est = fft_lattice.LatticeEstimate(**f)
+        est = _estimate_from(f)
         lines.append(f"  FFT: {est.summary()}")
         lines += [f"  note: {n}" for n in est.notes]
+        if len(f["grains"]) > 1 or (f["grains"] and f["grains"][0]["source"] != "whole image"):
+            lines.append(f"  grains ({f['windows_with_lattice']} of {f['windows']} windows of "
+                         f"{f['window_px']} px with a lattice):")
+            for k, g in enumerate(f["grains"]):
+                lines.append(f"    {k}: {100 * g['area_share']:.0f} % of the image, orientation "
+                             f"{g['orientation_deg']:.1f}°, {g['n_windows']} windows: "
+                             f"{_estimate_from(g).summary()}")
+        lines += [f"  note: {n}" for n in f["analysis_notes"]]
     if "cnn" in res:
         c = res["cnn"]
-        vals = ", ".join(f"{k} = {c[k]:.3f}" for k in ("a", "b", "gamma") if k in c)
+        vals = ", ".join(f"{k} = {c[k]:.3f}" for k in ("a", "b", "gamma") if c.get(k) is not None)
         lines.append(f"  CNN ({c['model']}; rotated {c['rotation_deg']:.1f}°, zoom {c['zoom']:.3f}): {vals}")
         lines += [f"  note: {n}" for n in c["notes"]]
     return "\n".join(lines)
@@ -134,16 +230,28 @@ def _format(res: dict) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lattice_utils predict",
-                                 description="a, b, gamma and the 2D Bravais class of an image")
+                                 description="a, b, gamma and the 2D Bravais class of an image",
+                                 epilog="exit codes: 0 analysed (the result may be 'no lattice "
+                                        "found'); 2 input refused; 3 unexpected error")
     ap.add_argument("image")
     ap.add_argument("--pixel-size", type=float, default=None,
                     help="Å per pixel (needed unless the file or a sidecar .json carries it)")
     ap.add_argument("--method", choices=("fft", "cnn", "both"), default="fft")
     ap.add_argument("--model", default=None, help="trained weights (final.pt) for --method cnn/both")
-    ap.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ap.add_argument("--json", action="store_true", help="print strict JSON (null for missing values)")
+    ap.add_argument("--grain-map", default=None, metavar="PNG",
+                    help="save the image and its grain map as a PNG (method fft or both)")
     args = ap.parse_args(argv)
     try:
-        res = predict_image(args.image, args.pixel_size, args.method, args.model)
+        img = read_image(args.image, args.pixel_size)
+        res = predict_image(img, method=args.method, model=args.model,
+                            with_map=bool(args.grain_map) and args.method != "cnn")
+        if args.grain_map:
+            if "fft" not in res:
+                raise ValueError("--grain-map needs --method fft or both")
+            save_grain_map(res, img, args.grain_map)
+            res["fft"].pop("grain_map")
+            res["notes"].append(f"grain map written to {args.grain_map}")
     except (ImageReadError, OSError, ValueError) as exc:   # FileNotFoundError is an OSError
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -153,5 +261,5 @@ def main(argv=None) -> int:
         print(f"error: unexpected {type(exc).__name__} while analysing {args.image}: {exc} "
               "(set LATTICE_DEBUG=1 to see where; please report it)", file=sys.stderr)
         return 3
-    print(json.dumps(res, indent=2, default=float) if args.json else _format(res))
+    print(json.dumps(res, indent=2, allow_nan=False) if args.json else _format(res))
     return 0

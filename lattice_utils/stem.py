@@ -68,5 +68,5 @@ def fft_peak_spacings(image: np.ndarray, px_scale: float, n_peaks: int = 6,
     tests (graphene: 2.13 A)."""
     from .fft_lattice import find_peaks
 
-    k, _, _ = find_peaks(image, px_scale, max_peaks=n_peaks, min_spacing=min_spacing)
+    k, *_ = find_peaks(image, px_scale, max_peaks=n_peaks, min_spacing=min_spacing)
     return 1.0 / np.linalg.norm(k, axis=1)

@@ -22,6 +22,13 @@ def test_mos2_example_is_read_with_its_calibration():
     assert 115 < est.gamma < 121
 
 
+def test_au_nanoparticle_emd_is_read_with_its_calibration():
+    img = experimental.au_example()
+    assert img.data.shape == (2048, 2048) and img.name.endswith(".emd")
+    assert img.pixel_size == pytest.approx(0.075, abs=1e-3)     # 0.0075 nm in the file
+    assert img.meta["title"] == "HAADF" and "temul" in img.meta["citation"]
+
+
 def test_npy_needs_a_pixel_size(tmp_path):
     f = tmp_path / "lattice.npy"
     np.save(f, np.random.default_rng(0).random((64, 64)))

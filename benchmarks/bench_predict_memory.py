@@ -1,0 +1,99 @@
+"""Peak memory (and time) of ``predict`` on large images, against the plain approach it replaced.
+
+    .venv/bin/python benchmarks/bench_predict_memory.py [--size 6000] [--skip-reference]
+
+Each measurement runs in its own process (peak resident memory from ``getrusage``, minus that
+process's memory after its imports):
+
+1. FFT method, grain analysis of a ``size`` x ``size`` lattice image at 0.1 Å/px
+   (reference: one zero-padded FFT of the whole image, what the estimator did before);
+2. CNN preparation of a 1024 x 1024 image at 2 Å/px (reference: resampling the whole image to
+   0.1 Å/px before cropping, what ``prepare_for_model`` did before).
+
+Prints a table; asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def lattice_image(size: int, px: float):
+    """A hexagonal lattice (a = 3.16 Å) as a sum of three cosines, with noise: cheap at any size."""
+    import numpy as np
+
+    y, x = np.mgrid[:size, :size].astype(np.float32) * np.float32(px)
+    img = np.zeros((size, size), np.float32)
+    k = 2 * np.pi / (3.16 * np.sqrt(3) / 2)
+    for t in (10.0, 70.0, 130.0):
+        c, s = np.float32(np.cos(np.radians(t)) * k), np.float32(np.sin(np.radians(t)) * k)
+        img += np.cos(c * x + s * y)
+    del x, y
+    img += np.random.default_rng(0).normal(0, 1.0, img.shape).astype(np.float32)
+    return img
+
+
+def child(case: str, size: int) -> dict:
+    import resource
+
+    import numpy as np
+    from scipy import ndimage
+
+    from lattice_utils import grains, predict
+    from lattice_utils.experimental import ExperimentalImage
+
+    if case.startswith("fft"):
+        img = lattice_image(size, 0.1)
+    else:
+        img = np.random.default_rng(0).random((1024, 1024)).astype(np.float32)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    if case == "fft":
+        res = grains.analyse_image(img, 0.1)
+        what = f"{len(res.grains)} grain(s), a = {res.answer.a:.3f} Å, {res.n_windows} windows"
+    elif case == "fft-reference":
+        f = np.fft.fft2(img.astype(float) - img.mean(), s=(2 * size, 2 * size))
+        what = f"one padded FFT {f.shape}"
+    elif case == "cnn":
+        prep = predict.prepare_for_model(ExperimentalImage(img, 2.0, "coarse"))
+        what = f"crop {prep.image.shape}, zoom {prep.zoom:g}"
+    else:   # cnn-reference: the whole image resampled to 0.1 Å/px, then cropped
+        big = ndimage.zoom(img.astype(float), 20.0, order=1)
+        what = f"resampled to {big.shape}"
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"case": case, "image_MB": round(img.nbytes / 2 ** 20, 1),
+            "extra_peak_MB": round((peak - base) / 1024, 1), "seconds": round(seconds, 1), "result": what}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=6000)
+    ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.size)))
+        return 0
+    import pandas as pd
+
+    cases = ["fft", "cnn"] if args.skip_reference else ["fft", "fft-reference", "cnn", "cnn-reference"]
+    rows = []
+    for case in cases:
+        out = subprocess.run([sys.executable, __file__, "--child", case, "--size", str(args.size)],
+                             capture_output=True, text=True, check=True)
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(rows[-1], flush=True)
+    print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

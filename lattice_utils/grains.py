@@ -1,0 +1,255 @@
+"""A lattice per region: the FFT estimator in overlapping windows, windows whose lattices agree
+grouped into grains, and each grain's lattice fitted from all of its windows.
+
+A real image may hold several grains (a grain boundary, two flakes), a vacuum hole or a
+contaminated corner. One FFT of the whole image then mixes lattices and finds none. Here the
+image is cut into windows of about ``WINDOW_FIELD_A`` (``window_origins``, the moving window
+of notebook 17 with the edges covered), each window's lattice is estimated, and two windows
+belong to one grain when each of the first-order reciprocal vectors of one lies within
+``GRAIN_MATCH_TOL`` (relative) of one of the other's: the same spacings and the same orientation
+(1.5 % is 0.9° of rotation). A grain's lattice is the mean of its windows' reciprocal bases,
+brought to one indexing; its uncertainty combines the windows' own and their scatter. The
+image's answer is the largest grain. When one grain covers the image, the whole-image fit (more
+periods, smaller error) is its lattice.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .fft_lattice import LatticeEstimate, estimate_lattice, lattice_from_basis, validate_image
+from .lattice2d import SCAN_DISTORTION_ALLOWANCE
+
+WINDOW_FIELD_A = 40.0       # window side in Å: a dozen periods of a 3 Å lattice
+MIN_WINDOW_PX = 64
+MAX_WINDOWS_PER_SIDE = 16   # bounds the work (and the time) on very large images
+GRAIN_MATCH_TOL = 0.015     # relative distance of first-order reciprocal vectors within a grain
+SINGLE_GRAIN_SHARE = 0.8    # one grain this large: the whole-image fit is its lattice
+
+
+def window_origins(shape, size: int, stride: int, cover_edges: bool = True) -> list[tuple[int, int]]:
+    """Top-left corners (row, col) of ``size`` px windows every ``stride`` px; with
+    ``cover_edges`` a last row and column of windows ends at the image's edge."""
+    H, W = shape
+    if size > min(H, W):
+        raise ValueError(f"window of {size} px is larger than the image ({W} x {H} px)")
+    if stride <= 0:
+        raise ValueError(f"window stride must be positive, got {stride}")
+
+    def starts(n):
+        s = list(range(0, n - size + 1, stride))
+        if cover_edges and s[-1] != n - size:
+            s.append(n - size)
+        return s
+
+    return [(r, c) for r in starts(H) for c in starts(W)]
+
+
+def window_size(shape, pixel_size: float) -> tuple[int, int]:
+    """Window side and stride (px) for an image: about WINDOW_FIELD_A, at most half the image,
+    at least MIN_WINDOW_PX; a quarter-window stride, widened so that no side has more than
+    MAX_WINDOWS_PER_SIDE windows."""
+    side = min(shape)
+    size = int(round(WINDOW_FIELD_A / pixel_size))
+    size = max(MIN_WINDOW_PX, min(size, side // 2))
+    size = min(size, side)
+    stride = max(size // 4, 1)
+    longest = max(shape)
+    if (longest - size) // stride + 1 > MAX_WINDOWS_PER_SIDE:
+        stride = int(np.ceil((longest - size) / (MAX_WINDOWS_PER_SIDE - 1)))
+    return size, stride
+
+
+def reciprocal_basis_of(est: LatticeEstimate) -> np.ndarray:
+    """Rows: the reciprocal vectors (1/Å) dual to the estimate's reduced real-space basis."""
+    return np.linalg.inv(np.array([est.a_vec, est.b_vec], dtype=float)).T
+
+
+def short_vectors(B: np.ndarray) -> np.ndarray:
+    """+-g1, +-g2, +-(g1 + g2), +-(g1 - g2) of a reduced reciprocal basis: every first-order
+    vector of any 2D lattice is among them (a square lattice has g1 + g2 and g1 - g2 equally
+    short, a hexagonal one only one of them)."""
+    g1, g2 = B
+    v = np.array([g1, g2, g1 + g2, g1 - g2])
+    return np.vstack([v, -v])
+
+
+def lattice_mismatch(B1: np.ndarray, B2: np.ndarray) -> float:
+    """Largest relative distance from a basis vector (+-g1, +-g2) of one reduced reciprocal basis
+    to the nearest short vector of the other, both ways: 0 for the same lattice in the same
+    orientation, whatever the choice of basis."""
+    def one_way(P, Q):
+        p, q = np.vstack([P, -P]), short_vectors(Q)
+        d = np.linalg.norm(p[:, None] - q[None], axis=-1).min(axis=1)
+        return float((d / np.linalg.norm(p, axis=1)).max())
+
+    return max(one_way(B1, B2), one_way(B2, B1))
+
+
+def _align(B: np.ndarray, ref: np.ndarray) -> np.ndarray | None:
+    """``B`` re-indexed onto ``ref``'s basis vectors (an integer unimodular change of basis), or
+    None if it does not describe the same lattice."""
+    T = np.rint(B @ np.linalg.inv(ref))
+    if abs(round(abs(np.linalg.det(T)))) != 1:
+        return None
+    return np.linalg.inv(T) @ B
+
+
+@dataclass
+class Grain:
+    lattice: LatticeEstimate
+    area_share: float            # share of the image's area assigned to this grain
+    n_windows: int
+    source: str                  # "windows" (mean of its windows) or "whole image"
+    window_spread: dict = field(default_factory=dict)   # std of a, b, gamma over its windows
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["lattice"] = self.lattice.as_dict()
+        return d
+
+    def summary(self) -> str:
+        return (f"{100 * self.area_share:.0f} % of the image, {self.n_windows} windows, "
+                f"orientation {self.lattice.orientation_deg:.1f}°: {self.lattice.summary()}")
+
+
+@dataclass
+class GrainAnalysis:
+    grains: list                 # Grain, largest first
+    whole: LatticeEstimate       # the whole-image fit
+    window_px: int
+    stride_px: int
+    grain_map: np.ndarray        # [rows, cols] grain index per stride cell, -1 where none
+    n_windows: int
+    n_windows_with_lattice: int
+    notes: list = field(default_factory=list)
+
+    @property
+    def answer(self) -> LatticeEstimate:
+        """The largest grain's lattice; the whole-image fit when no grain was found."""
+        return self.grains[0].lattice if self.grains else self.whole
+
+
+def _fit_grain(members: list, estimates: list, pixel_size: float, seed: int,
+               allowance: float) -> tuple[LatticeEstimate, dict] | None:
+    ref_i = max(members, key=lambda i: (estimates[i].n_peaks, estimates[i].peak_snr))
+    ref = reciprocal_basis_of(estimates[ref_i])
+    aligned = [a for a in (_align(reciprocal_basis_of(estimates[i]), ref) for i in members) if a is not None]
+    if not aligned:
+        return None
+    stack = np.array(aligned)                                  # [n, j, c]
+    B = stack.mean(axis=0)
+    X = stack.transpose(0, 2, 1).reshape(len(stack), 4)        # vec(B) ordered (c, j)
+    n = len(stack)
+    # the windows' own errors, from their a, b, gamma errors (relative, isotropic)
+    rel = np.mean([max(estimates[i].a_err / estimates[i].a, estimates[i].b_err / estimates[i].b)
+                   for i in members])
+    s2 = (rel * np.linalg.norm(B, axis=1)) ** 2                # per basis vector j
+    own = np.diag(s2[[0, 1, 0, 1]])                            # vec index c * 2 + j
+    scatter = np.cov(X.T) if n > 1 else np.zeros((4, 4))
+    # overlapping windows are not independent: count a quarter-window stride as 1/4 of a window
+    n_eff = max(1.0, n / 4.0)
+    cov = (own + scatter) / n_eff
+    fit = lattice_from_basis(B, cov, pixel_size, 200, seed, allowance)
+    est = LatticeEstimate(**fit, reliable=True, reason="", n_peaks=int(sum(estimates[i].n_peaks for i in members)),
+                          peak_snr=float(max(estimates[i].peak_snr for i in members)),
+                          pixel_size=float(pixel_size))
+    spread = {k: float(np.std([getattr(estimates[i], k) for i in members])) for k in ("a", "b", "gamma")}
+    return est, spread
+
+
+def analyse_image(image, pixel_size: float, window_px: int | None = None, stride_px: int | None = None,
+                  allowance: float = SCAN_DISTORTION_ALLOWANCE, seed: int = 0,
+                  name: str = "image") -> GrainAnalysis:
+    """Grains and their lattices in ``image`` (see the module docstring). Raises ``ValueError``
+    naming ``name`` for an image no method can use (``fft_lattice.validate_image``)."""
+    img = validate_image(image, pixel_size, name)
+    whole = estimate_lattice(img, pixel_size, seed=seed, allowance=allowance)
+    size, stride = window_size(img.shape, pixel_size)
+    size, stride = window_px or size, stride_px or (max((window_px or size) // 4, 1) if window_px else stride)
+    notes: list = []
+    if size >= min(img.shape):
+        # too small to cut: the whole image is the one window
+        grains = []
+        if whole.label >= 0:
+            grains = [Grain(whole, 1.0, 1, "whole image")]
+        return GrainAnalysis(grains, whole, min(img.shape), min(img.shape), np.zeros((1, 1), int) if grains
+                             else -np.ones((1, 1), int), 1, int(whole.label >= 0),
+                             ["image smaller than two windows: analysed whole"])
+    origins = window_origins(img.shape, size, stride)
+    estimates = [estimate_lattice(img[r:r + size, c:c + size], pixel_size, n_samples=60, seed=seed,
+                                  allowance=allowance) for r, c in origins]
+    good = [i for i, e in enumerate(estimates) if e.label >= 0 and e.reliable]
+    bases = {i: reciprocal_basis_of(estimates[i]) for i in good}
+    # union-find over windows whose lattices agree
+    parent = {i: i for i in good}
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for x, i in enumerate(good):
+        for j in good[x + 1:]:
+            if lattice_mismatch(bases[i], bases[j]) < GRAIN_MATCH_TOL:
+                parent[root(i)] = root(j)
+    groups: dict = {}
+    for i in good:
+        groups.setdefault(root(i), []).append(i)
+    members = sorted(groups.values(), key=len, reverse=True)
+    # grain map: each window speaks for its central half (to the image's edge for a window at
+    # the edge); a stride cell belongs to the grain most of the windows speaking for it belong
+    # to, if they outnumber the windows there that found no lattice (a boundary, a contaminated
+    # corner, a vacuum hole stay unassigned)
+    rows, cols = -(-img.shape[0] // stride), -(-img.shape[1] // stride)
+    votes = np.zeros((max(len(members), 1), rows, cols))
+    failed_votes = np.zeros((rows, cols))
+
+    def cells(i):
+        spans = []
+        for start, n in zip(origins[i], img.shape):
+            lo = start if start == 0 else start + size // 4
+            hi = start + size if start + size == n else start + (3 * size) // 4
+            spans.append(slice(lo // stride, -(-hi // stride)))
+        return tuple(spans)
+
+    grain_of = {i: g for g, ms in enumerate(members) for i in ms}
+    for i in range(len(origins)):
+        if i in grain_of:
+            votes[(grain_of[i], *cells(i))] += 1
+        else:
+            failed_votes[cells(i)] += 1
+    best = votes.argmax(axis=0)
+    top = votes.max(axis=0)
+    grain_map = np.where((top > 0) & (top >= failed_votes), best, -1) if members \
+        else -np.ones((rows, cols), int)
+    # cell areas (the last row and column of cells may be partial)
+    h = np.minimum(stride, img.shape[0] - np.arange(rows) * stride)
+    w = np.minimum(stride, img.shape[1] - np.arange(cols) * stride)
+    area = np.outer(h, w) / img.size
+    found = []
+    for g, ms in enumerate(members):
+        share = float(area[grain_map == g].sum())
+        fitted = _fit_grain(ms, estimates, pixel_size, seed, allowance)
+        if len(ms) == 1 and len(members) > 1:
+            notes.append(f"a single window with another lattice (a = {estimates[ms[0]].a:.3f} Å) "
+                         "is not counted as a grain")
+            continue
+        if fitted is not None and share > 0:
+            found.append((g, Grain(fitted[0], share, len(ms), "windows", fitted[1])))
+    found.sort(key=lambda t: t[1].area_share, reverse=True)
+    renumbered = -np.ones_like(grain_map)
+    for new, (g, _) in enumerate(found):
+        renumbered[grain_map == g] = new
+    grains = [gr for _, gr in found]
+    if grains and grains[0].area_share >= SINGLE_GRAIN_SHARE and whole.label >= 0 and whole.reliable \
+            and lattice_mismatch(reciprocal_basis_of(whole), reciprocal_basis_of(grains[0].lattice)) < GRAIN_MATCH_TOL:
+        grains[0] = Grain(whole, grains[0].area_share, grains[0].n_windows, "whole image",
+                          grains[0].window_spread)
+    failed = len(origins) - len(good)
+    if failed:
+        notes.append(f"{failed} of {len(origins)} windows ({size} px, {size * pixel_size:.1f} Å) hold no "
+                     "single reliable lattice (a boundary, vacuum, contamination or noise)")
+    return GrainAnalysis(grains, whole, size, stride, renumbered, len(origins), len(good), notes)

@@ -25,21 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def lattice_image(size: int, px: float):
-    """A hexagonal lattice (a = 3.16 Å) as a sum of three cosines, with noise: cheap at any size."""
-    import numpy as np
-
-    y, x = np.mgrid[:size, :size].astype(np.float32) * np.float32(px)
-    img = np.zeros((size, size), np.float32)
-    k = 2 * np.pi / (3.16 * np.sqrt(3) / 2)
-    for t in (10.0, 70.0, 130.0):
-        c, s = np.float32(np.cos(np.radians(t)) * k), np.float32(np.sin(np.radians(t)) * k)
-        img += np.cos(c * x + s * y)
-    del x, y
-    img += np.random.default_rng(0).normal(0, 1.0, img.shape).astype(np.float32)
-    return img
-
-
 def child(case: str, size: int) -> dict:
     import resource
 
@@ -48,9 +33,10 @@ def child(case: str, size: int) -> dict:
 
     from lattice_utils import grains, predict
     from lattice_utils.experimental import ExperimentalImage
+    from lattice_utils.hard_cases import cosine_lattice
 
     if case.startswith("fft"):
-        img = lattice_image(size, 0.1)
+        img = cosine_lattice(size, 0.1)
     else:
         img = np.random.default_rng(0).random((1024, 1024)).astype(np.float32)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

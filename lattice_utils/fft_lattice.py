@@ -23,7 +23,7 @@ from itertools import combinations
 import numpy as np
 from scipy import ndimage, stats
 
-from .lattice2d import (CLASS_NAMES, SCAN_DISTORTION_ALLOWANCE, bravais_class_2d,
+from .lattice2d import (CLASS_NAMES, CLASS_SHORT, CONSTRAINTS, SCAN_DISTORTION_ALLOWANCE, bravais_class_2d,
                         class_allowing_distortion, class_distortions, gauss_reduce)
 
 # Peaks are measured against the spectrum's own background: its median power on the same ring
@@ -73,6 +73,7 @@ class LatticeEstimate:
     distortion_pct: float = float("nan")
     distortion_err_pct: float = float("nan")
     distortion_allowance_pct: float = float("nan")
+    distortions_pct: dict = field(default_factory=dict)        # per class (hp, tp, op, oc, mp)
     first_order_spacings: list = field(default_factory=list)   # Å, the three largest d
     spacing_spread_pct: float = float("nan")   # (max - min) / mean of those three
 
@@ -84,10 +85,16 @@ class LatticeEstimate:
             return f"no lattice found ({self.reason})"
         s = (f"a = {self.a:.3f} ± {self.a_err:.3f} Å, b = {self.b:.3f} ± {self.b_err:.3f} Å, "
              f"γ = {self.gamma:.2f} ± {self.gamma_err:.2f}°, class {self.label} ({self.class_name})")
-        if self.label_allowing_distortion >= 0 and self.label_allowing_distortion != self.label:
+        if self.label_allowing_distortion not in (-1, 4, self.label):
             s += (f"; {self.class_allowing_distortion} within {self.distortion_pct:.1f} ± "
                   f"{self.distortion_err_pct:.1f} % distortion (allowance "
                   f"{self.distortion_allowance_pct:.0f} %)")
+        # a hexagonal or square lattice just beyond the allowance is worth saying
+        for k, short in ((0, "hp"), (1, "tp")):
+            d = (self.distortions_pct or {}).get(short)
+            if d is not None and self.label_allowing_distortion not in (0, 1) and \
+                    self.distortion_allowance_pct < d < 3 * self.distortion_allowance_pct:
+                s += f"; {CLASS_NAMES[k]} would need {d:.1f} % distortion"
         return s if self.reliable else s + f"  [unreliable: {self.reason}]"
 
 
@@ -157,11 +164,30 @@ def suppress_outliers(image: np.ndarray) -> tuple[np.ndarray, int]:
     return (np.clip(img, lo, hi) if n else img), n
 
 
+def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Gaussian blur of width ``sigma_px``; a wide one on a copy binned by sigma / 4 and
+    interpolated back (the same slow background at a small part of the cost)."""
+    img = np.asarray(image, dtype=float)
+    f = int(sigma_px // 4)
+    if f < 2:
+        return ndimage.gaussian_filter(img, sigma_px, mode="reflect")
+    H, W = img.shape
+    ph, pw = -H % f, -W % f
+    padded = np.pad(img, ((0, ph), (0, pw)), mode="reflect")
+    small = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f).mean(axis=(1, 3))
+    small = ndimage.gaussian_filter(small, sigma_px / f, mode="reflect")
+    # bin centres sit at (f - 1) / 2 + f i: interpolate back onto every pixel
+    y = (np.arange(H) - (f - 1) / 2) / f
+    x = (np.arange(W) - (f - 1) / 2) / f
+    yy, xx = np.meshgrid(np.clip(y, 0, small.shape[0] - 1), np.clip(x, 0, small.shape[1] - 1), indexing="ij")
+    return ndimage.map_coordinates(small, [yy, xx], order=1, mode="nearest")
+
+
 def remove_background(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, float]:
     """The image minus its Gaussian blur of width ``sigma_px`` (slow background, a bright corner,
     uneven illumination), and the share of the image's variance that was removed."""
     img = np.asarray(image, dtype=float)
-    background = ndimage.gaussian_filter(img, sigma_px, mode="reflect")
+    background = smooth(img, sigma_px)
     out = img - background
     total = float(img.var())
     return out, (float(background.var()) / total if total > 0 else 0.0)
@@ -409,14 +435,15 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
     distortions = class_distortions(a, b, gamma)
     # the class allowing distortion: its distortion within the allowance, or within two
     # standard deviations of it (a measurement this uncertain cannot exclude the class)
-    chosen = class_allowing_distortion(distortions, allowance)
-    spread = {k: 0.0 for k in distortions}
-    for k in {0, 1, chosen} - {4}:
+    spread = {4: 0.0}
+    for k in (0, 1, 2, 3):
         # hexagonal and square are closed forms; the others a 1D fit each, so fewer draws
         m = 40 if k in (0, 1) else 12
         spread[k] = float(np.std([class_distortions(*d, classes=(k,))[k] for d in draws[:m]]))
     loose = {k: max(0.0, d - 2 * spread[k]) for k, d in distortions.items()}
     label_d = class_allowing_distortion(loose, allowance)
+    if CONSTRAINTS[label] > CONSTRAINTS[label_d]:
+        label_d = label      # what the strict test cannot exclude, allowing distortion cannot either
     # first-order spacings: the three shortest reciprocal vectors (up to sign)
     g = np.linalg.inv(np.array([u, v])).T                 # reciprocal of the reduced cell
     first = sorted(1.0 / np.linalg.norm(w) for w in (g[0], g[1], g[0] + g[1], g[0] - g[1]))[::-1][:3]
@@ -430,6 +457,7 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
             "distortion_pct": float(100 * distortions[label_d]),
             "distortion_err_pct": float(100 * spread[label_d]),
             "distortion_allowance_pct": float(100 * allowance),
+            "distortions_pct": {CLASS_SHORT[k]: float(100 * d) for k, d in distortions.items()},
             "first_order_spacings": [float(x) for x in first],
             "spacing_spread_pct": float(100 * (max(first) - min(first)) / np.mean(first))}
 

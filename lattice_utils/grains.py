@@ -23,6 +23,7 @@ from .lattice2d import SCAN_DISTORTION_ALLOWANCE
 
 WINDOW_FIELD_A = 40.0       # window side in Å: a dozen periods of a 3 Å lattice
 MIN_WINDOW_PX = 64
+MAX_WINDOW_PX = 1024        # a finer-sampled image is binned first (memory bound)
 MAX_WINDOWS_PER_SIDE = 16   # bounds the work (and the time) on very large images
 GRAIN_MATCH_TOL = 0.015     # relative distance of first-order reciprocal vectors within a grain
 SINGLE_GRAIN_SHARE = 0.8    # one grain this large: the whole-image fit is its lattice
@@ -165,18 +166,31 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
     """Grains and their lattices in ``image`` (see the module docstring). Raises ``ValueError``
     naming ``name`` for an image no method can use (``fft_lattice.validate_image``)."""
     img = validate_image(image, pixel_size, name)
-    whole = estimate_lattice(img, pixel_size, seed=seed, allowance=allowance)
-    size, stride = window_size(img.shape, pixel_size)
-    size, stride = window_px or size, stride_px or (max((window_px or size) // 4, 1) if window_px else stride)
     notes: list = []
+    factor = int(np.ceil(WINDOW_FIELD_A / pixel_size / MAX_WINDOW_PX))
+    if window_px is not None or factor < 1:
+        factor = 1
+    if factor > 1:
+        # sampled far finer than any lattice needs: bin so that a window fits MAX_WINDOW_PX
+        H, W = (np.array(img.shape) // factor) * factor
+        img = np.nanmean(img[:H, :W].reshape(H // factor, factor, W // factor, factor), axis=(1, 3))
+        notes.append(f"binned {factor} x {factor} to {pixel_size * factor:.4g} Å/px before the analysis")
+        pixel_size = pixel_size * factor
+    whole = estimate_lattice(img, pixel_size, seed=seed, allowance=allowance)
+    if window_px:
+        size, stride = int(window_px), int(stride_px or max(int(window_px) // 4, 1))
+    else:
+        size, stride = window_size(img.shape, pixel_size)
+        stride = int(stride_px or stride)
     if size >= min(img.shape):
         # too small to cut: the whole image is the one window
         grains = []
         if whole.label >= 0:
             grains = [Grain(whole, 1.0, 1, "whole image")]
-        return GrainAnalysis(grains, whole, min(img.shape), min(img.shape), np.zeros((1, 1), int) if grains
+        return GrainAnalysis(grains, whole, min(img.shape) * factor, min(img.shape) * factor,
+                             np.zeros((1, 1), int) if grains
                              else -np.ones((1, 1), int), 1, int(whole.label >= 0),
-                             ["image smaller than two windows: analysed whole"])
+                             notes + ["image smaller than two windows: analysed whole"])
     origins = window_origins(img.shape, size, stride)
     estimates = [estimate_lattice(img[r:r + size, c:c + size], pixel_size, n_samples=60, seed=seed,
                                   allowance=allowance) for r, c in origins]
@@ -229,11 +243,13 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
     h = np.minimum(stride, img.shape[0] - np.arange(rows) * stride)
     w = np.minimum(stride, img.shape[1] - np.arange(cols) * stride)
     area = np.outer(h, w) / img.size
+    # a lattice seen in one window only is noise beside a grain of several windows, but the only
+    # evidence in an image of small particles (each smaller than a window): kept then
     found = []
     for g, ms in enumerate(members):
         share = float(area[grain_map == g].sum())
         fitted = _fit_grain(ms, estimates, pixel_size, seed, allowance)
-        if len(ms) == 1 and len(members) > 1:
+        if len(ms) == 1 and len(members[0]) > 1:
             notes.append(f"a single window with another lattice (a = {estimates[ms[0]].a:.3f} Å) "
                          "is not counted as a grain")
             continue
@@ -244,12 +260,40 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
     for new, (g, _) in enumerate(found):
         renumbered[grain_map == g] = new
     grains = [gr for _, gr in found]
-    if grains and grains[0].area_share >= SINGLE_GRAIN_SHARE and whole.label >= 0 and whole.reliable \
-            and lattice_mismatch(reciprocal_basis_of(whole), reciprocal_basis_of(grains[0].lattice)) < GRAIN_MATCH_TOL:
-        grains[0] = Grain(whole, grains[0].area_share, grains[0].n_windows, "whole image",
-                          grains[0].window_spread)
+    if grains and grains[0].area_share >= SINGLE_GRAIN_SHARE and whole.label >= 0 and whole.reliable:
+        mismatch = lattice_mismatch(reciprocal_basis_of(whole), reciprocal_basis_of(grains[0].lattice))
+        if mismatch < GRAIN_MATCH_TOL:
+            grains[0] = Grain(whole, grains[0].area_share, grains[0].n_windows, "whole image",
+                              grains[0].window_spread)
+        else:
+            notes.append(f"the whole-image fit (a = {whole.a:.3f}, b = {whole.b:.3f} Å, γ = "
+                         f"{whole.gamma:.2f}°) is {100 * mismatch:.1f} % from the mean of the windows: "
+                         "the lattice changes across the image (scan distortion that varies along "
+                         "the frame); the grain keeps the mean of its windows")
     failed = len(origins) - len(good)
     if failed:
-        notes.append(f"{failed} of {len(origins)} windows ({size} px, {size * pixel_size:.1f} Å) hold no "
+        notes.append(f"{failed} of {len(origins)} windows ({size * factor} px, {size * pixel_size:.1f} Å) hold no "
                      "single reliable lattice (a boundary, vacuum, contamination or noise)")
-    return GrainAnalysis(grains, whole, size, stride, renumbered, len(origins), len(good), notes)
+    # window and stride in pixels of the image as given (the map's cells are stride_px of those)
+    return GrainAnalysis(grains, whole, size * factor, stride * factor, renumbered, len(origins), len(good), notes)
+
+
+def grain_rows(analysis: GrainAnalysis, image: str) -> list[dict]:
+    """One table row per grain (and one for the whole-image fit): lattice with errors, the strict
+    class and the class allowing distortion, the distortion, first-order spacings, area share."""
+    rows = []
+    for k, g in [*enumerate(analysis.grains), ("whole", None)]:
+        lat = analysis.whole if g is None else g.lattice
+        rows.append({"image": image, "grain": k, "source": "whole-image fit" if g is None else g.source,
+                     "area_share": None if g is None else round(g.area_share, 3),
+                     "windows": None if g is None else g.n_windows,
+                     "a": lat.a, "a_err": lat.a_err, "b": lat.b, "b_err": lat.b_err,
+                     "gamma": lat.gamma, "gamma_err": lat.gamma_err, "class_strict": lat.class_name,
+                     "class_allowing_distortion": lat.class_allowing_distortion,
+                     "distortion_pct": lat.distortion_pct, "distortion_err_pct": lat.distortion_err_pct,
+                     "to_hexagonal_pct": (lat.distortions_pct or {}).get("hp"),
+                     "to_square_pct": (lat.distortions_pct or {}).get("tp"),
+                     "first_order_spacings": " / ".join(f"{d:.3f}" for d in lat.first_order_spacings),
+                     "orientation_deg": lat.orientation_deg, "reliable": lat.reliable,
+                     "reason": lat.reason})
+    return rows

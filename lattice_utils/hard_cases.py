@@ -195,7 +195,55 @@ def low_dose(dose: float, size: int = 512, px: float = 0.1, seed: int = 4) -> Ha
                     [_truth(MOS2, -7.0, np.ones((size, size), bool))])
 
 
+def cosine_lattice(size: int, px: float, a: float = 3.16, rotation_deg: float = 10.0,
+                   noise: float = 1.0, seed: int = 0) -> np.ndarray:
+    """A hexagonal lattice of constant ``a`` as three cosines plus white noise (float32): cheap at
+    any size, for memory and sampling checks where rendering atoms would cost too much."""
+    y, x = np.mgrid[:size, :size].astype(np.float32) * np.float32(px)
+    img = np.zeros((size, size), np.float32)
+    k = 2 * np.pi / (a * np.sqrt(3) / 2)
+    for t in (rotation_deg, rotation_deg + 60.0, rotation_deg + 120.0):
+        c, s = np.float32(np.cos(np.radians(t)) * k), np.float32(np.sin(np.radians(t)) * k)
+        img += np.cos(c * x + s * y)
+    del x, y
+    img += np.random.default_rng(seed).normal(0, noise, img.shape).astype(np.float32)
+    return img
+
+
 def all_cases(size: int = 512) -> list[HardCase]:
     """The cases of notebook 08, in order."""
     return [grain_boundary(size), dopant_clusters(size), scan_distortion(size), contamination(size),
             *(low_dose(d, size) for d in (10.0, 100.0, 1000.0))]
+
+
+def compare_with_truth(case: HardCase, analysis, rel_tol: float = 0.01, min_share: float = 0.2) -> list[dict]:
+    """One row per true grain: the found grain with the same lattice and orientation (first-order
+    reciprocal vectors within ``grains.GRAIN_MATCH_TOL``), its errors against the truth, and
+    ``passes``: found, a and b within ``rel_tol``, the class allowing distortion right. Grains
+    smaller than ``min_share`` of the image are listed but not required."""
+    from .grains import GRAIN_MATCH_TOL, lattice_mismatch, reciprocal_basis_of
+
+    rows = []
+    for k, t in enumerate(case.grains):
+        B = np.linalg.inv(np.array([t["a_vec"], t["b_vec"]])).T
+        match = [g for g in analysis.grains
+                 if lattice_mismatch(reciprocal_basis_of(g.lattice), B) < GRAIN_MATCH_TOL]
+        row = {"case": case.name, "description": case.description, "grain": k,
+               "true_share": round(t["area_share"], 3), "true_a": t["a"], "true_b": t["b"],
+               "true_gamma": t["gamma"], "true_class": t["class_name"], "found": bool(match)}
+        if match:
+            g = match[0]
+            lat = g.lattice
+            row.update({"found_share": round(g.area_share, 3), "source": g.source, "a": lat.a, "a_err": lat.a_err,
+                        "b": lat.b, "b_err": lat.b_err, "gamma": lat.gamma, "gamma_err": lat.gamma_err,
+                        "a_error_pct": 100 * (lat.a - t["a"]) / t["a"],
+                        "b_error_pct": 100 * (lat.b - t["b"]) / t["b"],
+                        "class_strict": lat.class_name, "class_allowing_distortion": lat.class_allowing_distortion,
+                        "distortion_pct": lat.distortion_pct})
+        required = t["area_share"] >= min_share
+        row["required"] = required
+        row["passes"] = bool(match) and (abs(row["a_error_pct"]) <= 100 * rel_tol
+                                         and abs(row["b_error_pct"]) <= 100 * rel_tol
+                                         and match[0].lattice.label_allowing_distortion == t["label"])
+        rows.append(row)
+    return rows

@@ -141,7 +141,7 @@ def bravais_class_2d(a: float, b: float, gamma: float,
 SCAN_DISTORTION_ALLOWANCE = 0.03
 # constraints each class puts on (a, b, gamma): with several classes inside the allowance, the
 # most constrained (the highest symmetry) is the answer
-_CONSTRAINTS = {0: 2, 1: 2, 2: 1, 3: 1, 4: 0}
+CONSTRAINTS = {0: 2, 1: 2, 2: 1, 3: 1, 4: 0}
 
 
 def _basis(a: float, b: float, gamma: float) -> np.ndarray:
@@ -206,7 +206,7 @@ def class_allowing_distortion(distortions: dict, allowance: float = SCAN_DISTORT
     inside = [k for k, d in distortions.items() if np.isfinite(d) and d <= allowance]
     if not inside:
         return 4
-    return min(inside, key=lambda k: (-_CONSTRAINTS[k], distortions[k]))
+    return min(inside, key=lambda k: (-CONSTRAINTS[k], distortions[k]))
 
 
 @dataclass(frozen=True)

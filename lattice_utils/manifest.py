@@ -52,7 +52,9 @@ CLAIMS = {
     "06_alex_model_comparison.ipynb": {"figs1_alex_googlenet_mlp_parity": "000 Fig. S1", "table_s4_alex_models": "000 Table S4"},
     "07_chemistry_breakdown.ipynb": {"table_s5_chemistry": "000 Table S5"},
     "08_experimental_inference.ipynb": {"figs7_experimental_inputs": "000 Fig. S7", "table_s6_experimental": "000 Table S6",
-                                        "table_s6_paper": "000 Table S6"},
+                                        "table_s6_paper": "000 Table S6", "table_08_real_image_grains": "",
+                                        "fig08_real_grain_maps": "", "table_08_hard_cases": "",
+                                        "fig08_hard_cases": ""},
     "09_xrd_dataset.ipynb": {
         "xrd_fig1_structures_per_space_group": "004 Fig. 1", "xrd_fig2_patterns_of_one_structure": "004 Fig. 2",
         "xrd_figB_axes_stereographic": "004 Fig. B", "table_09_structures": "004 Fig. 1", "table_09_relabelling": "",

@@ -113,26 +113,42 @@ def loss_curves(ax, history, title: str):
     ax.legend(fontsize=7)
 
 
+def show_grain_map(ax, image, pixel_size: float, grain_map=None, stride_px: int = 1, title: str | None = None):
+    """The image in Å (origin lower left) and, when given, its grains coloured over it (one colour per
+    grain index of ``grain_map``, a cell per ``stride_px`` px; -1 stays uncoloured)."""
+    img = np.asarray(image, dtype=float)
+    img = np.nan_to_num(img, nan=float(np.nanmean(img)))
+    ny, nx = img.shape
+    extent = (0, nx * pixel_size, 0, ny * pixel_size)
+    ax.imshow(img, cmap="gray", origin="lower", extent=extent)
+    if grain_map is not None:
+        gm = np.asarray(grain_map, dtype=float)
+        gm[gm < 0] = np.nan
+        ax.imshow(gm, cmap="tab10", vmin=0, vmax=9, alpha=0.45, origin="lower", interpolation="nearest",
+                  extent=(0, gm.shape[1] * stride_px * pixel_size, 0, gm.shape[0] * stride_px * pixel_size))
+        ax.set_xlim(0, extent[1])
+        ax.set_ylim(0, extent[3])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def grains_title(grains: list, most: int = 3) -> str:
+    """"grain 0: a = 2.461 Å, 61 %; ..." from grain dicts or ``grains.Grain`` objects."""
+    parts = []
+    for k, g in enumerate(grains[:most]):
+        a, share = (g["a"], g["area_share"]) if isinstance(g, dict) else (g.lattice.a, g.area_share)
+        parts.append(f"grain {k}: a = {a:.3f} Å, {100 * share:.0f} %")
+    return "; ".join(parts) or "no grain found"
+
+
 def grain_map_figure(image, pixel_size: float, grain_map, stride_px: int, grains: list, title: str = ""):
     """The image (left) and its grains coloured over it (right), with each grain's a and area
     share; ``grain_map`` holds a grain index (-1: none) per ``stride_px`` cell."""
-    import matplotlib.pyplot as plt
-
-    gm = np.asarray(grain_map, dtype=float)
-    gm[gm < 0] = np.nan
-    ny, nx = np.asarray(image).shape
-    extent = (0, nx * pixel_size, 0, ny * pixel_size)
     fig, ax = plt.subplots(1, 2, figsize=(10, 5))
+    show_grain_map(ax[0], image, pixel_size, title=title)
+    show_grain_map(ax[1], image, pixel_size, grain_map, stride_px, grains_title(grains))
     for a in ax:
-        a.imshow(image, cmap="gray", origin="lower", extent=extent)
         a.set_xlabel("x (Å)")
-    ax[1].imshow(gm, cmap="tab10", vmin=0, vmax=9, alpha=0.45, origin="lower", interpolation="nearest",
-                 extent=(0, gm.shape[1] * stride_px * pixel_size, 0, gm.shape[0] * stride_px * pixel_size))
-    ax[1].set_xlim(0, extent[1])
-    ax[1].set_ylim(0, extent[3])
     ax[0].set_ylabel("y (Å)")
-    ax[0].set_title(title, fontsize=9)
-    label = "; ".join(f"{k}: a = {g['a']:.3f} Å, {100 * g['area_share']:.0f} %" for k, g in enumerate(grains[:4]))
-    ax[1].set_title("grains " + (label or "none found"), fontsize=8)
     fig.tight_layout()
     return fig

@@ -133,6 +133,14 @@ def test_window_origins_cover_the_whole_image():
     assert (6000 - size) // stride + 1 <= grains.MAX_WINDOWS_PER_SIDE + 1
 
 
+def test_a_finely_sampled_image_is_binned_before_the_windows():
+    img = hard_cases.cosine_lattice(3000, 0.01, a=3.16)          # 30 Å at 0.01 Å/px
+    res = grains.analyse_image(img, 0.01)
+    assert any("binned 4 x 4" in n for n in res.notes)
+    assert res.window_px % 4 == 0 and res.window_px <= 4 * grains.MAX_WINDOW_PX
+    assert res.answer.a == pytest.approx(3.16, rel=0.005) and res.answer.label_allowing_distortion == 0
+
+
 # ---------------------------------------------------------------- input checks, strict output
 
 BAD_IMAGES = {

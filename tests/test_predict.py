@@ -35,7 +35,8 @@ def test_fft_prediction_from_a_file_and_the_command_line(tmp_path, graphene):
     cmd = [sys.executable, "-m", "lattice_utils", "predict", str(f), "--pixel-size", "0.1", "--json"]
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["fft"]["class_name"] == "hexagonal"
+    res = json.loads(out.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert res["fft"]["class_name"] == "hexagonal"
     text = subprocess.run(cmd[:-1], capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
     assert "FFT: a = 2.460" in text.stdout
 

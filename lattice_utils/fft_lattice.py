@@ -32,6 +32,8 @@ from .lattice2d import (CLASS_NAMES, CLASS_SHORT, CONSTRAINTS, SCAN_DISTORTION_A
 # spectrum is exponential with median 1, and its largest value over the M pixels of the band is
 # about log2(M) (a 256 px image: about 17, measured 16). A lattice needs a peak DETECT_OVER_NOISE times above that.
 DETECT_OVER_NOISE = 3.0
+RING_QUARTILE_TO_MEDIAN = float(np.log(2) / np.log(4 / 3))
+SHARP_OVER_SURROUND = 3.0  # a sharp peak: this much above the mean of its (4 pad + 1)^2 surroundings
 KEEP_OVER_NOISE = 1.5     # weaker peaks than this multiple of the expected noise maximum are dropped
 CLIP_SPREAD = 1.5         # intensities beyond median + 1.5 (99.5th percentile - median) are clipped
 INDEX_TOL = 0.12          # a peak is indexed when both Miller indices are this close to integers
@@ -169,7 +171,7 @@ def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
     interpolated back (the same slow background at a small part of the cost)."""
     img = np.asarray(image, dtype=float)
     f = int(sigma_px // 4)
-    if f < 2:
+    if f < 2 or img.size <= 512 * 512:
         return ndimage.gaussian_filter(img, sigma_px, mode="reflect")
     H, W = img.shape
     ph, pw = -H % f, -W % f
@@ -194,8 +196,9 @@ def remove_background(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, f
 
 
 def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> np.ndarray:
-    """The median power of each ring of the spectrum (rings one padded pixel wide, over the
-    valid band), as a map: what a peak is compared with."""
+    """The noise power of each ring of the spectrum (rings one padded pixel wide, over the valid
+    band; the median a noise ring would have, from its lower quartile), as a map: what a peak is
+    compared with."""
     r = np.rint(radius).astype(int)
     rv, pv = r[valid], spec[valid]
     order = np.argsort(rv, kind="stable")
@@ -205,7 +208,9 @@ def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> 
     for i in range(len(med)):
         lo, hi = edges[i], edges[i + 1]
         if hi - lo >= 16:
-            med[i] = np.median(pv[lo:hi])
+            # the lower quartile, scaled to the median of noise (exponential: ln 2 / ln 4/3): on
+            # the rings of a large cell, peaks fill much of a ring and would lift its median
+            med[i] = np.percentile(pv[lo:hi], 25) * RING_QUARTILE_TO_MEDIAN
     known = np.flatnonzero(np.isfinite(med) & (med > 0))
     if len(known) == 0:
         return np.full(spec.shape, np.nan)
@@ -234,15 +239,21 @@ def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: i
     empty = np.zeros((0, 2)), np.zeros(0), 0.0, float("nan")
     if valid.sum() < 16:
         return empty
-    background = ring_background(spec, valid, radius)
-    del radius
+    local_max = (spec == ndimage.maximum_filter(spec, size=2 * pad + 1)) & valid
+    # the footprints of sharp peaks (well above the mean of their surroundings) are left out of
+    # the ring statistics: a large cell fills its low rings with peaks, which would lift the
+    # background they are measured against; the broad low-frequency hump of dopant clusters or
+    # contamination is not sharp and stays in it
+    sharp = local_max & (spec >= SHARP_OVER_SURROUND * ndimage.uniform_filter(spec, size=4 * pad + 1))
+    footprint = ndimage.binary_dilation(sharp, structure=np.ones((2 * pad + 1, 2 * pad + 1), bool))
+    background = ring_background(spec, valid & ~footprint, radius)
+    del radius, footprint
     if not np.isfinite(background[valid]).all():
         return empty
     white = np.zeros_like(spec)
     white[valid] = spec[valid] / np.maximum(background[valid], 1e-300)
     del background
     noise_max = float(np.log2(max(valid.sum(), 2.0)))
-    local_max = (spec == ndimage.maximum_filter(spec, size=2 * pad + 1)) & valid
     ys, xs = np.nonzero(local_max)
     if len(ys) == 0:
         return empty
@@ -395,8 +406,10 @@ def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_sampl
         notes.append(f"{n_clipped} pixels ({100 * n_clipped / img.size:.2f} %) of outlying "
                      "intensity clipped (dopants, contamination, hot pixels)")
     sigma = max(min(img.shape) / 8.0, 4.0)
-    img, removed = remove_background(img, sigma)
+    flat, removed = remove_background(img, sigma)
     if removed > 0.05:
+        # only a background that matters is removed: a clean image keeps every peak as it was
+        img = flat
         notes.append(f"slow background removed ({100 * removed:.0f} % of the variance; Gaussian "
                      f"width {sigma * pixel_size:.1f} Å)")
     est = _estimate(img, pixel_size, pad, n_samples, seed, allowance)

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import ndimage
 
 from ..fft_lattice import parabola_offset
+from ..grains import window_origins
 from .columns import Z_POWER, Probe, render_columns
 
 PIXEL_002 = 0.16765363      # Å per pixel: the document's example (256 px <-> 1/0.016765363 nm^-1)
@@ -271,12 +272,10 @@ def windows(image: np.ndarray, size: int, stride: int | None = None):
     img = np.asarray(image)
     if img.ndim != 2:
         raise ValueError(f"expected a 2D image, got shape {img.shape}")
-    if size > min(img.shape):
-        raise ValueError(f"window of {size} px is larger than the image {img.shape}")
-    stride = stride or size // 2
-    for r in range(0, img.shape[0] - size + 1, stride):
-        for c in range(0, img.shape[1] - size + 1, stride):
-            yield r, c, img[r:r + size, c:c + size]
+    # the grid of the grain analysis, without its extra row and column at the edges (the
+    # document's windows)
+    for r, c in window_origins(img.shape, size, stride or size // 2, cover_edges=False):
+        yield r, c, img[r:r + size, c:c + size]
 
 
 def log_spectrum(window: np.ndarray, crop: int | None = None) -> np.ndarray:

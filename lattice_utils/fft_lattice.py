@@ -24,13 +24,14 @@ import numpy as np
 from scipy import ndimage, stats
 
 from .lattice2d import (CLASS_NAMES, CLASS_SHORT, CONSTRAINTS, SCAN_DISTORTION_ALLOWANCE, bravais_class_2d,
-                        class_allowing_distortion, class_distortions, gauss_reduce)
+                        class_allowing_distortion, class_distortions, orientation_deg, reduced_cell)
 
-# Peaks are measured against the spectrum's own background: its median power on the same ring
-# |k| (the whitened spectrum), so slow background, amorphous material and the low-frequency power
-# of bright dopants do not count as signal. The noise level is the data's: a whitened noise
-# spectrum is exponential with median 1, and its largest value over the M pixels of the band is
-# about log2(M) (a 256 px image: about 17, measured 16). A lattice needs a peak DETECT_OVER_NOISE times above that.
+# Peaks are measured against the spectrum's own background: the noise power of the same ring |k|
+# (the whitened spectrum, ``ring_background``), so slow background, amorphous material and the
+# low-frequency power of bright dopants do not count as signal. The noise level is the data's: a
+# whitened noise spectrum is exponential with median 1, and its largest value over the M pixels of
+# the band is about log2(M) (a 256 px image: about 17, measured 16). A lattice needs a peak
+# DETECT_OVER_NOISE times above that.
 DETECT_OVER_NOISE = 3.0
 RING_QUARTILE_TO_MEDIAN = float(np.log(2) / np.log(4 / 3))
 SHARP_OVER_SURROUND = 3.0  # a sharp peak: this much above the mean of its (4 pad + 1)^2 surroundings
@@ -221,8 +222,8 @@ def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> 
 def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: int = 2,
                min_spacing: float | None = None):
     """Reciprocal-space peaks: (k [m, 2] in cycles/A as (kx, ky), power [m], peak SNR, noise
-    maximum). Each peak is measured against the median power of its ring (the whitened
-    spectrum); the SNR is the strongest peak's whitened power, the noise maximum what white noise
+    maximum). Each peak is measured against the noise power of its ring (``ring_background``:
+    the whitened spectrum); the SNR is the strongest peak's whitened power, the noise maximum what white noise
     would reach in this spectrum (log2 of its independent pixels)."""
     spec, n = power_spectrum(image, pad)
     c = n // 2
@@ -342,17 +343,24 @@ def superlattice(h_unindexed: np.ndarray, max_order: int = 6, share: float = 0.8
     return None
 
 
+def _checked_array(image, pixel_size: float, prefix: str = "") -> np.ndarray:
+    """``image`` as an array, if it is 2D and the pixel size a positive finite number (not a
+    boolean); ``ValueError`` beginning with ``prefix`` otherwise."""
+    img = np.asarray(image)
+    if img.ndim != 2:
+        raise ValueError(f"{prefix}expected a 2D image, got shape {img.shape}")
+    if isinstance(pixel_size, (bool, np.bool_)) or not np.isfinite(pixel_size) or pixel_size <= 0:
+        raise ValueError(f"{prefix}pixel size must be a positive number of Å, got {pixel_size}")
+    return img
+
+
 def validate_image(image, pixel_size: float, name: str = "image") -> np.ndarray:
     """The checks every method makes on a user's image: a 2D numeric array of at least
     MIN_IMAGE_PX pixels a side, not constant, at most MAX_BAD_PIXELS NaN/inf, with a positive
     finite pixel size. Returns it as float; raises ``ValueError`` naming ``name`` otherwise."""
-    img = np.asarray(image)
-    if img.ndim != 2:
-        raise ValueError(f"{name}: expected a 2D image, got shape {img.shape}")
+    img = _checked_array(image, pixel_size, f"{name}: ")
     if not np.issubdtype(img.dtype, np.number) or np.issubdtype(img.dtype, np.complexfloating):
         raise ValueError(f"{name}: pixel type {img.dtype} is not a real number")
-    if isinstance(pixel_size, (bool, np.bool_)) or not np.isfinite(pixel_size) or pixel_size <= 0:
-        raise ValueError(f"{name}: pixel size must be a positive number of Å, got {pixel_size}")
     if min(img.shape) < MIN_IMAGE_PX:
         raise ValueError(f"{name}: image too small ({img.shape[1]} x {img.shape[0]} px; at least "
                          f"{MIN_IMAGE_PX} px a side)")
@@ -368,19 +376,18 @@ def validate_image(image, pixel_size: float, name: str = "image") -> np.ndarray:
 
 
 def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_samples: int = 400,
-                     seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> LatticeEstimate:
+                     seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE,
+                     distortion_errors: bool = True) -> LatticeEstimate:
     """a, b, gamma (reduced primitive cell), Bravais class and uncertainties of the lattice in
     ``image`` (2D array, rows = y) with square pixels of ``pixel_size`` A.
 
     Before the FFT: an image larger than MAX_FFT_PX is cut to its centre, NaN pixels are filled,
     outlying intensities clipped and the slow background removed; each step that changed
     something is listed in ``notes``. Input that cannot hold a lattice (too small, constant,
-    mostly NaN) gives a failed estimate with the reason; a bad pixel size or shape raises."""
-    img = np.asarray(image)
-    if img.ndim != 2:
-        raise ValueError(f"expected a 2D image, got shape {img.shape}")
-    if isinstance(pixel_size, (bool, np.bool_)) or not np.isfinite(pixel_size) or pixel_size <= 0:
-        raise ValueError(f"pixel size must be a positive number of Å, got {pixel_size}")
+    mostly NaN) gives a failed estimate with the reason; a bad pixel size or shape raises.
+    ``distortion_errors=False`` skips the sampled errors of the distortions (about a third of the
+    time of a small image), for estimates whose class nobody reads (the grain analysis's windows)."""
+    img = _checked_array(image, pixel_size)
     if min(img.shape) < MIN_IMAGE_PX:
         return _failed(f"image too small ({img.shape[1]} x {img.shape[0]} px)", pixel_size)
     notes = []
@@ -412,13 +419,14 @@ def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_sampl
         img = flat
         notes.append(f"slow background removed ({100 * removed:.0f} % of the variance; Gaussian "
                      f"width {sigma * pixel_size:.1f} Å)")
-    est = _estimate(img, pixel_size, pad, n_samples, seed, allowance)
+    est = _estimate(img, pixel_size, pad, n_samples, seed, allowance, distortion_errors)
     est.notes = notes + est.notes
     return est
 
 
 def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samples: int = 400,
-                       seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> dict:
+                       seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE,
+                       distortion_errors: bool = True) -> dict:
     """The real-space cell of a fitted reciprocal basis ``B`` (rows: reciprocal vectors, 1/Å) with
     the 4 x 4 covariance ``cov`` of vec(B) (ordered (c, j)): a, b, gamma and their errors by
     sampling, the strict class (at 3 sigma), the class allowing ``allowance`` of distortion and
@@ -430,17 +438,9 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
 
     def cell(Bm):
         A = np.linalg.inv(Bm).T           # rows: real-space vectors with a_i . g_j = delta_ij
-        u, v = gauss_reduce(A[0], A[1])
-        a, b = np.linalg.norm(u), np.linalg.norm(v)
-        gamma = np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1)))
-        return a, b, gamma, u, v
+        return reduced_cell(A[0], A[1])
 
     a, b, gamma, u, v = cell(B)
-    # orientation: of the shortest lattice vectors (equal within the distortion allowance, so
-    # that a slightly distorted hexagonal lattice keeps its six), the one closest to the x axis
-    shortest = [w for w in (u, -u, v, -v, u + v, -u - v, u - v, v - u)
-                if np.linalg.norm(w) <= a * (1 + max(1e-3, allowance))]
-    along_x = min(shortest, key=lambda w: abs(np.arctan2(w[1], w[0])))
     draws = np.array([cell(smp)[:3] for smp in samples])
     a_err, b_err, g_err = draws.std(axis=0)
     len_tol = max(5e-3, 3 * max(a_err / a, b_err / b))
@@ -448,8 +448,8 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
     distortions = class_distortions(a, b, gamma)
     # the class allowing distortion: its distortion within the allowance, or within two
     # standard deviations of it (a measurement this uncertain cannot exclude the class)
-    spread = {4: 0.0}
-    for k in (0, 1, 2, 3):
+    spread = {k: 0.0 for k in range(5)}
+    for k in (0, 1, 2, 3) if distortion_errors else ():
         # hexagonal and square are closed forms; the others a 1D fit each, so fewer draws
         m = 40 if k in (0, 1) else 12
         spread[k] = float(np.std([class_distortions(*d, classes=(k,))[k] for d in draws[:m]]))
@@ -463,7 +463,9 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
     return {"a": float(a), "b": float(b), "gamma": float(gamma), "a_err": float(a_err),
             "b_err": float(b_err), "gamma_err": float(g_err), "label": int(label),
             "class_name": CLASS_NAMES[label],
-            "orientation_deg": float(np.degrees(np.arctan2(along_x[1], along_x[0]))),
+            # of the shortest vectors (equal within the distortion allowance, so that a slightly
+            # distorted hexagonal lattice keeps its six), the one closest to the x axis
+            "orientation_deg": orientation_deg(u, v, max(1e-3, allowance)),
             "a_vec": u.tolist(), "b_vec": v.tolist(),
             "label_allowing_distortion": int(label_d),
             "class_allowing_distortion": CLASS_NAMES[label_d],
@@ -476,7 +478,8 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
 
 
 def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
-              seed: int, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> LatticeEstimate:
+              seed: int, allowance: float = SCAN_DISTORTION_ALLOWANCE,
+              distortion_errors: bool = True) -> LatticeEstimate:
     k, power, snr, noise_max = find_peaks(img, pixel_size, pad=pad)
     threshold = DETECT_OVER_NOISE * noise_max
     if not snr >= threshold or len(k) < 4:
@@ -526,7 +529,7 @@ def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
     # few peaks give a noisy variance: widen so that 2 sigma stays a 95 % interval (Student t)
     dof = max(len(X) - 2, 1)
     cov *= (stats.t.ppf(0.975, dof) / stats.norm.ppf(0.975)) ** 2
-    fit = lattice_from_basis(B, cov, pixel_size, n_samples, seed, allowance)
+    fit = lattice_from_basis(B, cov, pixel_size, n_samples, seed, allowance, distortion_errors)
     b = fit["b"]
     fov = min(img.shape) * pixel_size
     reason = ""

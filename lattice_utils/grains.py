@@ -14,7 +14,7 @@ periods, smaller error) is its lattice.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -105,11 +105,6 @@ class Grain:
     source: str                  # "windows" (mean of its windows) or "whole image"
     window_spread: dict = field(default_factory=dict)   # std of a, b, gamma over its windows
 
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        d["lattice"] = self.lattice.as_dict()
-        return d
-
     def summary(self) -> str:
         return (f"{100 * self.area_share:.0f} % of the image, {self.n_windows} windows, "
                 f"orientation {self.lattice.orientation_deg:.1f}°: {self.lattice.summary()}")
@@ -192,8 +187,9 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
                              else -np.ones((1, 1), int), 1, int(whole.label >= 0),
                              notes + ["image smaller than two windows: analysed whole"])
     origins = window_origins(img.shape, size, stride)
+    # a window's class is never read (each grain is refitted): its distortion errors are skipped
     estimates = [estimate_lattice(img[r:r + size, c:c + size], pixel_size, n_samples=60, seed=seed,
-                                  allowance=allowance) for r, c in origins]
+                                  allowance=allowance, distortion_errors=False) for r, c in origins]
     good = [i for i, e in enumerate(estimates) if e.label >= 0 and e.reliable]
     bases = {i: reciprocal_basis_of(estimates[i]) for i in good}
     # union-find over windows whose lattices agree

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import degrade
-from .lattice2d import CLASS_NAMES, bravais_class_2d, gauss_reduce
+from .lattice2d import CLASS_NAMES, bravais_class_2d, orientation_deg, reduced_cell
 from .related.columns import Z_POWER, Probe, render_columns
 
 
@@ -83,14 +83,10 @@ def image_lattice(layer: Layer, rotation_deg: float = 0.0, distortion=np.eye(2))
     """The reduced cell of the layer as it appears in the image: rotated, then distorted by the
     2 x 2 map ``distortion`` (x y)."""
     A = np.array([layer.a_vec, layer.b_vec]) @ _rotation(rotation_deg).T @ np.asarray(distortion).T
-    u, v = gauss_reduce(A[0], A[1])
-    a, b = float(np.linalg.norm(u)), float(np.linalg.norm(v))
-    gamma = float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1))))
-    shortest = [x for x in (u, -u, v, -v, u + v, -u - v, u - v, v - u) if np.linalg.norm(x) <= a * (1 + 1e-3)]
-    along_x = min(shortest, key=lambda x: abs(np.arctan2(x[1], x[0])))
+    a, b, gamma, u, v = reduced_cell(A[0], A[1])
     return {"a": a, "b": b, "gamma": gamma, "label": layer.label, "class_name": CLASS_NAMES[layer.label],
             "label_strict": bravais_class_2d(a, b, gamma), "a_vec": u.tolist(), "b_vec": v.tolist(),
-            "orientation_deg": float(np.degrees(np.arctan2(along_x[1], along_x[0])))}
+            "orientation_deg": orientation_deg(u, v)}
 
 
 def _render(xy, weights, shape, px, probe=Probe()) -> np.ndarray:

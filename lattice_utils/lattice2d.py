@@ -112,6 +112,24 @@ def gauss_reduce(u, v, max_iter: int = 100):
     return u, v
 
 
+def reduced_cell(u, v):
+    """(a, b, gamma, u, v) of the Gauss-reduced basis of the 2D lattice spanned by u and v."""
+    u, v = gauss_reduce(u, v)
+    a, b = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    gamma = float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1))))
+    return a, b, gamma, u, v
+
+
+def orientation_deg(u, v, rel_tol: float = 1e-3) -> float:
+    """Angle from the x axis (degrees, counter-clockwise) of the lattice vector closest to x among
+    the shortest ones (lengths within ``rel_tol`` of the shortest) of a reduced basis u, v."""
+    a = np.linalg.norm(u)
+    shortest = [w for w in (u, -u, v, -v, u + v, -u - v, u - v, v - u)
+                if np.linalg.norm(w) <= a * (1 + rel_tol)]
+    along_x = min(shortest, key=lambda w: abs(np.arctan2(w[1], w[0])))
+    return float(np.degrees(np.arctan2(along_x[1], along_x[0])))
+
+
 def bravais_class_2d(a: float, b: float, gamma: float,
                      len_tol: float = 5e-3, ang_tol: float = 0.5) -> int:
     """Bravais class of a Gauss-reduced 2D cell (a <= b, 90 <= gamma <= 120).

@@ -152,8 +152,10 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
     if method not in ("fft", "cnn", "both"):
         raise ValueError(f"method must be fft, cnn or both, not {method!r}")
     img = image if isinstance(image, ExperimentalImage) else read_image(image, pixel_size)
-    # every method refuses the same images, with the same words
-    fft_lattice.validate_image(img.data, img.pixel_size, img.name)
+    if method == "cnn":
+        # every method refuses the same images, with the same words (the grain analysis of the
+        # fft method runs this check itself)
+        fft_lattice.validate_image(img.data, img.pixel_size, img.name)
     result = {"schema_version": SCHEMA_VERSION, "image": img.name, "pixel_size_A": img.pixel_size,
               "shape": list(img.data.shape), "notes": list(img.notes)}
     if method in ("fft", "both"):

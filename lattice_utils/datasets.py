@@ -25,11 +25,15 @@ STORE_VERSION = 1
 # ---------------------------------------------------------------- corpora
 
 def corpus_path(slot: str, profile: Profile, source: str) -> Path:
-    from .offline_corpus import GENERATOR_VERSION
+    from .offline_corpus import GENERATOR_VERSION, SLOT_SETTINGS
+    from .prototypes import LIBRARY
+    from .structures import NORMALISE_VERSION
 
     n = profile.corpus_sizes[slot]
-    key = storage.content_key(source, slot, n, profile.seed, GENERATOR_VERSION,
-                              profile.attempt_timeout_s, parallel.TIME_LIMIT_CLOCK)
+    # every input of the stand-in: generator and labelling code versions, the per-slot settings
+    # and the prototype library's bytes (nothing depends on time)
+    key = storage.content_key(source, slot, n, profile.seed, GENERATOR_VERSION, NORMALISE_VERSION,
+                              sorted(SLOT_SETTINGS[slot].items()), storage.file_sha256(LIBRARY))
     return paths.CORPORA / f"{source}-{slot}-n{n}-s{profile.seed}-{key}.json.gz"
 
 
@@ -76,8 +80,7 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
                 block = None  # truncated or foreign: rebuilt below
         if block is None:
             idx = np.arange(start, stop)
-            r, s, rej = generate_block(slot, idx, targets[idx], profile.seed,
-                                       workers=profile.workers, timeout_s=profile.attempt_timeout_s)
+            r, s, rej = generate_block(slot, idx, targets[idx], profile.seed, workers=profile.workers)
             block = {"corpus": path.name, "start": start, "stop": stop,
                      "rows": r, "skipped": s, "rejected": dict(rej)}
             storage.write_json(part, block, gz=True)

@@ -311,3 +311,93 @@ def projected_canonical_cell(lattice_mat, cart_coords, species, site_tol: float 
     cart = np.array(cart_coords, dtype=float)
     cart[:, 2] = 0.0
     return canonical_cell(lattice_mat, cart, species, site_tol, len_tol, ang_tol)
+
+
+# ---------------------------------------------------------------- class from symmetry
+
+SYMPREC = 0.01   # Å, spglib's position tolerance (pymatgen's default), for relaxed DFT cells
+
+
+def _point_operations_2d(lattice_mat, cart_coords, species, symprec: float):
+    """In-plane 2x2 Cartesian parts of the layer's point operations (a layer operation maps
+    the normal to +-itself, so its in-plane block is orthogonal): an operation that flips z
+    acts in the plane as a rotation or reflection like any other."""
+    import spglib
+    import spglib.error
+
+    lat = np.asarray(lattice_mat, float)
+    cart = np.asarray(cart_coords, float)
+    frac = np.linalg.solve(lat.T, cart.T).T
+    _, numbers = np.unique(np.asarray(species, dtype=str), return_inverse=True)
+    spglib.error.OLD_ERROR_HANDLING = False    # errors raised, not returned as None (and no warning)
+    try:
+        sym = spglib.get_symmetry((lat, frac, numbers), symprec=symprec)
+    except spglib.error.SpglibError as exc:
+        raise StructureError(f"spglib found no symmetry operations ({exc})") from None
+    pure = [np.mod(t[:2], 1.0) for r, t in zip(sym["rotations"], sym["translations"])
+            if np.array_equal(r, np.eye(3, dtype=int)) and abs(t[2] - round(t[2])) < 1e-3]
+    ops = []
+    for r in sym["rotations"]:
+        rc = lat.T @ r @ np.linalg.inv(lat.T)        # fractional -> Cartesian
+        if abs(abs(rc[2, 2]) - 1.0) > 1e-3:
+            continue                                 # tilts the layer: not a layer operation
+        m = rc[:2, :2]
+        if not any(np.allclose(m, o, atol=1e-3) for o in ops):
+            ops.append(m)
+    return ops, np.array(pure)
+
+
+def symmetry_class(lattice_mat, cart_coords, species, symprec: float = SYMPREC) -> int:
+    """2D Bravais class (0-4) fixed by the layer's own point symmetry, not by its metric.
+
+    The lattice system follows from the in-plane point operations: a 3- or 6-fold axis
+    normal to the layer makes it hexagonal, a 4-fold square, any in-plane reflection
+    (a mirror containing the normal, or a 2-fold axis in the plane) rectangular; the
+    reflection's own axes then decide primitive (op) or centred (oc): the shortest lattice
+    vectors along and across the mirror line span the primitive cell (op) or twice it (oc).
+    Otherwise oblique. A cell whose a and b agree to 0.25 % without a 4-fold axis is
+    rectangular here, whatever the metric says."""
+    lat = np.asarray(lattice_mat, float)
+    cart = np.asarray(cart_coords, float)
+    species = np.asarray(species, dtype=str)
+    ops, pure = _point_operations_2d(lat, cart, species, symprec)
+    if len(pure) > 1:
+        # a stored supercell keeps only the operations that map the supercell onto itself
+        # (a 2x1 graphene cell loses its 3-fold axis): redo it on the primitive cell
+        u, v = _primitive_basis(lat[:2, :2], pure)
+        lat = np.array([[u[0], u[1], 0.0], [v[0], v[1], 0.0], lat[2]])
+        frac = np.linalg.solve(lat.T, cart.T).T
+        frac[:, :2] = np.mod(frac[:, :2], 1.0)
+        keep = []
+        for i in range(len(frac)):
+            d = frac[keep] - frac[i]
+            d[:, :2] -= np.round(d[:, :2])
+            near = np.linalg.norm(d @ lat, axis=1) < 2 * symprec
+            if not np.any(near & (species[keep] == species[i])):
+                keep.append(i)
+        cart, species = frac[keep] @ lat, species[keep]
+        ops, pure = _point_operations_2d(lat, cart, species, symprec)
+    orders = [int(round(2 * np.pi / np.arccos(np.clip(np.trace(m) / 2, -1, 1))))
+              for m in ops if np.linalg.det(m) > 0 and not np.allclose(m, np.eye(2), atol=1e-3)]
+    if any(n in (3, 6) for n in orders):
+        return 0
+    if 4 in orders:
+        return 1
+    mirrors = [m for m in ops if np.linalg.det(m) < 0]
+    if not mirrors:
+        return 4
+    m = mirrors[0]
+    lat2 = lat[:2, :2]
+    # the layer's lattice: the stored cell's plus its pure translations (a stored supercell
+    # or conventional centred cell has more than one)
+    cells = np.array([(i, j) for i in range(-4, 5) for j in range(-4, 5)], float)
+    grid = (cells[None, :, :] + pure[:, None, :]).reshape(-1, 2) @ lat2
+    image = grid @ m.T
+    tol = 1e-3 * np.abs(lat2).max()
+    along = grid[np.all(np.abs(image - grid) <= tol, axis=1)]    # on the mirror line
+    across = grid[np.all(np.abs(image + grid) <= tol, axis=1)]   # perpendicular to it
+    shortest = [min((w for w in vs if np.linalg.norm(w) > 1e-6), key=np.linalg.norm)
+                for vs in (along, across)]
+    area = abs(np.linalg.det(lat2)) / len(pure)
+    spanned = abs(shortest[0][0] * shortest[1][1] - shortest[0][1] * shortest[1][0])
+    return 2 if spanned < 1.5 * area else 3

@@ -72,7 +72,6 @@ class Profile:
     px_scale: float = 0.1         # A per pixel: 256 px cover 2.56 nm
     chunk_size: int = 256         # images per stored chunk file
     workers: int = 2              # processes for corpus and image builds
-    attempt_timeout_s: float = 1.0    # one PyXtal attempt is abandoned after this (typical: 0.04 s)
     test_fraction: float = 0.2
     examples_per_class: int = 1   # Figure 1 image panel
     # ---- networks (section 2.2-2.3): the paper's settings unless a profile scales them

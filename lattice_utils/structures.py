@@ -2,8 +2,9 @@
 
 Columns of every corpus table: ``id, formula, elements, band_gap, atoms`` (jarvis
 ``Atoms`` dict of the oriented cell), ``a, b, gamma`` (stored cell), ``label`` (the
-paper's jarvis rule), ``canon_a, canon_b, canon_gamma, canon_label, canon_mult``
-(reduced primitive cell), ``source`` and, offline, ``layer_group``.
+paper's jarvis rule), ``canon_a, canon_b, canon_gamma, canon_mult`` (reduced primitive
+cell), ``canon_label`` (the class the layer's symmetry fixes, ``lattice2d.symmetry_class``),
+``metric_label`` (the class of the reduced cell's metric at 0.5 % / 0.5 degree, a cross-check), ``source`` and, offline, ``prototype``.
 
 Sources
 * ``jarvis``: JV2D (``dft_2d``), C2DB (``c2db``), Alex-PBE (``alex_pbe_2d_all``)
@@ -28,7 +29,7 @@ import pandas as pd
 
 from . import paths, storage
 from .lattice2d import (CanonicalCell, StructureError, canonical_cell, lattice_params_2d, orient_layer,
-                        paper_label, projected_canonical_cell)
+                        paper_label, projected_canonical_cell, symmetry_class)
 
 # dataset slot -> jarvis-tools dataset name and its record keys
 JARVIS_DATASETS = {
@@ -37,12 +38,12 @@ JARVIS_DATASETS = {
     "alex": {"name": "alex_pbe_2d_all", "id": "mat_id", "gap": "band_gap_ind"},
 }
 # bump when normalise_record keeps or rejects records differently: cached tables are rebuilt
-NORMALISE_VERSION = 2
+NORMALISE_VERSION = 3
 MIN_SITE_DISTANCE = 0.5    # Å: closer sites are one atom written twice (H2 is 0.74 Å)
 MAX_FRAC = 10.0            # |fractional coordinate| beyond this is a corrupt record, not a crystal
 MAX_CELL = 1000.0          # Å: longest lattice vector accepted
 COLUMNS = ["id", "formula", "elements", "band_gap", "atoms", "a", "b", "gamma", "label",
-           "canon_a", "canon_b", "canon_gamma", "canon_label", "canon_mult", "source"]
+           "canon_a", "canon_b", "canon_gamma", "canon_label", "canon_mult", "metric_label", "source"]
 
 
 class DataUnavailableError(RuntimeError):
@@ -143,7 +144,8 @@ def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
         "a": a, "b": b, "gamma": gamma,
         "label": paper_label(atoms),
         "canon_a": canon.a, "canon_b": canon.b, "canon_gamma": canon.gamma,
-        "canon_label": canon.label, "canon_mult": canon.multiplicity,
+        "canon_label": symmetry_class(lat, cart, elements), "canon_mult": canon.multiplicity,
+        "metric_label": canon.label,
         "source": source,
     }
     if extra:

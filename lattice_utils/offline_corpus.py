@@ -51,7 +51,7 @@ MAX_ATTEMPTS = 40
 # hexagonal cells stored at 60 degrees; ``stored_supercell``: share of oblique records that are
 # 2x1 supercells stored unreduced.
 SLOT_SETTINGS = {
-    "jv2d": {"tail": 0.15, "tail_long_b": 0.27, "tail_n": (2, 2, 2, 3, 3), "hex60": 0.3,
+    "jv2d": {"tail": 0.12, "tail_long_b": 0.30, "tail_n": (2, 2, 2, 3, 3), "hex60": 0.3,
              "swap_ab": 0.2, "stored_supercell": 0.0},
     "c2db": {"tail": 0.04, "tail_long_b": 0.05, "tail_n": (2, 2, 3), "hex60": 0.0, "swap_ab": 0.5,
              "stored_supercell": 0.0},

@@ -13,7 +13,7 @@ from .profiles import get_profile
 
 # measured here (2 cores), per second unless stated; the command that measured each is in the README
 CPU = {
-    "structures_per_core": 10.0,       # offline PyXtal corpus, 20-70 structures/s on 2 workers (low end)
+    "structures_per_core": 10.0,       # XRD PyXtal corpus (low end); the 2D stand-in builds 30-110/s per core
     "stem_images_per_core": 57.0,      # benchmarks/bench_stem.py
     "densenet_train_224": 13.4,        # benchmarks/bench_training.py --px 224 (bf16, 2 threads)
     "densenet_infer_224": 31.8,

@@ -61,15 +61,22 @@ def _num(v) -> float:
         return float("nan")
 
 
-def _stand_in(profile: str, source: str, slot: str = "") -> str:
-    """Why a main-paper number cannot be compared like for like, or '' when it can."""
+def _stand_in(profile: str, source: str, slot: str = "", network: bool = True) -> str:
+    """Why a main-paper number cannot be compared like for like, or '' when it can. A row with no
+    network in it (``network=False``: the training-mean baseline) depends on the data alone, so the
+    profile's scaled networks are no reason; on the offline stand-in it is a test of the stand-in,
+    whose spread is built to match the paper's baseline within 15 %."""
     why = []
     if "offline" in str(source).split("+"):
-        why.append(f"offline PyXtal corpus instead of {SLOT.get(slot, 'the paper databases')}")
+        why.append(f"offline prototype stand-in instead of {SLOT.get(slot, 'the paper databases')}"
+                   + ("" if network else " (a property of the data, not of a network: the stand-in is "
+                                         "built to come within 15 % of this MAE)"))
     elif str(source) in ("", "nan", "auto"):
         why.append("data source not recorded")
-    if profile != "paper":
+    if profile != "paper" and network:
         why.append(f"{profile} profile (scaled networks and epochs)")
+    elif profile != "paper" and slot != "jv2d":
+        why.append(f"{profile} profile (a scaled-down corpus and test split)")
     return "; ".join(why)
 
 
@@ -91,7 +98,8 @@ def main_paper_checks() -> list[Check]:
                 if np.isfinite(_num(r.get(f"paper_{c}"))):
                     out.append(Check("000", f"{label} · {where} · {c}", _num(r[f"paper_{c}"]), _num(r.get(c)), c, nb, name,
                                      r.get("profile", ""), r.get("data_source", ""),
-                                     _stand_in(r.get("profile", ""), r.get("data_source", ""), slot)))
+                                     _stand_in(r.get("profile", ""), r.get("data_source", ""), slot,
+                                               network=r.get("subset") != "baseline")))
     t = _read("table_2_classification")
     for r in ([] if t is None else t.to_dict("records")):
         for c in ("precision", "recall", "f1"):

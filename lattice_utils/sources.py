@@ -49,7 +49,7 @@ def image_set_for(slot: str, data_source: str, log=print) -> str | None:
 
 
 def structure_source(slot: str, data_source: str, log=print) -> str:
-    """``jarvis`` (the paper's database of this slot) or ``offline`` (the PyXtal stand-in). In
+    """``jarvis`` (the paper's database of this slot) or ``offline`` (the prototype stand-in). In
     ``paper`` mode a missing database is fetched or refused by the jarvis loader itself."""
     from .structures import jarvis_zip_path
 

@@ -9,8 +9,8 @@ cell), ``canon_label`` (the class the layer's symmetry fixes, ``lattice2d.symmet
 Sources
 * ``jarvis``: JV2D (``dft_2d``), C2DB (``c2db``), Alex-PBE (``alex_pbe_2d_all``)
   through jarvis-tools' figshare loader, zip kept in ``data/raw/``.
-* ``offline``: random 2D crystals from PyXtal over the 80 layer groups (module
-  ``offline_corpus``), sized and class-balanced like the paper's Table S3.
+* ``offline``: decorated monolayer prototypes (modules ``prototypes``, ``offline_corpus``),
+  sized and class-balanced like the paper's Table S3.
 """
 from __future__ import annotations
 
@@ -264,7 +264,7 @@ def load_jarvis_records(dataset: str, store_dir: Path | None = None) -> list[dic
                 f"Cannot obtain the {name!r} database ({type(exc).__name__}){moved}. Place the "
                 f"file {path.name} (jarvis-tools figshare dataset {name!r}, {url}) at "
                 f"{paths.relative(path)} and run again, or use the offline default "
-                "data_source='offline' (PyXtal corpus).") from None
+                "data_source='offline' (the prototype stand-in).") from None
         records = read_jarvis_zip(tmp / path.name, js_tag)   # a damaged download is not kept
         (tmp / path.name).replace(path)
         return records

@@ -25,7 +25,10 @@ def test_checks_read_the_tables_and_say_why(tmp_path, monkeypatch):
                    "data_source": "jarvis"},
                   {"dataset": "c2db", "subset": "full", "subset_title": "Full test set", "parameter": "a", "n": 5,
                    "MAE": 1.2, "paper_MAE": 0.5, "RMSE": 2.0, "paper_RMSE": 1.0, "profile": "quick",
-                   "data_source": "offline"}]).to_csv(tmp_path / "table_1_regression.csv", index=False)
+                   "data_source": "offline"},
+                  {"dataset": "c2db", "subset": "baseline", "subset_title": "Baseline (training mean)",
+                   "parameter": "b", "n": 5, "MAE": 0.9, "paper_MAE": 1.0, "RMSE": 1.3, "paper_RMSE": 1.29,
+                   "profile": "quick", "data_source": "offline"}]).to_csv(tmp_path / "table_1_regression.csv", index=False)
     pd.DataFrame([{"measure": "nearest-neighbour mean (deg)", "ours": 13.03, "paper": 13.03}]).to_csv(
         tmp_path / "table_09_axis_coverage.csv", index=False)
     t = R.checks()
@@ -33,7 +36,12 @@ def test_checks_read_the_tables_and_say_why(tmp_path, monkeypatch):
     assert set(jv["status"]) == {"matches"}
     c2 = t[t["item"].str.contains("C2DB")]
     assert set(c2["status"]) == {"not comparable"}
-    assert "offline PyXtal corpus instead of C2DB" in c2["reason"].iloc[0]
+    assert "offline prototype stand-in instead of C2DB" in c2["reason"].iloc[0]
+    net = c2[c2["item"].str.contains("Full test set")]["reason"].iloc[0]
+    base = c2[c2["item"].str.contains("Baseline")]["reason"].iloc[0]
+    assert "scaled networks" in net
+    # the baseline has no network in it: its reason names the data, never the networks
+    assert "property of the data" in base and "networks" not in base
     assert t[t["item"].str.contains("nearest-neighbour")]["status"].iloc[0] == "matches"
 
 

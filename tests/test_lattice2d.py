@@ -101,10 +101,13 @@ def test_orientation_unwraps_a_layer_split_across_c_with_a_tilted_c():
     assert np.allclose(rel, expect[:2])
 
 
-def test_pyxtal_low_symmetry_cell_is_rotated_into_the_plane():
-    from lattice_utils.offline_corpus import generate_one
+def test_a_tilted_oblique_cell_is_rotated_into_the_plane():
+    from lattice_utils.structures import normalise_record
 
-    row, _ = generate_one("jv2d", 3, 4, seed=0)   # oblique target: layer groups 1-7
+    # an oblique layer whose a and b carry an out-of-plane component (the stored cell is tilted)
+    tilt = np.array([[3.1, 0.0, 0.4], [0.9, 3.6, -0.3], [0.0, 0.0, 20.0]])
+    row = normalise_record("tilted", {"lattice_mat": tilt.tolist(), "coords": [[0.1, 0.2, 0.5], [0.55, 0.7, 0.52]],
+                                      "elements": ["Mo", "S"], "cartesian": False}, "test")
     lat = np.array(row["atoms"]["lattice_mat"])
     assert np.allclose(lat[:2, 2], 0) and np.allclose(lat[2, :2], 0)
     assert row["label"] == 4

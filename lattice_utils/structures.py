@@ -94,6 +94,15 @@ def _closest_sites(lattice: np.ndarray, frac: np.ndarray) -> tuple[float, int, i
     return best, int(pair[0]), int(pair[1])
 
 
+def _symmetry_or_metric(lat, cart, elements, metric: int) -> int:
+    """The class the layer's symmetry fixes; the metric class where spglib finds no operations
+    (a real record is labelled, never dropped, for want of a symmetry search)."""
+    try:
+        return symmetry_class(lat, cart, elements)
+    except StructureError:
+        return metric
+
+
 def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
                      formula: str | None = None, extra: dict | None = None) -> dict:
     """Validate, orient (a x b along z) and label one structure. Raises
@@ -144,7 +153,7 @@ def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
         "a": a, "b": b, "gamma": gamma,
         "label": paper_label(atoms),
         "canon_a": canon.a, "canon_b": canon.b, "canon_gamma": canon.gamma,
-        "canon_label": symmetry_class(lat, cart, elements), "canon_mult": canon.multiplicity,
+        "canon_label": _symmetry_or_metric(lat, cart, elements, canon.label), "canon_mult": canon.multiplicity,
         "metric_label": canon.label,
         "source": source,
     }

@@ -56,4 +56,8 @@ def test_image_range_shape_and_uint8(fese):
 
 
 def test_field_of_view_covers_2_5_nm():
-    assert P.image_px * P.px_scale >= 25.0
+    # a 5.12 A lattice must repeat exactly 5 times across the image if the field is 25.6 A
+    img = image_of(cell(5.12, 5.12, 90.0, [[0, 0, 0.5]], ["Mo"]))
+    repeats = int(np.argmax(np.abs(np.fft.rfft(img.mean(axis=0) - img.mean()))))
+    assert repeats * 5.12 == pytest.approx(P.image_px * P.px_scale)
+    assert repeats * 5.12 >= 25.0

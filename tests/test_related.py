@@ -123,9 +123,8 @@ def test_eshelby_fit_and_dilation_of_known_fields():
 
 # ------------------------------------------------------------------ the segmenter
 
-def test_resunet_learns_a_trivial_segmentation_and_is_cached(tmp_path, monkeypatch):
+def test_resunet_learns_a_trivial_segmentation_and_is_cached(scratch_dirs):
     from lattice_utils.related.unet import ResUNet, predict_proba, train_segmenter
-    monkeypatch.setattr(paths, "MODELS", tmp_path / "models")
     rng = np.random.default_rng(0)
     X = rng.normal(0, 0.3, (64, 1, 32, 32)).astype(np.float32)
     Y = np.zeros((64, 32, 32), np.int64)

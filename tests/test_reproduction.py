@@ -17,9 +17,9 @@ def test_status_rules():
     assert R.Check("000", "x", float("nan"), 0.5, "MAE", "04", "t").status() == "not comparable"
 
 
-def test_checks_read_the_tables_and_say_why(tmp_path, monkeypatch):
-    monkeypatch.setattr(paths, "TABLES", tmp_path)
-    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
+def test_checks_read_the_tables_and_say_why(scratch_dirs):
+    tmp_path = paths.TABLES
+    tmp_path.mkdir(parents=True)
     pd.DataFrame([{"dataset": "jv2d", "subset": "full", "subset_title": "Full test set", "parameter": "a", "n": 5,
                    "MAE": 0.70, "paper_MAE": 0.69, "RMSE": 1.3, "paper_RMSE": 1.31, "profile": "paper",
                    "data_source": "jarvis"},
@@ -52,11 +52,10 @@ def test_splice_replaces_only_the_marked_block():
         R.splice("no markers", "new", "headline")
 
 
-def test_seeded_snapshots_give_a_tolerance_from_their_spread(tmp_path, monkeypatch):
+def test_seeded_snapshots_give_a_tolerance_from_their_spread(scratch_dirs, monkeypatch):
     from lattice_utils import paper_runs
 
-    monkeypatch.setattr(paths, "TABLES", tmp_path / "tables")
-    monkeypatch.setattr(paths, "REPORTS", tmp_path / "reports")
+    tmp_path = scratch_dirs
     per_seed = pd.DataFrame([{"dataset": "jv2d", "data_source": "stem_jv2d", "seed": s, "model": "densenet121",
                               "accuracy_pct": acc, "f1_macro": 0.7, "f1_weighted": 0.8, "n": 217}
                              for s, acc in enumerate([82.0, 84.0, 83.0])])

@@ -1,2 +1,2 @@
-"""Shared, tested logic behind the notebooks (see DESIGN.md for the module map)."""
+"""Shared, tested logic behind the notebooks (the README's layout section lists the modules)."""
 __version__ = "0.1.0"

@@ -21,7 +21,7 @@ from .models import BACKBONES, load_backbone
 from .profiles import Profile
 from .stem import StemParams
 
-MLP_VERSION = 1
+MLP_VERSION = 2
 
 
 @dataclass
@@ -232,6 +232,19 @@ class MLPResult:
     settings: dict
 
 
+def standardised_features(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Features standardised with the training mean and std; test features held to the range
+    the training features span. A frozen backbone leaves many features near zero on almost every
+    image: one that fires on a test image but on one or no training image standardises to tens of
+    standard deviations, and a regressor extrapolates to any value (one quick Alex-PBE test image
+    was predicted at a = 1,822 Å)."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(train)
+    x_tr, x_te = scaler.transform(train), scaler.transform(test)
+    return x_tr, np.clip(x_te, x_tr.min(axis=0), x_tr.max(axis=0))
+
+
 def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAMETERS,
             force: bool = False, log=print) -> MLPResult:
     """The paper's MLP on frozen features: hidden (512, 256) and 400 epochs, (256, 128) and
@@ -239,8 +252,6 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
     error on standardised targets (regression). Features are standardised first."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier, MLPRegressor
-    from sklearn.preprocessing import StandardScaler
-
     P = sd.profile
     backbone = backbone or P.backbone
     feats = backbone_features(sd, backbone, log=log)
@@ -259,8 +270,7 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
             return MLPResult(task, backbone, np.asarray(saved["predictions"]), saved["loss_curve"], settings)
         except (OSError, KeyError) as exc:     # a damaged cache is recomputed
             log(f"{exc}; recomputing it")
-    scaler = StandardScaler().fit(feats[tr])
-    x_tr, x_te = scaler.transform(feats[tr]), scaler.transform(feats[te])
+    x_tr, x_te = standardised_features(feats[tr], feats[te])
     kw = dict(hidden_layer_sizes=tuple(P.mlp_hidden[sd.slot]), max_iter=P.mlp_epochs[sd.slot],
               solver="adam", random_state=P.seed)
     t0 = time.perf_counter()

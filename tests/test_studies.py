@@ -44,3 +44,18 @@ def test_network_list_covers_the_notebooks():
     assert len(NETWORKS) == 12          # 4 + 4 + 2 + 1 + 1
     assert len(set(NETWORKS)) == len(NETWORKS)
     assert not np.any([t == "regress" and tg == ("label",) for _, _, t, _, tg in NETWORKS])
+
+
+def test_mlp_features_stay_inside_the_training_range():
+    from lattice_utils.studies import standardised_features
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(50, 4))
+    train[:, 3] = 0.0
+    train[0, 3] = 1e-3                # fires on one training image only
+    test = rng.normal(size=(5, 4))
+    test[0, 3] = 5.0                  # and strongly on a test image: unclipped, z = 5e3 / std
+    x_tr, x_te = standardised_features(train, test)
+    assert np.allclose(x_tr.mean(axis=0), 0, atol=1e-9)
+    assert np.all(x_te >= x_tr.min(axis=0)) and np.all(x_te <= x_tr.max(axis=0))
+    assert x_te[0, 3] == x_tr[:, 3].max()

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .metrics import baseline_prediction, mae, rmse
+from .structures import closest_sites
 
 TARGETS = ("a", "b", "gamma")
 BASELINE_TOLERANCE = 0.15   # issue 16: every baseline MAE within 15 % of the paper's
@@ -58,17 +59,10 @@ def _positions(atoms: dict):
 
 
 def shortest_bond(atoms: dict) -> tuple[float, str]:
-    """Shortest interatomic distance of a record (periodic in-plane images) and its element pair."""
+    """Shortest interatomic distance of a record (periodic images) and its element pair."""
     lat, cart, el = _positions(atoms)
-    shifts = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)], float) @ lat[:2]
-    best, pair = np.inf, ""
-    for i in range(len(cart)):
-        d = np.linalg.norm(cart[None, :, :] + shifts[:, None, :] - cart[i], axis=-1)
-        d[4, i] = np.inf                      # shift (0, 0) of the atom itself
-        k = np.unravel_index(np.argmin(d), d.shape)
-        if d[k] < best:
-            best, pair = float(d[k]), "-".join(sorted((el[i], el[k[1]])))
-    return best, pair
+    d, i, j = closest_sites(lat, np.linalg.solve(lat.T, cart.T).T)
+    return d, "-".join(sorted((el[i], el[j])))
 
 
 def record_figures(table: pd.DataFrame) -> pd.DataFrame:
@@ -82,11 +76,12 @@ def record_figures(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=table.index)
 
 
-def realism(table: pd.DataFrame, projected_labels=None) -> dict:
+def realism(table: pd.DataFrame, projected_labels=None, figures: pd.DataFrame | None = None) -> dict:
     """Realism figures of one corpus (the issue-16 comparison table, as fractions / values).
     ``projected_labels``: optional boolean per record, True when the image repeats on a smaller
-    cell than the crystal (a projected sub-cell)."""
-    f = record_figures(table)
+    cell than the crystal (a projected sub-cell). ``figures``: ``record_figures(table)`` when
+    the caller has it already (it is the slow part)."""
+    f = record_figures(table) if figures is None else figures
     a, b = table["a"].to_numpy(float), table["b"].to_numpy(float)
     out = {
         "records": len(table),
@@ -104,12 +99,13 @@ def realism(table: pd.DataFrame, projected_labels=None) -> dict:
     return out
 
 
-def distances_by_pair(table: pd.DataFrame, top: int = 15) -> pd.DataFrame:
-    """Shortest distance of each record grouped by the element pair that makes it, with the
-    pair's covalent-radius sum (Cordero 2008) for scale: the most frequent ``top`` pairs."""
+def distances_by_pair(figures: pd.DataFrame, top: int = 15) -> pd.DataFrame:
+    """Shortest distance of each record (``record_figures``) grouped by the element pair that
+    makes it, with the pair's covalent-radius sum (Cordero 2008) for scale: the most frequent
+    ``top`` pairs."""
     from .prototypes import covalent_radii
 
-    f = record_figures(table)
+    f = figures
     radii = covalent_radii()
     g = f.groupby("pair")["shortest_distance"].agg(["count", "median", "min"]).sort_values("count", ascending=False)
     g = g.head(top).reset_index()

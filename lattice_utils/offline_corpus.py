@@ -36,7 +36,7 @@ from collections import Counter
 import numpy as np
 
 from . import parallel, prototypes
-from .lattice2d import StructureError
+from .lattice2d import StructureError, lattice_params_2d
 from .profiles import class_counts
 
 GENERATOR_VERSION = 3
@@ -71,19 +71,6 @@ def class_sequence(slot: str, n: int, seed: int) -> np.ndarray:
     return np.random.default_rng([seed, SLOT_SEEDS[slot], 7]).permutation(seq)
 
 
-def min_distance(lat, frac) -> float:
-    """Shortest periodic in-plane/out-of-plane distance between two atoms (A)."""
-    frac = np.asarray(frac, float)
-    if len(frac) < 2:
-        shifts = np.array([(i, j, 0) for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0)])
-        return float(np.min(np.linalg.norm(shifts @ np.asarray(lat, float), axis=1)))
-    d = frac[:, None, :] - frac[None, :, :]
-    d[..., :2] -= np.round(d[..., :2])
-    dist = np.linalg.norm(d @ np.asarray(lat, float), axis=-1)
-    dist[np.diag_indices(len(frac))] = np.inf
-    return float(dist.min())
-
-
 def supercell(lat, frac, species, matrix):
     """Supercell with in-plane vectors ``matrix`` (2x2 integers, rows in units of a, b)."""
     lat = np.asarray(lat, float)
@@ -112,17 +99,10 @@ def supercell_2x1(lat, frac, species):
 
 
 def _swap_ab(lat, frac):
-    lat = np.asarray(lat, float)
-    a, b, gamma = np.linalg.norm(lat[0]), np.linalg.norm(lat[1]), np.degrees(np.arccos(
-        np.dot(lat[0], lat[1]) / (np.linalg.norm(lat[0]) * np.linalg.norm(lat[1]))))
+    a, b, gamma = lattice_params_2d(lat)
     frac = np.asarray(frac, float)[:, [1, 0, 2]].copy()
     frac[:, 2] = 1.0 - frac[:, 2]      # exchanging a and b flips a x b: flip z to keep a right-handed cell
-    return prototypes.cell_matrix(b, a, gamma, float(lat[2, 2])), frac
-
-
-def set_cell(lat, a: float, b: float, gamma: float):
-    """The same fractional structure in a cell of shape (a, b, gamma)."""
-    return prototypes.cell_matrix(a, b, gamma, float(np.asarray(lat)[2, 2]))
+    return prototypes.cell_matrix(b, a, gamma, float(np.asarray(lat)[2, 2])), frac
 
 
 # supercells that keep each class when one site on a high-symmetry axis is substituted
@@ -183,7 +163,7 @@ def _draw(slot: str, target: int, rng):
         b = b * (1 + rng.choice([-1, 1]) * rng.uniform(lo, hi))
         lo, hi = OBLIQUE_SHEAR_DEG
         gamma = gamma + rng.choice([-1, 1]) * rng.uniform(lo, hi)
-    lat = set_cell(lat, a, b, gamma)
+    lat = prototypes.cell_matrix(a, b, gamma, float(np.asarray(lat)[2, 2]))
     tail = None
     share = settings["tail"] if base in TAIL_MATRICES else settings["tail_long_b"]
     if not stored_2x1 and rng.random() < share:
@@ -208,10 +188,10 @@ def _draw(slot: str, target: int, rng):
     return lat, frac, species, meta
 
 
-def generate_one(slot: str, index: int, target: int, seed: int, timeout_s: float | None = None):
+def generate_one(slot: str, index: int, target: int, seed: int):
     """One corpus record (dict) for ``index`` or ``None``; plus a Counter of the reasons
-    attempts were rejected. ``timeout_s`` is accepted for old callers and ignored: nothing here
-    depends on time."""
+    attempts were rejected. Nothing here depends on time: the record is a function of its
+    arguments."""
     from .structures import normalise_record
 
     warnings.filterwarnings("ignore")
@@ -253,8 +233,7 @@ def _task(args):
     return index, row, rejected
 
 
-def generate_block(slot: str, indices, targets, seed: int, workers: int = 1,
-                   timeout_s: float | None = None, progress=None):
+def generate_block(slot: str, indices, targets, seed: int, workers: int = 1, progress=None):
     """Records for ``indices`` (in order), the skipped ``(id, reason)`` and a Counter of
     rejected attempts. Runs in ``workers`` spawned processes (0 = all cores, at most
     ``parallel.MAX_WORKERS``); the result does not depend on ``workers``."""

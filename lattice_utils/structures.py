@@ -79,7 +79,7 @@ def element_of(label) -> str | None:
     return m.group(1) if m and m.group(1) in _SYMBOLS else None
 
 
-def _closest_sites(lattice: np.ndarray, frac: np.ndarray) -> tuple[float, int, int]:
+def closest_sites(lattice: np.ndarray, frac: np.ndarray) -> tuple[float, int, int]:
     """Shortest distance between two sites, periodic images included, and the two sites."""
     d = frac[:, None, :] - frac[None, :, :]
     d -= np.round(d)
@@ -135,7 +135,7 @@ def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
         raise StructureError(f"coordinates far outside the cell (fractional coordinate "
                              f"{np.abs(frac).max():.3g})")
     if len(frac) > 1:
-        dmin, i, j = _closest_sites(lattice, frac)
+        dmin, i, j = closest_sites(lattice, frac)
         if dmin < MIN_SITE_DISTANCE:
             raise StructureError(f"duplicate sites: atoms {i} ({elements[i]}) and {j} "
                                  f"({elements[j]}) are {dmin:.2f} Å apart")

@@ -192,3 +192,9 @@ def test_realism_figures_of_graphene_and_a_supercell():
     assert fig["atoms per cell, max"] == 50
     agree = corpus_stats.label_agreement(pd.DataFrame([flat, large]))
     assert list(agree["disagree"]) == [0, 0]
+    figures = corpus_stats.record_figures(pd.DataFrame([flat, large]))
+    assert list(figures["pair"]) == ["C-C", "B-N"]
+    pairs = corpus_stats.distances_by_pair(figures).set_index("pair")
+    assert pairs.loc["C-C", "min (Å)"] == pytest.approx(2.46 / np.sqrt(3))
+    assert pairs.loc["B-N", "radius sum"] == pytest.approx(0.84 + 0.71)   # Cordero 2008: B 0.84, N 0.71
+    assert pairs.loc["B-N", "median / radius sum"] == pytest.approx(bn / 1.55)

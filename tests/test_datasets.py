@@ -198,6 +198,7 @@ print(json.dumps([first[0] is not None, dict(first[1]), first == again]))
 """
 
 
+@pytest.mark.slow
 def test_first_xrd_structure_of_a_process_is_the_same_as_any_other():
     """The first structure a worker builds pays one-time imports; they are outside the attempt's
     limit, so the structure does not depend on which worker drew it (two smoke runs differed)."""

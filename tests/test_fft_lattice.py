@@ -63,6 +63,7 @@ def test_shot_noise_keeps_the_answer_and_gives_an_uncertainty(mos2):
     assert 0 < est.a_err < 0.05
 
 
+@pytest.mark.slow
 def test_reported_uncertainty_covers_the_error_under_shot_noise():
     """Over repeated noisy exposures of one oblique lattice most errors lie within 2 sigma
     (a pooled-residual error bar covered about half). Not 95 %: shot noise follows the lattice

@@ -69,6 +69,7 @@ def _truth_basis(t):
     return np.linalg.inv(np.array([t["a_vec"], t["b_vec"]])).T
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["grain boundary", "dopant clusters", "scan distortion and drift",
                                   "contamination", "dose 10 e/px", "dose 100 e/px", "dose 1000 e/px"])
 def test_every_grain_of_a_fifth_of_the_image_is_found_with_its_lattice(cases, analyses, name):
@@ -86,6 +87,7 @@ def test_every_grain_of_a_fifth_of_the_image_is_found_with_its_lattice(cases, an
         assert match[0].area_share == pytest.approx(truth["area_share"], abs=0.15)
 
 
+@pytest.mark.slow
 def test_a_grain_boundary_gives_two_grains_where_the_whole_image_gives_none(analyses):
     res = analyses["grain boundary"]
     assert res.whole.label == -1 or not res.whole.reliable
@@ -95,6 +97,7 @@ def test_a_grain_boundary_gives_two_grains_where_the_whole_image_gives_none(anal
     assert res.grain_map.shape == (8, 8) and set(np.unique(res.grain_map)) <= {-1, 0, 1}
 
 
+@pytest.mark.slow
 def test_scan_distortion_is_measured_and_the_class_allows_for_it(cases, analyses):
     truth = cases["scan distortion and drift"].grains[0]
     lat = analyses["scan distortion and drift"].answer
@@ -133,6 +136,7 @@ def test_window_origins_cover_the_whole_image():
     assert (6000 - size) // stride + 1 <= grains.MAX_WINDOWS_PER_SIDE + 1
 
 
+@pytest.mark.slow
 def test_a_finely_sampled_image_is_binned_before_the_windows():
     img = hard_cases.cosine_lattice(3000, 0.01, a=3.16)          # 30 Å at 0.01 Å/px
     res = grains.analyse_image(img, 0.01)
@@ -164,6 +168,7 @@ def test_every_method_refuses_the_same_images_with_the_same_words(what, tmp_path
     assert messages[0] == messages[1] and f"{what}.npy" in messages[0]
 
 
+@pytest.mark.slow
 @pytest.mark.bad_input
 def test_bad_images_exit_2_from_the_command(tmp_path):
     for what, (data, words) in BAD_IMAGES.items():
@@ -184,6 +189,7 @@ def _strict_loads(text):
     return json.loads(text, parse_constant=refuse)
 
 
+@pytest.mark.slow
 def test_json_is_strict_with_a_schema_version_and_the_api_returns_the_same(tmp_path, cases):
     noise = tmp_path / "noise.npy"
     np.save(noise, np.random.default_rng(0).random((128, 128)))
@@ -203,6 +209,7 @@ def test_json_is_strict_with_a_schema_version_and_the_api_returns_the_same(tmp_p
     assert failed["fft"]["a"] is None and failed["fft"]["label"] == -1
 
 
+@pytest.mark.slow
 def test_grain_map_figure_is_written(tmp_path, cases):
     gb = tmp_path / "gb.npy"
     np.save(gb, cases["grain boundary"].image)

@@ -83,6 +83,7 @@ def _evil_file(path, marker, protocol=None):
     return path
 
 
+@pytest.mark.slow
 @bad_input
 @pytest.mark.parametrize("protocol", [None, 2, 5], ids=["torch-zip", "pickle-2", "pickle-5"])
 def test_malicious_weights_file_runs_nothing_from_the_command_line(tmp_path, lattice_npy, protocol):
@@ -575,6 +576,7 @@ def test_pool_workers_exit_when_the_parent_is_killed(tmp_path):
 
 # ------------------------------------------------------------------ the README's count
 
+@pytest.mark.slow
 def test_readme_states_the_count_of_bad_input_cases():
     out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "bad_input",
                           "-p", "no:cacheprovider", "tests"], capture_output=True, text=True,

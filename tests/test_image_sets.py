@@ -178,6 +178,7 @@ def test_classification_slot_uses_the_paper_images_with_their_split(scratch_dirs
     assert sd.inputs(P.input_px).images.shape == (8, P.input_px, P.input_px)
 
 
+@pytest.mark.slow
 def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs):
     import pandas as pd
 
@@ -199,6 +200,7 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs):
     assert len(pd.read_csv(out / "table_s1_per_seed.csv")) == 2 and where.endswith("2026-01-01-stem_jv2d-smoke")
 
 
+@pytest.mark.slow
 def test_regression_joins_the_paper_images_to_the_dft_lattice_by_id(scratch_dirs, capsys):
     import json
 

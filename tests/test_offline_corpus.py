@@ -137,6 +137,7 @@ def test_supercell_keeps_every_atom_once():
 BUSY = "import time\nt = time.time()\nwhile time.time() - t < 120: pass\n"
 
 
+@pytest.mark.slow
 def test_a_slot_is_byte_identical_under_load(scratch_dirs):
     """Nothing in the stand-in depends on the clock: a build beside two busy-loop processes
     writes the same bytes as a build on an idle machine (and with one worker or two)."""

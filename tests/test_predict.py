@@ -27,6 +27,7 @@ def test_prepare_rotates_a_lattice_vector_onto_x_and_resamples():
     assert any("padded" in n for n in prep.notes)          # 256 px * 0.08 < 25.6 A
 
 
+@pytest.mark.slow
 def test_fft_prediction_from_a_file_and_the_command_line(tmp_path, graphene):
     f = tmp_path / "graphene.npy"
     np.save(f, image_of(graphene, rot=12.0))
@@ -41,6 +42,7 @@ def test_fft_prediction_from_a_file_and_the_command_line(tmp_path, graphene):
     assert "FFT: a = 2.460" in text.stdout
 
 
+@pytest.mark.slow
 def test_command_line_errors_are_messages_not_tracebacks(tmp_path):
     f = tmp_path / "x.npy"
     np.save(f, np.ones((32, 32)))

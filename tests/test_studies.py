@@ -31,6 +31,7 @@ def test_cli_trains_into_the_cache_the_notebooks_read(tmp_path):
     assert check.stdout.strip().endswith("True"), check.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_cli_needs_a_job():
     res = subprocess.run([sys.executable, "-m", "lattice_utils.train_models", "--profile", "smoke"],
                          capture_output=True, text=True, cwd=paths.ROOT)

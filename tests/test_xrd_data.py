@@ -99,6 +99,7 @@ def test_cif_folder_skips_and_names_bad_files(tmp_path):
         corpus.read_cif_dir(tmp_path / "missing")
 
 
+@pytest.mark.slow
 def test_aflow_prototypes_are_an_external_set_of_real_crystals():
     table = corpus.aflow_prototypes()
     assert len(table) >= 250 and table.crystal_system.nunique() == 7

@@ -4,13 +4,16 @@
 #   ./run_all.sh [--profile smoke|quick|paper] [--data auto|paper|offline] [--only NN[,NN..]] [--from NN]
 #                [--force] [--plan]
 #   ./run_all.sh test [pytest arguments]
+#   ./run_all.sh publish [--allow-missing]
 #
-# Both first bootstrap .venv from requirements.txt (only when it is missing or the pins
-# changed), then execute the numbered notebooks with papermill into reports/executed/.
+# All three bootstrap .venv from requirements.txt (only when it is missing or the pins
+# changed); the first then executes the numbered notebooks with papermill into reports/executed/
 # --data: the paper's own data files in data/raw/ where present (auto, the default; paper for
 # --profile paper: missing files stop the run and say what to place where) or the offline
 # stand-ins only (offline). --plan prints what the profile would run and how long it should
-# take, and runs nothing.
+# take, and runs nothing. A run writes only git-ignored outputs; publish copies the last run's
+# results page, report and light figures (reports/site/, from notebook 99) into docs/ and the
+# headline into README.md, for a commit.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,12 +38,17 @@ bootstrap() {
     echo "$stamp" > "$VENV/.bootstrap-stamp"
 }
 
-usage() { sed -n '2,13p' "$0"; }
+usage() { sed -n '2,17p' "$0"; }
 
 if [[ "${1:-}" == "test" ]]; then
     shift
     bootstrap
     exec "$VENV/bin/python" -m pytest "$@"
+fi
+if [[ "${1:-}" == "publish" ]]; then
+    shift
+    bootstrap
+    exec "$VENV/bin/python" -m lattice_utils.publish "$@"
 fi
 
 # the value of an option, or a message naming the option when it has none
@@ -108,6 +116,10 @@ fi
 "$VENV/bin/python" -m lattice_utils.sources --data "$DATA"
 mkdir -p reports/executed
 export MPLBACKEND=Agg
+# one row per notebook run: the results page shows each notebook's last run time
+TIMINGS=reports/timings.csv
+[[ -s $TIMINGS ]] || echo "notebook,profile,data,seconds,finished,commit" > "$TIMINGS"
+COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown)
 for nb in "${NOTEBOOKS[@]}"; do
     name=$(basename "$nb")
     # the data switch goes to the notebooks that have the parameter
@@ -127,6 +139,8 @@ for nb in "${NOTEBOOKS[@]}"; do
                  tail -n 30 "$log" >&2
              fi
              exit 1; }
-    echo "[run_all] $name done in $(( $(date +%s) - start )) s"
+    seconds=$(( $(date +%s) - start ))
+    echo "$name,$PROFILE,$DATA,$seconds,$(date -u +%Y-%m-%dT%H:%M:%SZ),$COMMIT" >> "$TIMINGS"
+    echo "[run_all] $name done in $seconds s"
 done
 echo "[run_all] figures in figures/, tables in reports/tables/, executed notebooks in reports/executed/"

@@ -39,7 +39,9 @@ def _tab(*names):
 CLAIMS = {
     "01_dataset_generation.ipynb": {
         "fig1_example_images": "000 Fig. 1", "fig2_lattice_histograms": "000 Fig. 2",
-        "table_s3_class_counts": "000 Table S3", "labels_paper_vs_canonical": ""},
+        "table_s3_class_counts": "000 Table S3", "labels_paper_vs_canonical": "",
+        "fig1_paper_image_sets": "000 Fig. 1", "corpus_realism": "", "corpus_shortest_distances": "",
+        "table_1_baseline_data": "000 Table 1", "labels_symmetry_vs_metric": ""},
     "02_model_selection.ipynb": {"table_s1_confusion_matrices": "000 Table S1", "table_s1_model_selection": "000 Table S1"},
     "03_multi_vs_single_output.ipynb": {"table_s2_parity": "000 Table S2", "table_s2_multi_vs_single": "000 Table S2"},
     "04_lattice_regression.ipynb": {
@@ -95,7 +97,7 @@ CLAIMS = {
         "4dstem_fig4_virtual_images": "003 Fig. 5", "table_18_alignment": "003 Supplementary Fig. 1",
         "table_18_cluster_tree": "003 Fig. 2, 003 Supplementary Fig. 5", "table_18_accuracy": "003 Supplementary Table 1",
         "table_18_methods": "003 Supplementary Table 1, 003 Supplementary Fig. 4", "table_18_virtual_images": "003 Fig. 5"},
-    "99_reproduction_report.ipynb": {"reproduction_report": ""},
+    "99_reproduction_report.ipynb": {"reproduction_report": "", "reproduction_checks": ""},
 }
 
 NOT_REPRODUCED = {
@@ -133,18 +135,21 @@ NOT_REPRODUCED = {
 
 # figures whose names start like tables (the paper's tables drawn as confusion matrices / parity plots)
 FIGURES_NAMED_AFTER_TABLES = {"table_s1_confusion_matrices", "table_s2_parity", "table_2_confusion_matrices"}
-REPORT_OUTPUTS = {"reproduction_report"}      # reports/REPRODUCTION.md, checked on its own
+# notebook 99's own outputs (reports/site/reproduction.md and the table of every comparison): checked on their own
+REPORT_OUTPUTS = {"reproduction_report", "reproduction_checks"}
+# written only when the paper's own data file is in data/raw/ (the smoke run has none)
+NEEDS_PAPER_DATA = {"fig1_paper_image_sets"}
 
 
 def is_table(name: str) -> bool:
-    return name.startswith(("table_", "labels_")) and name not in FIGURES_NAMED_AFTER_TABLES
+    return name.startswith(("table_", "labels_", "corpus_")) and name not in FIGURES_NAMED_AFTER_TABLES
 
 
 def expected_outputs() -> dict:
     """notebook -> {"figures": [...files], "tables": [...files]} that the smoke run must write."""
     out = {}
     for nb, claims in CLAIMS.items():
-        names = [n for n in claims if n not in REPORT_OUTPUTS]
+        names = [n for n in claims if n not in REPORT_OUTPUTS | NEEDS_PAPER_DATA]
         out[nb] = {"figures": _fig(*[n for n in names if not is_table(n)]),
                    "tables": _tab(*[n for n in names if is_table(n)])}
     return out

@@ -9,22 +9,51 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# LATTICE_DATA_DIR lets a user keep the (large) generated data on another disk.
-DATA = Path(os.environ.get("LATTICE_DATA_DIR", ROOT / "data"))
-RAW = DATA / "raw"                 # database downloads / files placed by hand (immutable)
-CORPORA = DATA / "corpora"         # normalised structure tables (gzipped JSON)
-IMAGES = DATA / "images"           # chunked STEM image stores
-INPUTS = DATA / "inputs"           # images resized to a network's input size (memory-mapped)
-FEATURES = DATA / "features"       # frozen-backbone features (Clip + MLP)
-MODELS = DATA / "models"           # trained weights, checkpoints, histories, predictions
-# LATTICE_OUTPUT_DIR redirects figures/ and reports/ (the test suite uses a scratch dir).
-OUTPUT = Path(os.environ.get("LATTICE_OUTPUT_DIR", ROOT))
-FIGURES = OUTPUT / "figures"
-REPORTS = OUTPUT / "reports"
-TABLES = REPORTS / "tables"
-EXECUTED = REPORTS / "executed"    # papermill outputs
 NOTEBOOKS = ROOT / "notebooks"
 PAPER_VALUES = ROOT / "lattice_utils" / "paper_values"
+DOCS = ROOT / "docs"               # the committed snapshot of the last published run
+
+
+def layout(data: Path, output: Path) -> dict[str, Path]:
+    """Every generated location, given the data and output roots: the module's constants below
+    and the test suite's scratch directories come from this one table."""
+    reports = output / "reports"
+    return {
+        "DATA": data,
+        "RAW": data / "raw",                 # database downloads / files placed by hand (immutable)
+        "CORPORA": data / "corpora",         # normalised structure tables (gzipped JSON)
+        "IMAGES": data / "images",           # chunked STEM image stores
+        "INPUTS": data / "inputs",           # images resized to a network's input size (memory-mapped)
+        "FEATURES": data / "features",       # frozen-backbone features (Clip + MLP)
+        "MODELS": data / "models",           # trained weights, checkpoints, histories, predictions
+        "OUTPUT": output,
+        "FIGURES": output / "figures",
+        "REPORTS": reports,
+        "TABLES": reports / "tables",
+        "EXECUTED": reports / "executed",    # papermill outputs and logs
+        "TIMINGS": reports / "timings.csv",  # run time of each notebook run (run_all.sh appends)
+        "SITE": reports / "site",            # results page, report and light figures: what publish copies to docs/
+    }
+
+
+# LATTICE_DATA_DIR lets a user keep the (large) generated data on another disk;
+# LATTICE_OUTPUT_DIR redirects figures/ and reports/ (the notebook smoke runs use a scratch dir).
+_LAYOUT = layout(Path(os.environ.get("LATTICE_DATA_DIR", ROOT / "data")),
+                 Path(os.environ.get("LATTICE_OUTPUT_DIR", ROOT)))
+DATA = _LAYOUT["DATA"]
+RAW = _LAYOUT["RAW"]
+CORPORA = _LAYOUT["CORPORA"]
+IMAGES = _LAYOUT["IMAGES"]
+INPUTS = _LAYOUT["INPUTS"]
+FEATURES = _LAYOUT["FEATURES"]
+MODELS = _LAYOUT["MODELS"]
+OUTPUT = _LAYOUT["OUTPUT"]
+FIGURES = _LAYOUT["FIGURES"]
+REPORTS = _LAYOUT["REPORTS"]
+TABLES = _LAYOUT["TABLES"]
+EXECUTED = _LAYOUT["EXECUTED"]
+TIMINGS = _LAYOUT["TIMINGS"]
+SITE = _LAYOUT["SITE"]
 
 
 def ensure(path: Path) -> Path:

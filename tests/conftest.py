@@ -55,12 +55,6 @@ def scratch_dirs(tmp_path, monkeypatch):
     """Point every data and output directory of ``paths`` at a temporary directory."""
     from lattice_utils import paths
 
-    data, out = tmp_path / "data", tmp_path
-    for name, value in {"DATA": data, "RAW": data / "raw", "CORPORA": data / "corpora",
-                        "IMAGES": data / "images", "INPUTS": data / "inputs",
-                        "FEATURES": data / "features", "MODELS": data / "models",
-                        "OUTPUT": out, "FIGURES": out / "figures", "REPORTS": out / "reports",
-                        "TABLES": out / "reports" / "tables",
-                        "EXECUTED": out / "reports" / "executed"}.items():
+    for name, value in paths.layout(tmp_path / "data", tmp_path).items():
         monkeypatch.setattr(paths, name, value)
     return tmp_path

@@ -55,3 +55,16 @@ def test_no_absolute_paths_in_module_or_notebooks():
         if re.search(r"(/work/|/home/|/root/|/tmp/|C:\\\\)", text):
             offenders.append(paths.relative(f))
     assert not offenders
+
+
+def test_scratch_dirs_redirects_every_generated_location(scratch_dirs):
+    from pathlib import Path
+
+    from lattice_utils import paths
+
+    generated = paths.layout(Path("d"), Path("o"))
+    fixed = {"ROOT", "NOTEBOOKS", "PAPER_VALUES", "DOCS"}       # parts of the checkout, never written by a run
+    constants = {k for k, v in vars(paths).items() if k.isupper() and isinstance(v, Path)}
+    assert constants - fixed == set(generated), "a path constant of paths.py is missing from paths.layout"
+    for name in generated:
+        assert scratch_dirs in getattr(paths, name).parents or getattr(paths, name) == scratch_dirs, name

@@ -4,10 +4,12 @@ Two runs from scratch must give byte-identical tables."""
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -60,12 +62,20 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
             assert table.stat().st_size > 0, (nb, f)
             if table.suffix == ".csv":      # a header-only CSV is no table
                 assert len(pd.read_csv(table)) > 0, (nb, f)
-    report = (first / "reports" / "REPRODUCTION.md").read_text()
+    site = first / "reports" / "site"
+    report = (site / "reproduction.md").read_text()
     assert "| document |" in report and "profile smoke" in report
     # rows of checks from every document, not only the always-present manifest table
     documents = set(re.findall(r"^\| (00\d) \|", report, flags=re.M))
     assert documents == {"000", "001", "002", "003", "004"}, documents
-    assert (first / "figures" / "INDEX.md").stat().st_size > 0
+    # the results page shows every declared figure and table of the run, and misses none
+    run = json.loads((site / "run.json").read_text())
+    assert run["profile"] == "smoke" and run["missing"] == []
+    page = (site / "results.md").read_text()
+    declared = [n for o in EXPECTED.values() for n in o["figures"] + o["tables"]]
+    for name in {Path(f).stem for f in declared}:
+        assert f"`{name}`" in page, name
+    assert len(list((site / "figures").glob("*.png"))) == len({Path(f).stem for o in EXPECTED.values() for f in o["figures"]})
 
 
 @pytest.mark.slow

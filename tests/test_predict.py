@@ -60,8 +60,7 @@ def test_command_line_errors_are_messages_not_tracebacks(tmp_path):
                           cwd=paths.ROOT).returncode == 2
 
 
-def test_cnn_path_with_a_trained_weights_file(tmp_path, monkeypatch, graphene):
-    monkeypatch.setattr(training.paths, "MODELS", tmp_path / "models")
+def test_cnn_path_with_a_trained_weights_file(tmp_path, scratch_dirs, graphene):
     rng = np.random.default_rng(0)
     inputs = training.Inputs(rng.integers(0, 255, (16, 32, 32), dtype=np.uint8), "rand", 32)
     y = rng.normal(size=(16, 3)) + [3, 3, 100]
@@ -80,20 +79,19 @@ def test_cnn_path_with_a_trained_weights_file(tmp_path, monkeypatch, graphene):
         predict.predict_image(img, method="cnn", model=bad)
 
 
-def test_default_model_is_the_registered_c2db_regressor(tmp_path, monkeypatch):
-    monkeypatch.setattr(training.paths, "MODELS", tmp_path / "models")
+def test_default_model_is_the_registered_c2db_regressor(scratch_dirs):
     with pytest.raises(FileNotFoundError, match="notebook 04"):
         predict.default_model()
     for name in ("quick/offline/jv2d/densenet121-regress-a-b-gamma",
                  "smoke/offline/c2db/densenet121-regress-a-b-gamma",
                  "quick/offline/c2db/densenet121-regress-a-b-gamma",
                  "quick/offline/c2db/densenet121-regress-a"):
-        d = tmp_path / "models" / name.replace("/", "_")
+        d = training.paths.MODELS / name.replace("/", "_")
         d.mkdir(parents=True)
         (d / "final.pt").write_bytes(b"x")
         training.register_model(name, d)
     # newest is not the rule: the larger profile of the C2DB slot wins
     assert predict.default_model().parent.name == "quick_offline_c2db_densenet121-regress-a-b-gamma"
     # a registered directory whose weights were deleted is not offered
-    (tmp_path / "models" / "quick_offline_c2db_densenet121-regress-a-b-gamma" / "final.pt").unlink()
+    (training.paths.MODELS / "quick_offline_c2db_densenet121-regress-a-b-gamma" / "final.pt").unlink()
     assert predict.default_model().parent.name == "smoke_offline_c2db_densenet121-regress-a-b-gamma"

@@ -34,9 +34,8 @@ def config_for(inputs, rows, y, **kw):
 
 
 @pytest.fixture
-def models_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(training.paths, "MODELS", tmp_path / "models")
-    return tmp_path / "models"
+def models_dir(scratch_dirs):
+    return training.paths.MODELS
 
 
 def test_training_learns_and_is_cached(models_dir):

@@ -62,9 +62,8 @@ def smoke_structures(tmp_path_factory):
     import lattice_utils.paths as paths
     mp = pytest.MonkeyPatch()
     data = tmp_path_factory.mktemp("xrd-data")
-    mp.setattr(paths, "DATA", data)
-    mp.setattr(paths, "CORPORA", data / "corpora")
-    mp.setattr(paths, "MODELS", data / "models")
+    for name, value in paths.layout(data / "data", data).items():
+        mp.setattr(paths, name, value)
     P = get_profile("smoke")
     table = corpus.load_structures(P, verbose=False)
     yield P, table

@@ -1,0 +1,148 @@
+"""The results page of a run: every figure and table each notebook wrote, in notebook order, with
+the notebook's profile, data source and run time, so that a reader sees the results without
+running anything.
+
+Notebook 99 builds the page into ``reports/site/`` (git-ignored) with light copies of the
+figures; ``python -m lattice_utils.publish`` (``./run_all.sh publish``) copies that folder into
+``docs/``. The page links figures as ``figures/<name>.png`` and tables as ``tables/<name>.md``,
+paths that hold in both places.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from . import manifest
+from .storage import write_text
+
+LIGHT_PX = 1000               # longest side of a published figure (px)
+FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
+TABLE_ROWS = 12               # rows of each table shown on the page (the full table is linked)
+
+
+def light_png(src: Path, dst: Path, max_px: int = LIGHT_PX) -> int:
+    """A web copy of a figure: at most ``max_px`` on its longest side, 256 colours (plots and
+    greyscale images lose nothing a reader sees). Returns the bytes written."""
+    with Image.open(src) as im:
+        im = im.convert("RGB")
+        im.thumbnail((max_px, max_px), Image.LANCZOS)
+        light = im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(".png.tmp")
+    light.save(tmp, format="PNG", optimize=True)
+    tmp.replace(dst)
+    return dst.stat().st_size
+
+
+def table_excerpt(md: str, name: str, max_rows: int = TABLE_ROWS) -> str:
+    """The first ``max_rows`` rows of a table as ``report.write_table`` wrote it (title, markdown
+    table, notes), the title as a bold line and a link to the whole table."""
+    lines = md.strip().splitlines()
+    title = lines[0].lstrip("# ").strip() if lines and lines[0].startswith("#") else name
+    table = [ln for ln in lines if ln.startswith("|")]
+    notes = [ln for ln in lines[1:] if ln.strip() and not ln.startswith("|")]
+    body = table[:2 + max_rows]
+    rows = max(len(table) - 2, 0)
+    shown = min(rows, max_rows)
+    more = (f"first {shown} of {rows} rows; " if rows > shown else "") + f"whole table: [tables/{name}.md](tables/{name}.md)"
+    out = [f"**{title}** (`{name}`)", "", *body, "", f"*{more}*"]
+    if notes:
+        out += ["", *notes]
+    return "\n".join(out)
+
+
+def notebook_title(path: Path) -> str:
+    """The first heading of a notebook ("01 · Dataset generation: ...")."""
+    nb = json.loads(path.read_text())
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            src = "".join(cell.get("source", "")).strip()
+            if src.startswith("#"):
+                return src.splitlines()[0].lstrip("# ").strip()
+    return path.stem
+
+
+def last_timings(path: Path) -> dict:
+    """notebook file name -> its last row of ``reports/timings.csv`` (dict of strings)."""
+    if not path.exists():
+        return {}
+    with path.open(newline="") as fh:
+        return {row["notebook"]: row for row in csv.DictReader(fh)}
+
+
+def _profile_and_source(tables: Path, names) -> tuple[str, str]:
+    """The profiles and data sources stamped on the notebook's tables (each distinct value once,
+    in order of appearance, joined by ", ")."""
+    profiles, sources = {}, {}
+    for name in names:
+        p = tables / f"{name}.csv"
+        if not (manifest.is_table(name) and p.exists()):
+            continue
+        with p.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                profiles.setdefault(row.get("profile") or "", None)
+                sources.setdefault(row.get("data_source") or row.get("data source") or "", None)
+    return ", ".join(filter(None, profiles)), ", ".join(filter(None, sources))
+
+
+def build(tables: Path, figures: Path, notebooks: Path, timings: Path, site: Path, header: str,
+          budget: int = FIGURE_BUDGET) -> dict:
+    """Write ``site/results.md``, ``site/figures/*.png`` (light copies) and ``site/tables/*.md``.
+    Returns what was written: {"figures": n, "figure_bytes": b, "tables": n, "missing": [...]}.
+    Raises ValueError when the light figures exceed ``budget`` bytes."""
+    site_figs, site_tabs = site / "figures", site / "tables"
+    for d in (site_figs, site_tabs):
+        d.mkdir(parents=True, exist_ok=True)
+        for old in d.iterdir():            # a figure or table that a run no longer writes must not linger
+            old.unlink()
+    runs = last_timings(timings)
+    parts = [header.strip(), ""]
+    toc, body, missing = [], [], []
+    n_fig = n_tab = total = 0
+    for nb, claims in manifest.CLAIMS.items():
+        names = [n for n in claims if n not in manifest.REPORT_OUTPUTS]
+        if not names:
+            continue
+        num = nb[:2]
+        title = notebook_title(notebooks / nb) if (notebooks / nb).exists() else nb
+        profile, source = _profile_and_source(tables, names)
+        run = runs.get(nb)
+        facts = [f"notebook [`{nb}`](../notebooks/{nb})"]
+        if profile:
+            facts.append(f"profile {profile}" + (f"; data: {source}" if source else ""))
+        if run:
+            facts.append(f"ran in {int(float(run['seconds']))} s on {run['finished'][:10]} (commit {run['commit']})")
+        toc.append(f"- [{title}](#nb-{num})")
+        body += [f'<a id="nb-{num}"></a>', "", f"## {title}", "", "; ".join(facts) + ".", ""]
+        for name in names:
+            item = claims[name] or "beyond the paper"
+            if manifest.is_table(name):
+                src = tables / f"{name}.md"
+                if not src.exists():
+                    missing.append(name)
+                    continue
+                md = src.read_text()
+                write_text(site_tabs / f"{name}.md", md)
+                body += [f"Reproduces: {item}.", "", table_excerpt(md, name), ""]
+                n_tab += 1
+            else:
+                src = figures / f"{name}.png"
+                if not src.exists():
+                    if name not in manifest.NEEDS_PAPER_DATA:      # absent by design without the paper's file
+                        missing.append(name)
+                    continue
+                total += light_png(src, site_figs / f"{name}.png")
+                body += [f"![{name}](figures/{name}.png)", "", f"*`{name}`; reproduces: {item}.*", ""]
+                n_fig += 1
+    if total > budget:
+        raise ValueError(f"the light figures take {total / 1e6:.1f} MB, over the {budget / 1e6:.1f} MB budget")
+    if missing:
+        body += ["## Not in this run", "",
+                 "Outputs that the notebooks declare but this run did not write: "
+                 + ", ".join(f"`{m}`" for m in missing) + ".", ""]
+    page = "\n".join(parts + ["## Contents", ""] + toc + [""] + body)
+    write_text(site / "results.md", page.rstrip() + "\n")
+    return {"figures": n_fig, "figure_bytes": total, "tables": n_tab, "missing": missing}

@@ -1,0 +1,133 @@
+"""The results page (notebook 99) and its publication into docs/ and README.md."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lattice_utils import manifest, paths, publish, results_page
+
+NB01 = "01_dataset_generation.ipynb"
+
+
+def _table_md(title: str, rows: int) -> str:
+    lines = [f"# {title}", "", "| k | v | profile | data_source |", "|---|---|---|---|"]
+    lines += [f"| {i} | {i * i} | quick | offline |" for i in range(rows)]
+    return "\n".join(lines) + "\n\nProfile quick; a note.\n"
+
+
+@pytest.fixture
+def run_outputs(tmp_path):
+    """Tables and figures of notebook 01 as a run leaves them, and one timing row."""
+    tables, figures = tmp_path / "tables", tmp_path / "figures"
+    tables.mkdir(), figures.mkdir()
+    for name in manifest.CLAIMS[NB01]:
+        if manifest.is_table(name):
+            (tables / f"{name}.md").write_text(_table_md(f"Title of {name}", 30))
+            (tables / f"{name}.csv").write_text("k,v,profile,data_source\n0,0,quick,offline\n")
+        elif name not in manifest.NEEDS_PAPER_DATA:
+            rng = np.random.default_rng(0)
+            Image.fromarray(rng.integers(0, 255, (1800, 2400, 3), dtype=np.uint8)).save(figures / f"{name}.png")
+    timings = tmp_path / "timings.csv"
+    timings.write_text("notebook,profile,data,seconds,finished,commit\n"
+                       f"{NB01},quick,auto,999,2026-01-01T00:00:00Z,old\n"
+                       f"{NB01},quick,auto,232,2026-11-29T10:00:00Z,abc1234\n")
+    return tables, figures, timings
+
+
+def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(run_outputs, tmp_path):
+    tables, figures, timings = run_outputs
+    site = tmp_path / "site"
+    (site / "figures").mkdir(parents=True)
+    (site / "figures" / "stale.png").write_bytes(b"from an older run")
+    out = results_page.build(tables, figures, paths.NOTEBOOKS, timings, site, "# Results")
+    page = (site / "results.md").read_text()
+    assert page.startswith("# Results")
+    assert '<a id="nb-01"></a>' in page and "ran in 232 s on 2026-11-29 (commit abc1234)" in page
+    assert "profile quick; data: offline; ran in" in page
+    assert "![fig1_example_images](figures/fig1_example_images.png)" in page
+    # a table is shown up to TABLE_ROWS rows and linked whole
+    assert "*first 12 of 30 rows; whole table: [tables/table_s3_class_counts.md](tables/table_s3_class_counts.md)*" in page
+    assert "| 11 | 121 |" in page and "| 12 | 144 |" not in page.split("table_s3_class_counts")[1].split("**")[0]
+    assert (site / "tables" / "table_s3_class_counts.md").read_text() == (tables / "table_s3_class_counts.md").read_text()
+    # every other notebook wrote nothing here: all its outputs are named as missing
+    assert "fig3_parity_standard_subset" in out["missing"] and "## Not in this run" in page
+    assert "fig1_paper_image_sets" not in out["missing"]          # needs the paper's file: absent by design
+    assert not (site / "figures" / "stale.png").exists()
+    with Image.open(site / "figures" / "fig1_example_images.png") as im:
+        assert max(im.size) == results_page.LIGHT_PX and im.mode == "P"
+    assert out["figures"] == 2 and out["tables"] == 6
+
+
+def test_figures_over_the_budget_are_refused(run_outputs, tmp_path):
+    tables, figures, timings = run_outputs
+    with pytest.raises(ValueError, match="over the 0.0 MB budget"):
+        results_page.build(tables, figures, paths.NOTEBOOKS, timings, tmp_path / "site", "# R", budget=10)
+
+
+def _site(tmp_path, profile="quick", missing=()):
+    site = tmp_path / "site"
+    for d in ("figures", "tables"):
+        (site / d).mkdir(parents=True, exist_ok=True)
+    (site / "figures" / "f.png").write_bytes(b"png")
+    (site / "tables" / "t.md").write_text("# t\n")
+    (site / "results.md").write_text("# Results\n")
+    (site / "reproduction.md").write_text("# Reproduction report\n")
+    (site / "headline.md").write_text("| new | headline |\n")
+    (site / "run.json").write_text(json.dumps({"profile": profile, "commit": "abc", "missing": list(missing)}))
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- headline:start -->\nold\n<!-- headline:end -->\nrest\n")
+    return site, tmp_path / "docs", readme
+
+
+def test_publish_copies_the_site_and_splices_the_headline(tmp_path):
+    site, docs, readme = _site(tmp_path)
+    (docs / "figures").mkdir(parents=True)
+    (docs / "figures" / "gone.png").write_bytes(b"an older run's figure")
+    publish.publish(site, docs, readme)
+    assert readme.read_text() == "intro\n<!-- headline:start -->\n| new | headline |\n<!-- headline:end -->\nrest\n"
+    assert sorted(p.name for p in (docs / "figures").iterdir()) == ["f.png"]
+    assert (docs / "results.md").read_text() == "# Results\n" and (docs / "tables" / "t.md").exists()
+    assert sorted(p.name for p in docs.iterdir()) == ["figures", "reproduction.md", "results.md", "tables"]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("case, words", [
+    ("no site", "holds no run.json"),
+    ("smoke", "smoke run"),
+    ("missing outputs", "lacks 2 declared outputs"),
+    ("broken run.json", "not valid JSON"),
+    ("no markers", "markers <!-- headline:start -->"),
+])
+def test_publish_refuses_what_would_make_a_mixed_or_empty_snapshot(tmp_path, case, words):
+    site, docs, readme = _site(tmp_path, profile="smoke" if case == "smoke" else "quick",
+                               missing=["a", "b"] if case == "missing outputs" else ())
+    if case == "no site":
+        (site / "run.json").unlink()
+    if case == "broken run.json":
+        (site / "run.json").write_text("{")
+    if case == "no markers":
+        readme.write_text("no headline here\n")
+    before = readme.read_text()
+    with pytest.raises(ValueError, match=words):
+        publish.publish(site, docs, readme)
+    assert readme.read_text() == before and not docs.exists()
+
+
+def test_publish_allows_a_partial_run_when_asked(tmp_path):
+    site, docs, readme = _site(tmp_path, missing=["a"])
+    publish.publish(site, docs, readme, allow_missing=True)
+    assert (docs / "results.md").exists()
+
+
+@pytest.mark.bad_input
+def test_publish_command_says_what_to_do_without_a_traceback(tmp_path):
+    env_code = ("import sys; from pathlib import Path; from lattice_utils import paths, publish; "
+                f"paths.SITE = Path({str(tmp_path / 'none')!r}); sys.exit(publish.main([]))")
+    out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, cwd=paths.ROOT)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "publish:" in out.stderr and "run the notebooks and notebook 99 first" in out.stderr

@@ -116,10 +116,6 @@ fi
 "$VENV/bin/python" -m lattice_utils.sources --data "$DATA"
 mkdir -p reports/executed
 export MPLBACKEND=Agg
-# one row per notebook run: the results page shows each notebook's last run time
-TIMINGS=reports/timings.csv
-[[ -s $TIMINGS ]] || echo "notebook,profile,data,seconds,finished,commit" > "$TIMINGS"
-COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown)
 for nb in "${NOTEBOOKS[@]}"; do
     name=$(basename "$nb")
     # the data switch goes to the notebooks that have the parameter
@@ -139,8 +135,6 @@ for nb in "${NOTEBOOKS[@]}"; do
                  tail -n 30 "$log" >&2
              fi
              exit 1; }
-    seconds=$(( $(date +%s) - start ))
-    echo "$name,$PROFILE,$DATA,$seconds,$(date -u +%Y-%m-%dT%H:%M:%SZ),$COMMIT" >> "$TIMINGS"
-    echo "[run_all] $name done in $seconds s"
+    echo "[run_all] $name done in $(( $(date +%s) - start )) s"
 done
 echo "[run_all] figures in figures/, tables in reports/tables/, executed notebooks in reports/executed/"

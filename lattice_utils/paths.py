@@ -31,7 +31,6 @@ def layout(data: Path, output: Path) -> dict[str, Path]:
         "REPORTS": reports,
         "TABLES": reports / "tables",
         "EXECUTED": reports / "executed",    # papermill outputs and logs
-        "TIMINGS": reports / "timings.csv",  # run time of each notebook run (run_all.sh appends)
         "SITE": reports / "site",            # results page, report and light figures: what publish copies to docs/
     }
 
@@ -52,7 +51,6 @@ FIGURES = _LAYOUT["FIGURES"]
 REPORTS = _LAYOUT["REPORTS"]
 TABLES = _LAYOUT["TABLES"]
 EXECUTED = _LAYOUT["EXECUTED"]
-TIMINGS = _LAYOUT["TIMINGS"]
 SITE = _LAYOUT["SITE"]
 
 

@@ -65,12 +65,20 @@ def notebook_title(path: Path) -> str:
     return path.stem
 
 
-def last_timings(path: Path) -> dict:
-    """notebook file name -> its last row of ``reports/timings.csv`` (dict of strings)."""
+def last_run(executed: Path, notebook: str) -> dict | None:
+    """How the notebook's last run went, from the papermill record in its executed copy
+    (``reports/executed/<notebook>``): seconds, end date, parameters; ``None`` without one."""
+    path = executed / notebook
     if not path.exists():
-        return {}
-    with path.open(newline="") as fh:
-        return {row["notebook"]: row for row in csv.DictReader(fh)}
+        return None
+    try:
+        meta = json.loads(path.read_text()).get("metadata", {}).get("papermill", {})
+    except (json.JSONDecodeError, AttributeError):
+        return None
+    if meta.get("duration") is None or meta.get("exception"):
+        return None
+    return {"seconds": float(meta["duration"]), "finished": str(meta.get("end_time", ""))[:10],
+            "parameters": meta.get("parameters", {})}
 
 
 def _profile_and_source(tables: Path, names) -> tuple[str, str]:
@@ -88,7 +96,7 @@ def _profile_and_source(tables: Path, names) -> tuple[str, str]:
     return ", ".join(filter(None, profiles)), ", ".join(filter(None, sources))
 
 
-def build(tables: Path, figures: Path, notebooks: Path, timings: Path, site: Path, header: str,
+def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,
           budget: int = FIGURE_BUDGET) -> dict:
     """Write ``site/results.md``, ``site/figures/*.png`` (light copies) and ``site/tables/*.md``.
     Returns what was written: {"figures": n, "figure_bytes": b, "tables": n, "missing": [...]}.
@@ -98,7 +106,6 @@ def build(tables: Path, figures: Path, notebooks: Path, timings: Path, site: Pat
         d.mkdir(parents=True, exist_ok=True)
         for old in d.iterdir():            # a figure or table that a run no longer writes must not linger
             old.unlink()
-    runs = last_timings(timings)
     parts = [header.strip(), ""]
     toc, body, missing = [], [], []
     n_fig = n_tab = total = 0
@@ -109,12 +116,12 @@ def build(tables: Path, figures: Path, notebooks: Path, timings: Path, site: Pat
         num = nb[:2]
         title = notebook_title(notebooks / nb) if (notebooks / nb).exists() else nb
         profile, source = _profile_and_source(tables, names)
-        run = runs.get(nb)
+        run = last_run(executed, nb)
         facts = [f"notebook [`{nb}`](../notebooks/{nb})"]
         if profile:
             facts.append(f"profile {profile}" + (f"; data: {source}" if source else ""))
         if run:
-            facts.append(f"ran in {int(float(run['seconds']))} s on {run['finished'][:10]} (commit {run['commit']})")
+            facts.append(f"last run took {run['seconds']:.0f} s, on {run['finished']}")
         toc.append(f"- [{title}](#nb-{num})")
         body += [f'<a id="nb-{num}"></a>', "", f"## {title}", "", "; ".join(facts) + ".", ""]
         for name in names:

@@ -24,9 +24,10 @@ EXPECTED = expected_outputs()        # the manifest: lattice_utils/manifest.py
 def run_chain(out_dir):
     env = dict(os.environ, LATTICE_DATA_DIR=str(out_dir / "data"),
                LATTICE_OUTPUT_DIR=str(out_dir), MPLBACKEND="Agg")
-    (out_dir / "executed").mkdir(parents=True, exist_ok=True)
+    executed = out_dir / "reports" / "executed"          # where run_all.sh puts them: the results page reads them
+    executed.mkdir(parents=True, exist_ok=True)
     for nb in NOTEBOOKS:
-        cmd = [sys.executable, "-m", "papermill", str(nb), str(out_dir / "executed" / nb.name),
+        cmd = [sys.executable, "-m", "papermill", str(nb), str(executed / nb.name),
                "--cwd", str(paths.NOTEBOOKS), "-p", "profile", "smoke", "--no-progress-bar"]
         res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
         assert res.returncode == 0, f"{nb.name} failed:\n{res.stderr[-4000:]}"
@@ -72,6 +73,7 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
     run = json.loads((site / "run.json").read_text())
     assert run["profile"] == "smoke" and run["missing"] == []
     page = (site / "results.md").read_text()
+    assert page.count("last run took") == len(EXPECTED) - 1      # every notebook but 99, which is running
     declared = [n for o in EXPECTED.values() for n in o["figures"] + o["tables"]]
     for name in {Path(f).stem for f in declared}:
         assert f"`{name}`" in page, name

@@ -32,23 +32,27 @@ def run_outputs(tmp_path):
         elif name not in manifest.NEEDS_PAPER_DATA:
             rng = np.random.default_rng(0)
             Image.fromarray(rng.integers(0, 255, (1800, 2400, 3), dtype=np.uint8)).save(figures / f"{name}.png")
-    timings = tmp_path / "timings.csv"
-    timings.write_text("notebook,profile,data,seconds,finished,commit\n"
-                       f"{NB01},quick,auto,999,2026-01-01T00:00:00Z,old\n"
-                       f"{NB01},quick,auto,232,2026-11-29T10:00:00Z,abc1234\n")
-    return tables, figures, timings
+    executed = tmp_path / "executed"
+    executed.mkdir()
+    papermill = {"duration": 231.7, "end_time": "2026-11-29T10:00:00.5+00:00", "exception": None,
+                 "parameters": {"profile": "quick"}}
+    (executed / NB01).write_text(json.dumps({"cells": [], "metadata": {"papermill": papermill}}))
+    failed = dict(papermill, exception=True)       # a failed run gives no time
+    (executed / "02_model_selection.ipynb").write_text(json.dumps({"cells": [], "metadata": {"papermill": failed}}))
+    return tables, figures, executed
 
 
 def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(run_outputs, tmp_path):
-    tables, figures, timings = run_outputs
+    tables, figures, executed = run_outputs
     site = tmp_path / "site"
     (site / "figures").mkdir(parents=True)
     (site / "figures" / "stale.png").write_bytes(b"from an older run")
-    out = results_page.build(tables, figures, paths.NOTEBOOKS, timings, site, "# Results")
+    out = results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
     page = (site / "results.md").read_text()
     assert page.startswith("# Results")
-    assert '<a id="nb-01"></a>' in page and "ran in 232 s on 2026-11-29 (commit abc1234)" in page
-    assert "profile quick; data: offline; ran in" in page
+    assert '<a id="nb-01"></a>' in page and "last run took 232 s, on 2026-11-29." in page
+    assert "profile quick; data: offline; last run" in page
+    assert page.count("last run took") == 1
     assert "![fig1_example_images](figures/fig1_example_images.png)" in page
     # a table is shown up to TABLE_ROWS rows and linked whole
     assert "*first 12 of 30 rows; whole table: [tables/table_s3_class_counts.md](tables/table_s3_class_counts.md)*" in page
@@ -64,9 +68,9 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
 
 
 def test_figures_over_the_budget_are_refused(run_outputs, tmp_path):
-    tables, figures, timings = run_outputs
+    tables, figures, executed = run_outputs
     with pytest.raises(ValueError, match="over the 0.0 MB budget"):
-        results_page.build(tables, figures, paths.NOTEBOOKS, timings, tmp_path / "site", "# R", budget=10)
+        results_page.build(tables, figures, paths.NOTEBOOKS, executed, tmp_path / "site", "# R", budget=10)
 
 
 def _site(tmp_path, profile="quick", missing=()):

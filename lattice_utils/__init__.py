@@ -1,2 +1,2 @@
-"""Shared, tested logic behind the notebooks (the README's layout section lists the modules)."""
+"""Shared, tested logic behind the notebooks (docs/design.md lists the modules)."""
 __version__ = "0.1.0"

@@ -154,8 +154,8 @@ def bravais_class_2d(a: float, b: float, gamma: float,
 # ---------------------------------------------------------------- distortion
 
 # How far a measured lattice may be from a class and still be called that class "allowing for
-# scan distortion": STEM scan distortion and drift strain an image by about 1-3 % (README,
-# section "Real images").
+# scan distortion": STEM scan distortion and drift strain an image by about 1-3 % (docs/methods.md,
+# "Distortion and the class allowing for it").
 SCAN_DISTORTION_ALLOWANCE = 0.03
 # constraints each class puts on (a, b, gamma): with several classes inside the allowance, the
 # most constrained (the highest symmetry) is the answer

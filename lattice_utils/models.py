@@ -116,7 +116,7 @@ def load_backbone(name: str = "efficientnet_lite0") -> Backbone:
             raise FileNotFoundError(
                 f"CLIP ViT-L/14 weights not found (set {CLIP_WEIGHTS_ENV} to a local open_clip "
                 f"checkpoint; now {str(path) if path else 'unset'}). Without network use "
-                "backbone='efficientnet_lite0'. See the README, section 'Clip + MLP'.")
+                "backbone='efficientnet_lite0'. See docs/methods.md, 'Clip + MLP'.")
         import_torchvision()
         import open_clip
 

@@ -18,7 +18,7 @@ def test_split_of_paper_sized_sets_matches_table_s3_within_rounding(slot):
     # Ours is scikit-learn's stratified split: test size ceil(0.2 n), classes within one
     # of 0.2 n_c (ties broken by the seed). The paper's Table S3 is not exactly that
     # (C2DB test n = 705 and Alex-PBE 27,569 where 20% gives 704 and 27,567), so against
-    # the paper each class agrees within two; the README lists this deviation.
+    # the paper each class agrees within two; docs/deviations.md#deviation-3 lists this deviation.
     labels = np.repeat(np.arange(5), PAPER_CLASS_TOTALS[slot])
     labels = np.random.default_rng(1).permutation(labels)
     is_test = datasets.stratified_split(labels, 0.2, seed=0)

@@ -67,7 +67,7 @@ def test_shot_noise_keeps_the_answer_and_gives_an_uncertainty(mos2):
 def test_reported_uncertainty_covers_the_error_under_shot_noise():
     """Over repeated noisy exposures of one oblique lattice most errors lie within 2 sigma
     (a pooled-residual error bar covered about half). Not 95 %: shot noise follows the lattice
-    and correlates the errors of the peaks, which per-peak residuals cannot see (README)."""
+    and correlates the errors of the peaks, which per-peak residuals cannot see (docs/deviations.md#deviation-19)."""
     obl = cell(3.1, 4.3, 103.0, [[0, 0, 0.5], [0.3, 0.6, 0.5]], ["Mo", "S"])
     img = image_of(obl, rot=21.0)
     rng = np.random.default_rng(1)

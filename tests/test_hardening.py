@@ -1,8 +1,8 @@
 """Bad inputs and faults (issue 13): every one is refused with a message that names the file,
 repaired, or rebuilt, never run, never silently reused and never a traceback from a command.
 
-Each case carries the ``bad_input`` marker; the README's reliability section gives their count
-(``test_readme_states_the_count_of_bad_input_cases`` keeps it true)."""
+Each case carries the ``bad_input`` marker; the reliability page (docs/reliability.md) gives their count
+(``test_reliability_page_states_the_count_of_bad_input_cases`` keeps it true)."""
 from __future__ import annotations
 
 import json
@@ -574,16 +574,16 @@ def test_pool_workers_exit_when_the_parent_is_killed(tmp_path):
     assert not left, f"workers {left} outlived their killed parent"
 
 
-# ------------------------------------------------------------------ the README's count
+# ------------------------------------------------------------------ the reliability page's count
 
 @pytest.mark.slow
-def test_readme_states_the_count_of_bad_input_cases():
+def test_reliability_page_states_the_count_of_bad_input_cases():
     out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "bad_input",
                           "-p", "no:cacheprovider", "tests"], capture_output=True, text=True,
                          cwd=paths.ROOT, timeout=300)
     m = re.search(r"(\d+)/\d+ tests collected", out.stdout)
     assert m, out.stdout[-2000:]
-    readme = (paths.ROOT / "README.md").read_text()
-    stated = re.search(r"The suite tries (\d+) bad inputs and faults", readme)
-    assert stated, "README: the reliability section must say 'The suite tries N bad inputs and faults'"
+    page = (paths.ROOT / "docs" / "reliability.md").read_text()
+    stated = re.search(r"The suite tries (\d+) bad inputs and faults", page)
+    assert stated, "docs/reliability.md must say 'The suite tries N bad inputs and faults'"
     assert int(stated.group(1)) == int(m.group(1))

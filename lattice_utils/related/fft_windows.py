@@ -3,7 +3,7 @@ windows (the HRTEM nanoparticle document, 002), with phases matched against cand
 
 Conversion (002, ESI-2): a spot l pixels from the centre of a d-pixel FFT of an image sampled at
 p Å per pixel lies at spatial frequency q = l / (d p) (1/Å); the lattice spacing is 1/q. (The
-document calls q itself the spacing; see the README's deviations.)"""
+document calls q itself the spacing; see docs/deviations.md#deviation-29.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass

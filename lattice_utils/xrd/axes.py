@@ -6,7 +6,7 @@ import numpy as np
 from .simulate import parse_zone_axis
 
 # the authors' code lists the 20 axes of model-4 and the 4 of model-2; the 10 of model-3 are
-# not published: we take the first 10 of the 20 (README, deviations)
+# not published: we take the first 10 of the 20 (docs/deviations.md#deviation-23)
 AXES_20 = ("111", "100", "010", "001", "110", "101", "210", "012", "112", "121",
            "122", "212", "103", "310", "123", "312", "023", "302", "313", "331")
 AXES_4 = ("111", "100", "001", "012")

@@ -114,27 +114,61 @@ if [[ $PLAN -eq 1 ]]; then
 fi
 # which of the paper's data files are in data/raw/, and what each changes
 "$VENV/bin/python" -m lattice_utils.sources --data "$DATA"
-mkdir -p reports/executed
+# outputs go where lattice_utils.paths puts them (LATTICE_OUTPUT_DIR, default: the checkout)
+OUT=${LATTICE_OUTPUT_DIR:-.}
+EXECUTED=$OUT/reports/executed
+mkdir -p "$EXECUTED"
 export MPLBACKEND=Agg
+# expected seconds per notebook (its last run at this profile, else the plan's rates): progress lines
+declare -A EXPECT
+while read -r nbname seconds _; do EXPECT[$nbname]=$seconds; done \
+    < <("$VENV/bin/python" -m lattice_utils.plan --profile "$PROFILE" --executed "$EXECUTED" \
+            --estimates "${NOTEBOOKS[@]}" 2>/dev/null || true)
+left=0
+for nb in "${NOTEBOOKS[@]}"; do left=$(( left + ${EXPECT[$(basename "$nb")]:-60} )); done
+minutes() { local s=$1; (( s < 60 )) && echo "${s} s" || echo "$(( (s + 30) / 60 )) min"; }
+echo "[run_all] ${#NOTEBOOKS[@]} notebooks, about $(minutes $left) (from the last runs and the plan)"
+PROGRESS_EVERY=${RUN_ALL_PROGRESS_S:-60}
+pid=""
+# an interrupted run_all stops its notebook too
+trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; echo "[run_all] interrupted" >&2; exit 130' INT TERM
 for nb in "${NOTEBOOKS[@]}"; do
     name=$(basename "$nb")
+    log="$EXECUTED/${name%.ipynb}.log"
+    expect=${EXPECT[$name]:-60}
     # the data switch goes to the notebooks that have the parameter
     data_args=()
     grep -q '"data_source = ' "$nb" && data_args=(-p data_source "$DATA")
-    echo "[run_all] $name (profile $PROFILE${data_args:+, data $DATA})"
+    echo "[run_all] $name (profile $PROFILE${data_args:+, data $DATA}; about $(minutes "$expect"))"
     start=$(date +%s)
-    "$VENV/bin/papermill" "$nb" "reports/executed/$name" --cwd notebooks \
+    "$VENV/bin/papermill" "$nb" "$EXECUTED/$name" --cwd notebooks \
         -p profile "$PROFILE" -p force "$FORCE" "${data_args[@]}" --no-progress-bar --log-output \
-        > "reports/executed/${name%.ipynb}.log" 2>&1 \
-        || { log="reports/executed/${name%.ipynb}.log"
-             echo "[run_all] $name failed; log: $log" >&2
-             # a missing data file is one message, not a traceback
-             if grep -q "DataUnavailableError: " "$log"; then
-                 grep -m1 -o "DataUnavailableError: .*" "$log" | sed 's/^DataUnavailableError: /[run_all] /' >&2
-             else
-                 tail -n 30 "$log" >&2
-             fi
-             exit 1; }
-    echo "[run_all] $name done in $(( $(date +%s) - start )) s"
+        > "$log" 2>&1 &
+    pid=$!
+    # while it runs: elapsed, what is left, and the notebook's last output line (its log)
+    next=$PROGRESS_EVERY
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        elapsed=$(( $(date +%s) - start ))
+        if (( elapsed >= next )) && kill -0 "$pid" 2>/dev/null; then
+            next=$(( next + PROGRESS_EVERY ))
+            remaining=$(( left - elapsed )); (( remaining < 0 )) && remaining=0
+            last=$(grep -v -e 'Cell [0-9]*---' -e '^[[:space:]]*$' "$log" 2>/dev/null | tail -n 1 | cut -c1-90 || true)
+            echo "[run_all]   ${name%.ipynb}: $(minutes "$elapsed") so far, about $(minutes "$remaining") left in the run${last:+ | $last}"
+        fi
+    done
+    if ! wait "$pid"; then
+        echo "[run_all] $name failed; log: $log" >&2
+        # a missing data file is one message, not a traceback
+        if grep -q "DataUnavailableError: " "$log"; then
+            grep -m1 -o "DataUnavailableError: .*" "$log" | sed 's/^DataUnavailableError: /[run_all] /' >&2
+        else
+            tail -n 30 "$log" >&2
+        fi
+        exit 1
+    fi
+    left=$(( left - expect )); (( left < 0 )) && left=0
+    echo "[run_all] $name done in $(minutes $(( $(date +%s) - start )))"
 done
-echo "[run_all] figures in figures/, tables in reports/tables/, executed notebooks in reports/executed/"
+echo "[run_all] figures in $OUT/figures/, tables in $OUT/reports/tables/, executed notebooks in $EXECUTED/;" \
+     "./run_all.sh publish copies the results page into docs/"

@@ -1,7 +1,7 @@
 """``./run_all.sh --profile paper --plan``: what a profile would run (datasets, trainings) and
 how long it should take on CPU and on a GPU machine, from the benchmark figures, without running.
 
-CPU rates are the figures measured on this project's 2-core machine (README, *Measured figures*),
+CPU rates are the figures measured on this project's 2-core machine (docs/performance.md),
 scaled linearly to the cores asked for. GPU rates are assumptions for one modern data-centre GPU
 (no GPU was available to measure them); they are printed with the plan so nobody mistakes them."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import os
 
 from .profiles import get_profile
 
-# measured here (2 cores), per second unless stated; the command that measured each is in the README
+# measured here (2 cores), per second unless stated; the command that measured each is in docs/performance.md
 CPU = {
     "structures_per_core": 10.0,       # XRD PyXtal corpus (low end); the 2D stand-in builds 30-110/s per core
     "stem_images_per_core": 57.0,      # benchmarks/bench_stem.py
@@ -102,6 +102,42 @@ def plan(profile_name: str = "paper", cpu_cores: int | None = None, gpu_cores: i
     return rows
 
 
+def _group_numbers(label: str) -> set[str]:
+    """Notebook numbers of a plan row's label ("02-08, 14-15" -> {"02", ..., "08", "14", "15"})."""
+    out = set()
+    for part in label.split(","):
+        lo, _, hi = part.strip().partition("-")
+        out |= {f"{n:02d}" for n in range(int(lo), int(hi or lo) + 1)}
+    return out
+
+
+def notebook_estimates(profile_name: str, notebooks, executed=None, cpu_cores: int | None = None) -> dict:
+    """Expected seconds of each notebook (file name): its last successful run at this profile
+    (the papermill record in ``executed``) where there is one, else an even share of its plan
+    row on this CPU. Returns {notebook: (seconds, "last run" | "plan")}."""
+    import json
+    from pathlib import Path
+
+    rows = plan(profile_name, cpu_cores)
+    names = [Path(nb).name for nb in notebooks]
+    groups = [(_group_numbers(r["notebooks"]), r["cpu_h"] * 3600) for r in rows]
+    out = {}
+    for name in names:
+        meta = {}
+        if executed is not None and (Path(executed) / name).exists():
+            try:
+                meta = json.loads((Path(executed) / name).read_text()).get("metadata", {}).get("papermill", {})
+            except (json.JSONDecodeError, AttributeError, OSError):
+                meta = {}
+        if (meta.get("duration") and not meta.get("exception")
+                and meta.get("parameters", {}).get("profile") == profile_name):
+            out[name] = (float(meta["duration"]), "last run")
+            continue
+        share = [sec / len(nums) for nums, sec in groups if name[:2] in nums]
+        out[name] = (share[0] if share else 30.0, "plan")
+    return out
+
+
 def _fmt(h: float) -> str:
     if h < 1 / 60:
         return "< 1 min"
@@ -117,8 +153,15 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", default="paper")
     ap.add_argument("--cpu-cores", type=int, default=None, help="cores of the CPU machine (default: this one's)")
     ap.add_argument("--gpu-cores", type=int, default=16, help="CPU cores beside the GPU (simulation runs on them)")
+    ap.add_argument("--estimates", nargs="+", metavar="NOTEBOOK",
+                    help="print 'notebook seconds source' for each (run_all.sh's progress lines)")
+    ap.add_argument("--executed", default=None, help="folder of executed notebooks (their last run times)")
     a = ap.parse_args(argv)
     cores = a.cpu_cores or os.cpu_count() or 2
+    if a.estimates:
+        for name, (sec, source) in notebook_estimates(a.profile, a.estimates, a.executed, cores).items():
+            print(f"{name} {sec:.0f} {source}")
+        return 0
     rows = plan(a.profile, cores, a.gpu_cores)
     print(f"Plan for profile '{a.profile}' (nothing is run)\n")
     print(f"| notebooks | what runs | networks trained | CPU, {cores} cores | 1 GPU + {a.gpu_cores} cores |")
@@ -127,7 +170,7 @@ def main(argv=None) -> int:
         print(f"| {r['notebooks']} | {r['work']} | {r['trainings']} | {_fmt(r['cpu_h'])} | {_fmt(r['gpu_h'])} |")
     print(f"| total | | {sum(r['trainings'] for r in rows)} | {_fmt(sum(r['cpu_h'] for r in rows))} | "
           f"{_fmt(sum(r['gpu_h'] for r in rows))} |")
-    print("\nCPU: rates measured on this project's 2-core machine (README, Measured figures), scaled to the cores.")
+    print("\nCPU: rates measured on this project's 2-core machine (docs/performance.md), scaled to the cores.")
     print("GPU: ASSUMED rates for one A100/H100-class GPU with mixed precision (not measured here): "
           + ", ".join(f"{k} {v:g}" for k, v in GPU.items()) + ". Simulation stays on the CPU cores.")
     return 0

@@ -23,3 +23,19 @@ def test_plan_command_prints_a_table_and_runs_nothing():
                          capture_output=True, text=True, cwd=paths.ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "| total |" in out.stdout and "ASSUMED" in out.stdout
+
+
+def test_notebook_estimates_take_the_last_run_at_that_profile_else_the_plan(tmp_path):
+    import json
+
+    from lattice_utils.plan import _group_numbers, notebook_estimates
+
+    assert _group_numbers("02-08, 14-15") == {"02", "03", "04", "05", "06", "07", "08", "14", "15"}
+    record = {"duration": 123.4, "exception": None, "parameters": {"profile": "quick"}}
+    (tmp_path / "09_xrd_dataset.ipynb").write_text(json.dumps({"metadata": {"papermill": record}}))
+    (tmp_path / "10_x.ipynb").write_text(json.dumps({"metadata": {"papermill": dict(record, exception=True)}}))
+    est = notebook_estimates("quick", ["notebooks/09_xrd_dataset.ipynb", "10_x.ipynb", "12_y.ipynb"], tmp_path, 2)
+    assert est["09_xrd_dataset.ipynb"] == (123.4, "last run")
+    # a failed run is no estimate; 10-13 share their plan row evenly
+    assert est["10_x.ipynb"][1] == "plan" and est["10_x.ipynb"][0] == est["12_y.ipynb"][0] > 0
+    assert notebook_estimates("smoke", ["09_xrd_dataset.ipynb"], tmp_path, 2)["09_xrd_dataset.ipynb"][1] == "plan"

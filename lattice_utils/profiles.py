@@ -17,6 +17,9 @@ DATASET_TITLES = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
 DATASETS = tuple(PAPER_CLASS_TOTALS)
 
 
+XRD_PATTERN_SHAPE = (321, 322)        # the XRD paper's detector image (H, W), px
+
+
 @dataclass(frozen=True)
 class XrdSettings:
     """The XRD zone-axis studies (notebooks 09-13); the paper's values in the paper profile."""
@@ -26,7 +29,7 @@ class XrdSettings:
     attempt_timeout_s: float = 20.0   # one PyXtal attempt is abandoned after this
     attempts: int = 8                 # PyXtal attempts per structure before it is skipped
     split: tuple = (0.7, 0.2, 0.1)    # train / validation / test, per space group
-    image_shape: tuple = (321, 322)   # the paper's pattern size (H, W)
+    image_shape: tuple = XRD_PATTERN_SHAPE
     width: int = 64                   # channels of the first conv block (doubles to 8x)
     hidden: int = 4096                # the two fully connected layers
     epochs: int = 100

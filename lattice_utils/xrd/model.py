@@ -4,7 +4,7 @@ Four convolution blocks (two 3 x 3 convolutions + ReLU each, then 2 x 2 max pool
 w, 2w, 4w, 8w with w = 64 in the paper: 64 -> 512), two fully connected layers of ``hidden``
 (4096 in the paper) and two heads: 230 space groups and 7 crystal systems. The scaled profiles
 add BatchNorm after each convolution (``batch_norm``): on their small datasets the plain network
-did not learn at all in the epochs a CPU allows (README, deviations). Cross-entropy on both
+did not learn at all in the epochs a CPU allows (docs/deviations.md#deviation-24). Cross-entropy on both
 heads, Adam. The paper does not say how the last feature map is flattened; we pool it to at most
 7 x 7 as VGG does (a 321 px input would otherwise give 20 x 20 x 512 inputs to a 4096-wide layer,
 840 M weights).
@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import paths, storage
+from ..profiles import XRD_PATTERN_SHAPE
 from ..training import _autocast, default_device, resolve_precision
 
 XRD_VERSION = 1
@@ -31,7 +32,7 @@ N_GROUPS, N_SYSTEMS = 230, 7
 
 
 class XrdCNN(nn.Module):
-    def __init__(self, width: int = 64, hidden: int = 4096, input_shape=(321, 322),
+    def __init__(self, width: int = 64, hidden: int = 4096, input_shape=XRD_PATTERN_SHAPE,
                  batch_norm: bool = False):
         super().__init__()
         layers, c_in = [], 1
@@ -70,7 +71,7 @@ class XrdCNN(nn.Module):
 class XrdConfig:
     name: str                     # model-1 .. model-4, or any label
     data_key: str                 # identity of the training patterns
-    image_shape: tuple = (321, 322)
+    image_shape: tuple = XRD_PATTERN_SHAPE
     width: int = 64
     hidden: int = 4096
     epochs: int = 100

@@ -5,12 +5,12 @@ As section 2.4 of the XRD paper: Cu K-alpha; the reflections of the zero-order L
 analytic atomic form factors (the coefficients pymatgen ships, the same as its XRDCalculator);
 intensity |F|^2 normalised to the strongest reflection (``lorentz=True`` multiplies by the
 powder Lorentz-polarisation factor, which the paper writes down for its intensities: it makes
-the few lowest-angle spots swamp the rest; README, deviations);
+the few lowest-angle spots swamp the rest; docs/deviations.md#deviation-22);
 each reflection a filled disk of radius 0.1 x I/I_max (in 1/A), a marker at the direct beam.
 
 The beam runs along the *direct-lattice* vector u a + v b + w c, so every drawn g is
 perpendicular to it, in any cell. (The authors' code takes [uvw] as a Cartesian vector, which
-differs for non-orthogonal cells: README, deviations.)
+differs for non-orthogonal cells: docs/deviations.md#deviation-7.)
 
 Everything is vectorised: the zone's reflections are enumerated on its own 2D integer lattice
 (no 3D box), and structure factors are one matrix product per element.
@@ -24,6 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from ..profiles import XRD_PATTERN_SHAPE
 
 CU_KA = 1.5406            # Å, Cu K-alpha (the paper's wavelength)
 SPOT_SCALE = 0.1          # spot radius in 1/Å at I = I_max (the paper's scale factor)
@@ -259,7 +261,7 @@ def zone_axis_pattern(crystal: Crystal, axis, wavelength: float = CU_KA, lorentz
     return ZonePattern(xy, inten[keep], hkl[keep], parse_zone_axis(axis), g_max)
 
 
-def render_spots(xy: np.ndarray, intensity: np.ndarray, shape=(321, 322), g_max: float = 2 / CU_KA,
+def render_spots(xy: np.ndarray, intensity: np.ndarray, shape=XRD_PATTERN_SHAPE, g_max: float = 2 / CU_KA,
                  spot_scale: float = SPOT_SCALE, beam_radius: float = BEAM_RADIUS,
                  rotation_deg: float = 0.0) -> np.ndarray:
     """uint8 image [H, W] spanning [-g_max, g_max] on both axes (row 0 at +g_max): each spot a
@@ -336,11 +338,11 @@ def render_input(xy: np.ndarray, intensity: np.ndarray, shape, g_max: float = 2 
     raise ValueError(f"unknown pattern representation {representation!r}; choose one of {REPRESENTATIONS}")
 
 
-def render_pattern(pattern: ZonePattern, shape=(321, 322), **kw) -> np.ndarray:
+def render_pattern(pattern: ZonePattern, shape=XRD_PATTERN_SHAPE, **kw) -> np.ndarray:
     return render_spots(pattern.xy, pattern.intensity, shape, pattern.g_max, **kw)
 
 
-def render_gaussian(pattern: ZonePattern, shape=(321, 322), sigma: float = 0.02) -> np.ndarray:
+def render_gaussian(pattern: ZonePattern, shape=XRD_PATTERN_SHAPE, sigma: float = 0.02) -> np.ndarray:
     """Float image [H, W]: each reflection a Gaussian of width ``sigma`` (1/Å) and height
     I/I_max (the paper's Fig. 2f style; its models train on the disk patterns only)."""
     H, W = shape

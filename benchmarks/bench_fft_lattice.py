@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main():
-    from lattice_utils import fft_lattice, metrics, studies
+    from lattice_utils import fft_lattice, metrics, stem_studies
     from lattice_utils.structures import projected_cell
     from lattice_utils.profiles import DATASETS, get_profile
 
@@ -36,7 +36,7 @@ def main():
     P = get_profile(ap.parse_args().profile)
     rows_out = []
     for slot in DATASETS:
-        sd = studies.load_slot(slot, P)
+        sd = stem_studies.load_slot(slot, P)
         test = sd.test
         t0 = time.perf_counter()
         est = pd.DataFrame([fft_lattice.estimate_lattice(sd.store[i].astype(float), P.px_scale).as_dict()

@@ -32,7 +32,7 @@ def child(case: str, size: int) -> dict:
     from scipy import ndimage
 
     from lattice_utils import grains, predict
-    from lattice_utils.experimental import ExperimentalImage
+    from lattice_utils.real_images import ExperimentalImage
     from lattice_utils.hard_cases import cosine_lattice
 
     if case.startswith("fft"):

@@ -70,12 +70,12 @@ def throughput(px: int, steps: int):
 
 
 def accuracy():
-    from lattice_utils import metrics, studies, training
+    from lattice_utils import metrics, stem_studies, training
     from lattice_utils.profiles import get_profile
 
     P = get_profile("quick")
-    sd = studies.load_slot("jv2d", P)
-    cfg, inputs, rows, y = studies.network_setup(sd, "regress", "densenet121")
+    sd = stem_studies.load_slot("jv2d", P)
+    cfg, inputs, rows, y = stem_studies.network_setup(sd, "regress", "densenet121")
     results = {}
     for precision in ("bf16", "fp32"):
         c = dataclasses.replace(cfg, precision=precision)

@@ -26,7 +26,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from lattice_utils.profiles import get_profile  # noqa: E402
 from lattice_utils.profiles import XRD_PATTERN_SHAPE  # noqa: E402
-from lattice_utils.xrd import axes, corpus, simulate as S  # noqa: E402
+from lattice_utils.xrd import corpus, simulate as S, zone_axes  # noqa: E402
 
 
 def reference_pattern(c: S.Crystal, axis, shape=XRD_PATTERN_SHAPE) -> np.ndarray:

@@ -49,12 +49,12 @@ def run_variant(set_name: str, epochs: int, variant: dict, out: Path, scratch: P
     import torch
 
     torch.set_num_threads(variant["threads"])
-    from lattice_utils import metrics, paths, studies, training
+    from lattice_utils import metrics, paths, stem_studies, training
     from lattice_utils.profiles import get_profile
 
     P = dataclasses.replace(get_profile("quick"), seed=variant["seed"])
-    sd = studies.load_slot("jv2d", P, set_name)
-    cfg, inputs, rows, y = studies.network_setup(sd, "classify", "densenet121")
+    sd = stem_studies.load_slot("jv2d", P, set_name)
+    cfg, inputs, rows, y = stem_studies.network_setup(sd, "classify", "densenet121")
     cfg = dataclasses.replace(cfg, precision=variant["precision"], epochs=epochs)
     paths.MODELS = scratch              # never the shared model cache
     t0 = time.perf_counter()

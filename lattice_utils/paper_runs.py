@@ -21,7 +21,7 @@ import time
 
 import pandas as pd
 
-from . import metrics, paths, report, storage, studies
+from . import metrics, paths, report, stem_studies, storage
 from .image_sets import IMAGE_SETS
 from .profiles import get_profile
 
@@ -42,16 +42,16 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
     s1, t2, runs = [], [], []
     for seed in seeds:
         P = dataclasses.replace(base, seed=int(seed))
-        sd = studies.load_slot(slot, P, set_name)
+        sd = stem_studies.load_slot(slot, P, set_name)
         truth = sd.test["label"].to_numpy()
         for model in models:
             t0 = time.perf_counter()
             if model == "mlp":
-                pred = studies.fit_mlp(sd, "classify", log=log).predictions
+                pred = stem_studies.fit_mlp(sd, "classify", log=log).predictions
                 seconds = None
             else:
-                net = studies.fit_network(sd, "classify", model, log=log)
-                pred = studies.predict_test(sd, net)
+                net = stem_studies.fit_network(sd, "classify", model, log=log)
+                pred = stem_studies.predict_test(sd, net)
                 seconds = float(sum(h.get("seconds", 0.0) for h in net.history))
             runs.append({"set": set_name, "seed": int(seed), "model": model,
                          "train_seconds": seconds, "wall_seconds": round(time.perf_counter() - t0, 1)})

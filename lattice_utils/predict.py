@@ -31,7 +31,7 @@ import numpy as np
 from scipy import ndimage
 
 from . import fft_lattice, grains, paths
-from .experimental import ExperimentalImage, ImageReadError, read_image
+from .real_images import ExperimentalImage, ImageReadError, read_image
 from .stem import normalise, to_uint8
 
 TRAIN_PIXEL_SIZE = 0.1     # Å per pixel of the simulated training images

@@ -13,7 +13,7 @@ import argparse
 import os
 
 from .profiles import DATASETS, get_profile
-from .studies import NETWORKS, fit_network, load_slot
+from .stem_studies import NETWORKS, fit_network, load_slot
 
 
 def main(argv=None) -> int:

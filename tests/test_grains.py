@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lattice_utils import fft_lattice, grains, hard_cases, paths, predict
-from lattice_utils.experimental import ExperimentalImage
+from lattice_utils.real_images import ExperimentalImage
 from lattice_utils.lattice2d import class_allowing_distortion, class_distortions
 
 

@@ -167,12 +167,12 @@ def test_data_source_switch(scratch_dirs, capsys):
 
 
 def test_classification_slot_uses_the_paper_images_with_their_split(scratch_dirs):
-    from lattice_utils import studies
+    from lattice_utils import stem_studies
     from lattice_utils.profiles import get_profile
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     P = get_profile("smoke")
-    sd = studies.classification_slot("jv2d", P, "auto")
+    sd = stem_studies.classification_slot("jv2d", P, "auto")
     assert sd.source == "stem_jv2d" and sd.slot == "jv2d"
     assert len(sd.rows("train")) == 5 and len(sd.rows("test")) == 3
     assert sd.inputs(P.input_px).images.shape == (8, P.input_px, P.input_px)
@@ -206,7 +206,7 @@ def test_regression_joins_the_paper_images_to_the_dft_lattice_by_id(scratch_dirs
 
     from jarvis.db.figshare import get_db_info
 
-    from lattice_utils import studies
+    from lattice_utils import stem_studies
     from lattice_utils.profiles import get_profile
     from lattice_utils.structures import jarvis_zip_path
     from test_structures import fixture_records
@@ -214,17 +214,17 @@ def test_regression_joins_the_paper_images_to_the_dft_lattice_by_id(scratch_dirs
     write_set(image_sets.image_set_path("stem_jv2d"))
     P = get_profile("smoke")
     # without the database the regression falls back to simulated images, and says why
-    assert studies.regression_slot("jv2d", P, "auto").source == "offline"
+    assert stem_studies.regression_slot("jv2d", P, "auto").source == "offline"
     good = fixture_records("jv2d")[:2]           # graphene (a 2.46) and MoS2 (a 3.19)
     recs = [dict(good[(k - 1) % 2], jid=f"JVASP-{1000 + k}") for k in range(1, 8)]   # JVASP-1008 has none
     with zipfile.ZipFile(jarvis_zip_path("jv2d"), "w") as z:
         z.writestr(get_db_info()["dft_2d"][1], json.dumps(recs))
-    sd = studies.regression_slot("jv2d", P, "auto")
+    sd = stem_studies.regression_slot("jv2d", P, "auto")
     assert sd.source == "stem_jv2d+jarvis"
     t = sd.table.set_index("id")
     assert t.loc["JVASP-1001", "a"] == pytest.approx(2.46) and t.loc["JVASP-1002", "a"] == pytest.approx(3.19)
     assert t.loc["JVASP-1008", "split"] == "no structure"
     assert len(sd.rows("train")) + len(sd.rows("test")) == 7
     assert "1 of 8 stem_jv2d images have no record" in capsys.readouterr().out
-    cfg, inputs, rows, y = studies.network_setup(sd, "regress", "densenet121")
+    cfg, inputs, rows, y = stem_studies.network_setup(sd, "regress", "densenet121")
     assert y.shape == (len(sd.rows("train")), 3) and np.isfinite(y).all()

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import cell
 from lattice_utils import fft_lattice, paths, predict, training
-from lattice_utils.experimental import ExperimentalImage
+from lattice_utils.real_images import ExperimentalImage
 from test_fft_lattice import image_of
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lattice_utils.profiles import get_profile
-from lattice_utils.xrd import axes, corpus, model, patterns, symmetry
+from lattice_utils.xrd import corpus, model, patterns, symmetry, zone_axes
 from lattice_utils.xrd import simulate as S
 
 
@@ -47,12 +47,12 @@ def test_crystal_systems_and_centring():
 # ------------------------------------------------------------------ axes
 
 def test_axis_sets_and_their_coverage():
-    assert len(axes.AXES_20) == 20 and axes.AXES_10 == axes.AXES_20[:10]
-    assert set(axes.AXES_4) <= set(axes.AXES_20) and not set(axes.UNSEEN) & set(axes.AXES_20)
-    cov = axes.angular_coverage(axes.AXES_20)
+    assert len(zone_axes.AXES_20) == 20 and zone_axes.AXES_10 == zone_axes.AXES_20[:10]
+    assert set(zone_axes.AXES_4) <= set(zone_axes.AXES_20) and not set(zone_axes.UNSEEN) & set(zone_axes.AXES_20)
+    cov = zone_axes.angular_coverage(zone_axes.AXES_20)
     assert cov["nearest_mean_deg"] == pytest.approx(13.03, abs=0.005)     # the paper's figures
     assert cov["global_mean_deg"] == pytest.approx(44.32, abs=0.005)
-    assert axes.label((1, 2, 3)) == "[123]" and axes.label("1 -1 0") == "[1 -1 0]"
+    assert zone_axes.label((1, 2, 3)) == "[123]" and zone_axes.label("1 -1 0") == "[1 -1 0]"
 
 
 # ------------------------------------------------------------------ corpus
@@ -110,7 +110,7 @@ def test_aflow_prototypes_are_an_external_set_of_real_crystals():
 
 def test_stored_patterns_render_like_direct_simulation(smoke_structures):
     P, table = smoke_structures
-    ps = patterns.build_patterns(table, axes.AXES_4, P, verbose=False)
+    ps = patterns.build_patterns(table, zone_axes.AXES_4, P, verbose=False)
     assert len(ps) == 4 * len(table)
     rng = np.random.default_rng(0)
     for i in rng.choice(len(ps), 6, replace=False):

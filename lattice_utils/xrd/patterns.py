@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import parallel, paths, storage
 from ..profiles import Profile
-from .axes import label
+from .zone_axes import label
 from .corpus import crystal_of
 from .simulate import CU_KA, render_input, zone_axis_pattern
 

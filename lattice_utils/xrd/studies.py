@@ -7,14 +7,14 @@ import pandas as pd
 
 from .. import storage
 from ..profiles import Profile
-from . import axes as ax
+from . import zone_axes
 from .corpus import crystal_of, load_structures
 from .model import XrdModel, accuracy_table, make_config, train_xrd
 from .patterns import PatternSet, build_patterns
 from .simulate import render_input, zone_axis_pattern
 from .symmetry import CRYSTAL_SYSTEMS, crystal_systems
 
-ALL_AXES = ax.AXES_20 + ax.UNSEEN       # every pattern set holds these 24 axes
+ALL_AXES = zone_axes.AXES_20 + zone_axes.UNSEEN       # every pattern set holds these 24 axes
 
 
 def load_dataset(profile: Profile, source: str = "offline", cif_dir: str | None = None,
@@ -32,7 +32,7 @@ def split_images(ps: PatternSet, axes, split: str, profile: Profile, name: str):
 def fit_model(name: str, ps: PatternSet, profile: Profile, axes=None, force: bool = False,
               log=print) -> XrdModel:
     """model-1 .. model-4 (the paper's axis sets) trained on the train split (cached)."""
-    axes = axes or ax.AXIS_SETS[name]
+    axes = axes or zone_axes.AXIS_SETS[name]
     tr, X = split_images(ps, axes, "train", profile, name)
     va, V = split_images(ps, axes, "val", profile, name)
     g = ps.meta["space_group"].to_numpy()

@@ -22,9 +22,9 @@ def test_cli_trains_into_the_cache_the_notebooks_read(tmp_path):
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=paths.ROOT)
     assert again.returncode == 0 and "reused cached" in again.stdout
     # what a notebook would ask for is that same file
-    code = ("from lattice_utils import studies; from lattice_utils.profiles import get_profile; "
-            "sd = studies.load_slot('jv2d', get_profile('smoke')); "
-            "cfg, *_ = studies.network_setup(sd, 'regress', 'densenet121'); "
+    code = ("from lattice_utils import stem_studies; from lattice_utils.profiles import get_profile; "
+            "sd = stem_studies.load_slot('jv2d', get_profile('smoke')); "
+            "cfg, *_ = stem_studies.network_setup(sd, 'regress', 'densenet121'); "
             "print((cfg.directory() / 'final.pt').exists())")
     check = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                            timeout=300, cwd=paths.ROOT)
@@ -39,7 +39,7 @@ def test_cli_needs_a_job():
 
 
 def test_network_list_covers_the_notebooks():
-    from lattice_utils.studies import NETWORKS
+    from lattice_utils.stem_studies import NETWORKS
 
     assert {n for n, *_ in NETWORKS} == {"02", "03", "04", "05", "06"}
     assert len(NETWORKS) == 12          # 4 + 4 + 2 + 1 + 1
@@ -48,7 +48,7 @@ def test_network_list_covers_the_notebooks():
 
 
 def test_mlp_features_stay_inside_the_training_range():
-    from lattice_utils.studies import standardised_features
+    from lattice_utils.stem_studies import standardised_features
 
     rng = np.random.default_rng(0)
     train = rng.normal(size=(50, 4))

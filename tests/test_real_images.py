@@ -6,12 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from lattice_utils import experimental, fft_lattice
-from lattice_utils.experimental import ImageReadError, read_image
+from lattice_utils import fft_lattice, real_images
+from lattice_utils.real_images import ImageReadError, read_image
 
 
 def test_mos2_example_is_read_with_its_calibration():
-    img = experimental.mos2_example()
+    img = real_images.mos2_example()
     assert img.data.shape == (1024, 1024)
     assert img.pixel_size == pytest.approx(0.127, abs=1e-3)
     assert "temul" in img.meta["citation"]
@@ -23,7 +23,7 @@ def test_mos2_example_is_read_with_its_calibration():
 
 
 def test_au_nanoparticle_emd_is_read_with_its_calibration():
-    img = experimental.au_example()
+    img = real_images.au_example()
     assert img.data.shape == (2048, 2048) and img.name.endswith(".emd")
     assert img.pixel_size == pytest.approx(0.075, abs=1e-3)     # 0.0075 nm in the file
     assert img.meta["title"] == "HAADF" and "temul" in img.meta["citation"]

@@ -61,38 +61,25 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
     targets = class_sequence(slot, n, profile.seed)
-    parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
-    rows, skipped, rejected = [], [], Counter()
+    # the block size is in each part's name: parts of another block size are rebuilt
+    spans = {f"block-{a:07d}-{min(a + block_size, n):07d}.json.gz": (a, min(a + block_size, n))
+             for a in range(0, n, block_size)}
     bar = parallel.progress(n, f"{slot} structures") if verbose else None
-    for start in range(0, n, block_size):
-        stop = min(start + block_size, n)
-        # a block records the rows it holds: one written with another block size (or for
-        # another corpus) is rebuilt, never read as if it held these rows
-        part = parts / f"block-{start:07d}-{stop:07d}.json.gz"
-        block = None
-        if part.exists() and not force:
-            try:
-                block = storage.read_json_object(part, "corpus block")
-                if (block.get("start"), block.get("stop"), block.get("corpus")) != (start, stop, path.name) \
-                        or len(block["rows"]) + len(block["skipped"]) != stop - start:
-                    block = None
-            except (OSError, KeyError, TypeError):
-                block = None  # truncated or foreign: rebuilt below
-        if block is None:
-            idx = np.arange(start, stop)
+
+    def build(todo):
+        for name in todo:
+            idx = np.arange(*spans[name])
             r, s, rej = generate_block(slot, idx, targets[idx], profile.seed, workers=profile.workers)
-            block = {"corpus": path.name, "start": start, "stop": stop,
-                     "rows": r, "skipped": s, "rejected": dict(rej)}
-            storage.write_json(part, block, gz=True)
             if bar is not None:
                 bar.update(len(idx))
-        elif bar is not None:
-            bar.update(min(block_size, n - start))
-        rows += block["rows"]
-        skipped += [tuple(x) for x in block["skipped"]]
-        rejected.update(block["rejected"])
+            yield name, {"rows": r, "skipped": s, "rejected": rej}
+
+    blocks, parts = storage.build_in_parts(path, {k: b - a for k, (a, b) in spans.items()}, build, force, bar)
     if bar is not None:
         bar.close()
+    rows = [r for b in blocks for r in b["rows"]]
+    skipped = [tuple(x) for b in blocks for x in b["skipped"]]
+    rejected = sum((Counter(b["rejected"]) for b in blocks), Counter())
     if len(rows) + len(skipped) != n:    # every requested structure is a row or a skip
         raise RuntimeError(f"{paths.relative(path)}: {len(rows)} rows and {len(skipped)} skipped "
                            f"for {n} requested; delete {paths.relative(parts)} and rerun")

@@ -39,19 +39,8 @@ def layout(data: Path, output: Path) -> dict[str, Path]:
 # LATTICE_OUTPUT_DIR redirects figures/ and reports/ (the notebook smoke runs use a scratch dir).
 _LAYOUT = layout(Path(os.environ.get("LATTICE_DATA_DIR", ROOT / "data")),
                  Path(os.environ.get("LATTICE_OUTPUT_DIR", ROOT)))
-DATA = _LAYOUT["DATA"]
-RAW = _LAYOUT["RAW"]
-CORPORA = _LAYOUT["CORPORA"]
-IMAGES = _LAYOUT["IMAGES"]
-INPUTS = _LAYOUT["INPUTS"]
-FEATURES = _LAYOUT["FEATURES"]
-MODELS = _LAYOUT["MODELS"]
-OUTPUT = _LAYOUT["OUTPUT"]
-FIGURES = _LAYOUT["FIGURES"]
-REPORTS = _LAYOUT["REPORTS"]
-TABLES = _LAYOUT["TABLES"]
-EXECUTED = _LAYOUT["EXECUTED"]
-SITE = _LAYOUT["SITE"]
+(DATA, RAW, CORPORA, IMAGES, INPUTS, FEATURES, MODELS,
+ OUTPUT, FIGURES, REPORTS, TABLES, EXECUTED, SITE) = _LAYOUT.values()
 
 
 def ensure(path: Path) -> Path:

@@ -197,6 +197,46 @@ def summary_path(path) -> Path:
     return path.with_name(path.name.replace(".json.gz", ".summary.json"))
 
 
+def build_in_parts(path, expected: dict, build, force: bool = False, bar=None):
+    """A corpus built block by block so that an interrupted build resumes where it stopped.
+
+    ``expected`` maps each block's part-file name (in corpus order) to the number of records
+    it must hold (rows + skipped). A part file in ``.parts-<corpus>/`` that names this part and
+    this corpus and holds that many records is reused (``bar`` advances by its count); every
+    other block is made by ``build(todo)``, a generator given the missing part names in order
+    that yields ``(name, {"rows", "skipped", "rejected"})`` in any order; each block is written
+    atomically as it arrives. Returns the blocks in corpus order and the parts folder (for
+    ``write_corpus`` to clear)."""
+    path = Path(path)
+    parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
+    done = {}
+    for name, count in expected.items():
+        part = parts / name
+        if force or not part.exists():
+            continue
+        try:
+            block = read_json_object(part, "corpus block")
+            # a part records what it was built for: another build's part is redone, never read
+            # as if it held these records
+            if (block.get("part"), block.get("corpus")) == (name, path.name) \
+                    and len(block["rows"]) + len(block["skipped"]) == count:
+                done[name] = block
+                if bar is not None:
+                    bar.update(count)
+        except (OSError, KeyError, TypeError):
+            pass                            # truncated or foreign: rebuilt below
+    todo = [name for name in expected if name not in done]
+    for name, block in build(todo):
+        block = {"part": name, "corpus": path.name, "rows": block["rows"],
+                 "skipped": [list(x) for x in block["skipped"]], "rejected": dict(block["rejected"])}
+        write_json(parts / name, block, gz=name.endswith(".gz"))
+        done[name] = block
+    missing = [name for name in expected if name not in done]
+    if missing:
+        raise RuntimeError(f"{paths.relative(path)}: the build gave no block for {', '.join(missing[:3])}")
+    return [done[name] for name in expected], parts
+
+
 def write_corpus(path, rows: list, summary: dict, parts) -> None:
     """The finished corpus (atomic), its summary beside it (so reporting it never re-parses
     every row), and the block files of the build removed."""

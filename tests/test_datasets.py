@@ -212,3 +212,35 @@ def test_first_xrd_structure_of_a_process_is_the_same_as_any_other():
     built, rejected, same = json.loads(out.stdout.strip().splitlines()[-1])
     assert built and same, rejected
     assert "PyXtal attempt timed out" not in rejected
+
+
+def test_build_in_parts_resumes_reuses_only_its_own_parts_and_keeps_corpus_order(tmp_path):
+    from lattice_utils import storage
+
+    path = tmp_path / "c.json.gz"
+    expected = {"p0.json": 2, "p1.json": 1, "p2.json": 2}
+    made = []
+
+    def build(todo, stop_after=None):
+        for k, name in enumerate(reversed(todo)):          # any order
+            if stop_after is not None and k == stop_after:
+                raise KeyboardInterrupt
+            made.append(name)
+            yield name, {"rows": [{"id": f"{name}-{i}"} for i in range(expected[name])], "skipped": [],
+                         "rejected": {"x": 1}}
+
+    with pytest.raises(KeyboardInterrupt):
+        storage.build_in_parts(path, expected, lambda todo: build(todo, stop_after=1))
+    assert made == ["p2.json"]
+    parts = tmp_path / ".parts-c"
+    (parts / "p1.json").write_text('{"part": "p1.json", "corpus": "other.json.gz", "rows": [{}], "skipped": []}')
+    made.clear()
+    blocks, got = storage.build_in_parts(path, expected, build)
+    assert made == ["p1.json", "p0.json"] and got == parts                  # p2 reused, p1's foreign part redone
+    assert [r["id"] for b in blocks for r in b["rows"]] == ["p0.json-0", "p0.json-1", "p1.json-0", "p2.json-0", "p2.json-1"]
+    (parts / "p0.json").write_bytes((parts / "p0.json").read_bytes()[:20])   # truncated
+    made.clear()
+    storage.build_in_parts(path, expected, build)
+    assert made == ["p0.json"]
+    with pytest.raises(RuntimeError, match="no block for p0.json"):
+        storage.build_in_parts(path, expected, lambda todo: iter(()), force=True)

@@ -68,3 +68,11 @@ def test_scratch_dirs_redirects_every_generated_location(scratch_dirs):
     assert constants - fixed == set(generated), "a path constant of paths.py is missing from paths.layout"
     for name in generated:
         assert scratch_dirs in getattr(paths, name).parents or getattr(paths, name) == scratch_dirs, name
+
+
+def test_path_constants_are_the_layout_of_the_environments_roots():
+    from lattice_utils import paths
+
+    for name, value in paths._LAYOUT.items():
+        assert getattr(paths, name) == value, name
+    assert paths.RAW == paths.DATA / "raw" and paths.SITE == paths.REPORTS / "site"

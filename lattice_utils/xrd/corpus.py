@@ -216,47 +216,33 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
         except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
     X = profile.xrd
-    parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
-    rows, skipped, rejected = [], [], Counter()
-    groups = requested_groups(profile)
-    todo = []
-    for g in groups:
-        part = parts / f"group-{g:03d}.json"
-        if part.exists() and not force:
-            try:
-                block = storage.read_json_object(part, "structure block")
-                # a part records what it was built for; another build's part is redone
-                if block.get("group") == g and block.get("corpus") == path.name \
-                        and len(block["rows"]) + len(block["skipped"]) == X.per_group:
-                    rows += block["rows"]
-                    skipped += block["skipped"]
-                    rejected.update(block["rejected"])
-                    continue
-            except (OSError, KeyError, TypeError):
-                pass
-        todo.append(g)
-    bar = parallel.progress(len(todo) * X.per_group, "XRD structures") if verbose else None
-    # one task per structure, groups in order; a group's part file is written when it completes
-    tasks = [(g, i, profile.seed, X.max_atoms, X.attempt_timeout_s, X.attempts)
-             for g in todo for i in range(X.per_group)]
-    pending: dict = {g: [] for g in todo}
-    for g, i, row, rej in parallel.imap(_task, tasks, profile.workers, ordered=True):
-        pending[g].append((i, row, dict(rej)))
-        if bar is not None:
-            bar.update(1)
-        if len(pending[g]) == X.per_group:
-            block = {"group": g, "corpus": path.name,
-                     "rows": [r for _, r, _ in pending[g] if r is not None],
-                     "skipped": [[f"pyxtal-{g:03d}-{j:04d}", "no valid structure in "
-                                  f"{X.attempts} attempts"] for j, r, _ in pending[g] if r is None],
-                     "rejected": dict(sum((Counter(x) for _, _, x in pending[g]), Counter()))}
-            storage.write_json(parts / f"group-{g:03d}.json", block)
-            rows += block["rows"]
-            skipped += block["skipped"]
-            rejected.update(block["rejected"])
-            del pending[g]
+    groups = {f"group-{g:03d}.json": g for g in requested_groups(profile)}
+    bar = parallel.progress(len(groups) * X.per_group, "XRD structures") if verbose else None
+
+    def build(todo):
+        # one task per structure, groups in order, so that every worker stays busy across
+        # groups; a group's block is handed over when its last structure arrives
+        tasks = [(groups[name], i, profile.seed, X.max_atoms, X.attempt_timeout_s, X.attempts)
+                 for name in todo for i in range(X.per_group)]
+        pending: dict = {groups[name]: [] for name in todo}
+        for g, i, row, rej in parallel.imap(_task, tasks, profile.workers, ordered=True):
+            pending[g].append((i, row, dict(rej)))
+            if bar is not None:
+                bar.update(1)
+            if len(pending[g]) == X.per_group:
+                done = pending.pop(g)
+                yield f"group-{g:03d}.json", {
+                    "rows": [r for _, r, _ in done if r is not None],
+                    "skipped": [[f"pyxtal-{g:03d}-{j:04d}", f"no valid structure in {X.attempts} attempts"]
+                                for j, r, _ in done if r is None],
+                    "rejected": sum((Counter(x) for _, _, x in done), Counter())}
+
+    blocks, parts = storage.build_in_parts(path, dict.fromkeys(groups, X.per_group), build, force, bar)
     if bar is not None:
         bar.close()
+    rows = [r for b in blocks for r in b["rows"]]
+    skipped = [x for b in blocks for x in b["skipped"]]
+    rejected = sum((Counter(b["rejected"]) for b in blocks), Counter())
     rows.sort(key=lambda r: r["id"])
     summary = {"requested": len(groups) * X.per_group, "kept": len(rows), "skipped": skipped,
                "rejected_attempts": dict(sorted(rejected.items()))}

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import datasets, paths, storage, training
+from . import datasets, fitting, paths, storage, training
 from .metrics import PARAMETERS
 from .models import BACKBONES, load_backbone
 from .profiles import Profile
@@ -157,7 +157,7 @@ def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
         task=task, arch=arch, targets=targets, data_key=training.data_key(inputs, rows, y),
         input_px=P.input_px, epochs=P.epochs[sd.slot], batch_size=P.batch_size, lr=lr,
         weight_decay=P.googlenet_weight_decay if arch == "googlenet" else 0.0,
-        lr_schedule=P.lr_schedule, seed=P.seed, precision=training.resolve_precision(P.precision))
+        lr_schedule=P.lr_schedule, seed=P.seed, precision=fitting.resolve_precision(P.precision))
     return cfg, inputs, rows, y
 
 
@@ -196,13 +196,13 @@ def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int
     """[N, D] features of every image of the slot from a frozen pretrained backbone (cached)."""
     P = sd.profile
     backbone = backbone or P.backbone
-    precision = training.resolve_precision(P.precision)
+    precision = fitting.resolve_precision(P.precision)
     path = paths.FEATURES / f"{sd.store.root.name}-{backbone}-px{P.feature_px}-{precision}.npy"
     cached = storage.load_npy_checked(path, (BACKBONES[backbone][1],), np.float32)
     if cached is not None and len(cached) == len(sd.store):
         return np.asarray(cached)
     bb = load_backbone(backbone)
-    device = training.default_device()
+    device = fitting.default_device()
     module = bb.module.to(device).to(memory_format=torch.channels_last)
     inputs = sd.inputs(P.feature_px)
     out = []
@@ -210,7 +210,7 @@ def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int
     with torch.inference_mode():
         for b in range(0, len(inputs), batch_size):
             x = training.to_network_input(inputs.images[b:b + batch_size], True, bb.mean, bb.std)
-            with training._autocast(device, precision):
+            with fitting.autocast(device, precision):
                 out.append(module(x.to(device)).float().cpu().numpy())
     feats = np.concatenate(out).astype(np.float32)
     storage.save_npy(path, feats)

@@ -27,15 +27,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import paths, storage
+# resolve_precision and default_device are part of this module's interface too
+from .fitting import (PRECISIONS, ConfigMismatchError, FitFiles, autocast, cached_final, default_device,
+                      load_weights_into, resolve_precision, run_epochs)
 from .models import IMAGENET_MEAN, IMAGENET_STD, build_network
 
 TRAINING_VERSION = 1
 TASKS = ("classify", "regress")
-PRECISIONS = ("fp32", "bf16", "fp16")
-
-
-class ConfigMismatchError(ValueError):
-    """A checkpoint or weight file belongs to another training configuration."""
 
 
 @dataclass(frozen=True)
@@ -83,31 +81,6 @@ class TrainConfig:
     def directory(self) -> Path:
         tag = "-".join(self.targets) if self.task == "regress" else "bravais"
         return paths.MODELS / f"{self.arch}-{self.task}-{tag}-{self.key()}"
-
-
-def resolve_precision(precision: str = "auto", device: torch.device | None = None) -> str:
-    """``auto``: bf16 autocast where the hardware does bf16 natively, else fp32 (CPU), and
-    bf16 or fp16 AMP on GPU."""
-    if precision != "auto":
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be auto or one of {PRECISIONS}, not {precision!r}")
-        return precision
-    device = device or default_device()
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return "bf16" if native else "fp32"
-
-
-def default_device() -> torch.device:
-    if torch.cuda.is_available():
-        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
-    return torch.device("cpu")
-
-
-def _autocast(device: torch.device, precision: str):
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
 
 # ------------------------------------------------------------------ inputs
@@ -251,7 +224,7 @@ class TrainedModel:
         for b in range(0, len(rows), batch_size):
             x = to_network_input(inputs.images[rows[b:b + batch_size]],
                                  self.config.channels_last).to(device)
-            with _autocast(device, self.config.precision):
+            with autocast(device, self.config.precision):
                 out.append(self.model(x).float().cpu().numpy())
         y = np.concatenate(out) if out else np.zeros((0, self.config.n_outputs), np.float32)
         if self.config.task == "regress":
@@ -262,22 +235,14 @@ class TrainedModel:
         return self.predict(inputs, rows).argmax(axis=1)
 
 
-def _differences(stored: dict, wanted: dict) -> list[str]:
-    return [f"{k}: file has {stored.get(k)!r}, asked for {wanted.get(k)!r}"
-            for k in sorted(set(stored) | set(wanted)) if stored.get(k) != wanted.get(k)]
+def _files(config: TrainConfig, ctx=None) -> FitFiles:
+    """Where ``config`` is stored and what its files must match (``fitting``)."""
+    return FitFiles(config.directory(), config.key(), config.as_dict(), TRAINING_VERSION,
+                    rank=0 if ctx is None else ctx.rank, barrier=(lambda: None) if ctx is None else ctx.barrier)
 
 
 def _check_config(state: dict, config: TrainConfig, path: Path):
-    if state.get("key") != config.key() or state.get("version") != TRAINING_VERSION:
-        stored = state.get("config")
-        diff = _differences(stored if isinstance(stored, dict) else {}, config.as_dict())
-        if state.get("version") != TRAINING_VERSION:
-            diff.append(f"training code version: file has {state.get('version')}, "
-                        f"this code is {TRAINING_VERSION}")
-        raise ConfigMismatchError(
-            f"{paths.relative(path)} was written for another training configuration "
-            f"({'; '.join(diff) or 'different key'}); refusing to load it. Delete the file or "
-            "rerun with force=True to train this configuration.")
+    _files(config).check(state, path)
 
 
 def _load_state(path: Path) -> dict:
@@ -308,17 +273,7 @@ def load_trained(path: Path, config: TrainConfig, device: torch.device | None = 
                         dict(state.get("meta") or {}))
 
 
-def _load_weights_into(model: nn.Module, state: dict, path: Path) -> None:
-    """``load_state_dict`` with a message that names the file when the weights do not fit."""
-    weights = state.get("model")
-    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
-        raise storage.StoredFileError(f"{paths.relative(path)}: 'model' is not a dict of tensors")
-    try:
-        model.load_state_dict(weights)
-    except (RuntimeError, ValueError, TypeError) as exc:
-        detail = " ".join(str(exc).split())[:240]
-        raise storage.StoredFileError(f"{paths.relative(path)}: the weights do not fit the "
-                                      f"network it names ({detail})") from None
+_load_weights_into = load_weights_into
 
 
 def _random_flips(x: torch.Tensor, rng, batch, ctx) -> torch.Tensor:
@@ -357,17 +312,14 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
         raise ValueError(f"inputs are {inputs.px} px, config asks for {config.input_px} px")
     if len(rows) == 0:
         raise ValueError("no training rows")
-    directory = config.directory()
-    final, ckpt = directory / "final.pt", directory / "checkpoint.pt"
     ctx = _Dist.from_env()
-    if final.exists() and not force:
+    files = _files(config, ctx)
+    state = cached_final(files, force, log)
+    if state is not None:
         try:
-            return load_trained(final, config, ctx.device)
+            return load_trained(files.final, config, ctx.device, state=state)
         except storage.StoredFileError as exc:   # a damaged cache is rebuilt, never reused
-            if ctx.rank == 0:
-                log(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(final))}, "
-                    "training again")
-            ctx.barrier()
+            files._moved_aside(files.final, exc, log, "training again")
 
     if config.task == "classify":
         y_all = torch.as_tensor(targets.astype(np.int64))
@@ -392,24 +344,21 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
     sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
              if config.lr_schedule == "cosine" else None)
     scaler = torch.amp.GradScaler(ctx.device.type) if config.precision == "fp16" else None
-    history, start = [], 0
-    state = _read_checkpoint(ckpt, config, ctx, log) if ckpt.exists() and not force else None
-    if state is not None:
-        _load_weights_into(model, state, ckpt)
-        opt.load_state_dict(state["optimizer"])
-        if sched is not None:
-            sched.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["torch_rng"])
-        history, start = list(state["history"]), int(state["epoch"])
-        if ctx.rank == 0:
-            log(f"resuming {paths.relative(ckpt)} after epoch {start}")
-    net = model
-    if ctx.world > 1:
-        ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-        net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    # DDP wraps the model once the checkpoint (if any) is loaded into it: the wrapper copies
+    # rank 0's weights to every process when it is built
+    net = {}
 
-    for epoch in range(start, config.epochs):
-        net.train()
+    def wrapped():
+        if "net" not in net:
+            net["net"] = model
+            if ctx.world > 1:
+                ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+                net["net"] = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        return net["net"]
+
+    def train_epoch(epoch: int) -> dict:
+        m = wrapped()
+        m.train()
         t0 = time.perf_counter()
         order = np.random.default_rng([config.seed, epoch]).permutation(n)
         images = inputs.for_epoch(epoch).images if hasattr(inputs, "for_epoch") else inputs.images
@@ -423,8 +372,8 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
             if config.augment == "flips":
                 x = _random_flips(x, np.random.default_rng([config.seed, epoch, b]), batch, ctx)
             y = y_all[local].to(ctx.device)
-            with _autocast(ctx.device, config.precision):
-                out = net(x)
+            with autocast(ctx.device, config.precision):
+                out = m(x)
             local_loss = _batch_loss(config, out, y)
             # DDP averages gradients over processes: scale so the result is the global mean
             loss = local_loss * ctx.world / len(batch)
@@ -442,51 +391,20 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
             seen += len(local)
         loss_sum, seen = ctx.sum(loss_sum, seen)
         seconds = time.perf_counter() - t0
-        history.append({"epoch": epoch + 1, "loss": loss_sum / max(seen, 1),
-                        "seconds": round(seconds, 3), "images_per_s": round(seen / seconds, 2)})
-        if ctx.rank == 0:
-            storage.save_torch(ckpt, {"key": config.key(), "version": TRAINING_VERSION,
-                         "config": config.as_dict(), "epoch": epoch + 1,
-                         "model": model.state_dict(), "optimizer": opt.state_dict(),
-                         "scheduler": sched.state_dict() if sched is not None else None,
-                         "torch_rng": torch.get_rng_state(), "history": history})
-            log(f"{config.arch} {config.task} epoch {epoch + 1}/{config.epochs}: "
-                f"loss {history[-1]['loss']:.4f} ({history[-1]['images_per_s']:.0f} img/s)")
-        ctx.barrier()
+        return {"epoch": epoch + 1, "loss": loss_sum / max(seen, 1),
+                "seconds": round(seconds, 3), "images_per_s": round(seen / seconds, 2)}
 
     meta = {"device": ctx.device.type, "world_size": ctx.world, "torch": str(torch.__version__),
             "threads": torch.get_num_threads(), "n_train": int(n)}
-    if ctx.rank == 0:
-        storage.save_torch(final, {"key": config.key(), "version": TRAINING_VERSION, "config": config.as_dict(),
-                      "model": model.state_dict(), "history": history,
-                      # lists, not numpy arrays: the file then holds plain types only
-                      "target_mean": None if t_mean is None else t_mean.tolist(),
-                      "target_std": None if t_std is None else t_std.tolist(), "meta": meta})
-        storage.write_json(directory / "history.json", {"config": config.as_dict(),
-                                                        "history": history, "meta": meta})
-        ckpt.unlink(missing_ok=True)
-    ctx.barrier()
+    history = run_epochs(
+        files, model, opt, config.epochs, train_epoch, scheduler=sched, resume=not force, log=log,
+        describe=lambda r: (f"{config.arch} {config.task} epoch {r['epoch']}/{config.epochs}: "
+                            f"loss {r['loss']:.4f} ({r['images_per_s']:.0f} img/s)"),
+        # lists, not numpy arrays: the file then holds plain types only
+        final_content=lambda h: {"target_mean": None if t_mean is None else t_mean.tolist(),
+                                 "target_std": None if t_std is None else t_std.tolist(), "meta": meta})
     model.eval()
-    return TrainedModel(config, model, history, t_mean, t_std, final, meta)
-
-
-def _read_checkpoint(ckpt: Path, config: TrainConfig, ctx, log) -> dict | None:
-    """The checkpoint to resume from, or None (with a warning) when it is damaged: it is then
-    moved aside and training starts over. A checkpoint of another configuration is refused."""
-    try:
-        state = storage.load_torch(ckpt, required=("model",))
-        _check_config(state, config, ckpt)      # another configuration's file is refused
-        missing = [k for k in ("optimizer", "scheduler", "torch_rng", "history", "epoch") if k not in state]
-        if missing:
-            raise storage.StoredFileError(f"{paths.relative(ckpt)} is not a checkpoint "
-                                          f"(no {', '.join(missing)})")
-    except storage.StoredFileError as exc:
-        if ctx.rank == 0:
-            log(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(ckpt))}, "
-                "starting from epoch 0")
-        ctx.barrier()
-        return None
-    return state
+    return TrainedModel(config, model, history, t_mean, t_std, files.final, meta)
 
 
 def load_weights(path) -> TrainedModel:

@@ -133,7 +133,7 @@ def test_malicious_cached_model_files_run_nothing(scratch_dirs, tmp_path, where,
         imgs = np.random.default_rng(0).random((4, 1, 16, 16)).astype(np.float32)
         labels = np.zeros((4, 16, 16), dtype=np.int64)
         unet.train_segmenter("t", imgs, labels, 2, epochs=1, base=4, depth=1, log=logs.append)
-        target = next(paths.MODELS.glob("resunet-t-*.pt"))
+        target = next(paths.MODELS.glob("resunet-t-*/final.pt"))
         _evil_file(target, marker)
         unet.train_segmenter("t", imgs, labels, 2, epochs=1, base=4, depth=1, log=logs.append)
         assert not marker.exists()

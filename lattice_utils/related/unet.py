@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import paths, storage
+from ..fitting import FitFiles, cached_final, load_weights_into, run_epochs
 from ..training import default_device
 
 UNET_VERSION = 1
@@ -73,24 +74,30 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
     key = storage.content_key(name, UNET_VERSION, n_classes, epochs, lr, batch_size, base, depth,
                               None if class_weights is None else list(map(float, class_weights)), seed,
                               _fingerprint(images), _fingerprint(labels))
-    path = paths.ensure(paths.MODELS) / f"resunet-{name}-{key}.pt"
+    settings = {"name": name, "n_classes": n_classes, "epochs": epochs, "lr": lr, "batch_size": batch_size,
+                "base": base, "depth": depth, "seed": seed,
+                "class_weights": None if class_weights is None else list(map(float, class_weights))}
+    files = FitFiles(paths.ensure(paths.MODELS / f"resunet-{name}-{key}"), key, settings, UNET_VERSION)
     torch.manual_seed(seed)
     net = ResUNet(1, n_classes, base, depth)
-    if path.exists() and not force:
+    state = cached_final(files, force, log)
+    if state is not None:
         try:
-            net.load_state_dict(storage.load_torch(path, required=("model",))["model"])
-            log(f"{name}: reused cached ResUNet {paths.relative(path)}")
+            load_weights_into(net, state, files.final)
+            log(f"{name}: reused cached ResUNet {paths.relative(files.final)}")
             return net.eval()
-        except (storage.StoredFileError, RuntimeError) as exc:   # damaged cache: rebuilt
-            log(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(path))}, training again")
+        except storage.StoredFileError as exc:    # weights that do not fit: rebuilt
+            files._moved_aside(files.final, exc, log, "training again")
     device = default_device()
     net.to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, max(epochs, 1))
     w = None if class_weights is None else torch.tensor(class_weights, dtype=torch.float32, device=device)
+    # one generator for the whole fit (batches and augmentation): short fits, no checkpoints
     rng = np.random.default_rng(seed)
     n = len(images)
-    for epoch in range(epochs):
+
+    def train_epoch(epoch: int) -> dict:
         net.train()
         t0, total = time.perf_counter(), 0.0
         for s in range(0, n, batch_size):
@@ -107,10 +114,11 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
             opt.step()
             total += loss.item() * len(b)
         sched.step()
-        log(f"{name} epoch {epoch + 1}/{epochs}: loss {total / max(n, 1):.4f} ({time.perf_counter() - t0:.0f} s)")
-    net.cpu()
-    storage.save_torch(path, {"model": net.state_dict(), "key": key})
-    return net.eval()
+        return {"epoch": epoch + 1, "loss": total / max(n, 1), "seconds": time.perf_counter() - t0}
+
+    run_epochs(files, net, opt, epochs, train_epoch, scheduler=sched, resume=False, checkpoints=False, log=log,
+               describe=lambda r: f"{name} epoch {r['epoch']}/{epochs}: loss {r['loss']:.4f} ({r['seconds']:.0f} s)")
+    return net.cpu().eval()
 
 
 @torch.no_grad()

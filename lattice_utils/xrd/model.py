@@ -24,8 +24,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import paths, storage
+from ..fitting import (FitFiles, autocast, cached_final, default_device, load_weights_into, resolve_precision,
+                       run_epochs)
 from ..profiles import XRD_PATTERN_SHAPE
-from ..training import _autocast, default_device, resolve_precision
 
 XRD_VERSION = 1
 N_GROUPS, N_SYSTEMS = 230, 7
@@ -108,7 +109,7 @@ class XrdModel:
         sg, cs = [], []
         for s in range(0, len(images), batch_size):
             x = _to_tensor(images[s:s + batch_size]).to(device)
-            with _autocast(device, self.config.precision):
+            with autocast(device, self.config.precision):
                 a, b = self.net(x)
             sg.append(F.softmax(a.float(), 1).cpu().numpy())
             cs.append(F.softmax(b.float(), 1).cpu().numpy())
@@ -117,18 +118,9 @@ class XrdModel:
         return np.concatenate(sg), np.concatenate(cs)
 
 
-def _load(path: Path, config: XrdConfig, required: tuple) -> dict | None:
-    """A cached model or checkpoint of ``config``, read without running code from it; None
-    (after a warning, the file moved aside) when it is damaged, so that it is rebuilt."""
-    try:
-        state = storage.load_torch(path, required=("key", "model", "history") + required)
-    except storage.StoredFileError as exc:
-        print(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(path))}, "
-              "training again")
-        return None
-    if state.get("key") != config.key():
-        raise ValueError(f"{paths.relative(path)} was trained with another configuration")
-    return state
+def _files(config: XrdConfig) -> FitFiles:
+    # the code version is part of the key already (XRD_VERSION): files carry no separate one
+    return FitFiles(paths.ensure(config.directory()), config.key(), asdict(config), version=None)
 
 
 def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_groups=None,
@@ -136,36 +128,31 @@ def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_grou
     """Train (or load) the CNN on ``images`` [n, H, W] uint8 with labels 1-230."""
     from .symmetry import crystal_systems
     device = default_device()
-    d = paths.ensure(config.directory())
-    final, ckpt = d / "final.pt", d / "checkpoint.pt"
+    files = _files(config)
     torch.manual_seed(config.seed)
     net = XrdCNN(config.width, config.hidden, config.image_shape, config.batch_norm).to(device)
-    state = _load(final, config, ()) if final.exists() and not force else None
+    state = cached_final(files, force, log)
     if state is not None:
-        net.load_state_dict(state["model"])
-        return XrdModel(config, net.eval(), state["history"], final)
+        try:
+            load_weights_into(net, state, files.final)
+            return XrdModel(config, net.eval(), state.get("history") or [], files.final)
+        except storage.StoredFileError as exc:      # weights that do not fit: rebuilt
+            files._moved_aside(files.final, exc, log, "training again")
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
-    history, start = [], 0
-    state = _load(ckpt, config, ("optimizer", "epoch")) if ckpt.exists() and not force else None
-    if state is not None:
-        net.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        history, start = state["history"], state["epoch"]
-        log(f"{config.name}: resuming at epoch {start + 1}")
     sg = np.asarray(space_groups, dtype=np.int64) - 1
     cs = crystal_systems(sg + 1)
     n = len(sg)
-    for epoch in range(start, config.epochs):
+
+    def train_epoch(epoch: int) -> dict:
         net.train()
-        rng = np.random.default_rng([config.seed, epoch])
-        order = rng.permutation(n)
+        order = np.random.default_rng([config.seed, epoch]).permutation(n)
         t0, total, correct = time.perf_counter(), 0.0, 0
         for s in range(0, n, config.batch_size):
             b = np.sort(order[s:s + config.batch_size])
             x = _to_tensor(images[b]).to(device)
             y1 = torch.from_numpy(sg[b]).to(device)
             y2 = torch.from_numpy(cs[b]).to(device)
-            with _autocast(device, config.precision):
+            with autocast(device, config.precision):
                 a, c = net(x)
             loss = F.cross_entropy(a.float(), y1) + F.cross_entropy(c.float(), y2)
             opt.zero_grad(set_to_none=True)
@@ -176,22 +163,20 @@ def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_grou
         rec = {"epoch": epoch + 1, "loss": total / n, "train_sg_acc": correct / n,
                "seconds": time.perf_counter() - t0}
         if val_images is not None and len(val_images):
-            m = XrdModel(config, net, history, ckpt)
-            p_sg, p_cs = m.predict_proba(val_images)
+            p_sg, p_cs = XrdModel(config, net, [], files.checkpoint).predict_proba(val_images)
             vg = np.asarray(val_groups) - 1
             rec["val_sg_acc"] = float((p_sg.argmax(1) == vg).mean())
             rec["val_cs_acc"] = float((p_cs.argmax(1) == crystal_systems(vg + 1)).mean())
-        history.append(rec)
-        log(f"{config.name} epoch {epoch + 1}/{config.epochs}: loss {rec['loss']:.3f}"
-            + (f", val space group {rec['val_sg_acc']:.3f}, crystal system {rec['val_cs_acc']:.3f}"
-               if "val_sg_acc" in rec else "") + f" ({rec['seconds']:.0f} s)")
-        storage.save_torch(ckpt, {"key": config.key(), "config": asdict(config), "model": net.state_dict(),
-                     "optimizer": opt.state_dict(), "history": history, "epoch": epoch + 1})
-    storage.save_torch(final, {"key": config.key(), "config": asdict(config), "model": net.state_dict(),
-                  "history": history})
-    ckpt.unlink(missing_ok=True)
-    storage.write_json(d / "history.json", {"config": asdict(config), "history": history})
-    return XrdModel(config, net.eval(), history, final)
+        return rec
+
+    def describe(rec: dict) -> str:
+        return (f"{config.name} epoch {rec['epoch']}/{config.epochs}: loss {rec['loss']:.3f}"
+                + (f", val space group {rec['val_sg_acc']:.3f}, crystal system {rec['val_cs_acc']:.3f}"
+                   if "val_sg_acc" in rec else "") + f" ({rec['seconds']:.0f} s)")
+
+    history = run_epochs(files, net, opt, config.epochs, train_epoch, resume=not force,
+                         describe=describe, log=log)
+    return XrdModel(config, net.eval(), history, files.final)
 
 
 def make_config(name: str, profile, data_key: str, **overrides) -> XrdConfig:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import paths
+from . import paths, tables
 from .storage import write_text
 
 
@@ -35,7 +35,12 @@ def to_markdown(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
 
 
 def write_table(df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.DataFrame:
-    """``reports/tables/<name>.csv`` and ``.md`` (atomic, byte-stable across reruns)."""
+    """``reports/tables/<name>.csv`` and ``.md`` (atomic, byte-stable across reruns). A table the
+    reproduction report reads must hold the columns ``tables.CHECKED`` declares for it."""
+    missing = tables.missing_columns(name, df.columns)
+    if missing:
+        raise ValueError(f"table {name} lacks the columns {missing}, which the reproduction report reads "
+                         "(lattice_utils/tables.py); rename them back or update the declaration and the report")
     paths.ensure(paths.TABLES)
     write_text(paths.TABLES / f"{name}.csv", df.to_csv(index=False, lineterminator="\n"))
     md = f"# {title}\n\n" + to_markdown(df) + (f"\n{notes.strip()}\n" if notes else "")

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import paths, report, storage
+from . import paths, report, storage, tables
+from .profiles import PROFILES, get_profile
 
 SLOT = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
 # tolerances: how close counts as reproduced, per kind of quantity
@@ -26,7 +27,7 @@ class Check:
     paper: float
     ours: float
     kind: str                 # a TOL key
-    notebook: str
+    notebook: str             # "" for a declared table: tables.notebook_of(table) fills it in
     table: str
     profile: str = ""
     source: str = ""
@@ -82,11 +83,11 @@ def _stand_in(profile: str, source: str, slot: str = "", network: bool = True) -
 
 def main_paper_checks() -> list[Check]:
     out = []
-    specs = [("table_1_regression", "04", "Table 1", ["MAE", "RMSE"]),
-             ("table_s2_multi_vs_single", "03", "Table S2", ["MAE", "RMSE"]),
-             ("table_s4_alex_models", "06", "Table S4", ["MAE", "RMSE"]),
-             ("table_s5_chemistry", "07", "Table S5", ["MAE", "RMSE"])]
-    for name, nb, label, cols in specs:
+    specs = [("table_1_regression", "Table 1", ["MAE", "RMSE"]),
+             ("table_s2_multi_vs_single", "Table S2", ["MAE", "RMSE"]),
+             ("table_s4_alex_models", "Table S4", ["MAE", "RMSE"]),
+             ("table_s5_chemistry", "Table S5", ["MAE", "RMSE"])]
+    for name, label, cols in specs:
         t = _read(name)
         if t is None:
             continue
@@ -96,7 +97,7 @@ def main_paper_checks() -> list[Check]:
                                                 r.get("subset_title") or r.get("group_title") or "", r.get("parameter")) if x)
             for c in cols:
                 if np.isfinite(_num(r.get(f"paper_{c}"))):
-                    out.append(Check("000", f"{label} · {where} · {c}", _num(r[f"paper_{c}"]), _num(r.get(c)), c, nb, name,
+                    out.append(Check("000", f"{label} · {where} · {c}", _num(r[f"paper_{c}"]), _num(r.get(c)), c, "", name,
                                      r.get("profile", ""), r.get("data_source", ""),
                                      _stand_in(r.get("profile", ""), r.get("data_source", ""), slot,
                                                network=r.get("subset") != "baseline")))
@@ -105,17 +106,17 @@ def main_paper_checks() -> list[Check]:
         for c in ("precision", "recall", "f1"):
             if np.isfinite(_num(r.get(f"paper_{c}"))):
                 out.append(Check("000", f"Table 2 · {SLOT[r['dataset']]} · class {r['class']} · {c}", _num(r[f"paper_{c}"]),
-                                 _num(r[c]), "fraction", "05", "table_2_classification", r["profile"], r["data_source"],
+                                 _num(r[c]), "fraction", "", "table_2_classification", r["profile"], r["data_source"],
                                  _stand_in(r["profile"], r["data_source"], r["dataset"])))
     t = _read("table_s1_model_selection")
     for r in ([] if t is None else t.to_dict("records")):
         out.append(Check("000", f"Table S1 · {SLOT[r['dataset']]} · {r['model_title']} · accuracy %", _num(r["paper_accuracy_pct"]),
-                         _num(r["accuracy_pct"]), "accuracy %", "02", "table_s1_model_selection", r["profile"], r["data_source"],
+                         _num(r["accuracy_pct"]), "accuracy %", "", "table_s1_model_selection", r["profile"], r["data_source"],
                          _stand_in(r["profile"], r["data_source"], r["dataset"])))
     t = _read("table_s3_class_counts")
     for r in ([] if t is None else t.to_dict("records")):
         out.append(Check("000", f"Table S3 · {SLOT[r['dataset']]} {r['split']} · class {r['class']} · share", _num(r["paper_share"]),
-                         _num(r["ours_share"]), "share", "01", "table_s3_class_counts", r["profile"], r["data_source"],
+                         _num(r["ours_share"]), "share", "", "table_s3_class_counts", r["profile"], r["data_source"],
                          "" if r["data_source"] != "offline" else
                          "the offline corpus draws its classes in the paper's proportions by construction"))
     return out
@@ -149,6 +150,13 @@ for _pct in (0, 1, 50):
             "table_xrd_6_substitution", {"zone axis": "[100]", "substituted %": _pct}, _col)
 
 
+def _xrd_sizes(profile: str) -> str:
+    """The scaled XRD settings of a profile, in words (from ``profiles``, never typed)."""
+    X = get_profile(profile).xrd
+    return (f"{X.per_group} structures per group, {X.image_shape[0]} x {X.image_shape[1]} px, "
+            f"{X.epochs} epoch{'s' if X.epochs != 1 else ''}")
+
+
 def xrd_checks() -> list[Check]:
     paper = pd.read_csv(paths.PAPER_VALUES / "xrd.csv").set_index("key")
     out = []
@@ -164,18 +172,15 @@ def xrd_checks() -> list[Check]:
         prof = str(r.get("profile", "")) if "profile" in t else ""
         geometric = table == "table_09_axis_coverage"
         reason = "" if geometric else ("PyXtal crystals instead of ICSD" + (
-            f"; {prof} profile (11 training structures per group, 48 px, 5 epochs)" if prof == "quick"
-            else f"; {prof} profile" if prof and prof != "paper" else ""))
+            f"; {prof} profile ({_xrd_sizes(prof)})" if prof in PROFILES and prof != "paper" else ""))
         out.append(Check("004", label, _num(paper.loc[key, "value"]), _num(r[ours_col]),
-                         "degrees" if geometric else "accuracy %", "09" if geometric else
-                         ("13" if table in ("table_xrd_5_strain", "table_xrd_6_substitution") else "10"),
-                         table, prof, "offline" if not geometric else "geometry", reason))
+                         "degrees" if geometric else "accuracy %", "", table, prof, "offline" if not geometric else "geometry", reason))
     t = _read("table_09_structures")
     if t is not None and "paper total" in t:
         for r in t.to_dict("records"):
             if r["crystal system"] == "total" or np.isfinite(_num(r["paper total"])):
                 out.append(Check("004", f"section 2.1 · CIFs · {r['crystal system']}", _num(r["paper total"]), _num(r["total"]),
-                                 "count", "09", "table_09_structures", str(r.get("profile", "")), str(r.get("structure_source", "")),
+                                 "count", "", "table_09_structures", str(r.get("profile", "")), str(r.get("structure_source", "")),
                                  "PyXtal crystals, balanced per space group, instead of 52,191 ICSD CIFs"))
     return out
 
@@ -191,29 +196,29 @@ def related_checks() -> list[Check]:
     t = _read("table_16_defect_detection")
     for r in ([] if t is None else t.to_dict("records")):
         for c in ("precision", "recall"):
-            out.append(Check("001", f"SI Table S2 · {r['class']} · {c}", _num(r[f"paper {c}"]), _num(r[c]), "fraction", "16",
+            out.append(Check("001", f"SI Table S2 · {r['class']} · {c}", _num(r[f"paper {c}"]), _num(r[c]), "fraction", "",
                              "table_16_defect_detection", r["profile"], "simulated", sim))
     t = _read("table_16_ww_spacing")
     for r in ([] if t is None else t.to_dict("records")):
         if isinstance(r.get("document average"), str):
             m, s = _pm_pair(r["document average"])
-            out.append(Check("001", f"Fig. 3b · {r['class']} · class-average W-W (pm)", m, _num(r["average mean (pm)"]), "pm", "16",
+            out.append(Check("001", f"Fig. 3b · {r['class']} · class-average W-W (pm)", m, _num(r["average mean (pm)"]), "pm", "",
                              "table_16_ww_spacing", r["profile"], "simulated", sim + " (its lattice constant is set to 330 pm)"))
-            out.append(Check("001", f"Fig. 3b · {r['class']} · bootstrap std (pm)", s, _num(r["bootstrap std (pm)"]), "pm", "16",
+            out.append(Check("001", f"Fig. 3b · {r['class']} · bootstrap std (pm)", s, _num(r["bootstrap std (pm)"]), "pm", "",
                              "table_16_ww_spacing", r["profile"], "simulated", ""))
         if np.isfinite(_num(r.get("document strain (%)"))):
             out.append(Check("001", f"Fig. 3d · {r['class']} · local strain (%) (the simulated truth is the document's value)",
-                             _num(r["document strain (%)"]), _num(r["strain (%)"]), "strain %", "16", "table_16_ww_spacing",
+                             _num(r["document strain (%)"]), _num(r["strain (%)"]), "strain %", "", "table_16_ww_spacing",
                              r["profile"], "simulated", ""))
     t = _read("table_16_scaling_slopes")
     for r in ([] if t is None else t.to_dict("records")):
         kind = "ratio" if "gain at" in r["quantity"] else "slope"
-        out.append(Check("001", f"Fig. 3c · {r['quantity']}", _num(r["document"]), _num(r["fitted log-log slope"]), kind, "16",
+        out.append(Check("001", f"Fig. 3c · {r['quantity']}", _num(r["document"]), _num(r["fitted log-log slope"]), kind, "",
                          "table_16_scaling_slopes", r["profile"], "simulated", ""))
     t = _read("table_17_interplanar_angles")
     for r in ([] if t is None else t.to_dict("records")):
         out.append(Check("002", f"ESI-3 · {r['cell']} · {r['plane 1']} vs {r['plane 2']} · formula against metric tensor (deg)",
-                         _num(r["metric tensor (deg)"]), _num(r["document formula (deg)"]), "degrees", "17",
+                         _num(r["metric tensor (deg)"]), _num(r["document formula (deg)"]), "degrees", "",
                          "table_17_interplanar_angles", "", "analytic", ""))
     paper = pd.read_csv(paths.PAPER_VALUES / "related.csv").set_index("key")
     t = _read("table_18_accuracy")
@@ -223,7 +228,7 @@ def related_checks() -> list[Check]:
             r = rows.get(label)
             if r is not None:
                 out.append(Check("003", f"discussion · accuracy on {label} features (%, the text's lower bound)",
-                                 _num(paper.loc[key, "value"]), _num(r["ours"]), "accuracy %", "18", "table_18_accuracy",
+                                 _num(paper.loc[key, "value"]), _num(r["ours"]), "accuracy %", "", "table_18_accuracy",
                                  r["profile"], "simulated", "", at_least=True))
     return out
 
@@ -301,6 +306,8 @@ def _seed_reason(profile: str, seeds: int) -> str:
 def checks() -> pd.DataFrame:
     rows = []
     for c in main_paper_checks() + snapshot_checks() + xrd_checks() + related_checks():
+        if c.table in tables.CHECKED:
+            c.notebook = tables.notebook_of(c.table)     # the manifest says who writes it
         rows.append({"document": c.document, "item": c.item, "comparison": comparison(c.profile, c.source),
                      "paper": c.paper, "ours": c.ours,
                      "difference": c.ours - c.paper,

@@ -66,6 +66,11 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
     site = first / "reports" / "site"
     report = (site / "reproduction.md").read_text()
     assert "| document |" in report and "profile smoke" in report
+    # every table the report reads gave it at least one row (a renamed column or a changed
+    # label would drop them silently)
+    from lattice_utils import tables
+    checked = set(pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv")["table"])
+    assert set(tables.CHECKED) <= checked, sorted(set(tables.CHECKED) - checked)
     # rows of checks from every document, not only the always-present manifest table
     documents = set(re.findall(r"^\| (00\d) \|", report, flags=re.M))
     assert documents == {"000", "001", "002", "003", "004"}, documents

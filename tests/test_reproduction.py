@@ -74,3 +74,24 @@ def test_seeded_snapshots_give_a_tolerance_from_their_spread(scratch_dirs, monke
     precision = t[t["item"].str.startswith("Table 2 · JV2D · class 0 · precision")]
     assert precision["status"].iloc[0] in ("matches", "differs")
     assert R.seed_tolerance(0.0, 3, 100 / 217) == pytest.approx(100 / 217)
+
+
+def test_every_table_the_report_reads_is_declared_with_its_notebook():
+    from lattice_utils import manifest, tables
+
+    for name in tables.CHECKED:
+        assert manifest.is_table(name) and tables.notebook_of(name).isdigit(), name
+    assert tables.notebook_of("table_1_regression") == "04"
+    with pytest.raises(KeyError, match="no notebook declares"):
+        tables.notebook_of("table_nobody_writes")
+
+
+@pytest.mark.bad_input
+def test_a_checked_table_with_a_renamed_column_is_refused_where_it_is_written(scratch_dirs):
+    from lattice_utils import report
+
+    ok = pd.DataFrame({"measure": ["x"], "ours": [1.0], "document": [2.0], "profile": ["smoke"]})
+    report.write_table(ok, "table_18_accuracy", "t")
+    with pytest.raises(ValueError, match=r"table_18_accuracy lacks the columns \['ours'\]"):
+        report.write_table(ok.rename(columns={"ours": "ours %"}), "table_18_accuracy", "t")
+    report.write_table(ok.rename(columns={"ours": "ours %"}), "table_not_read_by_the_report", "t")

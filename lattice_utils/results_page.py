@@ -92,7 +92,7 @@ def _profile_and_source(tables: Path, names) -> tuple[str, str]:
         with p.open(newline="") as fh:
             for row in csv.DictReader(fh):
                 profiles.setdefault(row.get("profile") or "", None)
-                sources.setdefault(row.get("data_source") or row.get("data source") or "", None)
+                sources.setdefault(row.get("data_source") or row.get("structure_source") or "", None)
     return ", ".join(filter(None, profiles)), ", ".join(filter(None, sources))
 
 

@@ -98,18 +98,20 @@ class FitFiles:
         self.barrier()
 
 
-def cached_final(files: FitFiles, force: bool = False, log=print) -> dict | None:
-    """The stored result of this fit (its file's contents), or None when there is none, ``force``
-    is set, or the file is damaged (then moved aside). A result of another configuration raises."""
+def cached_final(files: FitFiles, force: bool = False, log=print, load: Callable[[dict], object] = dict):
+    """The stored result of this fit, as ``load(state)`` makes it from the file's contents, or
+    None when there is none, ``force`` is set, or the file is damaged: unreadable, or refused by
+    ``load`` with ``storage.StoredFileError`` (weights that do not fit); it is then moved aside
+    so that the fit runs again. A result of another configuration raises."""
     if force or not files.final.exists():
         return None
     try:
         state = storage.load_torch(files.final, required=("model",))
+        files.check(state, files.final)
+        return load(state)
     except storage.StoredFileError as exc:
         files._moved_aside(files.final, exc, log, "training again")
         return None
-    files.check(state, files.final)
-    return state
 
 
 def run_epochs(files: FitFiles, model: torch.nn.Module, optimizer, epochs: int,
@@ -124,7 +126,7 @@ def run_epochs(files: FitFiles, model: torch.nn.Module, optimizer, epochs: int,
     if resume and checkpoints and files.checkpoint.exists():
         state = _read_checkpoint(files, log)
         if state is not None:
-            _load_weights(model, state, files.checkpoint)
+            load_weights_into(model, state, files.checkpoint)
             optimizer.load_state_dict(state["optimizer"])
             if scheduler is not None:
                 scheduler.load_state_dict(state["scheduler"])
@@ -169,7 +171,7 @@ def _read_checkpoint(files: FitFiles, log) -> dict | None:
     return state
 
 
-def _load_weights(model: torch.nn.Module, state: dict, path: Path) -> None:
+def load_weights_into(model: torch.nn.Module, state: dict, path: Path) -> None:
     """``load_state_dict`` with a message that names the file when the weights do not fit."""
     weights = state.get("model")
     if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
@@ -181,5 +183,3 @@ def _load_weights(model: torch.nn.Module, state: dict, path: Path) -> None:
         raise storage.StoredFileError(f"{paths.relative(path)}: the weights do not fit the "
                                       f"network it names ({detail})") from None
 
-
-load_weights_into = _load_weights

@@ -115,23 +115,18 @@ def notebook_estimates(profile_name: str, notebooks, executed=None, cpu_cores: i
     """Expected seconds of each notebook (file name): its last successful run at this profile
     (the papermill record in ``executed``) where there is one, else an even share of its plan
     row on this CPU. Returns {notebook: (seconds, "last run" | "plan")}."""
-    import json
     from pathlib import Path
+
+    from .results_page import last_run
 
     rows = plan(profile_name, cpu_cores)
     names = [Path(nb).name for nb in notebooks]
     groups = [(_group_numbers(r["notebooks"]), r["cpu_h"] * 3600) for r in rows]
     out = {}
     for name in names:
-        meta = {}
-        if executed is not None and (Path(executed) / name).exists():
-            try:
-                meta = json.loads((Path(executed) / name).read_text()).get("metadata", {}).get("papermill", {})
-            except (json.JSONDecodeError, AttributeError, OSError):
-                meta = {}
-        if (meta.get("duration") and not meta.get("exception")
-                and meta.get("parameters", {}).get("profile") == profile_name):
-            out[name] = (float(meta["duration"]), "last run")
+        run = last_run(Path(executed), name) if executed is not None else None
+        if run is not None and run["parameters"].get("profile") == profile_name:
+            out[name] = (run["seconds"], "last run")
             continue
         share = [sec / len(nums) for nums, sec in groups if name[:2] in nums]
         out[name] = (share[0] if share else 30.0, "plan")

@@ -10,13 +10,14 @@ paths that hold in both places.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 from PIL import Image
 
 from . import manifest
-from .storage import write_text
+from .storage import write_bytes, write_text
 
 LIGHT_PX = 1000               # longest side of a published figure (px)
 FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
@@ -30,11 +31,10 @@ def light_png(src: Path, dst: Path, max_px: int = LIGHT_PX) -> int:
         im = im.convert("RGB")
         im.thumbnail((max_px, max_px), Image.LANCZOS)
         light = im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(".png.tmp")
-    light.save(tmp, format="PNG", optimize=True)
-    tmp.replace(dst)
-    return dst.stat().st_size
+    png = io.BytesIO()
+    light.save(png, format="PNG", optimize=True)
+    write_bytes(dst, png.getvalue())
+    return len(png.getvalue())
 
 
 def table_excerpt(md: str, name: str, max_rows: int = TABLE_ROWS) -> str:
@@ -73,7 +73,7 @@ def last_run(executed: Path, notebook: str) -> dict | None:
         return None
     try:
         meta = json.loads(path.read_text()).get("metadata", {}).get("papermill", {})
-    except (json.JSONDecodeError, AttributeError):
+    except (OSError, json.JSONDecodeError, AttributeError):
         return None
     if meta.get("duration") is None or meta.get("exception"):
         return None

@@ -241,10 +241,6 @@ def _files(config: TrainConfig, ctx=None) -> FitFiles:
                     rank=0 if ctx is None else ctx.rank, barrier=(lambda: None) if ctx is None else ctx.barrier)
 
 
-def _check_config(state: dict, config: TrainConfig, path: Path):
-    _files(config).check(state, path)
-
-
 def _load_state(path: Path) -> dict:
     """A weights file or checkpoint, read without running code from it (``storage.load_torch``)."""
     return storage.load_torch(path, required=("model",))
@@ -256,10 +252,10 @@ def load_trained(path: Path, config: TrainConfig, device: torch.device | None = 
     file's contents when the caller has already read them)."""
     path = Path(path)
     state = _load_state(path) if state is None else state
-    _check_config(state, config, path)
+    _files(config).check(state, path)
     device = device or default_device()
     model = build_network(config.arch, config.n_outputs)
-    _load_weights_into(model, state, path)
+    load_weights_into(model, state, path)
     model.to(device)
     if config.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -271,9 +267,6 @@ def load_trained(path: Path, config: TrainConfig, device: torch.device | None = 
                                       f"{config.n_outputs}-output regressor is missing or malformed")
     return TrainedModel(config, model.eval(), list(state.get("history") or []), mean, std, path,
                         dict(state.get("meta") or {}))
-
-
-_load_weights_into = load_weights_into
 
 
 def _random_flips(x: torch.Tensor, rng, batch, ctx) -> torch.Tensor:
@@ -314,12 +307,10 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
         raise ValueError("no training rows")
     ctx = _Dist.from_env()
     files = _files(config, ctx)
-    state = cached_final(files, force, log)
-    if state is not None:
-        try:
-            return load_trained(files.final, config, ctx.device, state=state)
-        except storage.StoredFileError as exc:   # a damaged cache is rebuilt, never reused
-            files._moved_aside(files.final, exc, log, "training again")
+    # a damaged cache is rebuilt, never reused
+    cached = cached_final(files, force, log, load=lambda s: load_trained(files.final, config, ctx.device, state=s))
+    if cached is not None:
+        return cached
 
     if config.task == "classify":
         y_all = torch.as_tensor(targets.astype(np.int64))
@@ -344,21 +335,15 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
     sched = (torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
              if config.lr_schedule == "cosine" else None)
     scaler = torch.amp.GradScaler(ctx.device.type) if config.precision == "fp16" else None
-    # DDP wraps the model once the checkpoint (if any) is loaded into it: the wrapper copies
-    # rank 0's weights to every process when it is built
-    net = {}
-
-    def wrapped():
-        if "net" not in net:
-            net["net"] = model
-            if ctx.world > 1:
-                ids = [ctx.device.index] if ctx.device.type == "cuda" else None
-                net["net"] = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-        return net["net"]
+    net = model
+    if ctx.world > 1:
+        # every process then loads the same checkpoint into the wrapped module (in place), so
+        # the replicas stay equal when a run resumes
+        ids = [ctx.device.index] if ctx.device.type == "cuda" else None
+        net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
 
     def train_epoch(epoch: int) -> dict:
-        m = wrapped()
-        m.train()
+        net.train()
         t0 = time.perf_counter()
         order = np.random.default_rng([config.seed, epoch]).permutation(n)
         images = inputs.for_epoch(epoch).images if hasattr(inputs, "for_epoch") else inputs.images
@@ -373,7 +358,7 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
                 x = _random_flips(x, np.random.default_rng([config.seed, epoch, b]), batch, ctx)
             y = y_all[local].to(ctx.device)
             with autocast(ctx.device, config.precision):
-                out = m(x)
+                out = net(x)
             local_loss = _batch_loss(config, out, y)
             # DDP averages gradients over processes: scale so the result is the global mean
             loss = local_loss * ctx.world / len(batch)

@@ -80,14 +80,15 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
     files = FitFiles(paths.ensure(paths.MODELS / f"resunet-{name}-{key}"), key, settings, UNET_VERSION)
     torch.manual_seed(seed)
     net = ResUNet(1, n_classes, base, depth)
-    state = cached_final(files, force, log)
-    if state is not None:
-        try:
-            load_weights_into(net, state, files.final)
-            log(f"{name}: reused cached ResUNet {paths.relative(files.final)}")
-            return net.eval()
-        except storage.StoredFileError as exc:    # weights that do not fit: rebuilt
-            files._moved_aside(files.final, exc, log, "training again")
+
+    def load(state: dict) -> ResUNet:
+        load_weights_into(net, state, files.final)
+        log(f"{name}: reused cached ResUNet {paths.relative(files.final)}")
+        return net.eval()
+
+    cached = cached_final(files, force, log, load)
+    if cached is not None:
+        return cached
     device = default_device()
     net.to(device)
     opt = torch.optim.Adam(net.parameters(), lr=lr)

@@ -131,13 +131,14 @@ def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_grou
     files = _files(config)
     torch.manual_seed(config.seed)
     net = XrdCNN(config.width, config.hidden, config.image_shape, config.batch_norm).to(device)
-    state = cached_final(files, force, log)
-    if state is not None:
-        try:
-            load_weights_into(net, state, files.final)
-            return XrdModel(config, net.eval(), state.get("history") or [], files.final)
-        except storage.StoredFileError as exc:      # weights that do not fit: rebuilt
-            files._moved_aside(files.final, exc, log, "training again")
+
+    def load(state: dict) -> XrdModel:
+        load_weights_into(net, state, files.final)
+        return XrdModel(config, net.eval(), state.get("history") or [], files.final)
+
+    cached = cached_final(files, force, log, load)
+    if cached is not None:
+        return cached
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sg = np.asarray(space_groups, dtype=np.int64) - 1
     cs = crystal_systems(sg + 1)

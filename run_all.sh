@@ -38,7 +38,8 @@ bootstrap() {
     echo "$stamp" > "$VENV/.bootstrap-stamp"
 }
 
-usage() { sed -n '2,17p' "$0"; }
+# the comment block at the top of this file, however long it grows
+usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; }
 
 if [[ "${1:-}" == "test" ]]; then
     shift

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .. import parallel, paths, storage
 from ..profiles import Profile
+from ..structures import closest_sites
 from .simulate import Crystal, CrystalError
 from .symmetry import crystal_system
 
@@ -72,17 +73,7 @@ def crystal_of(row) -> Crystal:
 
 def min_distance(crystal: Crystal) -> float:
     """Shortest distance between two atoms, periodic images included (Å)."""
-    f = crystal.frac
-    d = f[:, None, :] - f[None, :, :]
-    d -= np.round(d)
-    shifts = np.array([(i, j, k) for i in (-1, 0, 1) for j in (-1, 0, 1) for k in (-1, 0, 1)])
-    best = np.inf
-    for s in shifts:
-        dist = np.linalg.norm((d + s) @ crystal.lattice, axis=-1)
-        if not s.any():
-            dist[np.diag_indices(len(f))] = np.inf
-        best = min(best, float(dist.min()))
-    return best
+    return closest_sites(crystal.lattice, crystal.frac)[0]
 
 
 # ------------------------------------------------------------------ PyXtal (offline)

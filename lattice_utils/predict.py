@@ -31,14 +31,17 @@ import numpy as np
 from scipy import ndimage
 
 from . import fft_lattice, grains, paths
+from .profiles import STEM_IMAGE_PX, STEM_PX_SCALE
 from .real_images import ExperimentalImage, ImageReadError, read_image
 from .stem import normalise, to_uint8
 
-TRAIN_PIXEL_SIZE = 0.1     # Å per pixel of the simulated training images
-TRAIN_IMAGE_PX = 256       # their size: a 25.6 Å field of view
+TRAIN_PIXEL_SIZE = STEM_PX_SCALE   # Å per pixel of the simulated training images
+TRAIN_IMAGE_PX = STEM_IMAGE_PX     # their size: a 25.6 Å field of view
+# an image upsampled more than this holds less detail than the model's training images showed
+MAX_UPSAMPLING = 2.0
 # 1: flat fft result; 2: the fft result is the largest grain, with "grains" and "whole_image",
-# the distortion-aware class, null instead of NaN
-SCHEMA_VERSION = 2
+# the distortion-aware class, null instead of NaN; 3: "cnn" carries the model's field_of_view_A
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -88,16 +91,30 @@ def prepare_for_model(img: ExperimentalImage, pixel_size: float = TRAIN_PIXEL_SI
     return Prepared(to_uint8(normalise(crop)), float(rotation), float(zoom), notes)
 
 
-def _cnn(prepared: Prepared, model_path: Path) -> dict:
+def _cnn(img: ExperimentalImage, model_path: Path) -> dict:
+    """The network's answer on ``img``, resampled to the field of view the model was trained on
+    (recorded in its file; files written before that were all trained on the simulated images)."""
     from . import training
 
     model = training.load_weights(model_path)
+    field = model.field_A
+    notes = []
+    if field is None:
+        field = TRAIN_PIXEL_SIZE * TRAIN_IMAGE_PX
+        notes.append(f"the model file does not record the field of view of its training images; "
+                     f"assumed {field:.4g} Å, that of the simulated images")
+    prepared = prepare_for_model(img, pixel_size=field / TRAIN_IMAGE_PX)
+    if prepared.zoom > MAX_UPSAMPLING:
+        notes.append(f"the image was upsampled {prepared.zoom:.1f}x to the model's "
+                     f"{field / TRAIN_IMAGE_PX:.4g} Å/px: it holds less detail than the training "
+                     "images, so expect a less certain answer")
     inputs = training.Inputs(training.resize_images(prepared.image[None], model.config.input_px),
-                             "user-image", model.config.input_px)
+                             "user-image", model.config.input_px, field_A=field)
     out = model.predict(inputs, [0])[0]
-    if model.config.task == "classify":
-        return {"label": int(np.argmax(out))}
-    return {k: float(v) for k, v in zip(model.config.targets, out)}
+    answer = ({"label": int(np.argmax(out))} if model.config.task == "classify"
+              else {k: float(v) for k, v in zip(model.config.targets, out)})
+    return {"field_of_view_A": field, "rotation_deg": prepared.rotation_deg, "zoom": prepared.zoom,
+            "notes": prepared.notes + notes, **answer}
 
 
 # the C2DB slot (2H/1T TMDs and relatives) is the closest of the three to the materials
@@ -173,10 +190,8 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
         if with_map:
             result["fft"]["grain_map"] = analysis.grain_map.tolist()
     if method in ("cnn", "both"):
-        prepared = prepare_for_model(img)
         path = Path(model) if model else default_model()
-        result["cnn"] = {"model": paths.relative(path), "rotation_deg": prepared.rotation_deg,
-                         "zoom": prepared.zoom, "notes": prepared.notes, **_cnn(prepared, path)}
+        result["cnn"] = {"model": paths.relative(path), **_cnn(img, path)}
     return strict(result)
 
 
@@ -225,7 +240,8 @@ def _format(res: dict) -> str:
     if "cnn" in res:
         c = res["cnn"]
         vals = ", ".join(f"{k} = {c[k]:.3f}" for k in ("a", "b", "gamma") if c.get(k) is not None)
-        lines.append(f"  CNN ({c['model']}; rotated {c['rotation_deg']:.1f}°, zoom {c['zoom']:.3f}): {vals}")
+        lines.append(f"  CNN ({c['model']}; trained on a {c['field_of_view_A']:.4g} Å field; rotated "
+                     f"{c['rotation_deg']:.1f}°, zoom {c['zoom']:.3f}): {vals}")
         lines += [f"  note: {n}" for n in c["notes"]]
     return "\n".join(lines)
 

@@ -19,6 +19,16 @@ DATASETS = tuple(PAPER_CLASS_TOTALS)
 
 XRD_PATTERN_SHAPE = (321, 322)        # the XRD paper's detector image (H, W), px
 
+# The main paper's settings, written once: the defaults of ``Profile``, ``stem.StemParams`` and
+# ``training.TrainConfig`` and the resampling of ``predict`` are these names.
+STEM_IMAGE_PX = 256        # section 2.1: simulated images of 256 x 256 px ...
+STEM_PX_SCALE = 0.1        # ... at 0.1 Å per pixel: a 25.6 Å field of view
+NETWORK_INPUT_PX = 224     # section 2.2: images resized to 224 px before the network
+NETWORK_EPOCHS = 50        # section 2.2 (JV2D and C2DB; Alex-PBE: 500)
+BATCH_SIZE = 16
+LR_CLASSIFY = 1e-3         # Adam, constant learning rate
+LR_REGRESS = 5e-4
+
 
 @dataclass(frozen=True)
 class XrdSettings:
@@ -71,18 +81,19 @@ class Profile:
     corpus_sizes: dict            # dataset slot -> number of structures
     seed: int = 0
     # STEM simulation: the paper's settings in every profile (section 2.1)
-    image_px: int = 256
-    px_scale: float = 0.1         # A per pixel: 256 px cover 2.56 nm
+    image_px: int = STEM_IMAGE_PX
+    px_scale: float = STEM_PX_SCALE   # A per pixel: 256 px cover 2.56 nm
     chunk_size: int = 256         # images per stored chunk file
     workers: int = 2              # processes for corpus and image builds
     test_fraction: float = 0.2
     examples_per_class: int = 1   # Figure 1 image panel
     # ---- networks (section 2.2-2.3): the paper's settings unless a profile scales them
-    input_px: int = 224           # images resized to this before the network
-    epochs: dict = field(default_factory=lambda: {"jv2d": 50, "c2db": 50, "alex": 500})
-    batch_size: int = 16
-    lr_classify: float = 1e-3
-    lr_regress: float = 5e-4
+    input_px: int = NETWORK_INPUT_PX   # images resized to this before the network
+    epochs: dict = field(default_factory=lambda: {"jv2d": NETWORK_EPOCHS, "c2db": NETWORK_EPOCHS,
+                                                  "alex": 500})
+    batch_size: int = BATCH_SIZE
+    lr_classify: float = LR_CLASSIFY
+    lr_regress: float = LR_REGRESS
     googlenet_weight_decay: float = 1e-4   # the paper's unstated L2 lambda
     lr_schedule: str = "constant"   # constant (paper) | cosine (scaled profiles: fewer epochs)
     precision: str = "auto"       # auto: bf16 autocast on CPUs with native bf16, AMP on GPU

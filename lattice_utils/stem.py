@@ -14,11 +14,13 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .profiles import STEM_IMAGE_PX, STEM_PX_SCALE
+
 
 @dataclass(frozen=True)
 class StemParams:
-    image_px: int = 256
-    px_scale: float = 0.1          # A / pixel
+    image_px: int = STEM_IMAGE_PX
+    px_scale: float = STEM_PX_SCALE   # A / pixel
     power_factor: float = 1.7
     gaussian_width: float = 0.5
     lorentzian_width: float = 0.5

@@ -31,6 +31,7 @@ from . import paths, storage
 from .fitting import (PRECISIONS, ConfigMismatchError, FitFiles, autocast, cached_final, default_device,
                       load_weights_into, resolve_precision, run_epochs)
 from .models import IMAGENET_MEAN, IMAGENET_STD, build_network
+from .profiles import BATCH_SIZE, LR_CLASSIFY, NETWORK_EPOCHS, NETWORK_INPUT_PX
 
 TRAINING_VERSION = 1
 TASKS = ("classify", "regress")
@@ -42,10 +43,10 @@ class TrainConfig:
     arch: str                       # densenet121 | googlenet | small_cnn
     targets: tuple                  # ("label",) or a subset of ("a", "b", "gamma")
     data_key: str                   # identity of the training images and targets
-    input_px: int = 224
-    epochs: int = 50
-    batch_size: int = 16
-    lr: float = 1e-3
+    input_px: int = NETWORK_INPUT_PX
+    epochs: int = NETWORK_EPOCHS
+    batch_size: int = BATCH_SIZE
+    lr: float = LR_CLASSIFY
     weight_decay: float = 0.0
     lr_schedule: str = "constant"   # constant | cosine (per step, to zero)
     augment: str = "none"           # none | flips (x and y mirrors keep a, b, gamma and a || x)
@@ -91,6 +92,9 @@ class Inputs:
     images: np.ndarray      # [N, px, px] uint8, memory-mapped
     key: str
     px: int
+    # the field of view of every image in Å (None: not known); a trained model keeps it, so
+    # that ``predict`` resamples a user's image to the scale the network learned
+    field_A: float | None = None
 
     def __len__(self):
         return len(self.images)
@@ -115,6 +119,11 @@ class EpochInputs:
     @property
     def key(self) -> str:
         return storage.content_key([i.key for i in self.per_epoch])
+
+    @property
+    def field_A(self) -> float | None:
+        fields = {i.field_A for i in self.per_epoch}
+        return fields.pop() if len(fields) == 1 else None
 
     def for_epoch(self, epoch: int) -> Inputs:
         return self.per_epoch[epoch % len(self.per_epoch)]
@@ -147,7 +156,8 @@ def prepare_inputs(store, px: int, force: bool = False) -> Inputs:
         del out
         os.replace(tmp, path)
         arr = storage.load_npy_checked(path, (px, px), np.uint8)
-    return Inputs(arr, f"{store.root.name}-px{px}", px)
+    return Inputs(arr, f"{store.root.name}-px{px}", px,
+                  field_A=float(store.params.image_px * store.params.px_scale))
 
 
 def to_network_input(images_uint8: np.ndarray, channels_last: bool = True,
@@ -211,12 +221,24 @@ class TrainedModel:
     path: Path
     meta: dict
 
+    @property
+    def field_A(self) -> float | None:
+        """Field of view of the training images in Å; None for a file written before it was
+        recorded (those were all trained on the simulated 25.6 Å images)."""
+        v = self.meta.get("field_of_view_A")
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 else None
+
     @torch.inference_mode()
     def predict(self, inputs: Inputs, rows, batch_size: int = 64) -> np.ndarray:
         """Regression: a, b, gamma in physical units; classification: class scores (logits)."""
         if inputs.px != self.config.input_px:
             raise ValueError(f"inputs are {inputs.px} px but {paths.relative(self.path)} was "
                              f"trained on {self.config.input_px} px")
+        if (inputs.field_A is not None and self.field_A is not None
+                and abs(inputs.field_A / self.field_A - 1) > 0.01):
+            raise ValueError(f"the images show a {inputs.field_A:.4g} Å field of view but "
+                             f"{paths.relative(self.path)} was trained on {self.field_A:.4g} Å: "
+                             "resample them first (predict.prepare_for_model does)")
         device = next(self.model.parameters()).device
         self.model.eval()
         rows = np.asarray(rows, dtype=int)
@@ -380,7 +402,8 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
                 "seconds": round(seconds, 3), "images_per_s": round(seen / seconds, 2)}
 
     meta = {"device": ctx.device.type, "world_size": ctx.world, "torch": str(torch.__version__),
-            "threads": torch.get_num_threads(), "n_train": int(n)}
+            "threads": torch.get_num_threads(), "n_train": int(n),
+            "field_of_view_A": None if inputs.field_A is None else float(inputs.field_A)}
     history = run_epochs(
         files, model, opt, config.epochs, train_epoch, scheduler=sched, resume=not force, log=log,
         describe=lambda r: (f"{config.arch} {config.task} epoch {r['epoch']}/{config.epochs}: "

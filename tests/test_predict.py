@@ -73,10 +73,36 @@ def test_cnn_path_with_a_trained_weights_file(tmp_path, scratch_dirs, graphene):
     res = predict.predict_image(img, method="both", model=trained.path)
     assert set(res["cnn"]) >= {"a", "b", "gamma", "rotation_deg", "model"}
     assert np.isfinite(res["cnn"]["a"])
+    # trained before the field of view was recorded: the simulated images' is assumed, and said
+    assert res["cnn"]["field_of_view_A"] == pytest.approx(25.6)
+    assert res["cnn"]["zoom"] == pytest.approx(1.0)
+    assert any("does not record the field of view" in n for n in res["cnn"]["notes"])
     bad = tmp_path / "junk.pt"
     bad.write_bytes(b"junk")
     with pytest.raises(OSError, match="junk.pt"):
         predict.predict_image(img, method="cnn", model=bad)
+
+
+@pytest.mark.bad_input
+def test_cnn_resamples_to_the_field_of_view_the_model_was_trained_on(scratch_dirs, graphene):
+    rng = np.random.default_rng(1)
+    # a model trained on 10 Å fields (the paper's STEM-JV2D images) at 32 px
+    inputs = training.Inputs(rng.integers(0, 255, (8, 32, 32), dtype=np.uint8), "ten", 32, field_A=10.0)
+    rows, y = np.arange(8), rng.integers(0, 5, 8)
+    cfg = training.TrainConfig("classify", "small_cnn", ("label",), training.data_key(inputs, rows, y),
+                               input_px=32, epochs=1, precision="fp32", channels_last=False)
+    trained = training.train(cfg, inputs, rows, y, log=lambda *a: None)
+    assert trained.field_A == 10.0
+    assert training.load_weights(trained.path).field_A == 10.0
+    img = ExperimentalImage(image_of(graphene), 0.1, "graphene")
+    res = predict.predict_image(img, method="cnn", model=trained.path)["cnn"]
+    # 0.1 Å/px onto 10 Å / 256 px: upsampled 2.56 times, and said so
+    assert res["field_of_view_A"] == 10.0 and res["zoom"] == pytest.approx(2.56)
+    assert any("upsampled 2.6x" in n for n in res["notes"]) and res["label"] in range(5)
+    # images of another field of view are refused by the model itself, naming both
+    wrong = training.Inputs(inputs.images, "wide", 32, field_A=25.6)
+    with pytest.raises(ValueError, match=r"25.6 Å field of view .* trained on 10 Å"):
+        trained.predict(wrong, [0])
 
 
 def test_default_model_is_the_registered_c2db_regressor(scratch_dirs):

@@ -205,8 +205,17 @@ def chemistry_table(test: pd.DataFrame, y_pred, parameters=PARAMETERS, **labels)
     return pd.DataFrame(rows)[[*labels, "group", "parameter", "n", "MAE", "RMSE", "note"]]
 
 
+GAMMA_CLASSES = np.array([60.0, 90.0, 120.0])
+
+
 def snap_gamma(gamma) -> np.ndarray:
     """The nearest of 60, 90, 120 degrees (Figure S2's confusion matrices)."""
     g = np.asarray(gamma, dtype=float)
-    choices = np.array([60.0, 90.0, 120.0])
-    return choices[np.abs(g[..., None] - choices).argmin(axis=-1)]
+    return GAMMA_CLASSES[np.abs(g[..., None] - GAMMA_CLASSES).argmin(axis=-1)]
+
+
+def gamma_confusion(true_gamma, pred_gamma) -> np.ndarray:
+    """[3, 3] counts of true (rows) against predicted (columns) gamma, each snapped to 60, 90 or
+    120 degrees (Figure S2)."""
+    return confusion(GAMMA_CLASSES.searchsorted(snap_gamma(true_gamma)),
+                     GAMMA_CLASSES.searchsorted(snap_gamma(pred_gamma)), len(GAMMA_CLASSES))

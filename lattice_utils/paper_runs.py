@@ -74,7 +74,7 @@ def spread(per_seed: pd.DataFrame, keys: list, values: list) -> pd.DataFrame:
 def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_seed_t2: pd.DataFrame,
                    runs: list, date: str | None = None) -> str:
     """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables and meta.json."""
-    from .reproduction import git_commit
+    from .report import git_commit
 
     date = date or dt.date.today().isoformat()
     out = paths.ensure(paths.REPORTS / "snapshots" / f"{date}-{set_name}-{profile}")

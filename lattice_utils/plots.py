@@ -9,11 +9,14 @@ from . import paths
 from .lattice2d import CLASS_SHORT
 
 
-def save_figure(fig, name: str, caption: str | None = None, dpi: int = 150):
+def save_figure(fig, name: str, caption: str | None = None, dpi: int = 150, tight_layout: bool = True):
     """Write ``figures/<name>.png`` and ``.pdf`` (fixed metadata, so reruns give the
-    same PDF bytes); an optional caption goes to ``figures/<name>.txt``."""
+    same PDF bytes); an optional caption goes to ``figures/<name>.txt``. The layout is
+    tightened first unless the figure lays itself out (``constrained_layout``)."""
     from .storage import write_text
 
+    if tight_layout and not fig.get_constrained_layout():
+        fig.tight_layout()
     paths.ensure(paths.FIGURES)
     fig.savefig(paths.FIGURES / f"{name}.png", dpi=dpi, bbox_inches="tight",
                 metadata={"Software": None})

@@ -5,15 +5,35 @@ it comes from); nothing here types a number.
 """
 from __future__ import annotations
 
+import re
+import subprocess
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
-from . import paths, tables
+from . import paths, plots, tables
 from .storage import write_text
 
 
 def paper_values(name: str) -> pd.DataFrame:
     return pd.read_csv(paths.PAPER_VALUES / f"{name}.csv")
+
+
+def paper_quote(name: str, template: str) -> str:
+    """``template`` with each ``{key}`` replaced by the paper's value of that key in
+    ``paper_values/<name>.csv`` exactly as printed there ("76.60", not 76.6), or formatted by
+    ``{key:fmt}``, so that a note quoting the paper reads its numbers from the data. An unknown key
+    is a ``KeyError`` naming it and the file."""
+    values = pd.read_csv(paths.PAPER_VALUES / f"{name}.csv", dtype=str).set_index("key")["value"]
+
+    def one(m: re.Match) -> str:
+        key, fmt = m.group(1), m.group(2)
+        if key not in values.index:
+            raise KeyError(f"{key!r} is not a key of lattice_utils/paper_values/{name}.csv")
+        return format(float(values[key]), fmt) if fmt else values[key]
+
+    return re.sub(r"\{(\w+)(?::([^}]*))?\}", one, template)
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
@@ -48,9 +68,81 @@ def write_table(df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.
     return df
 
 
-def table_s3(splits: dict[str, pd.DataFrame], profile: str, source) -> pd.DataFrame:
+def git_commit() -> str:
+    """The checkout's short commit, saying so when tracked files have uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    return (head or "unknown") + (" with uncommitted changes" if dirty else "")
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """What produced a notebook's outputs, stamped once on everything it writes: each table gets
+    the ``profile`` and data-source columns and a provenance line, each figure caption the same
+    line. A notebook builds one after it knows which data it used and writes through it, so no
+    table or caption states its profile or source by hand."""
+    notebook: str                       # "04"
+    profile: str
+    source: str | dict | None = None    # one name, or one per dataset slot ({"jv2d": "stem_jv2d"})
+    source_column: str = "data_source"  # the XRD notebooks: "structure_source"
+    commit: str = field(default_factory=git_commit)
+
+    def stamp(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with the profile and the data source of every row (rows that already name
+        their own source keep it; a row of another profile is an error)."""
+        out = df.copy()
+        if "profile" in out.columns:
+            other = sorted(set(out["profile"].dropna().astype(str)) - {self.profile})
+            if other:
+                raise ValueError(f"notebook {self.notebook} runs the {self.profile} profile, but rows "
+                                 f"of this table say {other}")
+        out["profile"] = self.profile
+        if self.source is not None:
+            if isinstance(self.source, dict):
+                if "dataset" not in out.columns:
+                    raise ValueError("one data source per dataset slot needs a 'dataset' column to "
+                                     f"stamp (sources {self.source})")
+                col = out["dataset"].map(self.source)
+            else:
+                col = pd.Series(self.source, index=out.index)
+            out[self.source_column] = (out[self.source_column].where(out[self.source_column].notna(), col)
+                                       if self.source_column in out.columns else col)
+        return out
+
+    def describe(self) -> str:
+        src = self.source
+        if isinstance(src, dict):
+            src = ", ".join(f"{k}: {v}" for k, v in src.items())
+        what = "" if src is None else f"; {self.source_column.replace('_', ' ')} {src}"
+        return f"Notebook {self.notebook}, profile {self.profile}{what}, commit {self.commit}."
+
+    def write_table(self, df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.DataFrame:
+        """``write_table`` of the stamped table; a table the manifest gives to another notebook
+        is refused (the report would credit the wrong notebook)."""
+        try:
+            owner = tables.notebook_of(name)
+        except KeyError:
+            owner = self.notebook
+        if owner != self.notebook:
+            raise ValueError(f"table {name} belongs to notebook {owner} (lattice_utils/manifest.py), "
+                             f"not {self.notebook}")
+        line = f"*{self.describe()}*"
+        return write_table(self.stamp(df), name, title, f"{notes.strip()}\n\n{line}" if notes.strip() else line)
+
+    def save_figure(self, fig, name: str, caption: str | None = None, dpi: int = 150, tight_layout: bool = True):
+        text = f"{caption.strip()} {self.describe()}" if caption and caption.strip() else self.describe()
+        return plots.save_figure(fig, name, text, dpi, tight_layout)
+
+
+def table_s3(splits: dict[str, pd.DataFrame], source) -> pd.DataFrame:
     """Class counts per split, ours beside the paper's Table S3; ``source``: one name, or one
-    per dataset slot."""
+    per dataset slot (the split of a paper image set is its own folders, not the notebook's
+    structures, so each row names its source)."""
     paper = paper_values("table_s3")
     rows = []
     for slot, table in splits.items():
@@ -61,7 +153,6 @@ def table_s3(splits: dict[str, pd.DataFrame], profile: str, source) -> pd.DataFr
                 rows.append({"dataset": slot, "split": split, "class": cls,
                              "ours": int((sub["label"] == cls).sum()),
                              "paper": int(p["count"].iloc[0]),
-                             "profile": profile,
                              "data_source": source[slot] if isinstance(source, dict) else source})
     out = pd.DataFrame(rows)
     tot = out["ours"].groupby([out.dataset, out.split]).transform("sum")
@@ -71,10 +162,9 @@ def table_s3(splits: dict[str, pd.DataFrame], profile: str, source) -> pd.DataFr
     return out
 
 
-def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list,
-                 profile: str, source) -> pd.DataFrame:
-    """Left-join the paper's values (``paper_<column>``) onto our rows by ``keys``, and name the
-    profile and data source that produced ours."""
+def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list) -> pd.DataFrame:
+    """Left-join the paper's values (``paper_<column>``) onto our rows by ``keys`` (the notebook's
+    ``NotebookRun`` then stamps the profile and data source)."""
     paper = paper_values(paper_name)
     for k in keys:   # compare keys as text: "0" and 0 are the same class
         paper[k] = paper[k].astype(str)
@@ -85,8 +175,4 @@ def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list,
             columns={**{v: f"paper_{v}" for v in values}, **{k: f"_{k}" for k in keys},
                      "source": "paper_source"}),
         on=[f"_{k}" for k in keys], how="left")
-    merged = merged.drop(columns=[f"_{k}" for k in keys])
-    merged["profile"] = profile
-    # one source for all rows, or one per dataset slot ({"jv2d": "stem_jv2d", ...})
-    merged["data_source"] = merged["dataset"].map(source) if isinstance(source, dict) else source
-    return merged
+    return merged.drop(columns=[f"_{k}" for k in keys])

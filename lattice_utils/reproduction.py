@@ -5,7 +5,6 @@ nothing here computes a result or types a number."""
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 
 import numpy as np
@@ -315,17 +314,6 @@ def checks() -> pd.DataFrame:
                      "status": c.status(), "reason": c.reason, "profile": c.profile, "data source": c.source,
                      "notebook": c.notebook, "table": c.table})
     return pd.DataFrame(rows)
-
-
-def git_commit() -> str:
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (no git)"
-    return (head or "unknown") + (" with uncommitted changes" if dirty else "")
 
 
 # (document, a substring of the item) in the order the front page lists them. Only rows with a

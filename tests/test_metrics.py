@@ -135,3 +135,17 @@ def test_groups_without_band_gaps_are_marked_not_available():
     assert (metals["n"] == 0).all() and metals["note"].str.startswith("not available").all()
     halides = table[table["group"] == "halides"]
     assert (halides["note"] == "empty group").all()
+
+
+def test_gamma_confusion_snaps_to_60_90_120_and_matches_sklearn():
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(3)
+    true = rng.choice([60.0, 90.0, 120.0], 200)
+    pred = true + rng.normal(0, 20, 200)
+    snapped = metrics.snap_gamma(pred)
+    assert set(np.unique(snapped)) <= {60.0, 90.0, 120.0}
+    assert metrics.snap_gamma([74.9, 75.1, 104.9, 105.1, -5, 400]).tolist() == [60, 90, 90, 120, 60, 120]
+    expect = confusion_matrix(true, snapped, labels=[60.0, 90.0, 120.0])
+    np.testing.assert_array_equal(metrics.gamma_confusion(true, pred), expect)
+    assert metrics.gamma_confusion([], []).shape == (3, 3)

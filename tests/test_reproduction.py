@@ -95,3 +95,64 @@ def test_a_checked_table_with_a_renamed_column_is_refused_where_it_is_written(sc
     with pytest.raises(ValueError, match=r"table_18_accuracy lacks the columns \['ours'\]"):
         report.write_table(ok.rename(columns={"ours": "ours %"}), "table_18_accuracy", "t")
     report.write_table(ok.rename(columns={"ours": "ours %"}), "table_not_read_by_the_report", "t")
+
+
+def test_a_notebook_run_stamps_profile_source_and_commit_once(scratch_dirs):
+    from lattice_utils import paths, report
+
+    run = report.NotebookRun("05", "smoke", {"jv2d": "stem_jv2d", "c2db": "offline"}, commit="abc1234")
+    df = pd.DataFrame({"dataset": ["jv2d", "c2db", "c2db"], "data_source": [None, None, "stem_c2db"],
+                       "class": ["0", "1", "2"]})
+    stamped = run.stamp(df)
+    assert stamped["profile"].tolist() == ["smoke"] * 3
+    # a slot's source comes from the dict; a row that names its own source keeps it
+    assert stamped["data_source"].tolist() == ["stem_jv2d", "offline", "stem_c2db"]
+    assert "profile" not in df.columns            # the caller's frame is left alone
+    run.write_table(df.assign(precision=1.0, paper_precision=1.0, recall=1.0, paper_recall=1.0, f1=1.0,
+                              paper_f1=1.0), "table_2_classification", "Table 2", notes="Classes 0-4.")
+    md = (paths.TABLES / "table_2_classification.md").read_text()
+    assert md.rstrip().endswith("*Notebook 05, profile smoke; data source jv2d: stem_jv2d, c2db: offline, "
+                                "commit abc1234.*")
+    assert "Classes 0-4." in md
+    xrd = report.NotebookRun("10", "quick", "offline", "structure_source", commit="x")
+    assert xrd.stamp(pd.DataFrame({"a": [1]}))[["profile", "structure_source"]].values.tolist() == [["quick", "offline"]]
+    assert "data_source" not in report.NotebookRun("16", "quick", commit="x").stamp(pd.DataFrame({"a": [1]}))
+
+
+def test_a_notebook_run_captions_its_figures(scratch_dirs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lattice_utils import paths, report
+
+    fig = plt.figure()
+    report.NotebookRun("04", "quick", "offline", commit="abc").save_figure(fig, "f", "Figure 3: parity. ")
+    plt.close(fig)
+    assert (paths.FIGURES / "f.txt").read_text() == \
+        "Figure 3: parity. Notebook 04, profile quick; data source offline, commit abc.\n"
+
+
+@pytest.mark.bad_input
+def test_a_notebook_run_refuses_rows_of_another_profile_and_tables_of_another_notebook(scratch_dirs):
+    from lattice_utils import report
+
+    run = report.NotebookRun("04", "quick", "offline", commit="x")
+    with pytest.raises(ValueError, match=r"runs the quick profile, but rows of this table say \['smoke'\]"):
+        run.stamp(pd.DataFrame({"profile": ["smoke"]}))
+    with pytest.raises(ValueError, match="table table_2_classification belongs to notebook 05"):
+        run.write_table(pd.DataFrame({"a": [1]}), "table_2_classification", "t")
+    with pytest.raises(ValueError, match="needs a 'dataset' column"):
+        report.NotebookRun("02", "quick", {"jv2d": "offline"}, commit="x").stamp(pd.DataFrame({"a": [1]}))
+
+
+@pytest.mark.bad_input
+def test_paper_quote_reads_the_paper_values_as_printed():
+    from lattice_utils import report
+
+    assert report.paper_quote("xrd", "[100] at -10 %: {strain_100_m10_cs} / {strain_100_m10_sg} %") == \
+        "[100] at -10 %: 94.35 / 76.60 %"
+    assert report.paper_quote("xrd", "{cifs_total:,.0f} CIFs, {unseen_cs_low:.0f}-{unseen_cs_high:.0f} %") == \
+        "52,191 CIFs, 60-65 %"
+    with pytest.raises(KeyError, match="'strain_100_m20_cs' is not a key of lattice_utils/paper_values/xrd.csv"):
+        report.paper_quote("xrd", "{strain_100_m20_cs}")

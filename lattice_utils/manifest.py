@@ -114,7 +114,7 @@ NOT_REPRODUCED = {
     "001 Fig. S4": "a drawing of the bootstrap procedure",
     "001 Fig. S6": "strain and rotation components of the SV field: notebook 16 shows the dilation only",
     "001 Fig. S7": "DFT strain fields: no DFT here (the simulated truth stands in)",
-    "001 Table S1": "the document's Computem simulation parameters: ours are lattice_utils.related.defects.Conditions",
+    "001 Table S1": "the document's Computem simulation parameters: ours are lattice_utils.related.defect_specimen.Conditions",
     "002 Fig. S1": "crystallinity against defocus needs a contrast-transfer model of HRTEM, which the convolution images lack",
     "002 Fig. S3": "a drawing of the U-Net (ours: lattice_utils.related.unet.ResUNet)",
     "003 Fig. 3": "the WS2-WSe2 superlattice sample is not simulated (the heterojunction is)",

@@ -9,9 +9,14 @@ from pymatgen.core import Lattice
 
 from lattice_utils import paths
 from lattice_utils.related import columns as C
+from lattice_utils.related import defect_specimen as DS
 from lattice_utils.related import defects as D
 from lattice_utils.related import fft_windows as F
 from lattice_utils.related import fourdstem as Q
+from lattice_utils.related import heterojunction as H
+from lattice_utils.related import nanoparticles as NP
+from lattice_utils.related import phases as PH
+from lattice_utils.related import wse2 as W
 
 
 # ------------------------------------------------------------------ columns
@@ -34,20 +39,20 @@ def test_column_inputs_are_checked():
 
 # ------------------------------------------------------------------ defects
 
-@pytest.mark.parametrize("cls", D.DEFECTS)
+@pytest.mark.parametrize("cls", W.DEFECTS)
 def test_each_field_moves_the_nearest_w_by_its_strain(cls):
     """Three W around a chalcogen site form a triangle of side a; under the class's field its
     side becomes a (1 + strain), the oscillating SV field included."""
-    w, x = D._local_sites(D.A_WSE2)
+    w, x = D._local_sites(W.A_WSE2)
     r = np.hypot(*w.T)
     tri = w[np.argsort(r)[:3]]
-    moved = tri + D.displace(tri, np.zeros((1, 2)), [cls])
+    moved = tri + DS.displace(tri, np.zeros((1, 2)), [cls])
     side = np.mean([np.hypot(*(moved[i] - moved[j])) for i, j in ((0, 1), (0, 2), (1, 2))])
-    assert side == pytest.approx(D.A_WSE2 * (1 + D.STRAIN[cls]), rel=1e-9)
+    assert side == pytest.approx(W.A_WSE2 * (1 + DS.STRAIN[cls]), rel=1e-9)
 
 
 def test_defect_fractions_follow_the_document():
-    c = D.draw_contents(400_000, np.random.default_rng(0))
+    c = DS.draw_contents(400_000, np.random.default_rng(0))
     share = np.bincount(c, minlength=5) / len(c)
     x = 0.06
     full = 1 - 0.03
@@ -56,48 +61,48 @@ def test_defect_fractions_follow_the_document():
 
 
 def test_clean_specimen_gives_the_w_w_spacing():
-    spec = D.make_specimen((160, 160), seed=3, te_fraction=0, sv=0, dv=0)
-    img = D.clean_image(spec)
+    spec = DS.make_specimen((160, 160), seed=3, te_fraction=0, sv=0, dv=0)
+    img = DS.clean_image(spec)
     site = spec.x_ideal[np.argmin(np.hypot(*(spec.x_ideal - 80 * spec.px).T))]
     win, kept = D.cut_windows(img, site[None], spec.px, 40)
     # the window is centred on the nearest pixel: move the guesses by the sub-pixel remainder
     assert len(kept) == 1
     spacing = D.nearest_ww_spacing(win[0], spec.px, 40)
-    assert spacing == pytest.approx(D.A_WSE2, abs=0.004)
+    assert spacing == pytest.approx(W.A_WSE2, abs=0.004)
     assert np.std(D.ww_spacings(win[0], spec.px, 40)) < 0.003
 
 
 def test_isolation_and_detection_scores():
     pts = np.array([[0.0, 0.0], [3.0, 0.0], [20.0, 0.0]])
     assert D.isolated(pts, pts).tolist() == [False, False, True]
-    spec = D.make_specimen((200, 200), seed=5)
+    spec = DS.make_specimen((200, 200), seed=5)
     truth = spec.defect_sites
     perfect = truth.assign(score=1.0)[["x", "y", "class", "score"]]
-    s = D.score_detections(perfect, spec).set_index("class")
+    s = DS.score_detections(perfect, spec).set_index("class")
     present = s["true"] > 0
     assert (s.loc[present, "precision"] == 1).all() and (s.loc[present, "recall"] == 1).all()
     some = s.index[present][0]
     dropped = perfect.drop(perfect.index[perfect["class"] == some][:1])
     extra = pd.concat([perfect, pd.DataFrame([{"x": 30.0, "y": 30.0, "class": "DV", "score": 1.0}])])
-    assert D.score_detections(dropped, spec).set_index("class").loc[some, "FN"] >= 1
-    assert D.score_detections(extra, spec).set_index("class").loc["DV", "FP"] >= 1
+    assert DS.score_detections(dropped, spec).set_index("class").loc[some, "FN"] >= 1
+    assert DS.score_detections(extra, spec).set_index("class").loc["DV", "FP"] >= 1
 
 
 def test_detect_reads_a_probability_map_and_checks_its_shape():
-    spec = D.make_specimen((200, 200), seed=6)
-    lab = D.label_map(spec)
-    proba = np.eye(len(D.CONTENTS))[lab].transpose(2, 0, 1)
+    spec = DS.make_specimen((200, 200), seed=6)
+    lab = DS.label_map(spec)
+    proba = np.eye(len(W.CONTENTS))[lab].transpose(2, 0, 1)
     found = D.detect(proba, spec.px)
-    s = D.score_detections(found, spec)
+    s = DS.score_detections(found, spec)
     assert (s["FP"] == 0).all() and (s["FN"] == 0).all()
     with pytest.raises(ValueError, match=r"shape \[5, H, W\]"):
         D.detect(np.zeros((3, 10, 10)), spec.px)
 
 
 def test_class_averaging_precision_scales_as_one_over_root_n():
-    cond = D.Conditions(dose=20, jitter_px=0.0, contamination=0.0)
-    spec = D.make_specimen((400, 400), seed=7, te_fraction=0, sv=0, dv=0)
-    img = D.acquire(spec, cond, seed=8)
+    cond = DS.Conditions(dose=20, jitter_px=0.0, contamination=0.0)
+    spec = DS.make_specimen((400, 400), seed=7, te_fraction=0, sv=0, dv=0)
+    img = DS.acquire(spec, cond, seed=8)
     inner = spec.x_ideal[(spec.x_ideal > 10).all(1) & (spec.x_ideal < 400 * spec.px - 10).all(1)]
     stack, _ = D.cut_windows(img, inner[:128], spec.px, 24)
     aligned = D.align(stack, iterations=1)
@@ -170,25 +175,25 @@ def test_document_angle_formulas_match_the_metric_tensor():
 
 def test_spacing_conversion_and_candidate_d_spacings():
     # a 2.04 Å spacing in a 256 px FFT at 0.1677 Å/px sits 256 * 0.1677 / 2.04 px out
-    l = 256 * F.PIXEL_002 / 2.04
-    assert F.spacing_from_pixels(l, 256, F.PIXEL_002) == pytest.approx(2.04)
+    l = 256 * NP.PIXEL_002 / 2.04
+    assert F.spacing_from_pixels(l, 256, NP.PIXEL_002) == pytest.approx(2.04)
     with pytest.raises(ValueError, match="positive"):
         F.spacing_from_pixels(10, 0, 0.1)
-    au = F.candidate_spacings("Au")
+    au = PH.candidate_spacings("Au")
     assert au["d"].iloc[0] == pytest.approx(4.078 / np.sqrt(3), abs=1e-3)         # (111)
     assert not np.isclose(au["d"], 4.078, atol=0.01).any()                          # (100) extinct
     assert F.match_phase([2.355, 2.039, 1.442], tol=0.01)["phase"].iloc[0] == "Au"
 
 
 def test_a_simulated_particle_shows_its_spacings():
-    p = F.make_particle("Au", (0, 0, 1), (21.5, 21.5), 40.0, 17.0)
-    spots = F.zone_spots(p)
+    p = NP.make_particle("Au", (0, 0, 1), (21.5, 21.5), 40.0, 17.0)
+    spots = NP.zone_spots(p)
     assert (spots[["h", "k", "l"]].to_numpy() @ np.array([0, 0, 1]) == 0).all()
     assert set(np.round(spots["d"], 3)) >= {2.039, 1.442}                          # {200}, {220}
-    xy, w = F.particle_atoms(p)
-    img = C.render_columns(xy, w, (256, 256), F.PIXEL_002, C.Probe(sigma=0.35, lorentz_ratio=0, radius=1.4))
+    xy, w = NP.particle_atoms(p)
+    img = C.render_columns(xy, w, (256, 256), NP.PIXEL_002, C.Probe(sigma=0.35, lorentz_ratio=0, radius=1.4))
     found = F.peaks_plain(F.log_spectrum(img, 128))
-    d = F.spacing_from_pixels(np.hypot(*found.T), 256, F.PIXEL_002)
+    d = F.spacing_from_pixels(np.hypot(*found.T), 256, NP.PIXEL_002)
     assert np.min(np.abs(d - 2.039)) < 0.01
     with pytest.raises(ValueError, match="larger than the image"):
         next(F.windows(np.zeros((64, 64)), 128))
@@ -198,7 +203,7 @@ def test_a_simulated_particle_shows_its_spacings():
 
 @pytest.fixture(scope="module")
 def small_scan():
-    return Q.make_scan(Q.ScanSpec(scan_px=24, detector_px=48, k_px=0.0305 * 64 / 48), seed=0)
+    return H.make_scan(H.ScanSpec(scan_px=24, detector_px=48, k_px=0.0305 * 64 / 48), seed=0)
 
 
 def test_alignment_brings_the_central_beam_within_tolerance(small_scan):
@@ -219,7 +224,7 @@ def test_hierarchy_separates_the_heterojunction(small_scan):
 
 
 def test_a_scan_without_crystal_is_one_cluster_with_a_message():
-    blank = Q.make_scan(Q.ScanSpec(scan_px=16, detector_px=48, k_px=0.0305 * 64 / 48), seed=2, crystal=False)
+    blank = H.make_scan(H.ScanSpec(scan_px=16, detector_px=48, k_px=0.0305 * 64 / 48), seed=2, crystal=False)
     aligned, _ = Q.align_central_beam(blank.data)
     X, _ = Q.select_features(aligned, Q.ring_mask(aligned.shape[2:], 8, 20))
     messages = []

@@ -1,14 +1,9 @@
-"""Notebook 16: a simulated monolayer 2H-WSe2(1-x)Te2x specimen with chalcogen-site defects
-(2Te, SeTe, SV, DV), each with a known displacement field, imaged in the convolution
-approximation; detection-matching metrics; class averaging of isolated defects.
-
-The ground truth displacement around a defect is radial, u_r(r) = C / r (the 2D Eshelby field
-of a point inclusion) with C set so the three nearest W-W spacings change by the class's strain;
-single vacancies carry in addition a damped oscillation, which an Eshelby fit cannot follow (the
-document's finding)."""
+"""The analysis of notebook 16 (the defect document, 001), free of the simulation: defects found
+in a network's class probabilities, isolated defects cut out and registered into class averages,
+W-W spacings and SNR measured on them, and the displacement field fitted by a 2D Eshelby model.
+The specimen it is tried on, with its ground truth, is ``defect_specimen``."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -16,199 +11,16 @@ import pandas as pd
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from .columns import Z_POWER, Probe, check_positions, fit_columns, render_columns
+from .columns import fit_columns
+from .wse2 import A_WSE2, CONTENTS, hex_sites
 
-A_WSE2 = 3.30          # Å, the document's W-W spacing (330 pm)
-PIXEL = 0.2074         # Å per pixel, the document's sampling (20.74 pm)
-CONTENTS = ("2Se", "2Te", "SeTe", "SV", "DV")    # chalcogen-column contents; 2Se: no defect
-DEFECTS = CONTENTS[1:]
-COLUMN_Z = {"2Se": (34, 34), "2Te": (52, 52), "SeTe": (34, 52), "SV": (34,), "DV": ()}
-W_Z = 74
-# nearest W-W strain around each defect: the document's class averages (Fig. 3d)
-STRAIN = {"2Se": 0.0, "2Te": 0.012, "SeTe": 0.006, "SV": -0.048, "DV": -0.08}
 ISOLATION = 6.6        # Å: a defect is isolated when no other defect is closer (the document)
-
-
-@dataclass(frozen=True)
-class FieldModel:
-    """u_r(r) = C/r [1 + beta cos(2 pi (r - r1) / wavelength) exp(-(r - r1) / decay)] / (1 + beta),
-    r1 = a / sqrt(3) the distance of the nearest W from a chalcogen site."""
-    strain: float
-    beta: float = 0.0
-    wavelength: float = A_WSE2
-    decay: float = 4.0
-
-    @property
-    def C(self) -> float:                      # Å^2: W at r1 = a/sqrt(3) moves by strain * r1
-        return self.strain * A_WSE2 ** 2 / 3
-
-    def radial(self, r: np.ndarray) -> np.ndarray:
-        r = np.asarray(r, dtype=float)
-        r1 = A_WSE2 / np.sqrt(3)
-        rr = np.maximum(r, 1e-9)
-        # normalised so that the nearest W (r = r1) moves by exactly strain * r1
-        out = self.C / rr * (1 + self.beta * np.cos(2 * np.pi * (rr - r1) / self.wavelength)
-                             * np.exp(-np.maximum(rr - r1, 0) / self.decay)) / (1 + self.beta)
-        return np.where(r < 0.5, self.C * r / 0.25, out)      # a linear core, never used by a site
-
-
-FIELDS = {c: FieldModel(STRAIN[c], beta=(0.6 if c == "SV" else 0.0)) for c in CONTENTS}
-
-
-@dataclass(frozen=True)
-class Conditions:
-    """Acquisition: Poisson noise at ``dose`` counts on a W column, scan jitter (px, per row),
-    low-frequency contamination (share of the W peak), Gaussian read noise (counts)."""
-    dose: float = 60.0
-    jitter_px: float = 0.3
-    contamination: float = 0.3
-    contamination_scale: float = 8.0     # Å
-    read_noise: float = 1.0
-    probe: Probe = field(default_factory=Probe)
-
-
-@dataclass
-class Specimen:
-    px: float
-    shape: tuple
-    w_ideal: np.ndarray          # [nw, 2] Å
-    x_ideal: np.ndarray          # [nx, 2] Å, chalcogen sites
-    content: np.ndarray          # [nx] index into CONTENTS
-    w_xy: np.ndarray             # displaced
-    x_xy: np.ndarray
-
-    @property
-    def defect_sites(self) -> pd.DataFrame:
-        k = np.flatnonzero(self.content > 0)
-        return pd.DataFrame({"x": self.x_xy[k, 0], "y": self.x_xy[k, 1], "site": k,
-                             "class": [CONTENTS[c] for c in self.content[k]]})
-
-
-def draw_contents(n: int, rng: np.random.Generator, te_fraction: float = 0.06,
-                  sv: float = 0.027, dv: float = 0.003) -> np.ndarray:
-    """Chalcogen columns: vacancies first (3 % of sites in the document), then each of the two
-    atoms of a full column is Te with probability x (x = 0.06 in the document)."""
-    u = rng.random(n)
-    te = (rng.random((n, 2)) < te_fraction).sum(1)
-    out = np.select([te == 2, te == 1], [1, 2], 0)
-    out = np.where(u < sv + dv, 3, out)
-    return np.where(u < dv, 4, out)
-
-
-def _hex_sites(size_A: tuple, a: float, origin) -> tuple[np.ndarray, np.ndarray]:
-    a1, a2 = np.array([a, 0.0]), np.array([a / 2, a * np.sqrt(3) / 2])
-    H, W = size_A
-    nj = int(H / a2[1]) + 3
-    ni = int(W / a) + nj + 3
-    i, j = np.meshgrid(np.arange(-nj - 2, ni), np.arange(-2, nj), indexing="ij")
-    w = np.asarray(origin) + i.ravel()[:, None] * a1 + j.ravel()[:, None] * a2
-    x = w + (a1 + a2) / 3
-    inside = lambda p: (p[:, 0] > -2) & (p[:, 0] < W + 2) & (p[:, 1] > -2) & (p[:, 1] < H + 2)
-    return w[inside(w)], x[inside(x)]
-
-
-def displace(points: np.ndarray, centres: np.ndarray, classes, cutoff: float = 12.0) -> np.ndarray:
-    """Displacement [n, 2] at ``points`` from the radial fields of defects at ``centres``."""
-    out = np.zeros_like(points, dtype=float)
-    if len(centres) == 0:
-        return out
-    tree = cKDTree(points)
-    for c in DEFECTS:
-        sel = np.asarray(classes) == c
-        if not sel.any():
-            continue
-        lists = tree.query_ball_point(centres[sel], cutoff)
-        src = np.repeat(np.flatnonzero(sel), [len(x) for x in lists])
-        dst = np.concatenate([np.asarray(x, dtype=int) for x in lists])
-        d = points[dst] - centres[src]
-        r = np.hypot(d[:, 0], d[:, 1])
-        keep = r > 1e-6
-        d, r, dst = d[keep], r[keep], dst[keep]
-        np.add.at(out, dst, d / r[:, None] * FIELDS[c].radial(r)[:, None])
-    return out
-
-
-def make_specimen(shape=(512, 512), px: float = PIXEL, seed: int = 0, te_fraction: float = 0.06,
-                  sv: float = 0.027, dv: float = 0.003, a: float = A_WSE2) -> Specimen:
-    rng = np.random.default_rng(seed)
-    size = (shape[0] * px, shape[1] * px)
-    w, x = _hex_sites(size, a, rng.random(2) * a)
-    content = draw_contents(len(x), rng, te_fraction, sv, dv)
-    k = np.flatnonzero(content > 0)
-    classes = [CONTENTS[c] for c in content[k]]
-    return Specimen(px, tuple(shape), w, x, content, w + displace(w, x[k], classes),
-                    x + displace(x, x[k], classes))
-
-
-def column_weights(content: np.ndarray) -> np.ndarray:
-    return np.array([sum(z ** Z_POWER for z in COLUMN_Z[CONTENTS[c]]) for c in content])
-
-
-def clean_image(spec: Specimen, probe: Probe = Probe()) -> np.ndarray:
-    """Noise-free image, scaled so an isolated W column peaks at 1."""
-    xy = np.concatenate([spec.w_xy, spec.x_xy])
-    w = np.concatenate([np.full(len(spec.w_xy), W_Z ** Z_POWER), column_weights(spec.content)])
-    return render_columns(xy, w / W_Z ** Z_POWER, spec.shape, spec.px, probe)
-
-
-def acquire(spec: Specimen, cond: Conditions = Conditions(), seed: int = 0) -> np.ndarray:
-    """The image as recorded: jitter, contamination, Poisson and read noise (counts, float32)."""
-    rng = np.random.default_rng(seed)
-    img = clean_image(spec, cond.probe)
-    if cond.jitter_px > 0:
-        cols = np.arange(img.shape[1], dtype=float)
-        shifts = rng.normal(0, cond.jitter_px, img.shape[0])
-        img = np.array([np.interp(cols + s, cols, row) for row, s in zip(img, shifts)])
-    if cond.contamination > 0:
-        blob = ndimage.gaussian_filter(rng.normal(size=img.shape), cond.contamination_scale / spec.px)
-        blob = (blob - blob.min()) / max(blob.max() - blob.min(), 1e-12)
-        img = img + cond.contamination * blob
-    counts = rng.poisson(np.clip(img, 0, None) * cond.dose).astype(np.float32)
-    return counts + rng.normal(0, cond.read_noise, img.shape).astype(np.float32)
-
-
-def label_map(spec: Specimen, radius: float = 0.45) -> np.ndarray:
-    """int64 [H, W]: the defect class (1-4) in a disk around each defect site, 0 elsewhere."""
-    H, W = spec.shape
-    lab = np.zeros((H, W), dtype=np.int64)
-    R = int(np.ceil(radius / spec.px))
-    off = np.arange(-R, R + 1)
-    for k in np.flatnonzero(spec.content > 0):
-        x, y = spec.x_xy[k] / spec.px
-        ix = np.rint(x).astype(int) + off
-        iy = np.rint(y).astype(int) + off
-        X, Y = np.meshgrid(ix, iy)
-        ok = (np.hypot(X - x, Y - y) <= radius / spec.px) & (X >= 0) & (X < W) & (Y >= 0) & (Y < H)
-        lab[Y[ok], X[ok]] = spec.content[k]
-    return lab
 
 
 def standardise(image: np.ndarray) -> np.ndarray:
     """Per-image zero mean, unit variance (the network's input)."""
     img = np.asarray(image, dtype=np.float32)
     return (img - img.mean()) / max(float(img.std()), 1e-6)
-
-
-def training_set(n: int, size: int, seed: int, cond: Conditions = Conditions(),
-                 defect_rate: float = 0.03) -> tuple[np.ndarray, np.ndarray]:
-    """(images [n, 1, size, size] float32, labels [n, size, size]) of small random specimens.
-    Each defect class is drawn at ``defect_rate`` of the sites so that rare classes are seen;
-    the dose, jitter, contamination and pixel size vary around ``cond`` (as the document's
-    training recipe)."""
-    rng = np.random.default_rng(seed)
-    X = np.empty((n, 1, size, size), np.float32)
-    Y = np.empty((n, size, size), np.int64)
-    for k in range(n):
-        s = int(rng.integers(1 << 31))
-        px = PIXEL * rng.uniform(0.93, 1.07)
-        spec = make_specimen((size, size), px, s, te_fraction=np.sqrt(defect_rate / 2) * 1.2,
-                             sv=defect_rate, dv=defect_rate)
-        c = Conditions(dose=cond.dose * rng.uniform(0.5, 2.0), jitter_px=cond.jitter_px * rng.uniform(0, 2),
-                       contamination=cond.contamination * rng.uniform(0, 2), read_noise=cond.read_noise,
-                       probe=cond.probe)
-        X[k, 0] = standardise(acquire(spec, c, s + 1))
-        Y[k] = label_map(spec)
-    return X, Y
 
 
 # ------------------------------------------------------------------ detection and its scores
@@ -233,41 +45,6 @@ def detect(proba: np.ndarray, px: float, min_area: int = 3) -> pd.DataFrame:
             if a_ >= min_area:
                 rows.append({"x": x * px, "y": y * px, "class": CONTENTS[c], "score": float(s)})
     return pd.DataFrame(rows, columns=["x", "y", "class", "score"])
-
-
-def score_detections(found: pd.DataFrame, spec: Specimen, tol: float = 1.5,
-                     margin: float = 3.0) -> pd.DataFrame:
-    """Per defect class: TP, FP, FN, TN counted over chalcogen sites (the document's units),
-    a hit within ``tol`` Å; precision, recall (true-positive rate), balanced accuracy, F1.
-    Sites within ``margin`` Å of the image edge are left out."""
-    H, W = spec.shape[0] * spec.px, spec.shape[1] * spec.px
-    xy = spec.x_xy
-    inner = (xy[:, 0] > margin) & (xy[:, 0] < W - margin) & (xy[:, 1] > margin) & (xy[:, 1] < H - margin)
-    tree = cKDTree(xy)
-    if len(found):
-        d, site = tree.query(found[["x", "y"]].to_numpy())
-    else:
-        d, site = np.zeros(0), np.zeros(0, dtype=int)
-    rows = []
-    for ci, c in enumerate(CONTENTS[1:], start=1):
-        sel = (found["class"].to_numpy() == c) if len(found) else np.zeros(0, bool)
-        hit_sites = site[sel & (d < tol)]
-        hit_sites = hit_sites[inner[hit_sites]]
-        called = np.zeros(len(xy), bool)
-        called[hit_sites] = True
-        fp_far = int((sel & (d >= tol) & inner[site] if len(found) else sel).sum())
-        truth = (spec.content == ci) & inner
-        tp = int((called & truth).sum())
-        fp = int((called & ~truth & inner).sum()) + fp_far
-        fn = int((truth & ~called).sum())
-        tn = int(inner.sum()) - tp - fp - fn
-        prec = tp / (tp + fp) if tp + fp else float("nan")
-        rec = tp / (tp + fn) if tp + fn else float("nan")
-        tnr = tn / (tn + fp) if tn + fp else float("nan")
-        rows.append({"class": c, "true": int(truth.sum()), "TP": tp, "FP": fp, "FN": fn, "TN": tn,
-                     "precision": prec, "recall": rec, "balanced accuracy": (rec + tnr) / 2,
-                     "F1": 2 * prec * rec / (prec + rec) if prec + rec else float("nan")})
-    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------ class averaging
@@ -316,7 +93,7 @@ def align(stack: np.ndarray, iterations: int = 2, upsample: int = 20) -> np.ndar
 @lru_cache(maxsize=4)
 def _local_sites(a: float) -> tuple[np.ndarray, np.ndarray]:
     """W and chalcogen sites (Å) relative to one chalcogen site at the origin."""
-    w, x = _hex_sites((40 * a, 40 * a), a, (0.0, 0.0))
+    w, x = hex_sites((40 * a, 40 * a), a, (0.0, 0.0))
     centre = x[np.argmin(np.hypot(*(x - 20 * a).T))]
     w, x = w - centre, x - centre
     w.setflags(write=False)          # shared by every caller (cached)
@@ -398,13 +175,6 @@ def column_displacements(average: np.ndarray, reference: np.ndarray, px: float, 
     df = pd.DataFrame(rows).dropna()
     df[["ux", "uy"]] -= df[["ux", "uy"]].mean()
     return df.reset_index(drop=True)
-
-
-def true_displacements(xy: np.ndarray, cls: str) -> np.ndarray:
-    """Ground-truth displacement (Å) at positions ``xy`` (Å, relative to the defect)."""
-    xy, _ = check_positions(xy)
-    r = np.hypot(xy[:, 0], xy[:, 1])
-    return xy / np.maximum(r, 1e-9)[:, None] * FIELDS[cls].radial(r)[:, None]
 
 
 def fit_eshelby(xy: np.ndarray, u: np.ndarray, r_min: float = 1.5) -> float:

@@ -1,5 +1,7 @@
-"""Notebook 17 as a few functions: the spot-binarising network, the moving-window survey with
-both spot finders, and phase identification from spacings and one interplanar angle."""
+"""Notebook 17 as a few functions joining the specimen (``nanoparticles``) and the analysis
+(``fft_windows``): the spot-binarising network and its training windows, the moving-window
+survey with both spot finders scored against the true reflections, and phase identification
+from spacings and one interplanar angle."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +9,7 @@ import pandas as pd
 
 from ..profiles import Profile
 from . import fft_windows as F
+from . import nanoparticles as N
 from .unet import predict_proba, train_segmenter
 
 TRAIN_SEED, TEST_SEED = 50_000, 60_000
@@ -19,7 +22,7 @@ def crop_of(profile: Profile) -> int:
 
 def train_binariser(profile: Profile, force: bool = False, log=print):
     R = profile.related
-    X, Y = F.training_windows(R.fft_train_windows, R.fft_window_px, crop_of(profile),
+    X, Y = training_windows(R.fft_train_windows, R.fft_window_px, crop_of(profile),
                               TRAIN_SEED + profile.seed, image_px=R.fft_image_px)
     return train_segmenter(f"fft-spots-{profile.name}", X, Y, 2, epochs=R.fft_epochs, base=8,
                            class_weights=CLASS_WEIGHTS, seed=profile.seed, force=force, log=log)
@@ -58,15 +61,15 @@ def survey(net, profile: Profile, n_specimens: int = 2) -> tuple[list, pd.DataFr
     the identified phase and the truth."""
     R = profile.related
     crop = crop_of(profile)
-    specs = [F.make_specimen(R.fft_image_px, seed=TEST_SEED + profile.seed + k) for k in range(n_specimens)]
-    X, recs = F.survey_windows(specs, R.fft_window_px, crop)
+    specs = [N.make_specimen(R.fft_image_px, seed=TEST_SEED + profile.seed + k) for k in range(n_specimens)]
+    X, recs = survey_windows(specs, R.fft_window_px, crop)
     rows = []
     for x, rec in zip(X, recs):
         sp = specs[rec["specimen"]]
         found = {"plain peaks": F.peaks_plain(x[0]),
                  "ResUNet": F.peaks_from_mask(predict_proba(net, x[0])[1] > 0.5)}
         for method, xy in found.items():
-            sc = F.score_spots(xy, rec["truth"], R.fft_window_px, sp.pixel)
+            sc = score_spots(xy, rec["truth"], R.fft_window_px, sp.pixel)
             ident = identify(xy, R.fft_window_px, sp.pixel)
             rows.append({"specimen": rec["specimen"], "row": rec["row"], "col": rec["col"], "method": method,
                          "true spots": sc["true"], "found": sc["found"], "found matched": sc["found_matched"],
@@ -113,3 +116,48 @@ def real_image_spacings(image: np.ndarray, pixel: float, size: int, expected: fl
         rows.append({"row": r, "col": c, "spots": len(xy), "spacing (Å)": float(np.median(near)) if len(near) else np.nan,
                      "error (pm)": 100 * (float(np.median(near)) - expected) if len(near) else np.nan})
     return pd.DataFrame(rows)
+
+
+def score_spots(found_xy: np.ndarray, truth: pd.DataFrame, fft_px: int, pixel: float, tol: float = 2.5) -> dict:
+    """Match found spots to true reflections (within ``tol`` FFT pixels): counts and the
+    spacing errors (pm) of the matches."""
+    tx = truth[["gx", "gy"]].to_numpy() * fft_px * pixel if len(truth) else np.zeros((0, 2))
+    found_xy = np.asarray(found_xy, float).reshape(-1, 2)
+    if len(found_xy) == 0 or len(tx) == 0:
+        return {"found": len(found_xy), "true": len(tx), "matched": 0, "found_matched": 0,
+                "errors_pm": np.zeros(0)}
+    d = np.hypot(found_xy[:, None, 0] - tx[None, :, 0], found_xy[:, None, 1] - tx[None, :, 1])
+    j = d.argmin(1)
+    ok = d[np.arange(len(found_xy)), j] < tol
+    meas = F.spacing_from_pixels(np.hypot(*found_xy[ok].T), fft_px, pixel)
+    err = 100 * (meas - truth["d"].to_numpy()[j[ok]])
+    return {"found": len(found_xy), "true": len(tx), "matched": int(len(set(j[ok]))),
+            "found_matched": int(ok.sum()), "errors_pm": err}
+
+
+def survey_windows(specimens, size: int, crop: int, stride: int | None = None) -> tuple[np.ndarray, list]:
+    """Standardised log spectra [n, 1, crop, crop] of every moving window of ``specimens`` and a
+    record per window (specimen, row, col, true reflections inside the crop)."""
+    X, recs = [], []
+    for k, sp in enumerate(specimens):
+        for r, c, w in F.windows(sp.image, size, stride):
+            tr = N.window_truth(sp.particles, r, c, size, sp.pixel)
+            tr = tr[tr["d"] >= size * sp.pixel / (crop / 2 - 2)].reset_index(drop=True)
+            X.append(F.log_spectrum(w, crop))
+            recs.append({"specimen": k, "row": r, "col": c, "truth": tr,
+                         "phase": tr["phase"].mode().iloc[0] if len(tr) else None})
+    return np.array(X, np.float32).reshape(-1, 1, crop, crop), recs
+
+
+def training_windows(n: int, size: int, crop: int, seed: int, image_px: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(spectra, spot masks) of ``n`` windows drawn from fresh training specimens."""
+    X, Y = [], []
+    k = 0
+    while len(X) < n:
+        sp = N.make_specimen(image_px, seed=seed + k)
+        k += 1
+        Xs, recs = survey_windows([sp], size, crop, stride=size // 2)
+        for x, rec in zip(Xs, recs):
+            X.append(x)
+            Y.append(N.spot_mask(rec["truth"], crop, size, sp.pixel))
+    return np.array(X[:n], np.float32), np.array(Y[:n], np.int64)

@@ -4,7 +4,7 @@
 #   ./run_all.sh [--profile smoke|quick|paper] [--data auto|paper|offline] [--only NN[,NN..]] [--from NN]
 #                [--force] [--plan]
 #   ./run_all.sh test [pytest arguments]
-#   ./run_all.sh publish [--allow-missing]
+#   ./run_all.sh publish [--allow-missing] | --benchmarks
 #
 # All three bootstrap .venv from requirements.txt (only when it is missing or the pins
 # changed); the first then executes the numbered notebooks with papermill into reports/executed/

@@ -1,4 +1,5 @@
-"""STEM image throughput and build memory. Prints figures; asserts nothing.
+"""STEM image throughput and build memory. Prints figures and records them (reports/benchmarks/);
+asserts nothing.
 
     .venv/bin/python benchmarks/bench_stem.py [--structures 64] [--sizes 512 2048]
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -104,6 +104,11 @@ def main():
     print(f"  bare jarvis STEMConv.simulate_surface : {bare:6.1f} images/s  (ratio 1.00)")
     print(f"  our simulate_stem_image + uint8       : {ours:6.1f} images/s  (ratio {ours / bare:.2f})")
     print(f"  full store build (1 process, chunks)  : {store:6.1f} images/s  (ratio {store / bare:.2f})")
+    speed = [{"path": "reference: bare jarvis STEMConv.simulate_surface", "images/s": round(bare, 1), "ratio": 1.0},
+             {"path": "simulate_stem_image + normalise + uint8", "images/s": round(ours, 1), "ratio": round(ours / bare, 2)},
+             {"path": "a whole store build (1 process, chunked atomic writes)", "images/s": round(store, 1),
+              "ratio": round(store / bare, 2)}]
+    memory = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         table[["id", "atoms"]].to_json(tmp / "base.json", orient="records")
@@ -113,6 +118,15 @@ def main():
             print(f"  N = {n:6d}: parent {r['parent_mb']:6.0f} MB, largest worker "
                   f"{r['largest_worker_mb']:6.0f} MB, {r['seconds']:.0f} s "
                   f"({n / r['seconds']:.1f} images/s on 2 workers)")
+            memory.append({"images N": n, "parent peak MB": round(r["parent_mb"]),
+                           "largest worker peak MB": round(r["largest_worker_mb"]), "seconds": round(r["seconds"]),
+                           "images/s on 2 workers": round(n / r["seconds"], 1)})
+    from lattice_utils.benchmark_results import record
+
+    print("recorded", record("stem", {
+        f"One core, {len(table)} offline C2DB-slot structures ({natoms:.1f} atoms per cell on average), "
+        "256² px at 0.1 Å/px": speed,
+        "Peak resident memory of a store build (2 workers, 256-image chunks)": memory}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """DenseNet121 training and inference throughput on this machine, and whether bf16 keeps
-accuracy. Prints figures; asserts nothing.
+accuracy. Prints figures and records them (reports/benchmarks/); asserts nothing.
 
     .venv/bin/python benchmarks/bench_training.py [--px 224] [--steps 4] [--accuracy]
 
@@ -67,6 +67,9 @@ def throughput(px: int, steps: int):
     print(f"{'path':24s} {'train img/s':>12s} {'ratio':>6s} {'infer img/s':>12s} {'ratio':>6s}")
     for name, tr, inf in rows:
         print(f"{name:24s} {tr:12.1f} {tr / rows[0][1]:6.2f} {inf:12.1f} {inf / rows[0][2]:6.2f}")
+    return [{"path": name, "train images/s": round(tr, 1), "train ratio": round(tr / rows[0][1], 2),
+             "inference images/s": round(inf, 1), "inference ratio": round(inf / rows[0][2], 2)}
+            for name, tr, inf in rows]
 
 
 def accuracy():
@@ -91,6 +94,7 @@ def accuracy():
     both["bf16 - fp32"] = both["MAE bf16"] - both["MAE fp32"]
     print(f"quick-profile JV2D DenseNet121 regressor ({P.input_px} px, {P.epochs['jv2d']} epochs), test MAE:")
     print(both.round(3).to_string())
+    return both.round(3).reset_index()
 
 
 def main():
@@ -99,9 +103,20 @@ def main():
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--accuracy", action="store_true")
     args = ap.parse_args()
-    throughput(args.px, args.steps)
+    import torch
+
+    from lattice_utils.benchmark_results import record
+    from lattice_utils.fitting import resolve_precision
+
+    native = resolve_precision("auto") == "bf16"
+    tables = {f"{args.px} px, batch 16 (training, Adam) and 64 (inference), {args.steps} timed steps":
+              throughput(args.px, args.steps)}
     if args.accuracy:
-        accuracy()
+        tables["Does bf16 keep accuracy? Quick JV2D regressor, test MAE (Å, °)"] = accuracy()
+    print("recorded", record("training", tables, notes=[
+        f"{torch.get_num_threads()} threads; this CPU {'has' if native else 'lacks'} native bf16"
+        + ("" if native else ", so the bf16 rows are emulated and slower than fp32: "
+           "`precision=\"auto\"` picks fp32 here")]))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ compares every variant with the reference (2 threads, fp32, seed 0):
 * ``seed1``: another seed, the scale against which the others are small or not.
 
 Prints accuracy, weighted F1, the share of test images whose predicted class differs from the
-reference's, and whether the final weights are bit-identical; writes the table to
-``data/benchmarks/machine_differences.csv``. Asserts nothing.
+reference's, and whether the final weights are bit-identical; records the table
+(reports/benchmarks/). Asserts nothing.
 """
 from __future__ import annotations
 
@@ -114,9 +114,15 @@ def main(argv=None) -> int:
                      "weights_identical": r["weights"] == ref["weights"], "seconds": r["seconds"]})
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
-    dest = ROOT / "data" / "benchmarks"
-    dest.mkdir(parents=True, exist_ok=True)
-    table.to_csv(dest / "machine_differences.csv", index=False)
+    from lattice_utils.benchmark_results import record
+    from lattice_utils.fitting import resolve_precision
+
+    native = resolve_precision("auto") == "bf16"
+    print("recorded", record("machine_differences", {
+        f"Quick JV2D DenseNet121 classifier on {args.set}, {args.epochs} epochs, one process per variant": table},
+        notes=[f"ref: 2 threads, fp32, seed 0; repeat: the reference again; threads1: one thread; bf16: "
+               f"bf16 autocast ({'native on this CPU' if native else 'emulated on this CPU, slowly'}); "
+               "seed1: another seed, the scale against which the others are small or not"]))
     return 0
 
 

@@ -32,6 +32,7 @@ def layout(data: Path, output: Path) -> dict[str, Path]:
         "TABLES": reports / "tables",
         "EXECUTED": reports / "executed",    # papermill outputs and logs
         "SITE": reports / "site",            # results page, report and light figures: what publish copies to docs/
+        "BENCHMARKS": reports / "benchmarks",  # one record per benchmark script: docs/performance.md is written from them
     }
 
 
@@ -40,7 +41,7 @@ def layout(data: Path, output: Path) -> dict[str, Path]:
 _LAYOUT = layout(Path(os.environ.get("LATTICE_DATA_DIR", ROOT / "data")),
                  Path(os.environ.get("LATTICE_OUTPUT_DIR", ROOT)))
 (DATA, RAW, CORPORA, IMAGES, INPUTS, FEATURES, MODELS,
- OUTPUT, FIGURES, REPORTS, TABLES, EXECUTED, SITE) = _LAYOUT.values()
+ OUTPUT, FIGURES, REPORTS, TABLES, EXECUTED, SITE, BENCHMARKS) = _LAYOUT.values()
 
 
 def ensure(path: Path) -> Path:

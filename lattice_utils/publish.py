@@ -3,7 +3,8 @@ report, light figures, tables) into ``docs/`` and the headline table into ``READ
 
 This is the only step that changes tracked files; a plain ``./run_all.sh`` leaves the checkout
 clean. Run it as ``./run_all.sh publish`` after a complete run, then commit ``docs/`` and
-``README.md``. A smoke run or a run that lacks some notebook's outputs is refused (the committed
+``README.md``; ``./run_all.sh publish --benchmarks`` writes ``docs/performance.md`` from the
+benchmark records instead. A smoke run or a run that lacks some notebook's outputs is refused (the committed
 snapshot would mix runs); ``--allow-missing`` publishes a partial run anyway and the page says
 what is missing.
 """
@@ -78,7 +79,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="./run_all.sh publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--allow-missing", action="store_true",
                         help="publish a run that lacks some notebooks' outputs")
+    parser.add_argument("--benchmarks", action="store_true",
+                        help="only write docs/performance.md from the records of benchmarks/ (reports/benchmarks/)")
     args = parser.parse_args(argv)
+    if args.benchmarks:
+        from .benchmark_results import write_page
+        try:
+            page = write_page()
+        except ValueError as exc:
+            print(f"publish: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {paths.relative(page)} from {paths.relative(paths.BENCHMARKS)}. Review with git diff, then commit.")
+        return 0
     try:
         run = publish(paths.SITE, paths.DOCS, paths.ROOT / "README.md", args.allow_missing)
     except ValueError as exc:       # PublishError, or a README without the headline markers

@@ -1,0 +1,39 @@
+"""Benchmark records and the performance page written from them."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from lattice_utils import benchmark_results as B
+from lattice_utils import paths, publish
+
+
+def test_a_record_round_trips_into_the_page(scratch_dirs):
+    table = pd.DataFrame({"path": ["reference", "ours"], "images/s": [10.0, 25.5], "ratio": [1.0, 2.55]})
+    path = B.record("stem", {"Throughput": table}, notes=["one core"],
+                    argv=["benchmarks/bench_stem.py", "--structures", "48"])
+    rec = json.loads(path.read_text())
+    assert rec["command"] == ".venv/bin/python benchmarks/bench_stem.py --structures 48"
+    assert rec["machine"]["cpus"] >= 1 and rec["tables"]["Throughput"]["rows"][1] == ["ours", 25.5, 2.55]
+    page = B.performance_page(B.load_records())
+    assert "## STEM simulation throughput and memory" in page
+    assert "`.venv/bin/python benchmarks/bench_stem.py --structures 48` on" in page
+    assert "| ours | 25.5 | 2.55 |" in page and "* one core" in page
+    # the benchmarks without a record are listed, not invented
+    assert "## Not measured in this snapshot" in page and "* Memory of `predict`" in page
+    written = B.write_page(docs=scratch_dirs / "docs")
+    assert written.read_text() == page
+
+
+@pytest.mark.bad_input
+def test_bad_records_and_names_are_refused(scratch_dirs, capsys):
+    with pytest.raises(ValueError, match="unknown benchmark 'nope'"):
+        B.record("nope", {})
+    assert publish.main(["--benchmarks"]) == 2
+    assert "holds no benchmark record: run the scripts in benchmarks/ first" in capsys.readouterr().err
+    paths.ensure(paths.BENCHMARKS)
+    (paths.BENCHMARKS / "xrd.json").write_text('{"command": "x"}')
+    with pytest.raises(ValueError, match=r"reports/benchmarks/xrd.json is not a benchmark record"):
+        B.load_records()

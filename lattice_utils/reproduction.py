@@ -4,7 +4,6 @@ comparable, with the reason). Read from the tables the notebooks wrote (``report
 nothing here computes a result or types a number."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -184,11 +183,6 @@ def xrd_checks() -> list[Check]:
     return out
 
 
-def _pm_pair(text) -> tuple[float, float]:
-    m = re.match(r"\s*([-\d.]+)\s*±\s*([-\d.]+)", str(text))
-    return (float(m.group(1)), float(m.group(2))) if m else (float("nan"), float("nan"))
-
-
 def related_checks() -> list[Check]:
     out = []
     sim = "simulated specimen with a known truth instead of the document's experimental data"
@@ -199,8 +193,8 @@ def related_checks() -> list[Check]:
                              "table_16_defect_detection", r["profile"], "simulated", sim))
     t = _read("table_16_ww_spacing")
     for r in ([] if t is None else t.to_dict("records")):
-        if isinstance(r.get("document average"), str):
-            m, s = _pm_pair(r["document average"])
+        m, s = _num(r["document average mean (pm)"]), _num(r["document bootstrap std (pm)"])
+        if np.isfinite(m):
             out.append(Check("001", f"Fig. 3b · {r['class']} · class-average W-W (pm)", m, _num(r["average mean (pm)"]), "pm", "",
                              "table_16_ww_spacing", r["profile"], "simulated", sim + " (its lattice constant is set to 330 pm)"))
             out.append(Check("001", f"Fig. 3b · {r['class']} · bootstrap std (pm)", s, _num(r["bootstrap std (pm)"]), "pm", "",

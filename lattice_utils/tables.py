@@ -34,7 +34,8 @@ CHECKED = {
     "table_xrd_6_substitution": ("zone axis", "substituted %", "system top-3 %", "group top-3 %") + _XRD_ACCURACY,
     # related methods (001-003)
     "table_16_defect_detection": ("class", "precision", "recall", "paper precision", "paper recall", "profile"),
-    "table_16_ww_spacing": ("class", "document average", "average mean (pm)", "bootstrap std (pm)",
+    "table_16_ww_spacing": ("class", "document average mean (pm)", "document bootstrap std (pm)",
+                            "average mean (pm)", "bootstrap std (pm)",
                             "document strain (%)", "strain (%)", "profile"),
     "table_16_scaling_slopes": ("quantity", "document", "fitted log-log slope", "profile"),
     "table_17_interplanar_angles": ("cell", "plane 1", "plane 2", "document formula (deg)", "metric tensor (deg)"),

@@ -156,3 +156,19 @@ def test_paper_quote_reads_the_paper_values_as_printed():
         "52,191 CIFs, 60-65 %"
     with pytest.raises(KeyError, match="'strain_100_m20_cs' is not a key of lattice_utils/paper_values/xrd.csv"):
         report.paper_quote("xrd", "{strain_100_m20_cs}")
+
+
+def test_related_checks_read_the_documents_ww_values_as_numbers(scratch_dirs):
+    from lattice_utils import report, reproduction
+
+    ww = pd.DataFrame({"class": ["2Se", "SeTe", "SV"], "document average mean (pm)": [329.5, 331.6, None],
+                       "document bootstrap std (pm)": [0.3, 0.4, None], "average mean (pm)": [330.1, 331.9, 316.0],
+                       "bootstrap std (pm)": [0.2, 0.5, 0.9], "document strain (%)": [None, 0.6, -4.8],
+                       "strain (%)": [None, 0.55, -4.2]})
+    report.NotebookRun("16", "smoke", commit="x").write_table(ww, "table_16_ww_spacing", "W-W")
+    checks = {c.item: c for c in reproduction.related_checks() if c.table == "table_16_ww_spacing"}
+    assert checks["Fig. 3b · 2Se · class-average W-W (pm)"].paper == 329.5
+    assert checks["Fig. 3b · SeTe · bootstrap std (pm)"].paper == 0.4
+    assert checks["Fig. 3b · SeTe · bootstrap std (pm)"].ours == 0.5
+    assert not any("· SV · class-average" in k for k in checks)       # no document value, no check
+    assert checks["Fig. 3d · SV · local strain (%) (the simulated truth is the document's value)"].paper == -4.8

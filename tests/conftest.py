@@ -13,6 +13,24 @@ def hexagonal(a, frac, elements, c=20.0, gamma=120.0):
     return {"lattice_mat": lat, "coords": frac, "elements": elements, "cartesian": False}
 
 
+def train_tiny(task: str = "regress", n: int = 8, px: int = 16, seed: int = 0, field_A: float | None = None):
+    """A real trained model of this repository: a 1-epoch small CNN on random images (a, b,
+    gamma regressor, or a 5-class classifier), in whatever ``paths.MODELS`` points at."""
+    from lattice_utils import training
+
+    rng = np.random.default_rng(seed)
+    inputs = training.Inputs(rng.integers(0, 255, (n, px, px), dtype=np.uint8), f"rand-{n}-{px}-{seed}", px,
+                             field_A=field_A)
+    rows = np.arange(n)
+    if task == "regress":
+        y, targets = rng.normal(size=(n, 3)) + [3, 3, 100], ("a", "b", "gamma")
+    else:
+        y, targets = rng.integers(0, 5, n), ("label",)
+    cfg = training.TrainConfig(task, "small_cnn", targets, training.data_key(inputs, rows, y), input_px=px,
+                               epochs=1, precision="fp32", channels_last=False)
+    return training.train(cfg, inputs, rows, y, log=lambda *a: None)
+
+
 def cell(a, b, gamma, frac, elements, c=20.0):
     g = np.radians(gamma)
     lat = [[a, 0, 0], [b * np.cos(g), b * np.sin(g), 0], [0, 0, c]]

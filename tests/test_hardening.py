@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import hexagonal
+from conftest import hexagonal, train_tiny
 from lattice_utils import datasets, fft_lattice, paths, predict, storage, structures, training
 from lattice_utils.profiles import get_profile
 from lattice_utils.stem import StemParams
@@ -51,14 +51,7 @@ def lattice_npy(tmp_path, graphene):
 @pytest.fixture
 def tiny_weights(scratch_dirs):
     """A real weights file of this repository (1-epoch small CNN regressor)."""
-    rng = np.random.default_rng(0)
-    inputs = training.Inputs(rng.integers(0, 255, (8, 16, 16), dtype=np.uint8), "rand", 16)
-    y = rng.normal(size=(8, 3)) + [3, 3, 100]
-    rows = np.arange(8)
-    cfg = training.TrainConfig("regress", "small_cnn", ("a", "b", "gamma"),
-                               training.data_key(inputs, rows, y), input_px=16, epochs=1,
-                               precision="fp32", channels_last=False)
-    return training.train(cfg, inputs, rows, y, log=lambda *a: None).path
+    return train_tiny().path
 
 
 # ------------------------------------------------------------------ 1. files that could run code

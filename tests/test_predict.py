@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import cell
+from conftest import cell, train_tiny
 from lattice_utils import fft_lattice, paths, predict, training
 from lattice_utils.real_images import ExperimentalImage
 from test_fft_lattice import image_of
@@ -61,14 +61,7 @@ def test_command_line_errors_are_messages_not_tracebacks(tmp_path):
 
 
 def test_cnn_path_with_a_trained_weights_file(tmp_path, scratch_dirs, graphene):
-    rng = np.random.default_rng(0)
-    inputs = training.Inputs(rng.integers(0, 255, (16, 32, 32), dtype=np.uint8), "rand", 32)
-    y = rng.normal(size=(16, 3)) + [3, 3, 100]
-    rows = np.arange(16)
-    cfg = training.TrainConfig("regress", "small_cnn", ("a", "b", "gamma"),
-                               training.data_key(inputs, rows, y), input_px=32, epochs=1,
-                               precision="fp32", channels_last=False)
-    trained = training.train(cfg, inputs, rows, y, log=lambda *a: None)
+    trained = train_tiny(n=16, px=32)
     img = ExperimentalImage(image_of(graphene), 0.1, "graphene")
     res = predict.predict_image(img, method="both", model=trained.path)
     assert set(res["cnn"]) >= {"a", "b", "gamma", "rotation_deg", "model"}
@@ -85,13 +78,8 @@ def test_cnn_path_with_a_trained_weights_file(tmp_path, scratch_dirs, graphene):
 
 @pytest.mark.bad_input
 def test_cnn_resamples_to_the_field_of_view_the_model_was_trained_on(scratch_dirs, graphene):
-    rng = np.random.default_rng(1)
     # a model trained on 10 Å fields (the paper's STEM-JV2D images) at 32 px
-    inputs = training.Inputs(rng.integers(0, 255, (8, 32, 32), dtype=np.uint8), "ten", 32, field_A=10.0)
-    rows, y = np.arange(8), rng.integers(0, 5, 8)
-    cfg = training.TrainConfig("classify", "small_cnn", ("label",), training.data_key(inputs, rows, y),
-                               input_px=32, epochs=1, precision="fp32", channels_last=False)
-    trained = training.train(cfg, inputs, rows, y, log=lambda *a: None)
+    trained = train_tiny("classify", px=32, seed=1, field_A=10.0)
     assert trained.field_A == 10.0
     assert training.load_weights(trained.path).field_A == 10.0
     img = ExperimentalImage(image_of(graphene), 0.1, "graphene")
@@ -100,7 +88,7 @@ def test_cnn_resamples_to_the_field_of_view_the_model_was_trained_on(scratch_dir
     assert res["field_of_view_A"] == 10.0 and res["zoom"] == pytest.approx(2.56)
     assert any("upsampled 2.6x" in n for n in res["notes"]) and res["label"] in range(5)
     # images of another field of view are refused by the model itself, naming both
-    wrong = training.Inputs(inputs.images, "wide", 32, field_A=25.6)
+    wrong = training.Inputs(np.zeros((1, 32, 32), np.uint8), "wide", 32, field_A=25.6)
     with pytest.raises(ValueError, match=r"25.6 Å field of view .* trained on 10 Å"):
         trained.predict(wrong, [0])
 

@@ -132,9 +132,10 @@ def performance_page(records: dict) -> str:
         m = rec["machine"]
         lines += [f"## {title}", "", what, "",
                   f"`{rec['command']}` on {rec['date']} at commit {rec['commit']}: {m.get('cpus')} CPUs "
-                  f"({m.get('processor')}), torch {m.get('torch')} with {m.get('torch_threads')} threads.", ""]
+                  f"({m.get('processor')}), torch {m.get('torch')}, torch threads: {m.get('torch_threads')}.", ""]
         for t_title, t in rec["tables"].items():
-            lines += [f"**{t_title}**", "", to_markdown(pd.DataFrame(t["rows"], columns=t["columns"])).rstrip(), ""]
+            table = pd.DataFrame(t["rows"], columns=t["columns"])
+            lines += [f"**{t_title}**", "", to_markdown(table, floatfmt="{:.4g}").rstrip(), ""]
         lines += [f"* {n}" for n in rec.get("notes", [])]
         if rec.get("notes"):
             lines.append("")

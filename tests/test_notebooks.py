@@ -52,6 +52,36 @@ def test_every_notebook_has_a_parameters_cell():
         assert "profile" in tagged[0].source
 
 
+def test_every_lattice_utils_name_a_notebook_uses_exists():
+    """Catches a renamed or moved function in seconds, before the smoke chain reaches the notebook
+    that calls it (every ``module.name`` of an imported lattice_utils module, and every name
+    imported from one)."""
+    import ast
+    import importlib
+
+    import nbformat
+
+    missing = []
+    for nb in NOTEBOOKS:
+        code = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code")
+        tree = ast.parse("\n".join(l for l in code.splitlines() if not l.lstrip().startswith(("%", "!"))))
+        modules = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lattice_utils"):
+                parent = importlib.import_module(node.module)
+                for alias in node.names:
+                    try:
+                        modules[alias.asname or alias.name] = importlib.import_module(f"{node.module}.{alias.name}")
+                    except ModuleNotFoundError:
+                        if not hasattr(parent, alias.name):
+                            missing.append(f"{nb.name}: {node.module}.{alias.name}")
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+                    and not hasattr(modules[node.value.id], node.attr)):
+                missing.append(f"{nb.name}: {node.value.id}.{node.attr}")
+    assert not missing, missing
+
+
 @pytest.mark.slow
 def test_smoke_chain_writes_every_claimed_output(two_runs):
     first, _ = two_runs

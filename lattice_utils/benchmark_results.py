@@ -14,12 +14,11 @@ import shlex
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import paths
 from .report import git_commit, to_markdown
-from .storage import write_text
+from .storage import strict, write_text
 
 # page order; what each measures, in words only (the numbers come from the records)
 SECTIONS = {
@@ -61,16 +60,6 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
-def _plain(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        return None if not np.isfinite(v) else float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    return v
-
-
 def record(name: str, tables: dict, notes=(), argv=None) -> Path:
     """Write ``reports/benchmarks/<name>.json``: ``tables`` (title -> DataFrame or list of row
     dicts), free-text ``notes`` (conditions of the run), the command line, date, commit and
@@ -89,7 +78,7 @@ def record(name: str, tables: dict, notes=(), argv=None) -> Path:
     for title, rows in tables.items():
         df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
         out["tables"][title] = {"columns": [str(c) for c in df.columns],
-                                "rows": [[_plain(v) for v in r] for r in df.itertuples(index=False)]}
+                                "rows": strict([list(r) for r in df.itertuples(index=False)])}
     path = paths.ensure(paths.BENCHMARKS) / f"{name}.json"
     write_text(path, json.dumps(out, indent=1, ensure_ascii=False) + "\n")
     return path

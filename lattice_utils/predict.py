@@ -33,6 +33,7 @@ from scipy import ndimage
 from . import fft_lattice, grains, paths
 from .profiles import STEM_IMAGE_PX, STEM_PX_SCALE
 from .real_images import ExperimentalImage, ImageReadError, read_image
+from .storage import strict
 from .stem import normalise, to_uint8
 
 TRAIN_PIXEL_SIZE = STEM_PX_SCALE   # Å per pixel of the simulated training images
@@ -136,24 +137,6 @@ def default_model() -> Path:
         "no trained C2DB-slot DenseNet regressor in data/models/: run notebook 04 "
         "(./run_all.sh --only 04) or `python -m lattice_utils.train_models --slot c2db "
         "--task regress`, or give --model PATH")
-
-
-def strict(value):
-    """``value`` with every NaN or infinite float replaced by None, numpy scalars and arrays
-    made plain: what ``json.dumps(..., allow_nan=False)`` accepts."""
-    if isinstance(value, dict):
-        return {str(k): strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return strict(value.tolist())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    return value
 
 
 def _lattice_fields(est: fft_lattice.LatticeEstimate) -> dict:

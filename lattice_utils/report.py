@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import paths, plots, tables
+from . import paths, tables
 from .storage import write_text
 
 
-def paper_values(name: str) -> pd.DataFrame:
-    return pd.read_csv(paths.PAPER_VALUES / f"{name}.csv")
+def paper_values(name: str, dtype=None) -> pd.DataFrame:
+    """``lattice_utils/paper_values/<name>.csv``; ``dtype=str`` keeps the values as printed."""
+    return pd.read_csv(paths.PAPER_VALUES / f"{name}.csv", dtype=dtype)
 
 
 def paper_quote(name: str, template: str) -> str:
@@ -25,7 +26,7 @@ def paper_quote(name: str, template: str) -> str:
     ``paper_values/<name>.csv`` exactly as printed there ("76.60", not 76.6), or formatted by
     ``{key:fmt}``, so that a note quoting the paper reads its numbers from the data. An unknown key
     is a ``KeyError`` naming it and the file."""
-    values = pd.read_csv(paths.PAPER_VALUES / f"{name}.csv", dtype=str).set_index("key")["value"]
+    values = paper_values(name, dtype=str).set_index("key")["value"]
 
     def one(m: re.Match) -> str:
         key, fmt = m.group(1), m.group(2)
@@ -135,6 +136,8 @@ class NotebookRun:
         return write_table(self.stamp(df), name, title, f"{notes.strip()}\n\n{line}" if notes.strip() else line)
 
     def save_figure(self, fig, name: str, caption: str | None = None, dpi: int = 150, tight_layout: bool = True):
+        from . import plots      # matplotlib only where a figure is saved, not for every table reader
+
         text = f"{caption.strip()} {self.describe()}" if caption and caption.strip() else self.describe()
         return plots.save_figure(fig, name, text, dpi, tight_layout)
 

@@ -156,7 +156,7 @@ def _xrd_sizes(profile: str) -> str:
 
 
 def xrd_checks() -> list[Check]:
-    paper = pd.read_csv(paths.PAPER_VALUES / "xrd.csv").set_index("key")
+    paper = report.paper_values("xrd").set_index("key")
     out = []
     for key, (label, table, select, ours_col) in XRD_MAP.items():
         t = _read(table)
@@ -213,7 +213,7 @@ def related_checks() -> list[Check]:
         out.append(Check("002", f"ESI-3 · {r['cell']} · {r['plane 1']} vs {r['plane 2']} · formula against metric tensor (deg)",
                          _num(r["metric tensor (deg)"]), _num(r["document formula (deg)"]), "degrees", "",
                          "table_17_interplanar_angles", "", "analytic", ""))
-    paper = pd.read_csv(paths.PAPER_VALUES / "related.csv").set_index("key")
+    paper = report.paper_values("related").set_index("key")
     t = _read("table_18_accuracy")
     if t is not None:
         rows = {r["measure"].split(" (")[0].split(":")[0]: r for r in t.to_dict("records")}

@@ -245,3 +245,21 @@ def write_corpus(path, rows: list, summary: dict, parts) -> None:
     for part in parts.glob("*"):
         part.unlink()
     parts.rmdir()
+
+
+def strict(value):
+    """``value`` with every NaN or infinite float replaced by None, numpy scalars and arrays
+    made plain: what ``json.dumps(..., allow_nan=False)`` accepts."""
+    if isinstance(value, dict):
+        return {str(k): strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return strict(value.tolist())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value

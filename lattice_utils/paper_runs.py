@@ -3,12 +3,15 @@ dated snapshot of the results that the reproduction report can show without a re
 
     python -m lattice_utils.paper_runs --set stem_jv2d [--profile paper] [--seeds 0 1 2]
                                        [--models densenet121 googlenet mlp] [--snapshot]
+                                       [--skip-unfinished]
 
 Each (seed, model) is trained by ``studies`` with the profile's settings (the paper profile:
 224 px, 50 epochs, batch 16, Adam, lr 1e-3, constant), cached and resumable, so the command can
 be interrupted and run again. ``--snapshot`` writes ``reports/snapshots/<date>-<set>-<profile>/``:
 the per-seed Table S1 and Table 2 rows, their mean and spread, and what produced them (commit,
-settings, machine, time per training).
+settings, machine, time per training). With ``--snapshot`` the snapshot is rewritten after every
+seed, so a run that spans sessions leaves its finished seeds behind at each stop; ``meta.json``
+says which seeds were asked for and whether all have finished.
 """
 from __future__ import annotations
 
@@ -29,9 +32,11 @@ MODELS = ("densenet121", "googlenet", "mlp")
 
 
 def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("densenet121",),
-              log=print) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+              skip_unfinished: bool = False, log=print) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """Per-seed Table S1 rows (accuracy, F1 per model) and Table 2 rows (per class), and the
-    training records (seconds, epochs)."""
+    training records (seconds, epochs). ``skip_unfinished``: a network whose training has not
+    finished is left out instead of trained (the MLP, minutes on a CPU, always runs), so that
+    a snapshot can report the finished part of a run while another process trains the rest."""
     if set_name not in IMAGE_SETS:
         raise ValueError(f"unknown image set {set_name!r}; choose one of {sorted(IMAGE_SETS)}")
     unknown = sorted(set(models) - set(MODELS))
@@ -49,18 +54,33 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
             if model == "mlp":
                 pred = stem_studies.fit_mlp(sd, "classify", log=log).predictions
                 seconds = None
+            elif skip_unfinished and not stem_studies.network_trained(sd, "classify", model):
+                log(f"seed {seed} {model}: training not finished, left out")
+                continue
             else:
                 net = stem_studies.fit_network(sd, "classify", model, log=log)
                 pred = stem_studies.predict_test(sd, net)
                 seconds = float(sum(h.get("seconds", 0.0) for h in net.history))
             runs.append({"set": set_name, "seed": int(seed), "model": model,
-                         "train_seconds": seconds, "wall_seconds": round(time.perf_counter() - t0, 1)})
+                         "train_seconds": seconds, "wall_seconds": round(time.perf_counter() - t0, 1),
+                         **({} if model == "mlp" else epoch_timing(net.history))})
             s1.append({"dataset": slot, "data_source": set_name, "seed": int(seed), "model": model,
+                       "model_title": stem_studies.model_title(model, P.backbone),
                        **metrics.accuracy_and_f1(truth, pred)})
             if model == "densenet121":
                 t2.append(metrics.classification_table(truth, pred, dataset=slot).assign(seed=int(seed)))
     table_2 = pd.concat(t2, ignore_index=True) if t2 else pd.DataFrame()
     return pd.DataFrame(s1), table_2, runs
+
+
+def epoch_timing(history: list) -> dict:
+    """Epochs and the median epoch's seconds and images/s. The median, not the sum, is what
+    a run that was paused or shared the CPU for a while can still tell about the speed."""
+    seconds = [float(h["seconds"]) for h in history if h.get("seconds")]
+    rates = [float(h["images_per_s"]) for h in history if h.get("images_per_s")]
+    return {"epochs": len(history),
+            "median_epoch_seconds": round(float(pd.Series(seconds).median()), 1) if seconds else None,
+            "median_images_per_s": round(float(pd.Series(rates).median()), 2) if rates else None}
 
 
 def spread(per_seed: pd.DataFrame, keys: list, values: list) -> pd.DataFrame:
@@ -72,23 +92,32 @@ def spread(per_seed: pd.DataFrame, keys: list, values: list) -> pd.DataFrame:
 
 
 def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_seed_t2: pd.DataFrame,
-                   runs: list, date: str | None = None) -> str:
-    """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables and meta.json."""
+                   runs: list, date: str | None = None, seeds_requested=None, models_requested=None) -> str:
+    """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables and meta.json.
+    ``seeds_requested`` and ``models_requested`` (default: those in ``per_seed_s1``) let a
+    snapshot written part-way through a run say what is missing (``not_done``, ``complete``)."""
     from .report import git_commit
 
     date = date or dt.date.today().isoformat()
     out = paths.ensure(paths.REPORTS / "snapshots" / f"{date}-{set_name}-{profile}")
-    s1 = spread(per_seed_s1, ["dataset", "data_source", "model"], ["accuracy_pct", "f1_macro", "f1_weighted"])
+    keys = ["dataset", "data_source", "model"] + (["model_title"] if "model_title" in per_seed_s1 else [])
+    s1 = spread(per_seed_s1, keys, ["accuracy_pct", "f1_macro", "f1_weighted"])
     t2 = spread(per_seed_t2, ["dataset", "class"], ["precision", "recall", "f1", "support"]) \
         if len(per_seed_t2) else pd.DataFrame()
     for name, df in (("table_s1_per_seed", per_seed_s1), ("table_s1_summary", s1),
                      ("table_2_per_seed", per_seed_t2), ("table_2_summary", t2)):
         storage.write_text(out / f"{name}.csv", df.to_csv(index=False, lineterminator="\n"))
     P = get_profile(profile)
+    done = {(int(r["seed"]), r["model"]) for r in per_seed_s1.to_dict("records")}
+    seeds = sorted({int(x) for x in (seeds_requested if seeds_requested is not None else {d[0] for d in done})})
+    models = list(models_requested) if models_requested is not None else sorted({d[1] for d in done})
+    not_done = [f"seed {sd} {m}" for sd in seeds for m in models if (sd, m) not in done]
     meta = {"set": set_name, "profile": profile, "date": date, "commit": git_commit(),
+            "seeds_requested": seeds, "models_requested": models,
+            "seeds_done": sorted({d[0] for d in done}), "not_done": not_done, "complete": not not_done,
             "settings": {"input_px": P.input_px, "epochs": P.epochs[IMAGE_SETS[set_name].slot],
                          "batch_size": P.batch_size, "lr": P.lr_classify, "schedule": P.lr_schedule,
-                         "precision": P.precision},
+                         "precision": P.precision, "mlp_backbone": P.backbone},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cpus": os.cpu_count()},
             "runs": runs}
@@ -103,17 +132,33 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--models", nargs="+", default=["densenet121"], choices=MODELS)
     ap.add_argument("--snapshot", action="store_true", help="write reports/snapshots/<date>-<set>-<profile>/")
+    ap.add_argument("--skip-unfinished", action="store_true",
+                    help="leave out networks whose training has not finished instead of training them "
+                         "(a snapshot of the finished part while another process trains)")
     args = ap.parse_args(argv)
     from .structures import DataUnavailableError
-    try:
-        s1, t2, runs = run_seeds(args.set, args.profile, args.seeds, args.models)
-    except (DataUnavailableError, ValueError, OSError) as exc:
-        print(f"error: {exc}")
-        return 2
+    s1, t2, runs = pd.DataFrame(), pd.DataFrame(), []
+    for seed in args.seeds:
+        try:
+            s1_seed, t2_seed, runs_seed = run_seeds(args.set, args.profile, [seed], args.models,
+                                                    skip_unfinished=args.skip_unfinished)
+        except (DataUnavailableError, ValueError, OSError) as exc:
+            print(f"error: {exc}")
+            return 2
+        if s1_seed.empty:
+            continue
+        s1 = pd.concat([s1, s1_seed], ignore_index=True) if len(s1) else s1_seed
+        t2 = pd.concat([t2, t2_seed], ignore_index=True) if len(t2) else t2_seed
+        runs += runs_seed
+        if args.snapshot:
+            where = write_snapshot(args.set, args.profile, s1, t2, runs, seeds_requested=args.seeds,
+                                   models_requested=args.models)
+            print(f"snapshot after seed {seed}:", where)
+    if s1.empty:
+        print("no training has finished yet: nothing to report")
+        return 0
     summary = spread(s1, ["dataset", "data_source", "model"], ["accuracy_pct", "f1_macro", "f1_weighted"])
     print(report.to_markdown(summary.round(3)))
-    if args.snapshot:
-        print("snapshot:", write_snapshot(args.set, args.profile, s1, t2, runs))
     return 0
 
 

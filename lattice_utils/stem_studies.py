@@ -92,7 +92,7 @@ def regression_slot(slot: str, profile: Profile, data_source: str = "auto", forc
     structure database. When both files are present (and ``data_source`` allows them), the
     images are joined to the database by id (``join_structures``); otherwise this is
     ``load_slot`` with the resolved structure source."""
-    from . import image_sets, sources
+    from . import sources
 
     name = sources.image_set_for(slot, data_source, log=log)
     structure = sources.structure_source(slot, data_source, log=log)
@@ -161,10 +161,16 @@ def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
     return cfg, inputs, rows, y
 
 
+def network_trained(sd: SlotData, task: str, arch: str, targets=PARAMETERS, lr: float | None = None) -> bool:
+    """Whether ``fit_network`` would find a finished training of this network in the cache."""
+    cfg = network_setup(sd, task, arch, targets, lr)[0]
+    return (cfg.directory() / "final.pt").exists()
+
+
 def fit_network(sd: SlotData, task: str, arch: str = "densenet121", targets=PARAMETERS,
                 lr: float | None = None, force: bool = False, log=print) -> training.TrainedModel:
     cfg, inputs, rows, y = network_setup(sd, task, arch, targets, lr)
-    cached = (cfg.directory() / "final.pt").exists() and not force
+    cached = not force and (cfg.directory() / "final.pt").exists()
     t0 = time.perf_counter()
     model = training.train(cfg, inputs, rows, y, force=force, log=log)
     what = "reused cached" if cached else f"trained in {time.perf_counter() - t0:.0f} s:"
@@ -221,6 +227,15 @@ def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int
 
 def backbone_title(backbone: str) -> str:
     return BACKBONES[backbone][0]
+
+
+NETWORK_TITLES = {"densenet121": "DenseNet121 (from scratch)", "googlenet": "GoogLeNet (from scratch)"}
+
+
+def model_title(model: str, backbone: str) -> str:
+    """How Table S1 names a classifier: a network trained from scratch, or "mlp" on the
+    frozen features of ``backbone``."""
+    return backbone_title(backbone) if model == "mlp" else NETWORK_TITLES[model]
 
 
 @dataclass

@@ -179,16 +179,19 @@ def test_classification_slot_uses_the_paper_images_with_their_split(scratch_dirs
 
 
 @pytest.mark.slow
-def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs):
+def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkeypatch):
     import pandas as pd
 
     from lattice_utils import paper_runs, storage
+    from lattice_utils.profiles import get_profile
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     s1, t2, runs = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",),
                                         log=lambda *a: None)
     assert list(s1["seed"]) == [0, 1] and (s1["n"] == 3).all() and set(s1["data_source"]) == {"stem_jv2d"}
+    assert set(s1["model_title"]) == {"DenseNet121 (from scratch)"}
     assert set(t2["seed"]) == {0, 1} and runs[0]["train_seconds"] > 0
+    assert runs[0]["epochs"] == get_profile("smoke").epochs["jv2d"] and runs[0]["median_images_per_s"] > 0
     summary = paper_runs.spread(s1, ["dataset", "model"], ["accuracy_pct"])
     assert summary.loc[0, "seeds"] == 2
     assert summary.loc[0, "accuracy_pct_mean"] == pytest.approx(s1["accuracy_pct"].mean())
@@ -196,8 +199,36 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs):
     where = paper_runs.write_snapshot("stem_jv2d", "smoke", s1, t2, runs, date="2026-01-01")
     out = paths.REPORTS / "snapshots" / "2026-01-01-stem_jv2d-smoke"
     assert {p.name for p in out.iterdir()} >= {"table_s1_summary.csv", "table_2_per_seed.csv", "meta.json"}
-    assert storage.read_json(out / "meta.json")["settings"]["input_px"] == 32
+    meta = storage.read_json(out / "meta.json")
+    assert meta["settings"]["input_px"] == 32 and meta["complete"] and meta["seeds_done"] == [0, 1]
     assert len(pd.read_csv(out / "table_s1_per_seed.csv")) == 2 and where.endswith("2026-01-01-stem_jv2d-smoke")
+
+    # --skip-unfinished reports what has finished and trains nothing: seed 2 was never trained
+    assert paper_runs.main(["--set", "stem_jv2d", "--profile", "smoke", "--seeds", "0", "1", "2",
+                            "--skip-unfinished", "--snapshot"]) == 0
+    snap = max((paths.REPORTS / "snapshots").glob("*-stem_jv2d-smoke/meta.json"))
+    meta = storage.read_json(snap)
+    assert meta["not_done"] == ["seed 2 densenet121"] and not meta["complete"] and meta["seeds_done"] == [0, 1]
+    assert meta["seeds_requested"] == [0, 1, 2] and meta["models_requested"] == ["densenet121"]
+    assert [r["seed"] for r in meta["runs"]] == [0, 1]
+
+    # the command writes the snapshot after every seed (the trainings are cached by now), so a run
+    # stopped between seeds leaves the finished ones behind, marked incomplete
+    seen = []
+    monkeypatch.setattr(paper_runs, "write_snapshot", lambda *a, **k: seen.append((a, k)) or "x")
+    assert paper_runs.main(["--set", "stem_jv2d", "--profile", "smoke", "--seeds", "0", "1", "--snapshot"]) == 0
+    assert [list(a[2]["seed"]) for a, _ in seen] == [[0], [0, 1]]
+    assert all(list(k["seeds_requested"]) == [0, 1] for _, k in seen)
+
+
+def test_epoch_timing_takes_the_median_so_a_paused_epoch_does_not_count():
+    from lattice_utils import paper_runs
+
+    history = [{"seconds": 200.0, "images_per_s": 4.3}, {"seconds": 9000.0, "images_per_s": 0.1},
+               {"seconds": 210.0, "images_per_s": 4.1}]
+    assert paper_runs.epoch_timing(history) == {"epochs": 3, "median_epoch_seconds": 210.0,
+                                                "median_images_per_s": 4.1}
+    assert paper_runs.epoch_timing([])["median_epoch_seconds"] is None
 
 
 @pytest.mark.slow

@@ -56,9 +56,7 @@ def test_seeded_snapshots_give_a_tolerance_from_their_spread(scratch_dirs, monke
     from lattice_utils import paper_runs
 
     tmp_path = scratch_dirs
-    per_seed = pd.DataFrame([{"dataset": "jv2d", "data_source": "stem_jv2d", "seed": s, "model": "densenet121",
-                              "accuracy_pct": acc, "f1_macro": 0.7, "f1_weighted": 0.8, "n": 217}
-                             for s, acc in enumerate([82.0, 84.0, 83.0])])
+    per_seed = _per_seed([82.0, 84.0, 83.0])
     t2 = pd.DataFrame([{"dataset": "jv2d", "class": "0", "precision": p, "recall": 0.9, "f1": 0.9, "support": 92,
                         "seed": s} for s, p in enumerate([0.90, 0.92, 0.91])])
     paper_runs.write_snapshot("stem_jv2d", "paper", per_seed, t2, [], date="2026-11-01")
@@ -74,6 +72,55 @@ def test_seeded_snapshots_give_a_tolerance_from_their_spread(scratch_dirs, monke
     precision = t[t["item"].str.startswith("Table 2 · JV2D · class 0 · precision")]
     assert precision["status"].iloc[0] in ("matches", "differs")
     assert R.seed_tolerance(0.0, 3, 100 / 217) == pytest.approx(100 / 217)
+
+
+def _per_seed(accuracies, title="DenseNet121 (from scratch)", model="densenet121"):
+    return pd.DataFrame([{"dataset": "jv2d", "data_source": "stem_jv2d", "seed": s, "model": model,
+                          "model_title": title, "accuracy_pct": acc, "f1_macro": 0.7, "f1_weighted": 0.8, "n": 217}
+                         for s, acc in enumerate(accuracies)])
+
+
+def _class_rows(seeds):
+    return pd.DataFrame([{"dataset": "jv2d", "class": "0", "precision": 0.9, "recall": 0.9, "f1": 0.9,
+                          "support": 92, "seed": s} for s in range(seeds)])
+
+
+@pytest.mark.parametrize("done, requested, status", [(1, 3, "pending"), (2, 3, "pending"), (1, 1, "pending"),
+                                                     (3, 3, "differs"), (2, 2, "matches")])
+def test_a_paper_settings_snapshot_gets_a_status_only_when_all_its_seeds_have_finished(
+        scratch_dirs, done, requested, status):
+    from lattice_utils import paper_runs
+
+    accuracies = [82.0, 84.0, 83.0][:done] if status != "matches" else [80.0, 81.0]
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed(accuracies), _class_rows(done), [],
+                              date="2026-11-01", seeds_requested=range(requested))
+    meta = __import__("json").loads((paths.REPORTS / "snapshots" / "2026-11-01-stem_jv2d-paper" / "meta.json").read_text())
+    assert meta["seeds_done"] == list(range(done)) and meta["complete"] == (done == requested)
+    t = R.checks()
+    row = t[t["item"].str.startswith("Table S1 · JV2D · DenseNet121")].iloc[0]
+    assert row["status"] == status and row["comparison"] == "paper data, paper settings"
+    if status == "pending":
+        assert (f"{done} of {requested} seeds finished" if done < requested else "no spread") in row["reason"]
+    assert ("one seed" in row["item"]) == (done == 1)
+
+
+def test_the_headline_prefers_the_paper_settings_row_and_reads_the_snapshot_title(scratch_dirs):
+    from lattice_utils import paper_runs
+
+    mlp = _per_seed([83.0, 84.0, 85.0], title="EfficientNet-Lite0 (ImageNet) + MLP", model="mlp")
+    paper_runs.write_snapshot("stem_jv2d", "paper", pd.concat([_per_seed([80.0, 81.0, 82.0]), mlp]), _class_rows(3),
+                              [], date="2026-11-01")
+    t = R.checks()
+    # a quick-run row of the same item listed first, as the notebooks' rows are
+    quick = t[t["item"].str.startswith("Table S1 · JV2D · DenseNet121")].iloc[[0]].assign(
+        item="Table S1 · JV2D · DenseNet121 (from scratch) · accuracy %", comparison="paper data, scaled settings",
+        profile="quick")
+    head = R.headline(pd.concat([quick, t], ignore_index=True))
+    dense = head[head["item"].str.contains("DenseNet121") & head["item"].str.contains("JV2D")]
+    assert len(dense) == 1 and dense["profile"].iloc[0] == "paper" and dense["ours"].iloc[0] == pytest.approx(81.0)
+    mlp_rows = head[head["item"].str.contains(r"\+ MLP")]
+    assert list(mlp_rows["item"].str.split(" · ").str[2]) == ["EfficientNet-Lite0 (ImageNet) + MLP"]
+    assert mlp_rows["paper"].iloc[0] == pytest.approx(83.41)
 
 
 def test_every_table_the_report_reads_is_declared_with_its_notebook():

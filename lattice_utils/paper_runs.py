@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import json
 import os
 import platform
 import time
@@ -25,6 +26,7 @@ import time
 import pandas as pd
 
 from . import metrics, paths, report, stem_studies, storage
+from .fitting import resolve_precision
 from .image_sets import IMAGE_SETS
 from .profiles import get_profile
 
@@ -117,11 +119,13 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
             "seeds_done": sorted({d[0] for d in done}), "not_done": not_done, "complete": not not_done,
             "settings": {"input_px": P.input_px, "epochs": P.epochs[IMAGE_SETS[set_name].slot],
                          "batch_size": P.batch_size, "lr": P.lr_classify, "schedule": P.lr_schedule,
-                         "precision": P.precision, "mlp_backbone": P.backbone},
+                         "precision": P.precision, "precision_used": resolve_precision(P.precision),
+                         "mlp_backbone": P.backbone},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cpus": os.cpu_count()},
             "runs": runs}
-    storage.write_json(out / "meta.json", meta)
+    # indented: the file is committed, and a reviewer reads its diff
+    storage.write_text(out / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return paths.relative(out)
 
 

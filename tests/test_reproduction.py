@@ -121,6 +121,9 @@ def test_the_headline_prefers_the_paper_settings_row_and_reads_the_snapshot_titl
     mlp_rows = head[head["item"].str.contains(r"\+ MLP")]
     assert list(mlp_rows["item"].str.split(" · ").str[2]) == ["EfficientNet-Lite0 (ImageNet) + MLP"]
     assert mlp_rows["paper"].iloc[0] == pytest.approx(83.41)
+    # the paper's MLP reads CLIP features; ours another backbone: the paper's data, not its settings
+    assert mlp_rows["comparison"].iloc[0] == "paper data, other settings"
+    assert mlp_rows["status"].iloc[0] == "not comparable" and "CLIP" in mlp_rows["reason"].iloc[0]
 
 
 def test_every_table_the_report_reads_is_declared_with_its_notebook():

@@ -104,6 +104,22 @@ def test_a_paper_settings_snapshot_gets_a_status_only_when_all_its_seeds_have_fi
     assert ("one seed" in row["item"]) == (done == 1)
 
 
+def test_a_snapshot_without_a_finished_densenet_has_no_table_2_and_still_reports(scratch_dirs):
+    from lattice_utils import paper_runs
+
+    mlp = _per_seed([77.0, 79.0, 78.0], title="EfficientNet-Lite0 (ImageNet) + MLP", model="mlp")
+    paper_runs.write_snapshot("stem_jv2d", "paper", mlp, pd.DataFrame(), [], date="2026-11-01",
+                              models_requested=["densenet121", "mlp"])
+    t = R.checks()
+    rows = t[t["table"] == "snapshots/2026-11-01-stem_jv2d-paper"]
+    assert not t["item"].str.startswith("Table 2 · JV2D · class 0 · f1 (").any()
+    mlp_row = rows[rows["item"].str.contains(r"\+ MLP")].iloc[0]
+    assert mlp_row["ours"] == pytest.approx(78.0)
+    # the DenseNet asked for and not finished shows as a pending row with no value yet
+    dense = rows[rows["item"].str.contains("DenseNet121")].iloc[0]
+    assert dense["status"] == "pending" and "0 of 3 seeds finished" in dense["reason"] and pd.isna(dense["ours"])
+
+
 def test_the_headline_prefers_the_paper_settings_row_and_reads_the_snapshot_title(scratch_dirs):
     from lattice_utils import paper_runs
 

@@ -114,11 +114,12 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     seeds = sorted({int(x) for x in (seeds_requested if seeds_requested is not None else {d[0] for d in done})})
     models = list(models_requested) if models_requested is not None else sorted({d[1] for d in done})
     not_done = [f"seed {sd} {m}" for sd in seeds for m in models if (sd, m) not in done]
-    meta = {"set": set_name, "slot": IMAGE_SETS[set_name].slot, "profile": profile, "date": date, "commit": git_commit(),
+    slot = IMAGE_SETS[set_name].slot
+    meta = {"set": set_name, "slot": slot, "profile": profile, "date": date, "commit": git_commit(),
             "seeds_requested": seeds, "models_requested": models,
-            "model_titles": {m: stem_studies.model_title(m, get_profile(profile).backbone) for m in models},
+            "model_titles": {m: stem_studies.model_title(m, P.backbone) for m in models},
             "seeds_done": sorted({d[0] for d in done}), "not_done": not_done, "complete": not not_done,
-            "settings": {"input_px": P.input_px, "epochs": P.epochs[IMAGE_SETS[set_name].slot],
+            "settings": {"input_px": P.input_px, "epochs": P.epochs[slot],
                          "batch_size": P.batch_size, "lr": P.lr_classify, "schedule": P.lr_schedule,
                          "precision": P.precision, "precision_used": resolve_precision(P.precision),
                          "mlp_backbone": P.backbone},

@@ -270,36 +270,33 @@ def snapshot_checks() -> list[Check]:
         s1, t2 = _read_snapshot_table(d / "table_s1_summary.csv"), _read_snapshot_table(d / "table_2_summary.csv")
         n_test = int(pd.read_csv(d / "table_s1_per_seed.csv")["n"].iloc[0])
         requested = len(meta.get("seeds_requested") or meta.get("seeds_done") or [])
+        backbone = meta.get("settings", {}).get("mlp_backbone")
 
-        def check(item, paper, ours, kind, k, std, floor, other_setting=""):
+        def check(item, paper, ours, kind, k, std, floor, model="", title=""):
             reason, pending = _seed_reason(profile, k, requested)
-            if other_setting:      # not the paper's settings after all: no status, however many seeds
-                reason, pending = other_setting + (f"; {reason}" if reason else ""), False
+            other = model == "mlp" and backbone != "clip_vit_l14"
+            if other:      # not the paper's settings after all: no status, however many seeds
+                reason, pending = (f"frozen {title.removesuffix(' + MLP')} features, not the paper's CLIP ViT-L/14 "
+                                   "(no CLIP weights on this machine; deviation 13)"
+                                   + (f"; {reason}" if reason else "")), False
             return Check("000", item, paper, ours, kind, "paper_runs", f"snapshots/{d.name}", profile, set_name,
                          reason, tol=seed_tolerance(std, k, floor) if k > 1 else None, pending=pending,
-                         comparison="paper data, other settings" if other_setting else "")
+                         comparison="paper data, other settings" if other else "")
 
-        for r in s1.to_dict("records"):
-            p = paper_s1[(paper_s1.dataset == r["dataset"]) & (paper_s1.model == r["model"])]
+        # every model asked for; one with no finished seed yet is a row without a value
+        finished = {r["model"]: r for r in s1.to_dict("records")}
+        for model in meta.get("models_requested") or list(finished):
+            r = finished.get(model, {})
+            slot = r.get("dataset", meta.get("slot"))
+            p = paper_s1[(paper_s1.dataset == slot) & (paper_s1.model == model)]
             if p.empty:
                 continue
-            k, std = int(r["seeds"]), _num(r["accuracy_pct_std"])
-            title = r.get("model_title") if isinstance(r.get("model_title"), str) else r["model"]
-            backbone = meta.get("settings", {}).get("mlp_backbone")
-            other = (f"frozen {title.removesuffix(' + MLP')} features, not the paper's CLIP ViT-L/14 (no CLIP "
-                     "weights on this machine; deviation 13)") if r["model"] == "mlp" and backbone != "clip_vit_l14" else ""
-            out.append(check(f"Table S1 · {SLOT[r['dataset']]} · {title} · "
-                             f"accuracy % ({_over_seeds(k, std, 2)}; snapshot {d.name})",
-                             _num(p["accuracy_pct"].iloc[0]), _num(r["accuracy_pct_mean"]), "accuracy %", k, std,
-                             100.0 / n_test, other))
-        for model in meta.get("models_requested", []):     # asked for, not one seed finished yet
-            title = meta.get("model_titles", {}).get(model, model)
-            p = paper_s1[(paper_s1.dataset == meta.get("slot")) & (paper_s1.model == model)]
-            if model not in set(s1.get("model", [])) and not p.empty:
-                out.append(Check("000", f"Table S1 · {SLOT[p['dataset'].iloc[0]]} · {title} · accuracy % "
-                                 f"(snapshot {d.name})", _num(p["accuracy_pct"].iloc[0]), float("nan"), "accuracy %",
-                                 "paper_runs", f"snapshots/{d.name}", profile, set_name,
-                                 f"0 of {requested} seeds finished; training", pending=profile == "paper"))
+            title = r["model_title"] if isinstance(r.get("model_title"), str) else \
+                meta.get("model_titles", {}).get(model, model)
+            k, std = int(r.get("seeds", 0)), _num(r.get("accuracy_pct_std"))
+            out.append(check(f"Table S1 · {SLOT[slot]} · {title} · accuracy % "
+                             f"({_over_seeds(k, std, 2)}; snapshot {d.name})", _num(p["accuracy_pct"].iloc[0]),
+                             _num(r.get("accuracy_pct_mean")), "accuracy %", k, std, 100.0 / n_test, model, title))
         for r in t2.to_dict("records"):
             cls = str(r["class"]).split(" (")[0]
             p = paper_t2[(paper_t2.dataset == r["dataset"]) & (paper_t2["class"].astype(str) == cls)]
@@ -322,7 +319,7 @@ def _read_snapshot_table(path) -> pd.DataFrame:
 
 
 def _over_seeds(k: int, std: float, digits: int) -> str:
-    return f"mean of {k} seeds, sd {std:.{digits}f}" if k > 1 else "one seed"
+    return f"mean of {k} seeds, sd {std:.{digits}f}" if k > 1 else "one seed" if k == 1 else "no seed finished"
 
 
 def _seed_reason(profile: str, seeds: int, requested: int = 0) -> tuple[str, bool]:

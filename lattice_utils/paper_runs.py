@@ -11,7 +11,8 @@ be interrupted and run again. ``--snapshot`` writes ``reports/snapshots/<date>-<
 the per-seed Table S1 and Table 2 rows, their mean and spread, and what produced them (commit,
 settings, machine, time per training). With ``--snapshot`` the snapshot is rewritten after every
 seed, so a run that spans sessions leaves its finished seeds behind at each stop; ``meta.json``
-says which seeds were asked for and whether all have finished.
+says which seeds were asked for and whether all have finished. Writing a snapshot removes the
+older folders of the same set and profile (the report reads only the newest; git keeps them).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import time
 
 import pandas as pd
@@ -128,7 +130,23 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
             "runs": runs}
     # indented: the file is committed, and a reviewer reads its diff
     storage.write_text(out / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    for old in superseded_snapshots(out):
+        shutil.rmtree(old)
+        print(f"removed the older snapshot {paths.relative(old)} (git history keeps it)")
     return paths.relative(out)
+
+
+def superseded_snapshots(newest) -> list:
+    """Snapshot folders of the same set and profile as ``newest`` that are older: the report
+    reads only the newest, so a run that spans days would otherwise leave one stale folder per day."""
+    newest = paths.REPORTS / "snapshots" / newest.name
+    meta = storage.read_json(newest / "meta.json")
+    out = []
+    for m in sorted(newest.parent.glob("*/meta.json")):
+        other = storage.read_json(m)
+        if m.parent.name < newest.name and (other.get("set"), other.get("profile")) == (meta["set"], meta["profile"]):
+            out.append(m.parent)
+    return out
 
 
 def main(argv=None) -> int:

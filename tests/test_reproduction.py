@@ -238,3 +238,22 @@ def test_related_checks_read_the_documents_ww_values_as_numbers(scratch_dirs):
     assert checks["Fig. 3b · SeTe · bootstrap std (pm)"].ours == 0.5
     assert not any("· SV · class-average" in k for k in checks)       # no document value, no check
     assert checks["Fig. 3d · SV · local strain (%) (the simulated truth is the document's value)"].paper == -4.8
+
+
+def test_a_newer_snapshot_replaces_the_older_one_of_its_set_and_profile_only(scratch_dirs):
+    from lattice_utils import paper_runs
+
+    root = paths.REPORTS / "snapshots"
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0]), pd.DataFrame(), [], date="2026-11-01")
+    paper_runs.write_snapshot("stem_jv2d", "quick", _per_seed([70.0, 71.0]), pd.DataFrame(), [], date="2026-11-01")
+    # a run that spans two days: the report reads only the newest, so the older folder goes
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), pd.DataFrame(), [],
+                              date="2026-11-02")
+    assert sorted(p.name for p in root.iterdir()) == ["2026-11-01-stem_jv2d-quick", "2026-11-02-stem_jv2d-paper"]
+    # rewriting the same day's folder keeps it
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), pd.DataFrame(), [],
+                              date="2026-11-02")
+    assert (root / "2026-11-02-stem_jv2d-paper" / "meta.json").exists()
+    rows = R.checks()
+    assert set(rows[rows["table"].str.startswith("snapshots/")]["table"]) == {
+        "snapshots/2026-11-01-stem_jv2d-quick", "snapshots/2026-11-02-stem_jv2d-paper"}

@@ -28,7 +28,7 @@ import time
 import pandas as pd
 
 from . import metrics, paths, report, stem_studies, storage
-from .fitting import resolve_precision
+from .fitting import default_device, resolve_precision
 from .image_sets import IMAGE_SETS
 from .profiles import get_profile
 
@@ -126,7 +126,7 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
                          "precision": P.precision, "precision_used": resolve_precision(P.precision),
                          "mlp_backbone": P.backbone},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                        "cpus": os.cpu_count()},
+                        "cpus": os.cpu_count(), "device": device_name()},
             "runs": runs}
     # indented: the file is committed, and a reviewer reads its diff
     storage.write_text(out / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
@@ -134,6 +134,14 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
         shutil.rmtree(old)
         print(f"removed the older snapshot {paths.relative(old)} (git history keeps it)")
     return paths.relative(out)
+
+
+def device_name() -> str:
+    """"cpu", or the name of the GPU the trainings ran on."""
+    import torch
+
+    device = default_device()
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 
 
 def superseded_snapshots(newest) -> list:

@@ -259,11 +259,7 @@ def snapshot_checks() -> list[Check]:
     the newest snapshot per set and profile. Our value is the mean over seeds; the tolerance
     comes from their spread (``seed_tolerance``). A paper-settings snapshot written part-way
     through its run (fewer seeds than asked for, or one) is "pending": no status yet."""
-    root = paths.REPORTS / "snapshots"
-    newest = {}
-    for d in sorted(root.glob("*/meta.json")) if root.exists() else []:
-        meta = storage.read_json(d)
-        newest[(meta["set"], meta["profile"])] = (d.parent, meta)
+    newest = newest_snapshots()
     paper_s1, paper_t2 = report.paper_values("table_s1"), report.paper_values("table_2")
     out = []
     for (set_name, profile), (d, meta) in sorted(newest.items()):
@@ -308,6 +304,53 @@ def snapshot_checks() -> list[Check]:
                                  f"({_over_seeds(k, std, 3)}; snapshot {d.name})",
                                  _num(p[c].iloc[0]), _num(r[f"{c}_mean"]), "fraction", k, std, 0.01))
     return out
+
+
+def newest_snapshots() -> dict:
+    """{(set, profile): (folder, meta)} of the newest committed snapshot of each set and profile."""
+    root = paths.REPORTS / "snapshots"
+    newest = {}
+    for m in sorted(root.glob("*/meta.json")) if root.exists() else []:
+        meta = storage.read_json(m)
+        newest[(meta["set"], meta["profile"])] = (m.parent, meta)
+    return newest
+
+
+def snapshot_run_times(profile: str = "paper") -> pd.DataFrame:
+    """How long each network of the newest ``profile`` snapshots took on the machine that ran it,
+    per training: epochs x the median epoch's seconds (the median, because a run paused for
+    other work or resumed across sessions has a sum of epoch times that includes the pauses)."""
+    rows = []
+    for (set_name, prof), (d, meta) in sorted(newest_snapshots().items()):
+        if prof != profile:
+            continue
+        settings, machine = meta.get("settings", {}), meta.get("machine", {})
+        runs = pd.DataFrame([r for r in meta.get("runs", []) if r.get("median_epoch_seconds")])
+        for model, g in runs.groupby("model", sort=False) if len(runs) else []:
+            epoch_s = float(g["median_epoch_seconds"].median())
+            epochs = int(g["epochs"].max())
+            rows.append({"snapshot": d.name, "set": set_name,
+                         "model": meta.get("model_titles", {}).get(model, model),
+                         "seeds finished": len(g), "epochs": epochs, "epoch (s, median)": epoch_s,
+                         "images/s (median)": float(g["median_images_per_s"].median()),
+                         "hours per training": round(epochs * epoch_s / 3600, 2),
+                         "input px": settings.get("input_px"), "batch": settings.get("batch_size"),
+                         "precision": settings.get("precision_used"), "cpus": machine.get("cpus"),
+                         "device": machine.get("device", "")})
+    return pd.DataFrame(rows)
+
+
+def run_time_sentence(times: pd.DataFrame) -> str:
+    """The front page's line on what a paper-settings training cost, from ``snapshot_run_times``."""
+    clauses = []
+    for name, g in times.groupby("snapshot", sort=True) if len(times) else []:
+        r = g.iloc[0]
+        machine = {"cpu": f"{r['cpus']} CPU cores, no GPU", "": f"{r['cpus']} CPU cores"}.get(r["device"], r["device"])
+        models = "; ".join(f"{m['model']} {m['hours per training']:.1f} h per seed ({m['epochs']} epochs × "
+                           f"{m['epoch (s, median)'] / 60:.1f} min, {m['seeds finished']} seed(s) finished)"
+                           for m in g.to_dict("records"))
+        clauses.append(f"{name} ({r['input px']} px, batch {r['batch']}, {r['precision']} on {machine}): {models}")
+    return ("Paper-settings trainings on the paper's images, " + "; ".join(clauses) + ".") if clauses else ""
 
 
 def _read_snapshot_table(path) -> pd.DataFrame:

@@ -55,7 +55,6 @@ def test_splice_replaces_only_the_marked_block():
 def test_seeded_snapshots_give_a_tolerance_from_their_spread(scratch_dirs, monkeypatch):
     from lattice_utils import paper_runs
 
-    tmp_path = scratch_dirs
     per_seed = _per_seed([82.0, 84.0, 83.0])
     t2 = pd.DataFrame([{"dataset": "jv2d", "class": "0", "precision": p, "recall": 0.9, "f1": 0.9, "support": 92,
                         "seed": s} for s, p in enumerate([0.90, 0.92, 0.91])])
@@ -257,3 +256,24 @@ def test_a_newer_snapshot_replaces_the_older_one_of_its_set_and_profile_only(scr
     rows = R.checks()
     assert set(rows[rows["table"].str.startswith("snapshots/")]["table"]) == {
         "snapshots/2026-11-01-stem_jv2d-quick", "snapshots/2026-11-02-stem_jv2d-paper"}
+
+
+def test_the_run_time_of_a_paper_settings_snapshot_comes_from_its_median_epoch(scratch_dirs):
+    from lattice_utils import paper_runs
+
+    runs = [{"set": "stem_jv2d", "seed": s, "model": "densenet121", "train_seconds": 9e9, "wall_seconds": 1.0,
+             "epochs": 50, "median_epoch_seconds": sec, "median_images_per_s": 4.0}
+            for s, sec in enumerate([210.0, 216.0])]
+    runs.append({"set": "stem_jv2d", "seed": 0, "model": "mlp", "train_seconds": None, "wall_seconds": 2.0})
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0]), pd.DataFrame(), runs,
+                              date="2026-11-01", seeds_requested=[0, 1, 2])
+    paper_runs.write_snapshot("stem_jv2d", "quick", _per_seed([70.0, 71.0]), pd.DataFrame(), runs[:1],
+                              date="2026-11-01")
+    t = R.snapshot_run_times("paper")
+    # the MLP has no epochs; the paused run's summed seconds (train_seconds) are not used
+    assert list(t["model"]) == ["DenseNet121 (from scratch)"] and t.loc[0, "seeds finished"] == 2
+    assert t.loc[0, "epoch (s, median)"] == 213.0 and t.loc[0, "hours per training"] == round(50 * 213 / 3600, 2)
+    line = R.run_time_sentence(t)
+    assert "DenseNet121 (from scratch) 3.0 h per seed (50 epochs × 3.5 min, 2 seed(s) finished)" in line
+    assert "2026-11-01-stem_jv2d-paper" in line and "quick" not in line and "CPU cores, no GPU" in line
+    assert R.run_time_sentence(R.snapshot_run_times("smoke")) == ""

@@ -165,8 +165,6 @@ def _busy(seconds):
 
 
 def test_time_limit_abandons_an_attempt_after_its_cpu_seconds():
-    import time
-
     from lattice_utils import parallel
     with pytest.raises(parallel.AttemptTimeout):
         with parallel.time_limit(0.05):

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from pymatgen.core import Lattice
 
-from lattice_utils import paths
 from lattice_utils.related import columns as C
 from lattice_utils.related import defect_specimen as DS
 from lattice_utils.related import defects as D

@@ -36,6 +36,7 @@ DETECT_OVER_NOISE = 3.0
 RING_QUARTILE_TO_MEDIAN = float(np.log(2) / np.log(4 / 3))
 SHARP_OVER_SURROUND = 3.0  # a sharp peak: this much above the mean of its (4 pad + 1)^2 surroundings
 KEEP_OVER_NOISE = 1.5     # weaker peaks than this multiple of the expected noise maximum are dropped
+POWER_FLOOR = 1e-4        # peaks weaker than this share of the strongest one's power are dropped
 CLIP_SPREAD = 1.5         # intensities beyond median + 1.5 (99.5th percentile - median) are clipped
 INDEX_TOL = 0.12          # a peak is indexed when both Miller indices are this close to integers
 # bias of the sub-pixel refinement, in pixels of the padded spectrum: calibrated on clean
@@ -261,7 +262,7 @@ def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: i
     power, whitened = spec[ys, xs], white[ys, xs]
     order = np.argsort(power)[::-1][: 4 * max_peaks]
     snr = float(whitened.max())
-    keep = [i for i in order if power[i] >= power[order[0]] * 1e-4
+    keep = [i for i in order if power[i] >= power[order[0]] * POWER_FLOOR
             and whitened[i] >= KEEP_OVER_NOISE * noise_max][:max_peaks]
     ks, ps = [], []
     for i in keep:

@@ -157,7 +157,7 @@ def superseded_snapshots(newest) -> list:
     return out
 
 
-def main(argv=None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m lattice_utils.paper_runs", description=__doc__.split("\n")[0])
     ap.add_argument("--set", default="stem_jv2d", choices=sorted(IMAGE_SETS))
     ap.add_argument("--profile", default="paper")
@@ -167,7 +167,11 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-unfinished", action="store_true",
                     help="leave out networks whose training has not finished instead of training them "
                          "(a snapshot of the finished part while another process trains)")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
     from .structures import DataUnavailableError
     s1, t2, runs = pd.DataFrame(), pd.DataFrame(), []
     for seed in args.seeds:

@@ -277,3 +277,16 @@ def test_the_run_time_of_a_paper_settings_snapshot_comes_from_its_median_epoch(s
     assert "DenseNet121 (from scratch) 3.0 h per seed (50 epochs × 3.5 min, 2 seed(s) finished)" in line
     assert "2026-11-01-stem_jv2d-paper" in line and "quick" not in line and "CPU cores, no GPU" in line
     assert R.run_time_sentence(R.snapshot_run_times("smoke")) == ""
+
+
+def test_the_paper_run_commands_the_readme_gives_reviewers_are_valid():
+    import shlex
+
+    from lattice_utils import paper_runs
+
+    lines = [ln for ln in (paths.ROOT / "README.md").read_text().splitlines()
+             if ln.startswith(".venv/bin/python -m lattice_utils.paper_runs")]
+    assert {"stem_jv2d", "stem_c2db"} <= {a for ln in lines for a in shlex.split(ln)}
+    for ln in lines:
+        args = paper_runs.parser().parse_args(shlex.split(ln)[3:])
+        assert args.profile == "paper" and args.seeds == [0, 1, 2] and args.snapshot

@@ -117,7 +117,9 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     models = list(models_requested) if models_requested is not None else sorted({d[1] for d in done})
     not_done = [f"seed {sd} {m}" for sd in seeds for m in models if (sd, m) not in done]
     slot = IMAGE_SETS[set_name].slot
-    meta = {"set": set_name, "slot": slot, "profile": profile, "date": date, "commit": git_commit(),
+    meta = {"set": set_name, "slot": slot, "profile": profile, "date": date,
+            # the snapshot rewrites its own files after every seed: they do not make the code dirty
+            "commit": git_commit(ignore=("reports/snapshots",)),
             "seeds_requested": seeds, "models_requested": models,
             "model_titles": {m: stem_studies.model_title(m, P.backbone) for m in models},
             "seeds_done": sorted({d[0] for d in done}), "not_done": not_done, "complete": not not_done,

@@ -69,13 +69,15 @@ def write_table(df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.
     return df
 
 
-def git_commit() -> str:
-    """The checkout's short commit, saying so when tracked files have uncommitted changes."""
+def git_commit(ignore: tuple = ()) -> str:
+    """The checkout's short commit, saying so when tracked files have uncommitted changes
+    (outside the folders in ``ignore``: a writer's own earlier outputs do not make its code dirty)."""
+    exclude = [f":(exclude){p}" for p in ignore]
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=paths.ROOT, capture_output=True,
                               text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=paths.ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *exclude],
+                               cwd=paths.ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (no git)"
     return (head or "unknown") + (" with uncommitted changes" if dirty else "")

@@ -290,3 +290,27 @@ def test_the_paper_run_commands_the_readme_gives_reviewers_are_valid():
     for ln in lines:
         args = paper_runs.parser().parse_args(shlex.split(ln)[3:])
         assert args.profile == "paper" and args.seeds == [0, 1, 2] and args.snapshot
+
+
+def test_the_commit_stamp_names_uncommitted_code_but_not_a_writers_own_outputs(tmp_path, monkeypatch):
+    import subprocess
+
+    from lattice_utils import report
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    (tmp_path / "reports" / "snapshots").mkdir(parents=True)
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "reports" / "snapshots" / "meta.json").write_text("{}\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    assert "uncommitted" not in report.git_commit()
+    (tmp_path / "reports" / "snapshots" / "meta.json").write_text('{"seed": 0}\n')
+    assert "uncommitted" in report.git_commit()
+    assert "uncommitted" not in report.git_commit(ignore=("reports/snapshots",))
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert report.git_commit(ignore=("reports/snapshots",)).endswith("with uncommitted changes")

@@ -347,7 +347,8 @@ def run_time_sentence(times: pd.DataFrame) -> str:
         r = g.iloc[0]
         machine = {"cpu": f"{r['cpus']} CPU cores, no GPU", "": f"{r['cpus']} CPU cores"}.get(r["device"], r["device"])
         models = "; ".join(f"{m['model']} {m['hours per training']:.1f} h per seed ({m['epochs']} epochs × "
-                           f"{m['epoch (s, median)'] / 60:.1f} min, {m['seeds finished']} seed(s) finished)"
+                           f"{m['epoch (s, median)'] / 60:.1f} min; "
+                           f"{m['seeds finished']} seed{'s' if m['seeds finished'] != 1 else ''} finished)"
                            for m in g.to_dict("records"))
         clauses.append(f"{name} ({r['input px']} px, batch {r['batch']}, {r['precision']} on {machine}): {models}")
     return ("Paper-settings trainings on the paper's images, " + "; ".join(clauses) + ".") if clauses else ""

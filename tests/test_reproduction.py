@@ -274,7 +274,7 @@ def test_the_run_time_of_a_paper_settings_snapshot_comes_from_its_median_epoch(s
     assert list(t["model"]) == ["DenseNet121 (from scratch)"] and t.loc[0, "seeds finished"] == 2
     assert t.loc[0, "epoch (s, median)"] == 213.0 and t.loc[0, "hours per training"] == round(50 * 213 / 3600, 2)
     line = R.run_time_sentence(t)
-    assert "DenseNet121 (from scratch) 3.0 h per seed (50 epochs × 3.5 min, 2 seed(s) finished)" in line
+    assert "DenseNet121 (from scratch) 3.0 h per seed (50 epochs × 3.5 min; 2 seeds finished)" in line
     assert "2026-11-01-stem_jv2d-paper" in line and "quick" not in line and "CPU cores, no GPU" in line
     assert R.run_time_sentence(R.snapshot_run_times("smoke")) == ""
 

@@ -149,7 +149,6 @@ def device_name() -> str:
 def superseded_snapshots(newest) -> list:
     """Snapshot folders of the same set and profile as ``newest`` that are older: the report
     reads only the newest, so a run that spans days would otherwise leave one stale folder per day."""
-    newest = paths.REPORTS / "snapshots" / newest.name
     meta = storage.read_json(newest / "meta.json")
     out = []
     for m in sorted(newest.parent.glob("*/meta.json")):

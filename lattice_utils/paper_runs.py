@@ -27,7 +27,7 @@ import time
 
 import pandas as pd
 
-from . import metrics, paths, report, stem_studies, storage
+from . import metrics, paths, report, reproduction, stem_studies, storage
 from .fitting import default_device, resolve_precision
 from .image_sets import IMAGE_SETS
 from .profiles import get_profile
@@ -150,12 +150,8 @@ def superseded_snapshots(newest) -> list:
     """Snapshot folders of the same set and profile as ``newest`` that are older: the report
     reads only the newest, so a run that spans days would otherwise leave one stale folder per day."""
     meta = storage.read_json(newest / "meta.json")
-    out = []
-    for m in sorted(newest.parent.glob("*/meta.json")):
-        other = storage.read_json(m)
-        if m.parent.name < newest.name and (other.get("set"), other.get("profile")) == (meta["set"], meta["profile"]):
-            out.append(m.parent)
-    return out
+    return [d for d, other in reproduction.snapshot_folders()
+            if d.name < newest.name and (other["set"], other["profile"]) == (meta["set"], meta["profile"])]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -306,14 +306,15 @@ def snapshot_checks() -> list[Check]:
     return out
 
 
+def snapshot_folders() -> list:
+    """[(folder, meta)] of every committed snapshot, oldest first (folders are named by date)."""
+    root = paths.REPORTS / "snapshots"
+    return [(m.parent, storage.read_json(m)) for m in sorted(root.glob("*/meta.json"))] if root.exists() else []
+
+
 def newest_snapshots() -> dict:
     """{(set, profile): (folder, meta)} of the newest committed snapshot of each set and profile."""
-    root = paths.REPORTS / "snapshots"
-    newest = {}
-    for m in sorted(root.glob("*/meta.json")) if root.exists() else []:
-        meta = storage.read_json(m)
-        newest[(meta["set"], meta["profile"])] = (m.parent, meta)
-    return newest
+    return {(meta["set"], meta["profile"]): (d, meta) for d, meta in snapshot_folders()}
 
 
 def snapshot_run_times(profile: str = "paper") -> pd.DataFrame:

@@ -154,6 +154,10 @@ def superseded_snapshots(newest) -> list:
             if d.name < newest.name and (other["set"], other["profile"]) == (meta["set"], meta["profile"])]
 
 
+def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([a, b], ignore_index=True) if len(a) and len(b) else (a if len(a) else b)
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m lattice_utils.paper_runs", description=__doc__.split("\n")[0])
     ap.add_argument("--set", default="stem_jv2d", choices=sorted(IMAGE_SETS))
@@ -171,21 +175,23 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     from .structures import DataUnavailableError
     s1, t2, runs = pd.DataFrame(), pd.DataFrame(), []
-    for seed in args.seeds:
+    for i, seed in enumerate(args.seeds):
         try:
             s1_seed, t2_seed, runs_seed = run_seeds(args.set, args.profile, [seed], args.models,
                                                     skip_unfinished=args.skip_unfinished)
+            # the snapshot holds every finished training of the seeds asked for, those of later
+            # seeds too (trained by an earlier run): it never shrinks while a run goes through them
+            later = args.seeds[i + 1:] if args.snapshot else []
+            ahead = run_seeds(args.set, args.profile, later, args.models, skip_unfinished=True,
+                              log=lambda *a: None) if later else (pd.DataFrame(), pd.DataFrame(), [])
         except (DataUnavailableError, ValueError, OSError) as exc:
             print(f"error: {exc}")
             return 2
-        if s1_seed.empty:
-            continue
-        s1 = pd.concat([s1, s1_seed], ignore_index=True) if len(s1) else s1_seed
-        t2 = pd.concat([t2, t2_seed], ignore_index=True) if len(t2) else t2_seed
+        s1, t2 = _concat(s1, s1_seed), _concat(t2, t2_seed)
         runs += runs_seed
-        if args.snapshot:
-            where = write_snapshot(args.set, args.profile, s1, t2, runs, seeds_requested=args.seeds,
-                                   models_requested=args.models)
+        if args.snapshot and len(s1) + len(ahead[0]):
+            where = write_snapshot(args.set, args.profile, _concat(s1, ahead[0]), _concat(t2, ahead[1]),
+                                   runs + ahead[2], seeds_requested=args.seeds, models_requested=args.models)
             print(f"snapshot after seed {seed}:", where)
     if s1.empty:
         print("no training has finished yet: nothing to report")

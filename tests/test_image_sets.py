@@ -212,13 +212,15 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
     assert meta["seeds_requested"] == [0, 1, 2] and meta["models_requested"] == ["densenet121"]
     assert [r["seed"] for r in meta["runs"]] == [0, 1]
 
-    # the command writes the snapshot after every seed (the trainings are cached by now), so a run
-    # stopped between seeds leaves the finished ones behind, marked incomplete
+    # the command writes the snapshot after every seed, so a run stopped between seeds leaves the
+    # finished ones behind, marked incomplete; seed 1, trained by an earlier run, is in it from
+    # the first snapshot on, and seed 2 once this run has trained it
     seen = []
     monkeypatch.setattr(paper_runs, "write_snapshot", lambda *a, **k: seen.append((a, k)) or "x")
-    assert paper_runs.main(["--set", "stem_jv2d", "--profile", "smoke", "--seeds", "0", "1", "--snapshot"]) == 0
-    assert [list(a[2]["seed"]) for a, _ in seen] == [[0], [0, 1]]
-    assert all(list(k["seeds_requested"]) == [0, 1] for _, k in seen)
+    assert paper_runs.main(["--set", "stem_jv2d", "--profile", "smoke", "--seeds", "0", "1", "2", "--snapshot"]) == 0
+    assert [sorted(a[2]["seed"]) for a, _ in seen] == [[0, 1], [0, 1], [0, 1, 2]]
+    assert [len(a[4]) for a, _ in seen] == [2, 2, 3]
+    assert all(list(k["seeds_requested"]) == [0, 1, 2] for _, k in seen)
 
 
 def test_epoch_timing_takes_the_median_so_a_paused_epoch_does_not_count():

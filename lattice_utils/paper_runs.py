@@ -13,12 +13,19 @@ settings, machine, time per training). With ``--snapshot`` the snapshot is rewri
 seed, so a run that spans sessions leaves its finished seeds behind at each stop; ``meta.json``
 says which seeds were asked for and whether all have finished. Writing a snapshot removes the
 older folders of the same set and profile (the report reads only the newest; git keeps them).
+
+The committed snapshot is also the memory of a run that outlives its machine: each training's
+record holds the key of its whole configuration (images, split, settings, precision path, seed),
+and a training whose key is in the newest snapshot is not run again; its committed rows are
+kept, with the commit and day that produced them. A machine with another precision path has
+other keys, so its seeds are trained afresh and never averaged with the earlier machine's.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -58,16 +65,29 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
             if model == "mlp":
                 pred = stem_studies.fit_mlp(sd, "classify", log=log).predictions
                 seconds = None
-            elif skip_unfinished and not stem_studies.network_trained(sd, "classify", model):
-                log(f"seed {seed} {model}: training not finished, left out")
-                continue
             else:
+                config_key = stem_studies.network_setup(sd, "classify", model)[0].key()
+                earlier = committed_result(set_name, profile, int(seed), model, config_key)
+                if earlier is not None:
+                    # the same training's result is committed: kept as it is, with its commit and
+                    # day, even where the weights are gone (a session on another machine)
+                    s1_row, t2_rows, run = earlier
+                    log(f"seed {seed} {model}: finished at commit {run.get('commit')} on {run.get('date')}; "
+                        f"its committed result is kept")
+                    runs.append(run)
+                    s1.append(s1_row)
+                    if len(t2_rows):
+                        t2.append(t2_rows)
+                    continue
+                if skip_unfinished and not stem_studies.network_trained(sd, "classify", model):
+                    log(f"seed {seed} {model}: training not finished, left out")
+                    continue
                 net = stem_studies.fit_network(sd, "classify", model, log=log)
                 pred = stem_studies.predict_test(sd, net)
                 seconds = float(sum(h.get("seconds", 0.0) for h in net.history))
             runs.append({"set": set_name, "seed": int(seed), "model": model,
                          "train_seconds": seconds, "wall_seconds": round(time.perf_counter() - t0, 1),
-                         **({} if model == "mlp" else epoch_timing(net.history))})
+                         **({} if model == "mlp" else {**epoch_timing(net.history), **provenance(net.config)})})
             s1.append({"dataset": slot, "data_source": set_name, "seed": int(seed), "model": model,
                        "model_title": stem_studies.model_title(model, P.backbone),
                        **metrics.accuracy_and_f1(truth, pred)})
@@ -75,6 +95,51 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
                 t2.append(metrics.classification_table(truth, pred, dataset=slot).assign(seed=int(seed)))
     table_2 = pd.concat(t2, ignore_index=True) if t2 else pd.DataFrame()
     return pd.DataFrame(s1), table_2, runs
+
+
+def provenance(config) -> dict:
+    """What identifies a finished training beyond this machine's cache: the key of its whole
+    configuration (images, split, settings, precision, seed), the commit and day it ran, and
+    the device. ``committed_result`` finds it again by that key when the weights are gone."""
+    return {"config_key": config.key(), "precision": config.precision, "commit": _commit_at_start(),
+            "date": dt.date.today().isoformat(), "device": device_name()}
+
+
+@functools.lru_cache(maxsize=1)
+def _commit_at_start() -> str:
+    # read once, when the first training of this process is recorded: the code it runs is the
+    # code of that commit even if later commits land while a run of many hours goes on
+    return report.git_commit(ignore=("reports/snapshots",))
+
+
+def committed_result(set_name: str, profile: str, seed: int, model: str, config_key: str):
+    """(Table S1 row, Table 2 rows, run record) of a training with this configuration key in the
+    newest committed snapshot of the set and profile, or None. A result is reused only for the
+    identical configuration: a run on another machine with another precision path, or on other
+    images, is a different training and is trained again."""
+    found = reproduction.newest_snapshots().get((set_name, profile))
+    if found is None:
+        return None
+    folder, meta = found
+    run = next((r for r in meta.get("runs", []) if r.get("config_key") == config_key
+                and int(r.get("seed", -1)) == seed and r.get("model") == model), None)
+    if run is None:
+        return None
+    s1 = _read_table(folder / "table_s1_per_seed.csv")
+    rows = s1 if s1.empty else s1[(s1["seed"] == seed) & (s1["model"] == model)]
+    if len(rows) != 1:
+        return None
+    t2 = _read_table(folder / "table_2_per_seed.csv") if model == "densenet121" else pd.DataFrame()
+    if len(t2):
+        t2 = t2[t2["seed"] == seed].reset_index(drop=True)
+    return rows.iloc[0].to_dict(), t2, dict(run)
+
+
+def _read_table(path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:     # an empty table is written as one blank line
+        return pd.DataFrame()
 
 
 def epoch_timing(history: list) -> dict:

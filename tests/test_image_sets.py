@@ -223,6 +223,42 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
     assert all(list(k["seeds_requested"]) == [0, 1, 2] for _, k in seen)
 
 
+@pytest.mark.slow
+def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monkeypatch, capsys):
+    """A session on a new machine has none of the earlier weights: the snapshot keeps the
+    committed result of each training whose whole configuration is the same, and only that."""
+    import shutil
+
+    import pandas as pd
+
+    from lattice_utils import fitting, paper_runs, storage
+
+    write_set(image_sets.image_set_path("stem_jv2d"))
+    argv = ["--set", "stem_jv2d", "--profile", "smoke", "--seeds", "0", "1", "--models", "densenet121", "mlp"]
+    assert paper_runs.main(argv + ["--snapshot"]) == 0
+    snap = max((paths.REPORTS / "snapshots").glob("*-stem_jv2d-smoke"))
+    before = {p.name: p.read_bytes() for p in snap.iterdir() if p.suffix == ".csv"}
+    runs = [r for r in storage.read_json(snap / "meta.json")["runs"] if r["model"] == "densenet121"]
+    assert [r["seed"] for r in runs] == [0, 1] and all(len(r["config_key"]) >= 12 for r in runs)
+    assert {r["precision"] for r in runs} == {fitting.resolve_precision("auto")} and runs[0]["date"]
+
+    shutil.rmtree(paths.MODELS)                     # the next session's machine
+    capsys.readouterr()
+    assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 0
+    assert capsys.readouterr().out.count("its committed result is kept") == 2
+    assert {p.name: p.read_bytes() for p in snap.iterdir() if p.suffix == ".csv"} == before
+    assert [r for r in storage.read_json(snap / "meta.json")["runs"] if r["model"] == "densenet121"] == runs
+    assert not paths.MODELS.exists() or not any(paths.MODELS.glob("densenet121-*"))   # nothing retrained
+
+    # a machine with another precision path runs another training: nothing is carried over
+    other = "fp16" if fitting.resolve_precision("auto") != "fp16" else "fp32"
+    monkeypatch.setattr(fitting, "resolve_precision", lambda *a, **k: other)
+    assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 0
+    meta = storage.read_json(snap / "meta.json")
+    assert meta["not_done"] == ["seed 0 densenet121", "seed 1 densenet121"]
+    assert set(pd.read_csv(snap / "table_s1_per_seed.csv")["model"]) == {"mlp"}
+
+
 def test_epoch_timing_takes_the_median_so_a_paused_epoch_does_not_count():
     from lattice_utils import paper_runs
 

@@ -53,6 +53,7 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; choose from {MODELS}")
+    _commit_at_start()      # before hours of training, while the checkout is the code that runs
     base = get_profile(profile)
     slot = IMAGE_SETS[set_name].slot
     s1, t2, runs = [], [], []
@@ -107,8 +108,9 @@ def provenance(config) -> dict:
 
 @functools.lru_cache(maxsize=1)
 def _commit_at_start() -> str:
-    # read once, when the first training of this process is recorded: the code it runs is the
-    # code of that commit even if later commits land while a run of many hours goes on
+    # read once, when the process starts its first run: the code it runs is the code of that
+    # commit even if later commits land while a run of many hours goes on; the snapshot rewrites
+    # its own files after every seed, and they do not make the code dirty
     return report.git_commit(ignore=("reports/snapshots",))
 
 
@@ -165,8 +167,6 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables and meta.json.
     ``seeds_requested`` and ``models_requested`` (default: those in ``per_seed_s1``) let a
     snapshot written part-way through a run say what is missing (``not_done``, ``complete``)."""
-    from .report import git_commit
-
     date = date or dt.date.today().isoformat()
     out = paths.ensure(paths.REPORTS / "snapshots" / f"{date}-{set_name}-{profile}")
     keys = ["dataset", "data_source", "model"] + (["model_title"] if "model_title" in per_seed_s1 else [])
@@ -183,8 +183,8 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     not_done = [f"seed {sd} {m}" for sd in seeds for m in models if (sd, m) not in done]
     slot = IMAGE_SETS[set_name].slot
     meta = {"set": set_name, "slot": slot, "profile": profile, "date": date,
-            # the snapshot rewrites its own files after every seed: they do not make the code dirty
-            "commit": git_commit(ignore=("reports/snapshots",)),
+            # the code this process runs (read when it started), not whatever landed since
+            "commit": _commit_at_start(),
             "seeds_requested": seeds, "models_requested": models,
             "model_titles": {m: stem_studies.model_title(m, P.backbone) for m in models},
             "seeds_done": sorted({d[0] for d in done}), "not_done": not_done, "complete": not not_done,

@@ -127,21 +127,14 @@ def committed_result(set_name: str, profile: str, seed: int, model: str, config_
                 and int(r.get("seed", -1)) == seed and r.get("model") == model), None)
     if run is None:
         return None
-    s1 = _read_table(folder / "table_s1_per_seed.csv")
+    s1 = reproduction.read_snapshot_table(folder / "table_s1_per_seed.csv")
     rows = s1 if s1.empty else s1[(s1["seed"] == seed) & (s1["model"] == model)]
     if len(rows) != 1:
         return None
-    t2 = _read_table(folder / "table_2_per_seed.csv") if model == "densenet121" else pd.DataFrame()
+    t2 = reproduction.read_snapshot_table(folder / "table_2_per_seed.csv") if model == "densenet121" else pd.DataFrame()
     if len(t2):
         t2 = t2[t2["seed"] == seed].reset_index(drop=True)
     return rows.iloc[0].to_dict(), t2, dict(run)
-
-
-def _read_table(path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:     # an empty table is written as one blank line
-        return pd.DataFrame()
 
 
 def epoch_timing(history: list) -> dict:

@@ -263,7 +263,7 @@ def snapshot_checks() -> list[Check]:
     paper_s1, paper_t2 = report.paper_values("table_s1"), report.paper_values("table_2")
     out = []
     for (set_name, profile), (d, meta) in sorted(newest.items()):
-        s1, t2 = _read_snapshot_table(d / "table_s1_summary.csv"), _read_snapshot_table(d / "table_2_summary.csv")
+        s1, t2 = read_snapshot_table(d / "table_s1_summary.csv"), read_snapshot_table(d / "table_2_summary.csv")
         n_test = int(pd.read_csv(d / "table_s1_per_seed.csv")["n"].iloc[0])
         requested = len(meta.get("seeds_requested") or meta.get("seeds_done") or [])
         backbone = meta.get("settings", {}).get("mlp_backbone")
@@ -355,7 +355,7 @@ def run_time_sentence(times: pd.DataFrame) -> str:
     return ("Paper-settings trainings on the paper's images, " + "; ".join(clauses) + ".") if clauses else ""
 
 
-def _read_snapshot_table(path) -> pd.DataFrame:
+def read_snapshot_table(path) -> pd.DataFrame:
     """A snapshot's CSV; an empty file (no DenseNet has finished, so no Table 2 yet) is an empty table."""
     try:
         return pd.read_csv(path)

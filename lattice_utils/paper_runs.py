@@ -3,7 +3,7 @@ dated snapshot of the results that the reproduction report can show without a re
 
     python -m lattice_utils.paper_runs --set stem_jv2d [--profile paper] [--seeds 0 1 2]
                                        [--models densenet121 googlenet mlp] [--snapshot]
-                                       [--skip-unfinished]
+                                       [--skip-unfinished] [--replace]
 
 Each (seed, model) is trained by ``studies`` with the profile's settings (the paper profile:
 224 px, 50 epochs, batch 16, Adam, lr 1e-3, constant), cached and resumable, so the command can
@@ -18,7 +18,9 @@ The committed snapshot is also the memory of a run that outlives its machine: ea
 record holds the key of its whole configuration (images, split, settings, precision path, seed),
 and a training whose key is in the newest snapshot is not run again; its committed rows are
 kept, with the commit and day that produced them. A machine with another precision path has
-other keys, so its seeds are trained afresh and never averaged with the earlier machine's.
+other keys, so its seeds are trained afresh and never averaged with the earlier machine's; and
+``--snapshot`` refuses, before training, to replace a snapshot that holds trainings the run would
+drop (another precision path, or seeds and models not asked for) unless ``--replace`` is given.
 """
 from __future__ import annotations
 
@@ -212,6 +214,42 @@ def superseded_snapshots(newest) -> list:
             if d.name < newest.name and (other["set"], other["profile"]) == (meta["set"], meta["profile"])]
 
 
+def _run_id(run: dict) -> tuple:
+    # the MLP is refitted in seconds and has no key: it is the same training by seed alone
+    return int(run.get("seed", -1)), run.get("model"), run.get("config_key")
+
+
+def trainings_replaced(set_name: str, profile: str, runs=None, seeds=None, models=None) -> tuple:
+    """(folder, [run records]) of the trainings in the newest snapshot of the set and profile
+    that a new snapshot would drop. Given ``runs``: those whose configuration key is not among
+    them. Given ``seeds`` and ``models`` instead (before any training): those of other seeds or
+    models, and those trained on another precision path than this machine's, which this machine
+    cannot reproduce and would train afresh. (None, []) when there is no snapshot to replace."""
+    found = reproduction.newest_snapshots().get((set_name, profile))
+    if found is None:
+        return None, []
+    folder, meta = found
+    committed = meta.get("runs", [])
+    if runs is not None:
+        have = {_run_id(r) for r in runs}
+        return folder, [r for r in committed if _run_id(r) not in have]
+    here = resolve_precision(get_profile(profile).precision)
+    return folder, [r for r in committed if int(r.get("seed", -1)) not in set(seeds) or r.get("model") not in set(models)
+                    or r.get("precision", here) != here]
+
+
+def replacement_refused(folder, dropped: list, profile: str) -> str:
+    """The message of a snapshot that is not replaced without ``--replace``."""
+    here = resolve_precision(get_profile(profile).precision)
+    listed = "; ".join(f"seed {r.get('seed')} {r.get('model')}"
+                       + (f" ({r['precision']}, {r.get('date')}, commit {r.get('commit')})" if r.get("precision") else "")
+                       for r in dropped[:6]) + (f"; and {len(dropped) - 6} more" if len(dropped) > 6 else "")
+    return (f"error: {paths.relative(folder)} holds {len(dropped)} training(s) that this run would drop from it: "
+            f"{listed}. This machine trains in {here}; a training on another precision path, or of a seed "
+            f"or model not asked for here, is not reused. Ask for the same seeds and models, run without "
+            f"--snapshot, or add --replace to replace that snapshot (git history keeps it).")
+
+
 def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([a, b], ignore_index=True) if len(a) and len(b) else (a if len(a) else b)
 
@@ -226,6 +264,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--skip-unfinished", action="store_true",
                     help="leave out networks whose training has not finished instead of training them "
                          "(a snapshot of the finished part while another process trains)")
+    ap.add_argument("--replace", action="store_true",
+                    help="with --snapshot: replace the newest snapshot of the set and profile even where "
+                         "it holds trainings this run does not (another precision path, seeds or models)")
     return ap
 
 
@@ -233,6 +274,14 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     from .structures import DataUnavailableError
     s1, t2, runs = pd.DataFrame(), pd.DataFrame(), []
+    guarded = args.snapshot and not args.replace
+    if guarded:
+        # refused before hours of training, not after: a machine on another precision path would
+        # retrain every seed and, from its first snapshot on, replace the complete committed one
+        folder, dropped = trainings_replaced(args.set, args.profile, seeds=args.seeds, models=args.models)
+        if dropped:
+            print(replacement_refused(folder, dropped, args.profile))
+            return 2
     for i, seed in enumerate(args.seeds):
         try:
             s1_seed, t2_seed, runs_seed = run_seeds(args.set, args.profile, [seed], args.models,
@@ -248,6 +297,11 @@ def main(argv=None) -> int:
         s1, t2 = _concat(s1, s1_seed), _concat(t2, t2_seed)
         runs += runs_seed
         if args.snapshot and len(s1) + len(ahead[0]):
+            folder, dropped = trainings_replaced(args.set, args.profile, runs=runs + ahead[2]) if guarded else (None, [])
+            if dropped:
+                # e.g. the settings or the images changed since: other keys, other trainings
+                print(replacement_refused(folder, dropped, args.profile))
+                return 2
             where = write_snapshot(args.set, args.profile, _concat(s1, ahead[0]), _concat(t2, ahead[1]),
                                    runs + ahead[2], seeds_requested=args.seeds, models_requested=args.models)
             print(f"snapshot after seed {seed}:", where)

@@ -250,10 +250,35 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
     assert [r for r in storage.read_json(snap / "meta.json")["runs"] if r["model"] == "densenet121"] == runs
     assert not paths.MODELS.exists() or not any(paths.MODELS.glob("densenet121-*"))   # nothing retrained
 
-    # a machine with another precision path runs another training: nothing is carried over
+    # a snapshot of fewer seeds would drop a committed training: refused before any training
+    capsys.readouterr()
+    assert paper_runs.main(argv[:6] + ["--models", "densenet121", "mlp", "--snapshot"]) == 2
+    out = capsys.readouterr().out
+    assert "seed 1 densenet121" in out and "--replace" in out and snap.name in out
+    assert {p.name: p.read_bytes() for p in snap.iterdir() if p.suffix == ".csv"} == before
+    assert paper_runs.main(argv[:6] + ["--models", "densenet121", "mlp"]) == 0     # no snapshot: nothing to guard
+
+    # a committed training whose configuration changed since (here: its key) is not dropped silently
+    meta_bytes = (snap / "meta.json").read_bytes()
+    changed = storage.read_json(snap / "meta.json")
+    changed["runs"][[r.get("config_key") for r in changed["runs"]].index(runs[1]["config_key"])]["config_key"] = "0" * 12
+    storage.write_json(snap / "meta.json", changed)
+    capsys.readouterr()
+    assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 2
+    assert "1 training(s)" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in snap.iterdir() if p.suffix == ".csv"} == before
+    (snap / "meta.json").write_bytes(meta_bytes)
+
+    # a machine with another precision path runs another training: nothing is carried over, and
+    # it refuses to replace the committed snapshot unless asked
     other = "fp16" if fitting.resolve_precision("auto") != "fp16" else "fp32"
     monkeypatch.setattr(fitting, "resolve_precision", lambda *a, **k: other)
-    assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 0
+    monkeypatch.setattr(paper_runs, "resolve_precision", lambda *a, **k: other)
+    capsys.readouterr()
+    assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 2
+    assert f"This machine trains in {other}" in capsys.readouterr().out
+    assert (snap / "meta.json").read_bytes() == meta_bytes
+    assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot", "--replace"]) == 0
     meta = storage.read_json(snap / "meta.json")
     assert meta["not_done"] == ["seed 0 densenet121", "seed 1 densenet121"]
     assert set(pd.read_csv(snap / "table_s1_per_seed.csv")["model"]) == {"mlp"}

@@ -45,6 +45,24 @@ def test_checks_read_the_tables_and_say_why(scratch_dirs):
     assert t[t["item"].str.contains("nearest-neighbour")]["status"].iloc[0] == "matches"
 
 
+def test_the_paper_splits_class_shares_are_a_comparison_without_training(scratch_dirs):
+    paths.TABLES.mkdir(parents=True)
+    pd.DataFrame([{"dataset": "jv2d", "split": "train", "class": 0, "paper_share": 0.4272, "ours_share": 0.4272,
+                   "profile": "quick", "data_source": "stem_jv2d"},
+                  {"dataset": "jv2d", "split": "test", "class": 0, "paper_share": 0.4279, "ours_share": 0.40,
+                   "profile": "quick", "data_source": "stem_jv2d"},
+                  {"dataset": "c2db", "split": "train", "class": 0, "paper_share": 0.30, "ours_share": 0.30,
+                   "profile": "quick", "data_source": "offline"}]).to_csv(paths.TABLES / "table_s3_class_counts.csv",
+                                                                          index=False)
+    t = R.checks().set_index("item")
+    jv_train, jv_test = t.loc["Table S3 · JV2D train · class 0 · share"], t.loc["Table S3 · JV2D test · class 0 · share"]
+    # the quick profile trained nothing that these counts depend on: the split is the paper's own
+    assert jv_train["comparison"] == jv_test["comparison"] == "paper data, no training"
+    assert jv_train["status"] == "matches" and jv_test["status"] == "differs"      # 0.028 > the 0.02 tolerance
+    c2 = t.loc["Table S3 · C2DB train · class 0 · share"]
+    assert c2["comparison"] == "stand-in" and c2["status"] == "not comparable"
+
+
 def test_splice_replaces_only_the_marked_block():
     text = "a\n<!-- headline:start -->\nold\n<!-- headline:end -->\nb\n"
     assert R.splice(text, "new", "headline") == "a\n<!-- headline:start -->\nnew\n<!-- headline:end -->\nb\n"

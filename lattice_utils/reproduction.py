@@ -119,7 +119,7 @@ def main_paper_checks() -> list[Check]:
     t = _read("table_s3_class_counts")
     for r in ([] if t is None else t.to_dict("records")):
         # a count of the paper's own split: no setting of any profile changes it
-        counted = comparison("paper", r["data_source"]) == "paper data, paper settings"
+        counted = is_paper_data(r["data_source"])
         out.append(Check("000", f"Table S3 · {SLOT[r['dataset']]} {r['split']} · class {r['class']} · share", _num(r["paper_share"]),
                          _num(r["ours_share"]), "share", "", "table_s3_class_counts", r["profile"], r["data_source"],
                          "" if r["data_source"] != "offline" else
@@ -237,6 +237,11 @@ def related_checks() -> list[Check]:
 PAPER_SOURCES = {"jarvis", "stem_jv2d", "stem_c2db", "cif_dir"}
 
 
+def is_paper_data(source: str) -> bool:
+    """Whether a data source ("stem_jv2d", or joined ones such as "stem_jv2d+jarvis") is all the paper's own data."""
+    return set(str(source).split("+")) <= PAPER_SOURCES
+
+
 def comparison(profile: str, source: str) -> str:
     """Which kind of comparison a row is: the paper's data at the paper's settings (with "paper
     data, no training", the only kinds a main-paper row may call "matches" or "differs"), the
@@ -244,8 +249,7 @@ def comparison(profile: str, source: str) -> str:
     A row may name its own kind (``Check.comparison``): "paper data, other settings" when one
     setting of the paper could not be had (the reason says which); "paper data, no training"
     for a count of the paper's own split, which no setting changes."""
-    parts = set(str(source).split("+"))
-    if parts and parts <= PAPER_SOURCES:
+    if is_paper_data(source):
         return "paper data, paper settings" if profile == "paper" else "paper data, scaled settings"
     return "analytic" if source == "analytic" else "stand-in"
 

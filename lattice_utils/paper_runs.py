@@ -33,6 +33,7 @@ import os
 import platform
 import shutil
 import time
+from collections import Counter
 
 import pandas as pd
 
@@ -55,6 +56,9 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
     unknown = sorted(set(models) - set(MODELS))
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; choose from {MODELS}")
+    repeated = repeated_arguments(seeds, models)
+    if repeated:
+        raise ValueError(repeated)
     _commit_at_start()      # before hours of training, while the checkout is the code that runs
     base = get_profile(profile)
     slot = IMAGE_SETS[set_name].slot
@@ -162,6 +166,12 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables and meta.json.
     ``seeds_requested`` and ``models_requested`` (default: those in ``per_seed_s1``) let a
     snapshot written part-way through a run say what is missing (``not_done``, ``complete``)."""
+    twice = reproduction._repeated(zip(per_seed_s1.get("seed", []), per_seed_s1.get("model", []))) \
+        or reproduction._repeated((r.get("seed", -1), r.get("model")) for r in runs)
+    if twice:
+        # the spread over one training counted as several seeds is a spread of nothing
+        raise ValueError(f"the snapshot would hold {twice}: one training counted "
+                         "as several seeds; nothing was written")
     date = date or dt.date.today().isoformat()
     out = paths.ensure(paths.REPORTS / "snapshots" / f"{date}-{set_name}-{profile}")
     keys = ["dataset", "data_source", "model"] + (["model_title"] if "model_title" in per_seed_s1 else [])
@@ -210,8 +220,34 @@ def superseded_snapshots(newest) -> list:
     """Snapshot folders of the same set and profile as ``newest`` that are older: the report
     reads only the newest, so a run that spans days would otherwise leave one stale folder per day."""
     meta = storage.read_json(newest / "meta.json")
-    return [d for d, other in reproduction.snapshot_folders()
-            if d.name < newest.name and (other["set"], other["profile"]) == (meta["set"], meta["profile"])]
+    good, damaged = reproduction.scan_snapshots()
+    # a damaged folder has no readable set and profile: its name says them (<date>-<set>-<profile>)
+    return [d for d, other in good
+            if d.name < newest.name and (other["set"], other["profile"]) == (meta["set"], meta["profile"])] + \
+        [d for d, _ in damaged if d.name < newest.name and d.name.endswith(f"-{meta['set']}-{meta['profile']}")]
+
+
+def repeated_arguments(seeds, models) -> str:
+    """The message for a seed or model asked for more than once, or '': a repeated seed is one
+    training counted as several, a spread of nothing."""
+    for what, values in (("seed", [int(s) for s in seeds]), ("model", list(models))):
+        counts = Counter(values)
+        twice = [f"{what} {v} is given {n} times" for v, n in counts.items() if n > 1]
+        if twice:
+            return (f"{'; '.join(twice)} in --{what}s: each {what} is one training, so a repeated one "
+                    f"would be counted as several; give each {what} once")
+    return ""
+
+
+def damaged_snapshot_refused(set_name: str, profile: str) -> str:
+    """The message when a snapshot folder of this set and profile cannot be read, so the snapshot
+    guard cannot tell which trainings it holds, or ''."""
+    damaged = [why for d, why in reproduction.damaged_snapshots() if d.name.endswith(f"-{set_name}-{profile}")]
+    if not damaged:
+        return ""
+    return (f"error: {damaged[0]}. The snapshot guard cannot tell which trainings this snapshot holds, so "
+            "it does not write over it: restore the folder from git, run without --snapshot, or add "
+            "--replace to replace it (git history keeps it).")
 
 
 def _run_id(run: dict) -> tuple:
@@ -273,9 +309,17 @@ def parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     from .structures import DataUnavailableError
+    repeated = repeated_arguments(args.seeds, args.models)
+    if repeated:
+        print(f"error: {repeated}")
+        return 2
     s1, t2, runs = pd.DataFrame(), pd.DataFrame(), []
     guarded = args.snapshot and not args.replace
     if guarded:
+        refused = damaged_snapshot_refused(args.set, args.profile)
+        if refused:
+            print(refused)
+            return 2
         # refused before hours of training, not after: a machine on another precision path would
         # retrain every seed and, from its first snapshot on, replace the complete committed one
         folder, dropped = trainings_replaced(args.set, args.profile, seeds=args.seeds, models=args.models)

@@ -5,6 +5,8 @@ nothing here computes a result or types a number."""
 from __future__ import annotations
 
 import re
+import warnings
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -314,10 +316,62 @@ def snapshot_checks() -> list[Check]:
     return out
 
 
-def snapshot_folders() -> list:
-    """[(folder, meta)] of every committed snapshot, oldest first (folders are named by date)."""
+class SnapshotWarning(UserWarning):
+    """A snapshot folder that is skipped; the message names the folder and says why."""
+
+
+def _repeated(pairs) -> str:
+    """'seed S model N times' of the first (seed, model) that occurs more than once, else ''."""
+    counts = Counter((int(seed), str(model)) for seed, model in pairs)
+    return next((f"seed {s} {m} {n} times" for (s, m), n in counts.items() if n > 1), "")
+
+
+def _snapshot_problem(folder, meta) -> str:
+    """Why a snapshot folder cannot be read as one, or '' when it can."""
+    per_seed = folder / "table_s1_per_seed.csv"
+    if not per_seed.exists():
+        return f"{paths.relative(folder)} holds no {per_seed.name}"
+    s1 = read_snapshot_table(per_seed)
+    # one training counted as several seeds would give a spread of 0 and a status that should
+    # have waited for a second real seed: the snapshot is not averaged at all
+    twice = (_repeated(zip(s1["seed"], s1["model"])) if {"seed", "model"} <= set(s1) else "") \
+        or _repeated((r.get("seed", -1), r.get("model")) for r in meta.get("runs") or [])
+    if twice:
+        return (f"{paths.relative(folder)} holds {twice} (one training counted as several seeds); "
+                "restore it from git or write it again with paper_runs --snapshot --replace")
+    return ""
+
+
+def scan_snapshots() -> tuple[list, list]:
+    """([(folder, meta)] of every readable committed snapshot, oldest first (folders are named by
+    date); [(folder, reason)] of the folders that cannot be read as one, which are skipped."""
     root = paths.REPORTS / "snapshots"
-    return [(m.parent, storage.read_json(m)) for m in sorted(root.glob("*/meta.json"))] if root.exists() else []
+    good, skipped = [], []
+    for m in sorted(root.glob("*/meta.json")) if root.exists() else []:
+        try:
+            meta = storage.read_json(m)
+            problem = _snapshot_problem(m.parent, meta)
+        except (OSError, ValueError, TypeError, KeyError) as exc:   # a damaged CSV or record
+            meta, problem = None, f"{paths.relative(m.parent)} cannot be read ({type(exc).__name__}: {exc})"
+        if problem:
+            skipped.append((m.parent, problem))
+        else:
+            good.append((m.parent, meta))
+    return good, skipped
+
+
+def damaged_snapshots() -> list:
+    """[(folder, reason)] of the snapshot folders that ``snapshot_folders`` skips."""
+    return scan_snapshots()[1]
+
+
+def snapshot_folders() -> list:
+    """[(folder, meta)] of every committed snapshot that can be read, oldest first; each one that
+    cannot is skipped with a ``SnapshotWarning`` naming it and the reason."""
+    good, skipped = scan_snapshots()
+    for _, reason in skipped:
+        warnings.warn(f"snapshot skipped: {reason}", SnapshotWarning, stacklevel=2)
+    return good
 
 
 def newest_snapshots() -> dict:

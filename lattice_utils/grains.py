@@ -8,12 +8,22 @@ of notebook 17 with the edges covered), each window's lattice is estimated, and 
 belong to one grain when each of the first-order reciprocal vectors of one lies within
 ``GRAIN_MATCH_TOL`` (relative) of one of the other's: the same spacings and the same orientation
 (1.5 % is 0.9° of rotation). A grain's lattice is the mean of its windows' reciprocal bases,
-brought to one indexing; its uncertainty combines the windows' own and their scatter. The
-image's answer is the largest grain. When one grain covers the image, the whole-image fit (more
-periods, smaller error) is its lattice.
+brought to one indexing; its uncertainty combines the windows' own and their scatter. When one
+grain covers the image, the whole-image fit (more periods, smaller error) is its lattice.
+
+A window holds only a few periods of a large cell, and a honeycomb's strongest spots are those of
+a cell √3 smaller: windows then agree on a sub-cell (1/√2, 1/√3 or 1/2 of the true one) while
+the whole-image fit sees every spot. When a grain's reciprocal lattice is part of the
+whole-image fit's (``subcell_index``), the grain is refitted in the whole-image fit's cell.
+
+The image's answer (``GrainAnalysis.answer``, ``answer_source``) is the largest grain when it
+covers at least ``HEADLINE_MIN_SHARE`` of the image; a smaller grain never outranks a reliable
+whole-image fit, and where no such fit exists the answer from a small grain is marked not
+reliable, saying why.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +37,12 @@ MAX_WINDOW_PX = 1024        # a finer-sampled image is binned first (memory boun
 MAX_WINDOWS_PER_SIDE = 16   # bounds the work (and the time) on very large images
 GRAIN_MATCH_TOL = 0.015     # relative distance of first-order reciprocal vectors within a grain
 SINGLE_GRAIN_SHARE = 0.8    # one grain this large: the whole-image fit is its lattice
+# the smallest share of the image a grain must cover to be the image's answer: the hard cases
+# require every grain of a fifth of the image to be found (``hard_cases.compare_with_truth``)
+HEADLINE_MIN_SHARE = 0.2
+# sub-cells a window can mistake for the cell: area ratios 2, 3 and 4 (lengths / √2, √3, 2)
+SUBCELL_INDICES = (2, 3, 4)
+SUBCELL_TOL = 2 * GRAIN_MATCH_TOL    # relative residual of a sub-cell's vectors on the larger lattice
 
 
 def window_origins(shape, size: int, stride: int, cover_edges: bool = True) -> list[tuple[int, int]]:
@@ -97,6 +113,19 @@ def _align(B: np.ndarray, ref: np.ndarray) -> np.ndarray | None:
     return np.linalg.inv(T) @ B
 
 
+def subcell_index(small: np.ndarray, large: np.ndarray) -> int | None:
+    """n when every reciprocal vector of the reduced reciprocal basis ``small`` is a vector of
+    ``large``'s reciprocal lattice (rows ``small = M @ large`` with M integer, |det M| = n): the
+    real cell of ``small`` is that of ``large`` divided by n in area. 1 is the same lattice; None
+    when ``small``'s vectors are not on ``large``'s lattice within ``SUBCELL_TOL``."""
+    M = np.rint(small @ np.linalg.inv(large))
+    residual = np.linalg.norm(small - M @ large, axis=1) / np.linalg.norm(small, axis=1)
+    n = int(round(abs(np.linalg.det(M))))
+    if n < 1 or residual.max() > SUBCELL_TOL:
+        return None
+    return n
+
+
 @dataclass
 class Grain:
     lattice: LatticeEstimate
@@ -120,15 +149,39 @@ class GrainAnalysis:
     n_windows: int
     n_windows_with_lattice: int
     notes: list = field(default_factory=list)
+    answer: LatticeEstimate | None = None    # the image's answer (see the module docstring)
+    answer_source: str = ""                  # "grain 0", "whole image"
 
-    @property
-    def answer(self) -> LatticeEstimate:
-        """The largest grain's lattice; the whole-image fit when no grain was found."""
-        return self.grains[0].lattice if self.grains else self.whole
+    def __post_init__(self):
+        if self.answer is None:
+            self.answer, self.answer_source, notes = choose_answer(self.grains, self.whole)
+            self.notes = [*self.notes, *notes]
+
+
+def choose_answer(grains: list, whole: LatticeEstimate) -> tuple[LatticeEstimate, str, list]:
+    """(answer, its source, notes): the largest grain when it covers ``HEADLINE_MIN_SHARE`` of the
+    image; else a reliable whole-image fit; else the largest grain, marked not reliable."""
+    whole_ok = whole.label >= 0 and whole.reliable
+    if not grains:
+        return whole, "whole image", []
+    top = grains[0]
+    if top.area_share >= HEADLINE_MIN_SHARE:
+        return top.lattice, "grain 0", []
+    share = f"{100 * top.area_share:.1f} % of the image"
+    if whole_ok:
+        return whole, "whole image", [
+            f"the largest grain covers only {share} (less than {100 * HEADLINE_MIN_SHARE:.0f} %): the "
+            "answer is the whole-image fit, which the whole image supports"]
+    reason = (f"only a grain of {share} (less than {100 * HEADLINE_MIN_SHARE:.0f} %) shows this lattice, "
+              "and the whole image gives no reliable fit")
+    return dataclasses.replace(top.lattice, reliable=False, reason=reason), "grain 0", [
+        f"the answer comes from a grain of {share}, {top.n_windows} window(s): not reliable"]
 
 
 def _fit_grain(members: list, estimates: list, pixel_size: float, seed: int,
-               allowance: float) -> tuple[LatticeEstimate, dict] | None:
+               allowance: float, cell: np.ndarray | None = None) -> tuple[LatticeEstimate, dict] | None:
+    """The grain's lattice from its windows; with ``cell`` (a reciprocal basis whose lattice holds
+    the windows' one) the windows' bases are expressed in that larger cell first."""
     ref_i = max(members, key=lambda i: (estimates[i].n_peaks, estimates[i].peak_snr))
     ref = reciprocal_basis_of(estimates[ref_i])
     aligned = [a for a in (_align(reciprocal_basis_of(estimates[i]), ref) for i in members) if a is not None]
@@ -136,6 +189,11 @@ def _fit_grain(members: list, estimates: list, pixel_size: float, seed: int,
         return None
     stack = np.array(aligned)                                  # [n, j, c]
     B = stack.mean(axis=0)
+    if cell is not None:
+        # B = M @ cell with M integer: each window's basis in the larger cell is M^-1 @ its own
+        T = np.linalg.inv(np.rint(B @ np.linalg.inv(cell)))
+        stack = np.einsum("jk,nkc->njc", T, stack)
+        B = stack.mean(axis=0)
     X = stack.transpose(0, 2, 1).reshape(len(stack), 4)        # vec(B) ordered (c, j)
     n = len(stack)
     # the windows' own errors, from their a, b, gamma errors (relative, isotropic)
@@ -242,13 +300,29 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
     # a lattice seen in one window only is noise beside a grain of several windows, but the only
     # evidence in an image of small particles (each smaller than a window): kept then
     found = []
+    whole_ok = whole.label >= 0 and whole.reliable
+    B_whole = reciprocal_basis_of(whole) if whole_ok else None
     for g, ms in enumerate(members):
         share = float(area[grain_map == g].sum())
-        fitted = _fit_grain(ms, estimates, pixel_size, seed, allowance)
         if len(ms) == 1 and len(members[0]) > 1:
             notes.append(f"a single window with another lattice (a = {estimates[ms[0]].a:.3f} Å) "
                          "is not counted as a grain")
             continue
+        fitted = _fit_grain(ms, estimates, pixel_size, seed, allowance)
+        if fitted is not None and B_whole is not None:
+            n = subcell_index(reciprocal_basis_of(fitted[0]), B_whole)
+            if n in SUBCELL_INDICES:
+                # the windows' few periods showed only the strongest spots, those of a sub-cell;
+                # the whole image shows the spots of the larger cell too
+                notes.append(f"the windows of a grain ({share * 100:.1f} % of the image) agree on a = "
+                             f"{fitted[0].a:.3f} Å, a cell 1/√{n} of the whole-image fit's (a = {whole.a:.3f} Å), "
+                             f"whose reciprocal lattice holds every spot of theirs: the grain is reported "
+                             f"in the whole-image fit's cell (a window of {size * pixel_size:.0f} Å holds "
+                             f"{size * pixel_size / whole.b:.1f} periods of it)")
+                fitted = _fit_grain(ms, estimates, pixel_size, seed, allowance, cell=B_whole) or fitted
+            elif n is None and subcell_index(B_whole, reciprocal_basis_of(fitted[0])) in SUBCELL_INDICES:
+                notes.append(f"the whole-image fit (a = {whole.a:.3f} Å) is a sub-cell of a grain's lattice "
+                             f"(a = {fitted[0].a:.3f} Å): the grain's cell explains every spot")
         if fitted is not None and share > 0:
             found.append((g, Grain(fitted[0], share, len(ms), "windows", fitted[1])))
     found.sort(key=lambda t: t[1].area_share, reverse=True)

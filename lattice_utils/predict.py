@@ -8,7 +8,8 @@ view, normalise as in training.
                                           [--model PATH] [--json] [--grain-map PNG]
 
 The FFT method analyses the image in windows and reports a lattice per grain
-(``grains.analyse_image``); its answer is the largest grain. ``--json`` prints strict JSON
+(``grains.analyse_image``); its answer is the largest grain when it covers a fifth of the image,
+else the whole-image fit when that is reliable (``answer_source`` says which). ``--json`` prints strict JSON
 (``null`` where a value is missing, never NaN) carrying ``schema_version``; the Python API
 ``predict_image`` returns the same dict.
 
@@ -41,8 +42,9 @@ TRAIN_IMAGE_PX = STEM_IMAGE_PX     # their size: a 25.6 Å field of view
 # an image upsampled more than this holds less detail than the model's training images showed
 MAX_UPSAMPLING = 2.0
 # 1: flat fft result; 2: the fft result is the largest grain, with "grains" and "whole_image",
-# the distortion-aware class, null instead of NaN; 3: "cnn" carries the model's field_of_view_A
-SCHEMA_VERSION = 3
+# the distortion-aware class, null instead of NaN; 3: "cnn" carries the model's field_of_view_A;
+# 4: "fft" carries answer_source (a grain or the whole-image fit)
+SCHEMA_VERSION = 4
 
 
 @dataclass
@@ -161,7 +163,7 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
     if method in ("fft", "both"):
         analysis = grains.analyse_image(img.data, img.pixel_size, name=img.name)
         answer = analysis.answer
-        result["fft"] = {**_lattice_fields(answer),
+        result["fft"] = {**_lattice_fields(answer), "answer_source": analysis.answer_source,
                          "grains": [{**_lattice_fields(g.lattice), "area_share": g.area_share,
                                      "n_windows": g.n_windows, "source": g.source,
                                      "window_spread": g.window_spread} for g in analysis.grains],
@@ -211,6 +213,10 @@ def _format(res: dict) -> str:
         f = res["fft"]
         est = _estimate_from(f)
         lines.append(f"  FFT: {est.summary()}")
+        if f.get("answer_source") == "grain 0" and f["grains"][0]["source"] != "whole image":
+            lines.append(f"  answer from: the largest grain, {100 * f['grains'][0]['area_share']:.0f} % of the image")
+        elif f.get("answer_source") == "whole image" and f["grains"]:
+            lines.append("  answer from: the whole-image fit (no grain covers a fifth of the image)")
         lines += [f"  note: {n}" for n in est.notes]
         if len(f["grains"]) > 1 or (f["grains"] and f["grains"][0]["source"] != "whole image"):
             lines.append(f"  grains ({f['windows_with_lattice']} of {f['windows']} windows of "

@@ -5,7 +5,7 @@ vector lies along x (the orientation of the training images), crop the training 
 view, normalise as in training.
 
     python -m lattice_utils predict IMAGE [--pixel-size A] [--method fft|cnn|both]
-                                          [--model PATH] [--json] [--grain-map PNG]
+                                          [--model PATH] [--json] [--grain-map PNG [--force]]
 
 The FFT method analyses the image in windows and reports a lattice per grain
 (``grains.analyse_image``); its answer is the largest grain when it covers a fifth of the image,
@@ -180,8 +180,52 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
     return strict(result)
 
 
+# the PNG text chunk every grain map carries: an existing file without it is not replaced
+GRAIN_MAP_SOFTWARE = "lattice_utils predict --grain-map"
+
+
+def _png_texts(path: Path) -> dict:
+    """The tEXt chunks of a PNG file ({} for anything that is not a PNG)."""
+    texts = {}
+    with open(path, "rb") as fh:
+        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+            return {}
+        while True:
+            head = fh.read(8)
+            if len(head) < 8:
+                return texts
+            n, kind = int.from_bytes(head[:4], "big"), head[4:]
+            if kind == b"IDAT" or kind == b"IEND" or n > 1 << 20:
+                return texts          # matplotlib writes its text chunks before the image data
+            body = fh.read(n)
+            fh.read(4)                # CRC
+            if kind == b"tEXt" and b"\0" in body:
+                key, value = body.split(b"\0", 1)
+                texts[key.decode("latin-1")] = value.decode("latin-1")
+
+
+def check_grain_map_path(path, image_path, force: bool = False) -> Path:
+    """The path a grain map may be written to, or ``ValueError``: never the input image, never
+    an existing file that is not a grain map of this command (unless ``force``), always a PNG name."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"--grain-map {path}: the map is a PNG, give a file name ending in .png")
+    if path.exists() or path.is_symlink():
+        if Path(image_path).exists() and path.exists() and path.resolve() == Path(image_path).resolve():
+            raise ValueError(f"--grain-map {path} is the input image itself: give another file name")
+        if not path.is_file():
+            raise ValueError(f"--grain-map {path} exists and is not a regular file")
+        if not force and _png_texts(path).get("Software") != GRAIN_MAP_SOFTWARE:
+            raise ValueError(f"--grain-map {path} exists and is not a grain map written by this command: "
+                             "not replaced (give another name, or --force to replace it)")
+    if not path.parent.is_dir():
+        raise ValueError(f"--grain-map {path}: no folder {path.parent}")
+    return path
+
+
 def save_grain_map(result: dict, image: ExperimentalImage, path) -> Path:
-    """The image beside its grain map as a PNG (needs ``predict_image(..., with_map=True)``)."""
+    """The image beside its grain map as a PNG (needs ``predict_image(..., with_map=True)``),
+    written atomically and marked as a grain map (``GRAIN_MAP_SOFTWARE``)."""
     import io
 
     import matplotlib
@@ -194,7 +238,7 @@ def save_grain_map(result: dict, image: ExperimentalImage, path) -> Path:
     fig = plots.grain_map_figure(image.data, image.pixel_size, np.array(f["grain_map"]), f["stride_px"],
                                  f["grains"], image.name)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=120, metadata={"Software": GRAIN_MAP_SOFTWARE})
     plt.close(fig)
     return storage.write_bytes(path, buf.getvalue())
 
@@ -247,9 +291,15 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default=None, help="trained weights (final.pt) for --method cnn/both")
     ap.add_argument("--json", action="store_true", help="print strict JSON (null for missing values)")
     ap.add_argument("--grain-map", default=None, metavar="PNG",
-                    help="save the image and its grain map as a PNG (method fft or both)")
+                    help="save the image and its grain map as a PNG (method fft or both); an existing "
+                         "file is replaced only if it is a grain map written by this command")
+    ap.add_argument("--force", action="store_true", help="with --grain-map: replace any existing file "
+                                                          "(never the input image)")
     args = ap.parse_args(argv)
     try:
+        if args.grain_map:
+            # before the analysis: a refused name costs nothing
+            check_grain_map_path(args.grain_map, args.image, args.force)
         img = read_image(args.image, args.pixel_size)
         res = predict_image(img, method=args.method, model=args.model,
                             with_map=bool(args.grain_map) and args.method != "cnn")

@@ -78,3 +78,48 @@ def test_an_answer_from_a_small_grain_alone_says_it_is_not_reliable():
     assert source == "grain 0" and not answer.reliable
     assert "1.0 % of the image" in answer.reason and "not reliable" in notes[0]
     assert "[unreliable:" in answer.summary()
+
+
+# ---------------------------------------------------------------- 2. the user's files are never overwritten
+
+@pytest.fixture
+def lattice_png(tmp_path):
+    """A user's own image: a PNG of a square lattice (with its pixel size in a sidecar)."""
+    import matplotlib.image
+
+    y, x = np.mgrid[:128, :128] * 0.1
+    img = np.cos(2 * np.pi * x / 3.0) + np.cos(2 * np.pi * y / 3.0)
+    f = tmp_path / "lattice.png"
+    matplotlib.image.imsave(f, img, cmap="gray")
+    (tmp_path / "lattice.png.json").write_text('{"pixel_size_A": 0.1}')
+    return f
+
+
+@bad_input
+def test_the_grain_map_never_replaces_the_input_image(lattice_png):
+    from test_hardening import run_predict
+
+    before = lattice_png.read_bytes()
+    rc, _, err = run_predict(lattice_png, "--grain-map", lattice_png)
+    assert rc == 2 and "input image itself" in err
+    rc, _, err = run_predict(lattice_png, "--grain-map", lattice_png, "--force")
+    assert rc == 2 and lattice_png.read_bytes() == before
+
+
+@bad_input
+def test_the_grain_map_replaces_only_its_own_maps_unless_forced(lattice_png, tmp_path):
+    from test_hardening import run_predict
+
+    other = tmp_path / "holiday.png"
+    other.write_bytes(b"\x89PNG\r\n\x1a\n not a grain map")
+    rc, _, err = run_predict(lattice_png, "--grain-map", other)
+    assert rc == 2 and "not a grain map" in err and other.read_bytes().endswith(b"not a grain map")
+    rc, _, err = run_predict(lattice_png, "--grain-map", tmp_path / "map.txt")
+    assert rc == 2 and ".png" in err
+    mine = tmp_path / "map.png"
+    assert run_predict(lattice_png, "--grain-map", mine)[0] == 0
+    first = mine.read_bytes()
+    assert predict._png_texts(mine)["Software"] == predict.GRAIN_MAP_SOFTWARE
+    assert run_predict(lattice_png, "--grain-map", mine)[0] == 0 and mine.read_bytes() == first
+    assert run_predict(lattice_png, "--grain-map", other, "--force")[0] == 0
+    assert predict._png_texts(other)["Software"] == predict.GRAIN_MAP_SOFTWARE

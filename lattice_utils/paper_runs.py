@@ -7,8 +7,9 @@ dated snapshot of the results that the reproduction report can show without a re
 
 Each (seed, model) is trained by ``studies`` with the profile's settings (the paper profile:
 224 px, 50 epochs, batch 16, Adam, lr 1e-3, constant), cached and resumable, so the command can
-be interrupted and run again. ``--snapshot`` writes ``reports/snapshots/<date>-<set>-<profile>/``:
-the per-seed Table S1 and Table 2 rows, their mean and spread, and what produced them (commit,
+be interrupted and run again. ``--snapshot`` writes ``reports/snapshots/<date>-<set>-<profile>/``
+of the checkout (``paths.SNAPSHOTS``, wherever LATTICE_OUTPUT_DIR sends the other outputs): the
+per-seed Table S1 and Table 2 rows, their mean and spread, and what produced them (commit,
 settings, machine, time per training). With ``--snapshot`` the snapshot is rewritten after every
 seed, so a run that spans sessions leaves its finished seeds behind at each stop; ``meta.json``
 says which seeds were asked for and whether all have finished. Writing a snapshot removes the
@@ -173,7 +174,9 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
         raise ValueError(f"the snapshot would hold {twice}: one training counted "
                          "as several seeds; nothing was written")
     date = date or dt.date.today().isoformat()
-    out = paths.ensure(paths.REPORTS / "snapshots" / f"{date}-{set_name}-{profile}")
+    # in the checkout, not under LATTICE_OUTPUT_DIR: it is committed, and the report and the
+    # snapshot guard read it there
+    out = paths.ensure(paths.SNAPSHOTS / f"{date}-{set_name}-{profile}")
     keys = ["dataset", "data_source", "model"] + (["model_title"] if "model_title" in per_seed_s1 else [])
     s1 = spread(per_seed_s1, keys, ["accuracy_pct", "f1_macro", "f1_weighted"])
     t2 = spread(per_seed_t2, ["dataset", "class"], ["precision", "recall", "f1", "support"]) \

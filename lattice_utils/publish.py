@@ -40,9 +40,14 @@ def read_run(site: Path) -> dict:
         raise PublishError(f"{paths.relative(meta)} is not valid JSON ({exc}); rerun notebook 99") from exc
     if not isinstance(run, dict) or not {"profile", "commit", "missing"} <= set(run):
         raise PublishError(f"{paths.relative(meta)} lacks profile, commit or missing; rerun notebook 99")
+    # every page and folder publish copies, checked before docs/ is touched
     for name in PAGES + ("headline.md",):
-        if not (site / name).exists():
+        if not (site / name).is_file():
             raise PublishError(f"{paths.relative(site / name)} is missing; rerun notebook 99")
+    for folder in FOLDERS:
+        if not (site / folder).is_dir():
+            raise PublishError(f"{paths.relative(site / folder)} is missing (the site is incomplete); "
+                               "rerun notebook 99")
     return run
 
 
@@ -58,21 +63,43 @@ def publish(site: Path, docs: Path, readme: Path, allow_missing: bool = False) -
                            "--allow-missing to publish it as it is")
     text = readme.read_text()
     new_readme = splice(text, (site / "headline.md").read_text(), "headline")   # fails before anything moves
-    docs.mkdir(parents=True, exist_ok=True)
-    for folder in FOLDERS:
-        staged = docs / f".{folder}.new"
-        shutil.rmtree(staged, ignore_errors=True)
-        shutil.copytree(site / folder, staged)
-        old = docs / f".{folder}.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if (docs / folder).exists():
-            (docs / folder).rename(old)
-        staged.rename(docs / folder)
-        shutil.rmtree(old, ignore_errors=True)
-    for name in PAGES:
-        write_text(docs / name, (site / name).read_text())
+    replace_docs(site, docs)
     write_text(readme, new_readme)
     return run
+
+
+def replace_docs(site: Path, docs: Path) -> None:
+    """``docs`` with the site's folders and pages in place of its own, swapped in whole: the new
+    folder is built beside it (a copy of ``docs`` with the site's parts) and renamed into place,
+    so a failure while copying leaves ``docs`` as it was."""
+    new = docs.with_name(f".{docs.name}.publish-new")
+    old = docs.with_name(f".{docs.name}.publish-old")
+    if old.exists():
+        # an earlier publish stopped between its two renames: its docs/ is the old one
+        if docs.exists():
+            shutil.rmtree(old)
+        else:
+            old.rename(docs)
+    shutil.rmtree(new, ignore_errors=True)
+    replaced = set(FOLDERS + PAGES)
+    try:
+        if docs.exists():
+            # only the top level's site parts are left out: a figures/ further down is docs' own
+            shutil.copytree(docs, new, symlinks=True,
+                            ignore=lambda d, names: [n for n in names if n in replaced and Path(d) == docs])
+        else:
+            new.mkdir(parents=True)
+        for folder in FOLDERS:
+            shutil.copytree(site / folder, new / folder)
+        for name in PAGES:
+            write_text(new / name, (site / name).read_text())
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    if docs.exists():
+        docs.rename(old)
+    new.rename(docs)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def main(argv=None) -> int:
@@ -94,6 +121,9 @@ def main(argv=None) -> int:
     try:
         run = publish(paths.SITE, paths.DOCS, paths.ROOT / "README.md", args.allow_missing)
     except ValueError as exc:       # PublishError, or a README without the headline markers
+        print(f"publish: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:          # a full disk, a folder not writable: a message, not a traceback
         print(f"publish: {exc}", file=sys.stderr)
         return 2
     n_fig = len(list((paths.DOCS / "figures").glob("*.png")))

@@ -326,8 +326,34 @@ def _repeated(pairs) -> str:
     return next((f"seed {s} {m} {n} times" for (s, m), n in counts.items() if n > 1), "")
 
 
+# what the readers take from meta.json besides "set" and "profile", by kind
+_META_LISTS = ("runs", "seeds_requested", "seeds_done", "models_requested")
+_META_DICTS = ("settings", "machine", "model_titles")
+
+
+def _meta_problem(meta) -> str:
+    """What is wrong with a snapshot's meta.json as the readers use it, or ''."""
+    if not isinstance(meta, dict):
+        return f"must be a JSON object ({{...}}), this one is a {type(meta).__name__}"
+    for key in ("set", "profile"):
+        if not isinstance(meta.get(key), str) or not meta[key]:
+            return f'has no "{key}" (the set and profile it is a snapshot of)'
+    for key in _META_LISTS:
+        if not isinstance(meta.get(key, []), list):
+            return f'"{key}" must be a list, this one is a {type(meta[key]).__name__}'
+    if not all(isinstance(r, dict) for r in meta.get("runs", [])):
+        return '"runs" must be a list of training records ({...})'
+    for key in _META_DICTS:
+        if not isinstance(meta.get(key, {}), dict):
+            return f'"{key}" must be a JSON object, this one is a {type(meta[key]).__name__}'
+    return ""
+
+
 def _snapshot_problem(folder, meta) -> str:
     """Why a snapshot folder cannot be read as one, or '' when it can."""
+    wrong = _meta_problem(meta)
+    if wrong:
+        return f"{paths.relative(folder / 'meta.json')} {wrong}"
     per_seed = folder / "table_s1_per_seed.csv"
     if not per_seed.exists():
         return f"{paths.relative(folder)} holds no {per_seed.name}"
@@ -345,12 +371,14 @@ def _snapshot_problem(folder, meta) -> str:
 def scan_snapshots() -> tuple[list, list]:
     """([(folder, meta)] of every readable committed snapshot, oldest first (folders are named by
     date); [(folder, reason)] of the folders that cannot be read as one, which are skipped."""
-    root = paths.REPORTS / "snapshots"
+    root = paths.SNAPSHOTS
     good, skipped = [], []
     for m in sorted(root.glob("*/meta.json")) if root.exists() else []:
         try:
             meta = storage.read_json(m)
             problem = _snapshot_problem(m.parent, meta)
+        except storage.StoredFileError as exc:      # names the file: truncated or not JSON
+            meta, problem = None, str(exc)
         except (OSError, ValueError, TypeError, KeyError) as exc:   # a damaged CSV or record
             meta, problem = None, f"{paths.relative(m.parent)} cannot be read ({type(exc).__name__}: {exc})"
         if problem:

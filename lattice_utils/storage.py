@@ -2,6 +2,7 @@
 under its final name, so a rerun resumes from whatever is complete."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
@@ -16,6 +17,28 @@ import numpy as np
 
 from . import paths
 
+try:
+    import fcntl
+except ImportError:     # not POSIX
+    fcntl = None
+
+
+# os.umask can only be read by setting it: done once, at import, before this process starts
+# threads that create files (setting it later could race with them)
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
+def _mode_for(path: Path) -> int:
+    """The mode a plain ``open(path, "w")`` gives a new file (0o666 less the umask), keeping the
+    execute bits of the file it replaces (a script stays runnable). mkstemp's 0o600 would leave
+    README.md, docs/ and every output readable by their owner alone."""
+    try:
+        keep = os.stat(path).st_mode & 0o111
+    except OSError:
+        keep = 0
+    return (0o666 | keep) & ~_UMASK
+
 
 def _atomic(path: Path, write) -> Path:
     path = Path(path)
@@ -25,6 +48,7 @@ def _atomic(path: Path, write) -> Path:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
+            os.fchmod(fh.fileno(), _mode_for(path))
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -32,6 +56,23 @@ def _atomic(path: Path, write) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock on ``<name>.lock`` beside ``path`` while the block runs, so that a
+    read-modify-write of ``path`` by several processes at once loses no one's change. Readers need
+    no lock: every write replaces the file whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as fh:
+        if fcntl is not None:       # no fcntl off POSIX: unlocked, as before
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def write_bytes(path, data: bytes) -> Path:

@@ -440,15 +440,18 @@ def register_model(name: str, model_dir: Path) -> None:
     """Record ``model_dir`` under ``name`` (e.g. ``quick/c2db/densenet121-regress-a-b-gamma``)
     so that commands can find "the C2DB-slot regressor" without knowing its configuration key."""
     path = paths.MODELS / REGISTRY
-    try:
-        reg = _read_registry(path)
-    except storage.StoredFileError as exc:   # derived data: start afresh, keep the old one aside
-        print(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(path))}")
-        reg = {}
     rel = Path(model_dir).resolve().relative_to(paths.MODELS.resolve()).as_posix()
-    if reg.get(name) != rel:
-        reg[name] = rel
-        storage.write_json(path, dict(sorted(reg.items())))
+    # studies run side by side register at once: without the lock, one's read-modify-write
+    # drops the entries another wrote between its read and its write
+    with storage.locked(path):
+        try:
+            reg = _read_registry(path)
+        except storage.StoredFileError as exc:   # derived data: start afresh, keep the old one aside
+            print(f"WARNING: {exc}; moved aside to {paths.relative(storage.quarantine(path))}")
+            reg = {}
+        if reg.get(name) != rel:
+            reg[name] = rel
+            storage.write_json(path, dict(sorted(reg.items())))
 
 
 def _read_registry(path: Path) -> dict:

@@ -102,3 +102,269 @@ def test_the_snapshot_guard_cannot_decide_on_a_snapshot_with_one_training_twice(
     out = capsys.readouterr().out
     assert folder.name in out and "cannot tell which trainings" in out and "--replace" in out
     assert "Traceback" not in out
+
+
+# ------------------------------------------------------------------ 13. concurrent registrations
+
+def _register_many(models_dir, prefix, n, start):
+    from pathlib import Path
+
+    from lattice_utils import training
+
+    paths.MODELS = Path(models_dir)      # a forked child: the parent's scratch dirs, made explicit
+    start.wait()
+    for i in range(n):
+        training.register_model(f"{prefix}/{i:03d}", paths.MODELS / prefix / f"{i:03d}")
+
+
+@bad_input
+def test_models_registered_by_several_processes_at_once_all_survive(scratch_dirs):
+    import multiprocessing
+
+    from lattice_utils import storage
+
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Event()
+    procs = [ctx.Process(target=_register_many, args=(paths.MODELS, f"p{k}", 120, start)) for k in range(4)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0] * 4
+    reg = storage.read_json_object(paths.MODELS / "registry.json")
+    assert len(reg) == 480 and reg["p3/119"] == "p3/119"
+
+
+# ------------------------------------------------------------------ 14. publish of an incomplete site
+
+def _site(tmp_path):
+    site = tmp_path / "site"
+    for d in ("figures", "tables"):
+        (site / d).mkdir(parents=True)
+    (site / "figures" / "new.png").write_bytes(b"png")
+    (site / "tables" / "t.md").write_text("# t\n")
+    for name, text in (("results.md", "# Results\n"), ("reproduction.md", "# Reproduction\n"),
+                       ("headline.md", "| new |\n")):
+        (site / name).write_text(text)
+    (site / "run.json").write_text(json.dumps({"profile": "quick", "commit": "abc", "missing": []}))
+    docs = tmp_path / "docs"
+    (docs / "figures").mkdir(parents=True)
+    for i in range(47):
+        (docs / "figures" / f"fig{i}.png").write_bytes(b"old")
+    (docs / "tables").mkdir()
+    (docs / "tables" / "old.md").write_text("old\n")
+    (docs / "results.md").write_text("old results\n")
+    (docs / "design.md").write_text("not written by publish\n")
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- headline:start -->\nold\n<!-- headline:end -->\n")
+    return site, docs, readme
+
+
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@bad_input
+def test_publish_of_a_site_without_tables_leaves_docs_as_it_was(tmp_path):
+    import shutil
+
+    from lattice_utils import publish
+
+    site, docs, readme = _site(tmp_path)
+    shutil.rmtree(site / "tables")
+    before, readme_before = _tree(docs), readme.read_text()
+    with pytest.raises(publish.PublishError, match="site/tables is missing"):
+        publish.publish(site, docs, readme)
+    assert _tree(docs) == before and len(list((docs / "figures").iterdir())) == 47
+    assert readme.read_text() == readme_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "docs", "site"]
+
+
+@bad_input
+def test_publish_that_fails_part_way_through_copying_leaves_docs_as_it_was(tmp_path, monkeypatch):
+    import shutil
+
+    from lattice_utils import publish
+
+    site, docs, readme = _site(tmp_path)
+    before, readme_before = _tree(docs), readme.read_text()
+    copies = []
+    real = shutil.copytree
+
+    def copytree(src, dst, *a, **k):     # the disk fills up at the second folder
+        copies.append(src)
+        if len(copies) == 2:
+            raise OSError(28, "No space left on device")
+        return real(src, dst, *a, **k)
+
+    monkeypatch.setattr(shutil, "copytree", copytree)
+    with pytest.raises(OSError, match="No space"):
+        publish.publish(site, docs, readme)
+    assert _tree(docs) == before and readme.read_text() == readme_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "docs", "site"]
+    monkeypatch.setattr(shutil, "copytree", real)
+    publish.publish(site, docs, readme)
+    assert sorted(p.name for p in (docs / "figures").iterdir()) == ["new.png"]
+    assert (docs / "design.md").read_text() == "not written by publish\n"
+    assert (docs / "results.md").read_text() == "# Results\n" and (docs / "tables" / "t.md").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "docs", "site"]
+
+
+@bad_input
+def test_publish_command_refuses_an_incomplete_site_without_a_traceback(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from lattice_utils import publish
+
+    site, docs, readme = _site(tmp_path)
+    shutil.rmtree(site / "tables")
+    monkeypatch.setattr(paths, "SITE", site)
+    monkeypatch.setattr(paths, "DOCS", docs)
+    monkeypatch.setattr(paths, "ROOT", tmp_path)
+    before = _tree(docs)
+    assert publish.main([]) == 2
+    err = capsys.readouterr().err
+    assert "publish: site/tables is missing" in err and _tree(docs) == before
+
+
+# ------------------------------------------------------------------ 15. file modes
+
+_MODES = """
+import os, sys
+os.umask(int(sys.argv[1], 8))
+from pathlib import Path
+import numpy as np
+from lattice_utils import storage
+storage.write_text("a.md", "x")
+storage.write_json("b.json", {"a": 1})
+storage.save_npy("c.npy", np.zeros(3))
+Path("d.sh").write_text("old"); os.chmod("d.sh", 0o755)
+storage.write_text("d.sh", "new")              # replaced: still executable
+Path("e.md").write_text("old"); os.chmod("e.md", 0o600)
+storage.write_text("e.md", "new")              # replaced: the umask's mode, as a new file
+print(" ".join(oct(os.stat(f).st_mode & 0o777) for f in ("a.md", "b.json", "c.npy", "d.sh", "e.md")))
+"""
+
+
+@bad_input
+@pytest.mark.parametrize("umask, modes", [("022", "0o644 0o644 0o644 0o755 0o644"),
+                                          ("027", "0o640 0o640 0o640 0o750 0o640")])
+def test_atomic_writes_give_the_mode_of_a_plain_write(tmp_path, umask, modes):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _MODES, umask], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == modes.split()
+
+
+# ------------------------------------------------------------------ 16. relative data and output dirs
+
+_WHERE = """
+import json, os, subprocess, sys
+from lattice_utils import paths
+here = {"output": str(paths.OUTPUT), "data": str(paths.DATA), "env_output": os.environ["LATTICE_OUTPUT_DIR"],
+        "env_data": os.environ["LATTICE_DATA_DIR"]}
+if sys.argv[1] == "parent":       # a child in another folder, as papermill starts a kernel in notebooks/
+    child = subprocess.run([sys.executable, "-c", __doc__, "child"], cwd="sub", capture_output=True, text=True,
+                           check=True)
+    here["child"] = json.loads(child.stdout)
+print(json.dumps(here))
+"""
+
+
+@bad_input
+def test_relative_data_and_output_dirs_are_resolved_once_from_where_the_user_ran(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    ran_from = tmp_path / "ran_from"
+    (ran_from / "sub").mkdir(parents=True)
+    code = f"{_WHERE!r}\n{_WHERE}"          # the script is its own docstring, for the child to run
+    env = dict(os.environ, LATTICE_OUTPUT_DIR="out", LATTICE_DATA_DIR="../data")
+    out = subprocess.run([sys.executable, "-c", code, "parent"], cwd=ran_from, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    where = json.loads(out.stdout)
+    expected = {"output": str(ran_from / "out"), "data": str(tmp_path / "data"),
+                "env_output": str(ran_from / "out"), "env_data": str(tmp_path / "data")}
+    assert where.pop("child") == expected and where == expected
+
+
+# ------------------------------------------------------------------ 17. committed snapshots, outputs elsewhere
+
+@bad_input
+def test_the_committed_snapshots_are_read_wherever_the_outputs_go(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    committed = sorted(m.parent.name for m in (paths.ROOT / "reports" / "snapshots").glob("*/meta.json"))
+    assert committed, "the repository holds a committed snapshot"
+    code = ("from lattice_utils import paths, reproduction; "
+            "print(paths.relative(paths.SNAPSHOTS)); print(*[d.name for d, _ in reproduction.snapshot_folders()])")
+    env = dict(os.environ, LATTICE_OUTPUT_DIR=str(tmp_path / "out"))
+    out = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["reports/snapshots"] + committed
+
+
+@bad_input
+def test_a_snapshot_is_written_where_it_is_read_not_under_the_outputs(scratch_dirs, monkeypatch):
+    from lattice_utils import paper_runs
+
+    assert paths.SNAPSHOTS == scratch_dirs / "reports" / "snapshots"      # scratch_dirs isolates them
+    repo = scratch_dirs / "checkout" / "reports" / "snapshots"
+    monkeypatch.setattr(paths, "SNAPSHOTS", repo)
+    where = paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([0, 1]), pd.DataFrame(), _runs([0, 1]),
+                                      date="2026-11-01")
+    assert (repo / "2026-11-01-stem_jv2d-paper" / "meta.json").exists() and where.endswith("2026-11-01-stem_jv2d-paper")
+    assert not (paths.REPORTS / "snapshots").exists()
+    assert set(_snapshot_rows()["table"]) == {"snapshots/2026-11-01-stem_jv2d-paper"}
+
+
+# ------------------------------------------------------------------ 18. damaged meta.json
+
+DAMAGED_META = {
+    "truncated JSON": '{"set": "stem_jv2d", "profile": "pap',
+    "a list": '[{"set": "stem_jv2d", "profile": "paper"}]',
+    "no set": '{"profile": "paper", "runs": []}',
+    "no profile": '{"set": "stem_jv2d", "runs": []}',
+    "runs not a list": '{"set": "stem_jv2d", "profile": "paper", "runs": {"seed": 0}}',
+}
+DAMAGE_WORDS = {"truncated JSON": "truncated or not JSON", "a list": "must be a JSON object",
+                "no set": "no \"set\"", "no profile": "no \"profile\"", "runs not a list": "\"runs\" must be a list"}
+
+
+@bad_input
+@pytest.mark.parametrize("case", DAMAGED_META)
+def test_a_damaged_snapshot_meta_is_skipped_by_rule_and_named(scratch_dirs, monkeypatch, capsys, case):
+    import shutil
+
+    from lattice_utils import paper_runs
+
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([0, 1, 2]), pd.DataFrame(), _runs([0, 1, 2]),
+                              date="2026-11-02")
+    good = paths.SNAPSHOTS / "2026-11-02-stem_jv2d-paper"
+    bad = paths.SNAPSHOTS / "2026-11-03-stem_jv2d-paper"
+    shutil.copytree(good, bad)
+    (bad / "meta.json").write_text(DAMAGED_META[case])
+
+    with pytest.warns(R.SnapshotWarning, match=f"{bad.name}.*{DAMAGE_WORDS[case]}"):
+        assert [d for d, _ in R.snapshot_folders()] == [good]
+    with pytest.warns(R.SnapshotWarning):
+        rows = _snapshot_rows()           # notebook 99's reader: the readable snapshot's rows
+    assert set(rows["table"]) == {f"snapshots/{good.name}"}
+
+    # the guard cannot tell what the damaged folder holds: refused before anything trains
+    monkeypatch.setattr(paper_runs, "run_seeds", lambda *a, **k: pytest.fail("trained"))
+    assert paper_runs.main(["--seeds", "0", "1", "2", "--snapshot"]) == 2
+    out = capsys.readouterr()
+    assert paths.relative(bad) in out.out and DAMAGE_WORDS[case] in out.out and "--replace" in out.out
+    assert "Traceback" not in out.out + out.err
+
+    # a newer snapshot (what --replace writes) replaces the damaged folder of its set and profile too
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([0, 1, 2]), pd.DataFrame(), _runs([0, 1, 2]),
+                              date="2026-11-04")
+    assert sorted(p.name for p in paths.SNAPSHOTS.iterdir()) == ["2026-11-04-stem_jv2d-paper"]

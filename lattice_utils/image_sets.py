@@ -33,12 +33,17 @@ import pandas as pd
 
 from . import datasets, paths, storage
 from .stem import StemParams
-from .structures import CorruptFileError, DataUnavailableError
+from .structures import CorruptFileError, DataUnavailableError, check_member_size
 
 IMAGE_PX = 256              # stored size of the cropped square
 CROP_VERSION = 1            # bump when the crop or the stored size changes: stores are rebuilt
 SPLIT_FOLDERS = {"train": "train_folder", "test": "test_folder"}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+# Each member is a JPEG of a 640 x 480 figure, 20-60 kB (uncompressed RGB it would be 0.9 MB):
+# a member declaring more is not one of the set's images, and is refused before it is read
+MAX_IMAGE_BYTES = 16 << 20
+# ... and decoded (as float, RGB) only up to 2048 x 2048 pixels, 14 times the figure's area
+MAX_IMAGE_PIXELS = 2048 * 2048
 
 
 @dataclass(frozen=True)
@@ -88,9 +93,13 @@ def missing_message(name: str) -> str:
 # ------------------------------------------------------------------ the archive
 
 def verify_archive(path: Path) -> None:
-    """``CorruptFileError`` naming the file if it is not a whole zip (every member's CRC)."""
+    """``CorruptFileError`` naming the file if it is not a whole zip (every member's CRC), or
+    if a member declares more than ``MAX_IMAGE_BYTES`` or inflates like a zip bomb (checked on
+    the zip's directory, before anything is inflated)."""
     try:
         with zipfile.ZipFile(path) as z:
+            for info in z.infolist():
+                check_member_size(path, info, MAX_IMAGE_BYTES)
             bad = z.testzip()
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         raise CorruptFileError(f"{paths.relative(path)} is not a readable zip ({type(exc).__name__}: "
@@ -102,7 +111,8 @@ def verify_archive(path: Path) -> None:
 def index_archive(path: Path) -> pd.DataFrame:
     """One row per image: ``id`` (file stem: the JARVIS id), ``label`` (class folder 0-4),
     ``split`` (train/test) and ``member`` (its name in the zip), sorted by split, label, id.
-    ``LayoutError`` says what the zip holds when it has no train and test class folders."""
+    ``LayoutError`` says what the zip holds when it has no train and test class folders, and
+    names the ids when an id is in two class folders or in both splits."""
     with zipfile.ZipFile(path) as z:
         names = [n for n in z.namelist() if not n.endswith("/")]
     pattern = re.compile(r"^(?:.*/)?(train_folder|test_folder)/([0-4])/([^/]+)$")
@@ -127,8 +137,30 @@ def index_archive(path: Path) -> pd.DataFrame:
     if len(dup):
         raise LayoutError(f"{paths.relative(path)}: image {dup['id'].iloc[0]} appears in two class "
                           f"folders of {dup['split'].iloc[0]}_folder")
+    _refuse_ids_in_both_splits(path, table)
     order = table.assign(s=table["split"].map({"train": 0, "test": 1}))
     return order.sort_values(["s", "label", "id"]).drop(columns="s").reset_index(drop=True)
+
+
+def _refuse_ids_in_both_splits(path: Path, table: pd.DataFrame) -> None:
+    """``LayoutError`` when an image id is in both train_folder and test_folder: with two labels
+    the set contradicts itself; with one, the test images were seen in training (a leak that
+    inflates every test score)."""
+    train = table[table["split"] == "train"].set_index("id")["label"]
+    test = table[table["split"] == "test"].set_index("id")["label"]
+    both = sorted(set(train.index) & set(test.index))
+    if not both:
+        return
+    clash = [i for i in both if train[i] != test[i]]
+    where = f"{paths.relative(path)}: train_folder/ and test_folder/"
+    if clash:
+        shown = ", ".join(f"{i} (class {train[i]} in train, {test[i]} in test)" for i in clash[:5])
+        raise LayoutError(f"{where} both hold {len(clash)} image id(s) under different classes, "
+                          f"e.g. {shown}{' ...' if len(clash) > 5 else ''}; the set contradicts "
+                          "itself")
+    raise LayoutError(f"{where} both hold {len(both)} image id(s), e.g. "
+                      f"{', '.join(both[:5])}{' ...' if len(both) > 5 else ''}; test images seen "
+                      "in training would inflate every test score")
 
 
 def fetch_image_set(name: str, download: bool = True) -> Path:
@@ -217,9 +249,15 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def decode_member(data: bytes, px: int = IMAGE_PX) -> np.ndarray:
     """One JPEG/PNG of the set -> uint8 [px, px]: the drawn square, grey, resized."""
     import matplotlib.image
+    from PIL import Image
 
     from .training import resize_images
 
+    with Image.open(io.BytesIO(data)) as probe:      # reads the header only
+        w, h = probe.size
+    if w * h > MAX_IMAGE_PIXELS:
+        raise ValueError(f"the image is {w} x {h} pixels, more than the {MAX_IMAGE_PIXELS:,} "
+                         "of any image of the set; not decoded")
     square = crop_drawn_square(matplotlib.image.imread(io.BytesIO(data), format="jpg"))
     return resize_images(np.clip(np.round(square), 0, 255).astype(np.uint8)[None], px)[0]
 
@@ -231,6 +269,7 @@ def _decode_chunk(payload):
     with zipfile.ZipFile(zip_path) as z:
         for k, m in enumerate(members):
             try:
+                check_member_size(zip_path, z.getinfo(m), MAX_IMAGE_BYTES)
                 images[k] = decode_member(z.read(m), px)
             except Exception as exc:   # keep the chunk; report the image
                 failed.append((Path(m).stem, f"{type(exc).__name__}: {exc}"))

@@ -39,9 +39,26 @@ JARVIS_DATASETS = {
 }
 # bump when normalise_record keeps or rejects records differently: cached tables are rebuilt
 NORMALISE_VERSION = 3
-MIN_SITE_DISTANCE = 0.5    # Å: closer sites are one atom written twice (H2 is 0.74 Å)
+# NORMALISE_VERSION stays: the rules on the shortest lattice vector and on an atom's own periodic
+# images below only refuse cells under 1 Å, which no real 2D record has; a cached table that held
+# one would still be refused at imaging (stem.MAX_STEM_ATOMS), never simulated
+MIN_SITE_DISTANCE = 0.5    # Å: closer sites (or an atom and its own periodic image) are one atom
+                           # written twice or a corrupt cell (H2, the shortest bond, is 0.74 Å)
 MAX_FRAC = 10.0            # |fractional coordinate| beyond this is a corrupt record, not a crystal
-MAX_CELL = 1000.0          # Å: longest lattice vector accepted
+MIN_CELL = 1.0             # Å: shortest lattice vector accepted (real ones are 2 Å or more)
+MAX_CELL = 1000.0          # Å: longest lattice vector accepted (2D records: a few nm in plane,
+                           # c is the layer and its vacuum)
+# The declared (uncompressed) size of a zip member, checked before it is read: the JV2D and C2DB
+# members hold 1.1k and 3.5k records (tens of MB); Alex-PBE 2D's about 200k records of 1-2 kB
+# (a few hundred MB, estimated: not measured here). 1 GiB keeps that one with room to spare and
+# refuses a small file that would inflate without bound (zipfile never inflates past the
+# declared size, so the check bounds memory).
+MAX_MEMBER_BYTES = 1 << 30
+# Real members compress 1-2x (images) to about 10x (JSON); deflate's ceiling is about 1000x, where
+# zip bombs sit. Checked only for members over MIN_RATIO_CHECK_BYTES (a tiny member may compress
+# far better than its size says).
+MAX_COMPRESSION_RATIO = 100
+MIN_RATIO_CHECK_BYTES = 1 << 20
 COLUMNS = ["id", "formula", "elements", "band_gap", "atoms", "a", "b", "gamma", "label",
            "canon_a", "canon_b", "canon_gamma", "canon_label", "canon_mult", "metric_label", "source"]
 
@@ -80,17 +97,23 @@ def element_of(label) -> str | None:
 
 
 def closest_sites(lattice: np.ndarray, frac: np.ndarray) -> tuple[float, int, int]:
-    """Shortest distance between two sites, periodic images included, and the two sites."""
-    d = frac[:, None, :] - frac[None, :, :]
-    d -= np.round(d)
+    """Shortest distance between two sites, periodic images included (an atom and its own
+    image too: then both sites are that atom), and the two sites."""
+    n = len(frac)
+    step = max(1, (1 << 20) // max(n, 1))      # rows per block: [step, n, 3] stays ~24 MB
     best, pair = np.inf, (0, 0)
     for s in np.array(np.meshgrid(*[[-1, 0, 1]] * 3)).reshape(3, -1).T:
-        dist = np.linalg.norm((d + s) @ lattice, axis=-1)
-        if not s.any():
-            dist[np.diag_indices(len(frac))] = np.inf
-        k = int(np.argmin(dist))
-        if dist.flat[k] < best:
-            best, pair = float(dist.flat[k]), divmod(k, len(frac))
+        for a in range(0, n, step):
+            d = frac[a:a + step, None, :] - frac[None, :, :]
+            d -= np.round(d)
+            dist = np.linalg.norm((d + s) @ lattice, axis=-1)
+            if not s.any():
+                rows = np.arange(len(dist))
+                dist[rows, rows + a] = np.inf
+            k = int(np.argmin(dist))
+            if dist.flat[k] < best:
+                i, j = divmod(k, n)
+                best, pair = float(dist.flat[k]), (i + a, j)
     return best, int(pair[0]), int(pair[1])
 
 
@@ -127,18 +150,22 @@ def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
     if not (np.all(np.isfinite(coords)) and np.all(np.isfinite(lattice))):
         raise StructureError("non-finite coordinates or lattice")
     lengths = np.linalg.norm(lattice, axis=1)
-    if lengths.max() > MAX_CELL:
+    if lengths.max() > MAX_CELL or lengths.min() < MIN_CELL:
         raise StructureError(f"absurd lattice (vector lengths {', '.join(f'{x:.3g}' for x in lengths)} Å, "
-                             f"more than {MAX_CELL:g} Å)")
+                             f"outside {MIN_CELL:g}-{MAX_CELL:g} Å)")
     frac = coords if not atoms_dict.get("cartesian") else np.linalg.solve(lattice.T, coords.T).T
     if not np.all(np.abs(frac) <= MAX_FRAC):
         raise StructureError(f"coordinates far outside the cell (fractional coordinate "
                              f"{np.abs(frac).max():.3g})")
-    if len(frac) > 1:
-        dmin, i, j = closest_sites(lattice, frac)
-        if dmin < MIN_SITE_DISTANCE:
-            raise StructureError(f"duplicate sites: atoms {i} ({elements[i]}) and {j} "
-                                 f"({elements[j]}) are {dmin:.2f} Å apart")
+    # a lone atom too: its periodic images are atoms as well, and a cell far smaller than an
+    # atom would make the image simulation tile millions of copies
+    dmin, i, j = closest_sites(lattice, frac)
+    if dmin < MIN_SITE_DISTANCE:
+        if i == j:
+            raise StructureError(f"atom {i} ({elements[i]}) is {dmin:.3g} Å from its own periodic "
+                                 f"image (at least {MIN_SITE_DISTANCE:g} Å in a real crystal)")
+        raise StructureError(f"duplicate sites: atoms {i} ({elements[i]}) and {j} "
+                             f"({elements[j]}) are {dmin:.2f} Å apart")
     lat, cart = orient_layer(lattice, frac)
     atoms = Atoms(lattice_mat=lat, coords=cart, elements=elements, cartesian=True)
     a, b, gamma = lattice_params_2d(lat)
@@ -218,10 +245,28 @@ def jarvis_zip_path(dataset: str, store_dir: Path | None = None) -> Path:
     return Path(store_dir or paths.RAW) / (get_db_info()[name][1] + ".zip")
 
 
+def check_member_size(path: Path, info: zipfile.ZipInfo, max_bytes: int | None = None) -> None:
+    """``CorruptFileError`` naming the zip and the member when the member declares more than
+    ``max_bytes`` (default ``MAX_MEMBER_BYTES``) uncompressed, or inflates more than
+    ``MAX_COMPRESSION_RATIO`` times: checked on the zip's directory, before anything is read."""
+    limit = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
+    where = paths.relative(path)
+    if info.file_size > limit:
+        raise CorruptFileError(f"{where}: member {info.filename} declares {info.file_size:,} bytes "
+                               f"uncompressed, more than the {limit:,} any real file of this kind "
+                               "holds; it was not read")
+    if info.file_size > MIN_RATIO_CHECK_BYTES \
+            and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        raise CorruptFileError(f"{where}: member {info.filename} inflates {info.compress_size:,} bytes "
+                               f"to {info.file_size:,} (more than {MAX_COMPRESSION_RATIO}x, which no "
+                               "real file of this kind does); it was not read")
+
+
 def read_jarvis_zip(path: Path, member: str) -> list[dict]:
     """The records in member ``member`` of a jarvis-tools zip, or ``CorruptFileError`` naming
     the file for every kind of damage: not a zip, cut off, a deflate stream or CRC that fails,
-    the member missing, not JSON, or JSON that is not a list of records."""
+    the member missing or inflating beyond any real file (``check_member_size``), not JSON, JSON
+    nested too deeply to parse, or JSON that is not a non-empty list of records."""
     where = paths.relative(path)
     try:
         with zipfile.ZipFile(path) as z:
@@ -230,6 +275,7 @@ def read_jarvis_zip(path: Path, member: str) -> list[dict]:
                 raise CorruptFileError(f"{where} has no member {member!r} (it holds "
                                        f"{', '.join(names[:5]) or 'nothing'}); it is not the "
                                        "expected jarvis-tools file")
+            check_member_size(path, z.getinfo(member))
             raw = z.read(member)      # checks the CRC of what it inflates
     except CorruptFileError:
         raise
@@ -238,11 +284,20 @@ def read_jarvis_zip(path: Path, member: str) -> list[dict]:
                                "it was probably cut off or damaged during download") from None
     try:
         records = json.loads(raw)
+    except RecursionError:     # [[[[...: a real database is a flat list of records
+        raise CorruptFileError(f"{where}: member {member} is JSON nested too deeply to be a "
+                               "jarvis-tools dataset") from None
     except ValueError as exc:
         raise CorruptFileError(f"{where}: member {member} is not valid JSON ({exc})") from None
     if not isinstance(records, list):
         raise CorruptFileError(f"{where}: member {member} holds a JSON {type(records).__name__}, "
                                "not the list of records of a jarvis-tools dataset")
+    # an empty list, or one without a single record, is no database: used as one, it would stand
+    # for the paper's data with no rows
+    if not any(isinstance(r, dict) for r in records):
+        what = "an empty list" if not records else f"a list of {len(records)} non-records"
+        raise CorruptFileError(f"{where}: member {member} holds {what}, not the records of a "
+                               "jarvis-tools dataset")
     return records
 
 

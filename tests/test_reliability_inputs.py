@@ -1,0 +1,185 @@
+"""Bad inputs, second round (issue "Reliability, second round", items 9, 11, 19, 21, 22): files
+that inflate without bound, cells and densities no crystal has, foreign JSON in a database zip,
+image sets that leak or contradict themselves, and command-line arguments. Every one is refused
+with a message naming the file (or structure) before anything large is allocated, never a
+traceback.
+
+Each case carries the ``bad_input`` marker (counted on docs/reliability.md)."""
+from __future__ import annotations
+
+import re
+import zipfile
+
+import pytest
+
+from conftest import hexagonal
+from lattice_utils import image_sets, paths, structures
+from test_hardening import _no_network, _zip
+from test_structures import fixture_records, jarvis_atoms
+
+bad_input = pytest.mark.bad_input
+
+
+def _refuses_reading(monkeypatch):
+    """Make any read of a zip member fail the test: a refusal must come from the directory."""
+    def read(self, name, pwd=None):
+        raise AssertionError(f"member {name} was read")
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", read)
+
+
+# ------------------------------------------------------------------ 9. members that inflate
+
+@bad_input
+def test_jarvis_member_declaring_more_than_the_limit_is_refused_unread(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("jarvis.db.figshare.get_request_data", _no_network)
+    monkeypatch.setattr(structures, "MAX_MEMBER_BYTES", 20_000, raising=False)
+    path = structures.jarvis_zip_path("jv2d", tmp_path)
+    _zip(path, fixture_records("jv2d") * 30)            # ~60 kB of JSON, compresses ~50x
+    member = zipfile.ZipFile(path).namelist()[0]
+    assert zipfile.ZipFile(path).getinfo(member).file_size > 20_000
+    _refuses_reading(monkeypatch)
+    with pytest.raises(structures.CorruptFileError, match=f"{path.name}: member {member} declares"):
+        structures.read_jarvis_zip(path, member)
+    with pytest.raises(structures.DataUnavailableError, match="damaged"):
+        structures.load_jarvis_records("jv2d", tmp_path)
+    out = capsys.readouterr().out
+    assert "WARNING" in out and path.name in out and "20,000" in out
+    assert not path.exists() and path.with_name(path.name + ".corrupt").exists()
+
+
+@bad_input
+def test_jarvis_member_compressed_like_a_zip_bomb_is_refused(tmp_path):
+    path = structures.jarvis_zip_path("jv2d", tmp_path)
+    # valid JSON (two records after 3 MiB of blanks) that deflates about 1000x
+    _zip(path, "[" + " " * (3 << 20) + structures.json.dumps(fixture_records("jv2d")[:2])[1:])
+    member = zipfile.ZipFile(path).namelist()[0]
+    with pytest.raises(structures.CorruptFileError, match=f"member {member} inflates .* \\(more than 100x"):
+        structures.read_jarvis_zip(path, member)
+
+
+def _image_zip(path, extra: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("stem_jv2d/train_folder/0/JVASP-1.jpg", b"\xff\xd8 small")
+        z.writestr("stem_jv2d/test_folder/0/JVASP-2.jpg", b"\xff\xd8 small")
+        for name, data in extra.items():
+            z.writestr(name, data)
+
+
+@bad_input
+@pytest.mark.parametrize("case", ["over-the-limit", "bomb-ratio"])
+def test_image_set_member_that_inflates_is_refused_and_moved_aside(scratch_dirs, monkeypatch, capsys, case):
+    monkeypatch.setattr(image_sets, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    if case == "over-the-limit":
+        monkeypatch.setattr(image_sets, "MAX_IMAGE_BYTES", 100_000, raising=False)
+        size = 200_000
+    else:
+        size = 3 << 20             # under the real limit, but 1000x compressed
+    path = image_sets.image_set_path("stem_jv2d")
+    member = "stem_jv2d/train_folder/1/JVASP-3.jpg"
+    _image_zip(path, {member: b"\0" * size})
+    with monkeypatch.context() as m:
+        _refuses_reading(m)
+        with pytest.raises(structures.CorruptFileError, match=f"member {member} (declares|inflates)"):
+            image_sets.verify_archive(path)
+    with pytest.raises(structures.DataUnavailableError, match="was damaged"):
+        image_sets.load_image_set("stem_jv2d", verbose=False)
+    out = capsys.readouterr().out
+    assert "WARNING" in out and "stem_jv2d.zip" in out and member in out
+    assert not path.exists() and path.with_name("stem_jv2d.zip.corrupt").exists()
+
+
+@bad_input
+def test_image_of_absurd_pixel_count_is_not_decoded():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (4000, 4000)).save(buf, format="png")    # 16 Mpx, a few kB as PNG
+    with pytest.raises(ValueError, match="4000 x 4000 pixels.*not decoded"):
+        image_sets.decode_member(buf.getvalue())
+
+
+# ------------------------------------------------------------------ 19. foreign JSON in a database zip
+
+FOREIGN = {
+    "deeply-nested": "[" * 200_000 + "]" * 200_000,
+    "empty-list": "[]",
+    "no-records": "[1, 2, 3]",
+}
+
+
+@bad_input
+@pytest.mark.parametrize("case", sorted(FOREIGN))
+def test_foreign_json_in_a_jarvis_zip_is_moved_aside_and_reported(tmp_path, monkeypatch, capsys, case):
+    monkeypatch.setattr("jarvis.db.figshare.get_request_data", _no_network)
+    path = _zip(structures.jarvis_zip_path("jv2d", tmp_path), FOREIGN[case])
+    with pytest.raises(structures.CorruptFileError, match=path.name):
+        structures.read_jarvis_zip(path, zipfile.ZipFile(path).namelist()[0])
+    with pytest.raises(structures.DataUnavailableError, match="damaged"):
+        structures.load_jarvis_records("jv2d", tmp_path)
+    out = capsys.readouterr().out
+    assert "WARNING" in out and path.name in out
+    assert not path.exists() and path.with_name(path.name + ".corrupt").exists()
+
+
+@bad_input
+def test_empty_jarvis_zip_is_never_the_papers_database(scratch_dirs, monkeypatch):
+    from lattice_utils import datasets
+    from lattice_utils.profiles import get_profile
+
+    monkeypatch.setattr("jarvis.db.figshare.get_request_data", _no_network)
+    zpath = _zip(structures.jarvis_zip_path("jv2d"), [])
+    with pytest.raises(structures.DataUnavailableError, match="damaged"):
+        datasets.load_corpus("jv2d", get_profile("smoke"), "jarvis")
+    assert not zpath.exists() and list(paths.CORPORA.glob("*")) == []
+
+
+# ------------------------------------------------------------------ 21. ids in both splits
+
+def _split_zip(path, members: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        for name in members:
+            z.writestr(name, b"\xff\xd8")
+
+
+@bad_input
+@pytest.mark.parametrize("case", ["contradiction", "leak"])
+def test_image_id_in_train_and_test_is_refused(scratch_dirs, case):
+    path = image_sets.image_set_path("stem_jv2d")
+    test_class = 3 if case == "contradiction" else 1
+    _split_zip(path, {"stem_jv2d/train_folder/1/JVASP-7.jpg": 1, "stem_jv2d/train_folder/2/JVASP-8.jpg": 1,
+                      f"stem_jv2d/test_folder/{test_class}/JVASP-7.jpg": 1,
+                      "stem_jv2d/test_folder/0/JVASP-9.jpg": 1})
+    expect = ("both hold 1 image id\\(s\\) under different classes, e.g. JVASP-7 \\(class 1 in train, 3 in test\\)"
+              if case == "contradiction" else "both hold 1 image id\\(s\\), e.g. JVASP-7; test images seen in training")
+    with pytest.raises(image_sets.LayoutError, match=f"stem_jv2d.zip: train_folder/ and test_folder/ {expect}"):
+        image_sets.index_archive(path)
+
+
+# ------------------------------------------------------------------ 11. physical bounds on cells
+
+def _lone_atom(lattice):
+    return {"lattice_mat": lattice, "coords": [[0, 0, 0.5]], "elements": ["C"], "cartesian": False}
+
+
+LONE_ATOMS = {      # (lattice, reason): one atom in a 0.01 Å cell; one 0.36 Å from its image by a - b
+    "tiny-cell": ([[0.01, 0, 0], [0, 0.01, 0], [0, 0, 20]], "absurd lattice .* outside 1-1000 Å"),
+    "oblique-cell": ([[1.2, 0, 0], [1.0, 0.3, 0], [0, 0, 20]],
+                     "atom 0 \\(C\\) is 0.361 Å from its own periodic image"),
+}
+
+
+@bad_input
+@pytest.mark.parametrize("case", sorted(LONE_ATOMS))
+def test_lone_atom_closer_than_an_atom_to_its_own_image_is_refused(case):
+    lattice, reason = LONE_ATOMS[case]
+    good = jarvis_atoms(hexagonal(2.46, [[1 / 3, 2 / 3, 0.5], [2 / 3, 1 / 3, 0.5]], ["C", "C"]))
+    table, skipped = structures.records_to_table(
+        [{"jid": case, "atoms": _lone_atom(lattice)}, {"jid": "graphene", "atoms": good}], "jv2d", verbose=False)
+    assert list(table["id"]) == ["graphene"]
+    assert len(skipped) == 1 and skipped[0][0] == case
+    assert re.search(reason, skipped[0][1]), skipped[0][1]

@@ -16,6 +16,20 @@ import numpy as np
 
 from .profiles import STEM_IMAGE_PX, STEM_PX_SCALE
 
+# STEMConv tiles the cell (3 x the cells that span the field, in a and in b) before it draws: a
+# 2.46 Å cell of 2 atoms at the paper's 25.6 Å field is about 2,200 atoms, a 20-atom 6 Å cell at
+# twice that field about 15,000. A cell that asks for more than a million (about 50 MB) is no
+# crystal (one atom in a 0.01 Å cell asks for 59 million, 2.6 GiB) and is refused before any
+# atom is placed.
+MAX_STEM_ATOMS = 1_000_000
+# side of the padded grid the probe is convolved on (the image plus 5 Å of margin each side):
+# 356 px at the paper's settings
+MAX_STEM_GRID_PX = 4096
+
+
+class StemInputError(ValueError):
+    """A structure or setting the simulation refuses; the message names it and says why."""
+
 
 @dataclass(frozen=True)
 class StemParams:
@@ -31,13 +45,41 @@ class StemParams:
         return asdict(self)
 
 
+def check_stem_size(atoms, params: StemParams, name: str = "") -> int:
+    """The number of atoms STEMConv would place for ``atoms`` at ``params``; ``StemInputError``
+    naming the structure when that, or the padded image grid, exceeds the bounds above."""
+    who = f"{name}: " if name else ""
+    px, n_px = float(params.px_scale), int(params.image_px)
+    if not (np.isfinite(px) and px > 0) or n_px < 1:
+        raise StemInputError(f"{who}pixel size {params.px_scale!r} Å and image size {params.image_px!r} px "
+                             "must be positive")
+    grid = n_px + 2 * int(np.ceil(5 / px))
+    if grid > MAX_STEM_GRID_PX:
+        raise StemInputError(f"{who}{n_px} px at {px:g} Å/px needs a {grid} x {grid} px grid, more "
+                             f"than {MAX_STEM_GRID_PX}; not simulated")
+    ab = np.linalg.norm(np.asarray(atoms.lattice_mat, dtype=float)[:2], axis=1)
+    if not (np.all(np.isfinite(ab)) and np.all(ab > 0)):
+        raise StemInputError(f"{who}in-plane lattice vectors of length {ab[0]:.3g} and {ab[1]:.3g} Å")
+    view = px * (n_px - 1)
+    cells = np.floor(view / ab) + 1                   # as STEMConv counts them
+    n = float(9 * cells[0] * cells[1] * len(atoms.elements))
+    if n > MAX_STEM_ATOMS:
+        raise StemInputError(f"{who}a {ab[0]:.3g} x {ab[1]:.3g} Å cell of {len(atoms.elements)} atom(s) "
+                             f"would be tiled into {n:.3g} atoms to fill the {view:.3g} Å field, more "
+                             f"than {MAX_STEM_ATOMS:,}; not simulated")
+    return int(n)
+
+
 def simulate_stem_image(atoms, params: StemParams = StemParams(), rot: float = 0.0,
-                        shift=(0.0, 0.0)) -> np.ndarray:
+                        shift=(0.0, 0.0), name: str = "") -> np.ndarray:
     """Simulated image of an oriented layer (jarvis ``Atoms``, a x b along z), float64
     normalised to [0, 1], indexed ``[y, x]``. ``rot`` (degrees) rotates the lattice in
-    the field of view and ``shift`` (A) translates it, as STEMConv does."""
+    the field of view and ``shift`` (A) translates it, as STEMConv does. A cell that would
+    be tiled into more than ``MAX_STEM_ATOMS`` atoms is refused first (``StemInputError``,
+    naming ``name``)."""
     from jarvis.analysis.stem.convolution_apprx import STEMConv
 
+    check_stem_size(atoms, params, name)
     conv = STEMConv(
         output_size=[params.image_px, params.image_px],
         power_factor=params.power_factor,

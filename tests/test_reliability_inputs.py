@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import zipfile
 
+import numpy as np
 import pytest
 
 from conftest import hexagonal
@@ -183,3 +184,100 @@ def test_lone_atom_closer_than_an_atom_to_its_own_image_is_refused(case):
     assert list(table["id"]) == ["graphene"]
     assert len(skipped) == 1 and skipped[0][0] == case
     assert re.search(reason, skipped[0][1]), skipped[0][1]
+
+
+@bad_input
+def test_stem_image_of_a_tiny_cell_is_refused_before_any_atom_is_placed(monkeypatch):
+    from jarvis.core.atoms import Atoms
+
+    from lattice_utils import datasets
+    from lattice_utils.stem import StemParams, simulate_stem_image
+
+    def placed(self, *a, **k):
+        raise AssertionError("the supercell was built")
+
+    tiny = _lone_atom([[0.01, 0, 0], [0, 0.01, 0], [0, 0, 20]])
+    monkeypatch.setattr(Atoms, "make_supercell_matrix", placed)
+    with pytest.raises(ValueError, match="tiny: a 0.01 x 0.01 Å cell of 1 atom\\(s\\) would be tiled into "
+                                         "5.86e\\+07 atoms .* more than 1,000,000; not simulated"):
+        simulate_stem_image(Atoms.from_dict(jarvis_atoms(tiny)), StemParams(), name="tiny")
+    # in a store build: the record fails, named, and its chunk is kept
+    images, failed = datasets._simulate_chunk((["tiny"], [jarvis_atoms(tiny)], StemParams().as_dict(), None))
+    assert images.shape == (1, 256, 256) and not images.any()
+    assert failed[0][0] == "tiny" and failed[0][1].startswith("StemInputError: a 0.01 x 0.01 Å cell")
+
+
+@bad_input
+@pytest.mark.parametrize("params,expect", [({"px_scale": 1e-4}, "needs a 100256 x 100256 px grid"),
+                                           ({"px_scale": float("nan")}, "must be positive")])
+def test_stem_settings_that_would_need_a_huge_grid_are_refused(monkeypatch, graphene, params, expect):
+    from jarvis.core.atoms import Atoms
+
+    from lattice_utils.stem import StemParams, simulate_stem_image
+
+    monkeypatch.setattr(Atoms, "make_supercell_matrix", lambda *a, **k: pytest.fail("simulated"))
+    with pytest.raises(ValueError, match=expect):
+        simulate_stem_image(Atoms.from_dict(jarvis_atoms(graphene)), StemParams(**params))
+
+
+HUGE_CIF = """data_huge
+_symmetry_space_group_name_H-M 'P 1'
+_cell_length_a 20000.0
+_cell_length_b 20000.0
+_cell_length_c 20000.0
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+Na1 Na 0 0 0
+"""
+
+
+@bad_input
+def test_cif_with_a_20000_angstrom_cell_is_skipped_and_named(tmp_path):
+    from lattice_utils.xrd.corpus import read_cif_dir
+    from lattice_utils.xrd.simulate import Crystal, CrystalError
+    from test_hardening import CIF
+
+    (tmp_path / "huge.cif").write_text(HUGE_CIF)
+    (tmp_path / "nacl.cif").write_text(CIF)
+    table, skipped = read_cif_dir(tmp_path, verbose=False)
+    assert list(table["id"]) == ["nacl.cif"]
+    assert skipped == [("huge.cif", "lattice vectors of 2e+04, 2e+04, 2e+04 Å, outside the 1-500 Å "
+                                    "of real crystals")]
+    with pytest.raises(CrystalError, match="dense: lattice vectors of 0.01"):
+        Crystal(np.eye(3) * 0.01, [[0, 0, 0]], ["Na"], "dense")
+
+
+@bad_input
+@pytest.mark.parametrize("kind", ["zone", "powder"])
+def test_patterns_that_would_enumerate_too_many_reflections_are_refused_before_allocating(monkeypatch, kind):
+    from lattice_utils.xrd import simulate
+
+    nacl = simulate.Crystal(np.eye(3) * 5.64, [[0, 0, 0], [0.5, 0.5, 0.5]], ["Na", "Cl"], "NaCl")
+    monkeypatch.setattr(simulate, "MAX_ZONE_POINTS", 100, raising=False)
+    monkeypatch.setattr(simulate, "MAX_POWDER_POINTS", 100, raising=False)
+    monkeypatch.setattr(simulate.np, "meshgrid", lambda *a, **k: pytest.fail("the grid was allocated"))
+    with pytest.raises(simulate.CrystalError, match="NaCl: .* would enumerate .* more than 100"):
+        if kind == "zone":
+            simulate.zone_axis_pattern(nacl, "100")
+        else:
+            simulate.powder_pattern(nacl)
+
+
+def test_structure_factors_in_blocks_equal_those_in_one_pass(monkeypatch):
+    from lattice_utils.xrd import simulate
+
+    rng = np.random.default_rng(0)
+    c = simulate.Crystal(np.eye(3) * 7.0 + rng.normal(0, 0.2, (3, 3)), rng.random((7, 3)),
+                         ["Na", "Cl", "O", "Na", "Fe", "O", "O"], "x")
+    hkl, g = simulate.zone_reflections(c, "110")
+    whole = simulate.structure_factors(c, hkl, np.linalg.norm(g, axis=1))
+    monkeypatch.setattr(simulate, "MAX_PHASE_ENTRIES", 50)
+    blocks = simulate.structure_factors(c, hkl, np.linalg.norm(g, axis=1))
+    assert len(hkl) * 7 > 50 and np.allclose(blocks, whole, rtol=1e-12, atol=1e-9)

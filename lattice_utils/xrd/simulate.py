@@ -32,6 +32,19 @@ SPOT_SCALE = 0.1          # spot radius in 1/Å at I = I_max (the paper's scale 
 BEAM_RADIUS = 0.02        # 1/Å, radius of the direct-beam marker
 BEAM_LEVEL = 0.5          # grey level of the direct-beam marker (the paper draws it red)
 MIN_INTENSITY = 1e-3      # reflections weaker than this (of I_max) are not kept: < 1/255 of a pixel
+# Lattice vectors outside this range are no crystal's: the shortest real ones are about 2 Å, and
+# the longest of inorganic and small-molecule crystals (ICSD, COD) about 100-200 Å (a few long
+# SiC polytypes aside). A 20,000 Å cell would make a zone pattern enumerate 3e9 reflections.
+MIN_LATTICE = 1.0         # Å
+MAX_LATTICE = 500.0       # Å
+# Reflections a zone pattern may enumerate (its 2D grid of candidates): a 500 Å cubic cell along
+# [100] needs 1.7 million, a 30 Å one 7,000; refused past this, before the grid is allocated
+MAX_ZONE_POINTS = 4_000_000
+# (h, k, l) candidates of a powder pattern (a 3D box): 4 million is a 85 Å cubic cell to 90° 2θ
+MAX_POWDER_POINTS = 4_000_000
+# structure factors are summed in blocks of reflections so that the [reflections, sites] phase
+# arrays stay under this many entries (32 MB each) whatever the cell
+MAX_PHASE_ENTRIES = 4_000_000
 
 
 class CrystalError(ValueError):
@@ -55,6 +68,11 @@ class Crystal:
             raise CrystalError(f"{self.name or 'structure'}: lattice must be a finite 3 x 3 matrix")
         if abs(np.linalg.det(lat)) < 1e-6:
             raise CrystalError(f"{self.name or 'structure'}: zero cell volume")
+        lengths = np.linalg.norm(lat, axis=1)
+        if lengths.min() < MIN_LATTICE or lengths.max() > MAX_LATTICE:
+            raise CrystalError(f"{self.name or 'structure'}: lattice vectors of "
+                               f"{', '.join(f'{x:.4g}' for x in lengths)} Å, outside the "
+                               f"{MIN_LATTICE:g}-{MAX_LATTICE:g} Å of real crystals")
         if len(frac) == 0 or len(frac) != len(self.species):
             raise CrystalError(f"{self.name or 'structure'}: {len(frac)} sites but "
                                f"{len(self.species)} species")
@@ -127,9 +145,15 @@ def structure_factors(crystal: Crystal, hkl: np.ndarray, g_norm: np.ndarray) -> 
     elements = sorted(set(crystal.species))
     onehot = np.zeros((len(crystal.species), len(elements)))
     onehot[np.arange(len(crystal.species)), [elements.index(e) for e in crystal.species]] = 1
-    phase = 2 * np.pi * (np.asarray(hkl, dtype=float) @ crystal.frac.T)      # [m, n]
-    f = form_factors(elements, np.asarray(g_norm) / 2).T                      # [m, n_el]
-    return ((np.cos(phase) @ onehot) * f).sum(1) + 1j * ((np.sin(phase) @ onehot) * f).sum(1)
+    hkl = np.asarray(hkl, dtype=float)
+    g_norm = np.asarray(g_norm)
+    step = max(1, MAX_PHASE_ENTRIES // len(crystal.species))
+    out = []
+    for a in range(0, max(len(hkl), 1), step):       # one block for every usual crystal
+        phase = 2 * np.pi * (hkl[a:a + step] @ crystal.frac.T)                # [m, n]
+        f = form_factors(elements, g_norm[a:a + step] / 2).T                  # [m, n_el]
+        out.append(((np.cos(phase) @ onehot) * f).sum(1) + 1j * ((np.sin(phase) @ onehot) * f).sum(1))
+    return out[0] if len(out) == 1 else np.concatenate(out)
 
 
 def lorentz_polarization(g_norm: np.ndarray, wavelength: float = CU_KA) -> np.ndarray:
@@ -218,7 +242,13 @@ def zone_reflections(crystal: Crystal, axis, g_max: float = 2 / CU_KA):
         B[1] -= mu * B[0]
     n0, n1 = np.linalg.norm(G, axis=1)
     sin_phi = np.linalg.norm(np.cross(G[0], G[1])) / (n0 * n1)
-    m_max, n_max = int(g_max / (n0 * sin_phi)) + 1, int(g_max / (n1 * sin_phi)) + 1
+    m_max, n_max = g_max / (n0 * sin_phi) + 1, g_max / (n1 * sin_phi) + 1
+    points = (2 * m_max + 1) * (2 * n_max + 1)
+    if not points <= MAX_ZONE_POINTS:          # before the grid exists (NaN refused too)
+        raise CrystalError(f"{crystal.name or 'structure'}: zone {list(parse_zone_axis(axis))} would "
+                           f"enumerate {points:.3g} reflections, more than {MAX_ZONE_POINTS:,}; the "
+                           "cell is too large for a zone pattern")
+    m_max, n_max = int(m_max), int(n_max)
     m, n = np.meshgrid(np.arange(-m_max, m_max + 1), np.arange(-n_max, n_max + 1), indexing="ij")
     mn = np.stack([m.ravel(), n.ravel()], 1)
     g = mn @ G
@@ -361,7 +391,13 @@ def powder_pattern(crystal: Crystal, wavelength: float = CU_KA, two_theta_range=
     """(two_theta [deg], intensity scaled to 100) of the powder pattern, peaks within ``tol``
     degrees merged; the same physics as the zone patterns (checked against pymatgen)."""
     g_max = 2 * math.sin(math.radians(two_theta_range[1] / 2)) / wavelength
-    hmax = np.floor(g_max * np.linalg.norm(crystal.lattice, axis=1)).astype(int)
+    box = np.floor(g_max * np.linalg.norm(crystal.lattice, axis=1))
+    points = float(np.prod(2 * box + 1))
+    if not points <= MAX_POWDER_POINTS:         # before the (h, k, l) box exists
+        raise CrystalError(f"{crystal.name or 'structure'}: a powder pattern to "
+                           f"{two_theta_range[1]:g}° 2θ would enumerate {points:.3g} (h, k, l), more "
+                           f"than {MAX_POWDER_POINTS:,}; narrow the 2θ range")
+    hmax = box.astype(int)
     grids = np.meshgrid(*[np.arange(-m, m + 1) for m in hmax], indexing="ij")
     hkl = np.stack([x.ravel() for x in grids], 1)
     g = np.linalg.norm(hkl @ crystal.reciprocal, axis=1)

@@ -97,9 +97,11 @@ for nb in notebooks/[0-9][0-9]_*.ipynb; do
     [[ -n "$FROM" && "$num" < "$FROM" ]] && continue
     NOTEBOOKS+=("$nb")
 done
-for want in "${ONLY_LIST[@]}"; do
-    if [[ " ${NUMBERS[*]} " != *" $want "* ]]; then
-        echo "no notebook numbered $want; the notebooks are numbered ${NUMBERS[*]}" >&2
+# --from and --only name notebooks that exist (--from 1a or 19 would otherwise compare as text
+# and quietly run only the last notebook)
+for want in "${ONLY_LIST[@]}" ${FROM:+"$FROM"}; do
+    if [[ ! $want =~ ^[0-9][0-9]$ || " ${NUMBERS[*]} " != *" $want "* ]]; then
+        echo "no notebook numbered '$want'; the notebooks are numbered ${NUMBERS[*]}" >&2
         exit 2
     fi
 done

@@ -102,11 +102,11 @@ def corpus_summary(slot: str, profile: Profile, source: str = "offline") -> dict
 def jarvis_corpus_path(slot: str) -> Path | None:
     """The cached table of a jarvis zip, named by the zip's content (SHA-256) and the version of
     the normalisation: a replaced or damaged zip never returns the table of another. None
-    while the zip is not in ``data/raw/``."""
+    while no zip file is in ``data/raw/``."""
     from .structures import NORMALISE_VERSION, jarvis_zip_path
 
     zip_path = jarvis_zip_path(slot)
-    if not zip_path.exists():
+    if not zip_path.is_file():     # a folder named like the zip is no zip (the loader says so)
         return None
     return paths.CORPORA / (f"jarvis-{slot}-{storage.file_sha256(zip_path, 16)}"
                             f"-v{NORMALISE_VERSION}.json.gz")

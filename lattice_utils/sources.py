@@ -24,6 +24,23 @@ CHOICES = ("auto", "paper", "offline")
 ALIASES = {"jarvis": "paper"}
 
 
+def file_problem(path) -> str:
+    """What keeps ``path`` from being a data file to read ("" when nothing does): a folder, a
+    link or device, or an empty file (an interrupted copy) named like the paper's zip is not it."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        return "missing"
+    if path.is_dir():
+        return "a folder, not a file"
+    if not path.is_file():
+        return "not a regular file"
+    if path.stat().st_size == 0:
+        return "empty (0 bytes; an interrupted download or copy?)"
+    return ""
+
+
 def normalise(data_source: str) -> str:
     value = ALIASES.get(str(data_source), str(data_source))
     if value not in CHOICES:
@@ -39,13 +56,21 @@ def image_set_for(slot: str, data_source: str, log=print) -> str | None:
     name = SLOT_IMAGE_SET.get(slot)
     if data == "offline" or name is None:
         return None
-    if image_set_path(name).exists():
+    problem = file_problem(image_set_path(name))
+    if not problem:
         return name
     if data == "paper":
-        raise DataUnavailableError(missing_message(name))
-    log(f"{slot}: the paper's image set {name} is not in data/raw/ ({image_set_path(name).name}); "
+        # the loader names the file, moves a damaged one aside and says what to place where
+        if problem == "missing":
+            raise DataUnavailableError(missing_message(name))
+        return name
+    log(f"{slot}: the paper's image set {name} is {_where(problem)} ({image_set_path(name).name}); "
         "using images simulated from the structure table instead")
     return None
+
+
+def _where(problem: str) -> str:
+    return "not in data/raw/" if problem == "missing" else f"{problem} in data/raw/"
 
 
 def structure_source(slot: str, data_source: str, log=print) -> str:
@@ -56,15 +81,17 @@ def structure_source(slot: str, data_source: str, log=print) -> str:
     data = normalise(data_source)
     if data == "offline":
         return "offline"
-    if data == "paper" or jarvis_zip_path(slot).exists():
+    problem = file_problem(jarvis_zip_path(slot))
+    if data == "paper" or not problem:
         return "jarvis"
-    log(f"{slot}: the paper's database file {jarvis_zip_path(slot).name} is not in data/raw/; "
+    log(f"{slot}: the paper's database file {jarvis_zip_path(slot).name} is {_where(problem)}; "
         "using the offline stand-in")
     return "offline"
 
 
 def paper_files() -> list[dict]:
-    """Each paper data file: name, where it goes, whether it is there, its URL and its use."""
+    """Each paper data file: name, where it goes, whether it is there (``present``: a regular,
+    non-empty file; ``problem`` says otherwise what is wrong), its URL and its use."""
     from jarvis.db.figshare import get_db_info
 
     from .image_sets import IMAGE_SETS
@@ -73,12 +100,15 @@ def paper_files() -> list[dict]:
     out = []
     for slot, spec in JARVIS_DATASETS.items():
         path = jarvis_zip_path(slot)
-        out.append({"file": path.name, "path": path, "present": path.exists(),
+        problem = file_problem(path)
+        out.append({"file": path.name, "path": path, "present": not problem, "problem": problem,
                     "url": get_db_info()[spec["name"]][0],
                     "use": f"the paper's {slot} structure database (images simulated from it)"})
     for name, info in IMAGE_SETS.items():
         path = image_set_path(name)
-        out.append({"file": info.file, "path": path, "present": path.exists(), "url": info.url,
+        problem = file_problem(path)
+        out.append({"file": info.file, "path": path, "present": not problem, "problem": problem,
+                    "url": info.url,
                     "use": f"the paper's own {info.slot} STEM images (classification, notebooks 01, 02, 05)"})
     return out
 
@@ -108,8 +138,11 @@ def main(argv=None) -> int:
     for f in paper_files():
         if f["present"]:
             print(f"[data]   {f['file']:<32} present: {f['use']}")
-        else:
+        elif f["problem"] == "missing":
             print(f"[data]   {f['file']:<32} missing: place it at {paths.relative(f['path'])} ({f['url']})")
+        else:
+            print(f"[data]   {f['file']:<32} not usable: {paths.relative(f['path'])} is {f['problem']}; "
+                  f"replace it with the file from {f['url']}")
     return 0
 
 

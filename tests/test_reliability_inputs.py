@@ -8,6 +8,7 @@ Each case carries the ``bad_input`` marker (counted on docs/reliability.md)."""
 from __future__ import annotations
 
 import re
+import subprocess
 import zipfile
 
 import numpy as np
@@ -281,3 +282,66 @@ def test_structure_factors_in_blocks_equal_those_in_one_pass(monkeypatch):
     monkeypatch.setattr(simulate, "MAX_PHASE_ENTRIES", 50)
     blocks = simulate.structure_factors(c, hkl, np.linalg.norm(g, axis=1))
     assert len(hkl) * 7 > 50 and np.allclose(blocks, whole, rtol=1e-12, atol=1e-9)
+
+
+# ------------------------------------------------------------------ 22. command-line arguments
+
+@bad_input
+@pytest.mark.parametrize("argv,expect", [
+    (["--profile", "bogus"], "argument --profile: invalid choice: 'bogus' (choose from 'paper', 'quick', 'smoke')"),
+    (["--data-source", "bogus"], "argument --data-source: invalid choice: 'bogus'"),
+    (["--targets", "a,zz"], "argument --targets: unknown target(s) 'zz'; give one or more of a, b, gamma"),
+    (["--targets", "a,a"], "argument --targets: a target is given twice"),
+    (["--data-source", "stem_c2db"], "--data-source stem_c2db holds the c2db images: use it with --slot c2db"),
+], ids=["profile", "data-source", "target", "target-twice", "image-set-of-another-slot"])
+def test_train_models_refuses_bad_arguments_in_one_line(monkeypatch, capsys, argv, expect):
+    from lattice_utils import train_models
+
+    monkeypatch.setattr(train_models, "load_slot", lambda *a, **k: pytest.fail("data were loaded"))
+    with pytest.raises(SystemExit) as exit_:
+        train_models.main(["--slot", "jv2d", "--task", "regress", *argv])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and expect in err, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("python -m lattice_utils.train_models: error:")
+
+
+@bad_input
+def test_train_models_names_a_missing_data_file_without_a_traceback(scratch_dirs, monkeypatch, capsys):
+    from lattice_utils import train_models
+
+    monkeypatch.setattr(image_sets, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    assert train_models.main(["--slot", "jv2d", "--task", "classify", "--data-source", "stem_jv2d"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: The paper's image set stem_jv2d") and "stem_jv2d.zip" in err[0]
+
+
+@bad_input
+@pytest.mark.parametrize("start", ["1a", "19", "004"])
+def test_run_all_refuses_a_from_number_no_notebook_has(start):
+    # --plan: were the number accepted, only the plan would run, never a notebook (--only was
+    # already checked: test_hardening's test_run_all_arguments_are_checked_before_anything_runs)
+    out = subprocess.run(["bash", "run_all.sh", "--from", start, "--plan"], capture_output=True, text=True,
+                         cwd=paths.ROOT, timeout=120)
+    assert out.returncode == 2, out.stdout[-500:]
+    assert f"no notebook numbered '{start}'; the notebooks are numbered 01 02" in out.stderr
+    assert out.stdout == ""
+
+
+@bad_input
+def test_sources_lists_a_folder_or_an_empty_file_as_not_usable(scratch_dirs, capsys):
+    from lattice_utils import datasets, sources
+
+    structures.jarvis_zip_path("jv2d").mkdir(parents=True)          # a folder named like the zip
+    image_sets.image_set_path("stem_jv2d").write_bytes(b"")          # an interrupted copy
+    assert sources.main([]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"d2-12-12-2022.json.zip +not usable: .*d2-12-12-2022.json.zip is a folder, not a "
+                     r"file; replace it with the file from https://", out), out
+    assert re.search(r"stem_jv2d.zip +not usable: .*stem_jv2d.zip is empty \(0 bytes", out), out
+    assert "present:" not in out
+    # and the run does what the listing says: the stand-ins, with the reason
+    assert sources.structure_source("jv2d", "auto") == "offline"
+    assert sources.image_set_for("jv2d", "auto") is None
+    out = capsys.readouterr().out
+    assert "is a folder, not a file in data/raw/" in out and "is empty (0 bytes" in out
+    assert datasets.jarvis_corpus_path("jv2d") is None

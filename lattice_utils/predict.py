@@ -33,7 +33,8 @@ from scipy import ndimage
 
 from . import fft_lattice, grains, paths
 from .profiles import STEM_IMAGE_PX, STEM_PX_SCALE
-from .real_images import ExperimentalImage, ImageReadError, read_image
+from .lattice2d import CLASS_NAMES
+from .real_images import ExperimentalImage, ImageReadError, check_image, read_image
 from .storage import strict
 from .stem import normalise, to_uint8
 
@@ -43,7 +44,8 @@ TRAIN_IMAGE_PX = STEM_IMAGE_PX     # their size: a 25.6 Å field of view
 MAX_UPSAMPLING = 2.0
 # 1: flat fft result; 2: the fft result is the largest grain, with "grains" and "whole_image",
 # the distortion-aware class, null instead of NaN; 3: "cnn" carries the model's field_of_view_A;
-# 4: "fft" carries answer_source (a grain or the whole-image fit)
+# 4: "fft" carries answer_source (a grain or the whole-image fit); "cnn" carries supported and
+# support, and a classifier's class_name
 SCHEMA_VERSION = 4
 
 
@@ -53,16 +55,26 @@ class Prepared:
     rotation_deg: float            # applied rotation (counter-clockwise, y up)
     zoom: float                    # resampling factor applied
     notes: list = field(default_factory=list)
+    lattice: fft_lattice.LatticeEstimate | None = None   # the FFT estimate that set the rotation
 
 
 def prepare_for_model(img: ExperimentalImage, pixel_size: float = TRAIN_PIXEL_SIZE,
                       size: int = TRAIN_IMAGE_PX, rotate: bool = True) -> Prepared:
     """Resample, rotate and crop a real image the way the training images were made."""
     notes = []
-    raw = np.asarray(img.data, float)
-    data = np.nan_to_num(raw, nan=float(np.nanmean(raw)))
+    # as the FFT path does: a dead or hot pixel must not set the grey scale of the network's input
+    # (one pixel at 50x the maximum turns the normalised crop black)
+    data, n_bad = fft_lattice.fill_bad_pixels(np.asarray(img.data, float))
+    if n_bad:
+        notes.append(f"{n_bad} NaN/inf pixels ({100 * n_bad / data.size:.2f} %) filled with the mean of "
+                     "their neighbours")
+    data, n_clipped = fft_lattice.suppress_outliers(data)
+    if n_clipped:
+        notes.append(f"{n_clipped} pixels ({100 * n_clipped / data.size:.2f} %) of outlying intensity "
+                     "clipped (hot pixels, dopants, contamination)")
     zoom = img.pixel_size / pixel_size
     rotation = 0.0
+    est = None
     if rotate:
         # the orientation does not change with the scale: found on the image as it is (the
         # estimator itself keeps to MAX_FFT_PX), before anything is resampled
@@ -91,7 +103,7 @@ def prepare_for_model(img: ExperimentalImage, pixel_size: float = TRAIN_PIXEL_SI
         ny, nx = data.shape
     y0, x0 = (ny - size) // 2, (nx - size) // 2
     crop = data[y0:y0 + size, x0:x0 + size]
-    return Prepared(to_uint8(normalise(crop)), float(rotation), float(zoom), notes)
+    return Prepared(to_uint8(normalise(crop)), float(rotation), float(zoom), notes, est)
 
 
 def _cnn(img: ExperimentalImage, model_path: Path) -> dict:
@@ -114,10 +126,35 @@ def _cnn(img: ExperimentalImage, model_path: Path) -> dict:
     inputs = training.Inputs(training.resize_images(prepared.image[None], model.config.input_px),
                              "user-image", model.config.input_px, field_A=field)
     out = model.predict(inputs, [0])[0]
-    answer = ({"label": int(np.argmax(out))} if model.config.task == "classify"
-              else {k: float(v) for k, v in zip(model.config.targets, out)})
+    if model.config.task == "classify":
+        label = int(np.argmax(out))
+        answer = {"label": label, "class_name": CLASS_NAMES[label] if label < len(CLASS_NAMES) else str(label)}
+    else:
+        answer = {k: float(v) for k, v in zip(model.config.targets, out)}
+    supported, support = cnn_support(prepared.lattice, answer, model)
     return {"field_of_view_A": field, "rotation_deg": prepared.rotation_deg, "zoom": prepared.zoom,
-            "notes": prepared.notes + notes, **answer}
+            "notes": prepared.notes + notes, **answer, "supported": supported, "support": support}
+
+
+# a regressed value this many training standard deviations from the training mean lies outside
+# what the network has seen
+CNN_RANGE_SD = 4.0
+
+
+def cnn_support(lattice, answer: dict, model) -> tuple[bool, str]:
+    """Whether the image supports the network's answer, and why: a network answers on any input,
+    pure noise included, so the answer stands only where the FFT estimator finds a reliable
+    lattice in the same image and a regressed value lies within the range of the training targets."""
+    if lattice is None or lattice.label < 0 or not lattice.reliable:
+        reason = "no lattice found" if lattice is None else (lattice.reason or "not reliable")
+        return False, (f"not supported: the FFT estimator finds no reliable lattice in the image ({reason}); "
+                       "a network answers on any input, noise included")
+    if model.config.task == "regress":
+        for k, mean, sd in zip(model.config.targets, model.target_mean, model.target_std):
+            if abs(answer[k] - mean) > CNN_RANGE_SD * sd:
+                return False, (f"not supported: {k} = {answer[k]:.4g} lies more than {CNN_RANGE_SD:g} sd from "
+                               f"the mean of the training targets ({mean:.4g} ± {sd:.3g})")
+    return True, "supported: the FFT estimator finds a reliable lattice in the same image"
 
 
 # the C2DB slot (2H/1T TMDs and relatives) is the closest of the three to the materials
@@ -153,7 +190,8 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
     (stride cells) for plotting. Raises ``ImageReadError``/``ValueError`` for refused input."""
     if method not in ("fft", "cnn", "both"):
         raise ValueError(f"method must be fft, cnn or both, not {method!r}")
-    img = image if isinstance(image, ExperimentalImage) else read_image(image, pixel_size)
+    # one validation for every entry point: an image built in Python is checked as a file is
+    img = check_image(image) if isinstance(image, ExperimentalImage) else read_image(image, pixel_size)
     if method == "cnn":
         # every method refuses the same images, with the same words (the grain analysis of the
         # fft method runs this check itself)
@@ -273,8 +311,12 @@ def _format(res: dict) -> str:
     if "cnn" in res:
         c = res["cnn"]
         vals = ", ".join(f"{k} = {c[k]:.3f}" for k in ("a", "b", "gamma") if c.get(k) is not None)
+        if c.get("label") is not None:
+            vals = ", ".join(v for v in (vals, f"class {c['label']} ({c['class_name']})") if v)
         lines.append(f"  CNN ({c['model']}; trained on a {c['field_of_view_A']:.4g} Å field; rotated "
-                     f"{c['rotation_deg']:.1f}°, zoom {c['zoom']:.3f}): {vals}")
+                     f"{c['rotation_deg']:.1f}°, zoom {c['zoom']:.3f}): {vals}"
+                     + ("" if c.get("supported") else "  [unsupported]"))
+        lines.append(f"  {c['support']}")
         lines += [f"  note: {n}" for n in c["notes"]]
     return "\n".join(lines)
 
@@ -318,5 +360,11 @@ def main(argv=None) -> int:
         print(f"error: unexpected {type(exc).__name__} while analysing {args.image}: {exc} "
               "(set LATTICE_DEBUG=1 to see where; please report it)", file=sys.stderr)
         return 3
-    print(json.dumps(res, indent=2, allow_nan=False) if args.json else _format(res))
+    try:
+        print(json.dumps(res, indent=2, allow_nan=False) if args.json else _format(res))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped reading (``| head``): not an error of the analysis; stdout is pointed
+        # at /dev/null so that Python's own flush at exit does not complain either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

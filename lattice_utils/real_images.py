@@ -29,6 +29,16 @@ FORMATS = (".dm3", ".dm4", ".emd", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".n
 # wider than half the largest 2D lattice constant the estimator resolves (about 12 Å at 2.5 px
 # per period); a value outside is a unit slip (nm or pm given as Å)
 PIXEL_SIZE_RANGE = (0.005, 5.0)
+# the largest image read: 10,000 x 10,000 px (0.8 GB as float64). Checked on the size a file
+# declares, before its pixels are read: a small file may declare a huge image
+MAX_IMAGE_PIXELS = 10 ** 8
+# a file's calibration and its sidecar's agree when within 0.1 % (rounding in either)
+PIXEL_SIZE_AGREEMENT = 1e-3
+# a sidecar holds a few numbers and words; anything much larger is not one
+MAX_SIDECAR_BYTES = 1 << 20
+# finite pixel values beyond these magnitudes overflow the power spectrum (or vanish in it):
+# such an image is divided by its largest magnitude, which leaves every lattice as it was
+VALUE_RANGE = (1e-100, 1e100)
 
 MOS2_EXAMPLE = "example_data/experimental/example_Se_implanted_MoS2.dm3"
 MOS2_CITATION = ("ADF-STEM image of Se-implanted monolayer MoS2, example data of the TEMUL toolkit "
@@ -61,16 +71,30 @@ class ExperimentalImage:
         return self.data.shape[1] * self.pixel_size, self.data.shape[0] * self.pixel_size
 
 
+def _regular_file(path: Path, what: str) -> None:
+    """``ImageReadError`` unless ``path`` is a regular file: a FIFO, a device or a folder would
+    block the read forever or fail in the reader."""
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a pipe, a device or a socket?)"
+        raise ImageReadError(f"{path.name}: the {what} is {kind}; give a file")
+
+
 def _sidecar(path: Path) -> dict:
     side = path.with_suffix(path.suffix + ".json")
-    if not side.exists():
+    if not (side.exists() or side.is_symlink()):
         side = path.with_suffix(".json")
-    if not side.exists():
+    if not (side.exists() or side.is_symlink()):
         return {}
+    _regular_file(side, "metadata sidecar")
+    if side.stat().st_size > MAX_SIDECAR_BYTES:
+        raise ImageReadError(f"{side.name}: metadata sidecar of {side.stat().st_size} bytes; a sidecar "
+                             f"holds a few values (at most {MAX_SIDECAR_BYTES} bytes)")
     try:
-        meta = json.loads(side.read_text())
-    except (OSError, ValueError) as exc:
-        raise ImageReadError(f"{side.name}: metadata sidecar is not valid JSON ({exc})") from None
+        # utf-8-sig: an editor's byte-order mark is not an error
+        meta = json.loads(side.read_bytes().decode("utf-8-sig"))
+    except (OSError, ValueError, RecursionError) as exc:   # RecursionError: nested thousands deep
+        raise ImageReadError(f"{side.name}: metadata sidecar is not valid JSON "
+                             f"({type(exc).__name__}: {str(exc)[:120]})") from None
     if not isinstance(meta, dict):
         raise ImageReadError(f"{side.name}: metadata sidecar must be a JSON object such as "
                              f"{{\"pixel_size_A\": 0.127}}, not a {type(meta).__name__}")
@@ -84,7 +108,10 @@ def check_pixel_size(value, name: str, origin: str = "given") -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ImageReadError(f"{name}: pixel size {value!r} ({origin}) is not a number; give Å "
                              "per pixel, e.g. 0.127")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:                     # an integer of hundreds of digits
+        value = float("inf")
     if not np.isfinite(value) or not lo <= value <= hi:
         raise ImageReadError(f"{name}: pixel size {value:g} Å ({origin}) is outside the accepted "
                              f"range {lo:g}-{hi:g} Å per pixel (a value in nm or pm instead of Å?)")
@@ -99,11 +126,13 @@ def _read_dm(path: Path):
     else:
         from rsciio.digitalmicrograph import file_reader
 
-    signals = file_reader(str(path))
-    images = [s for s in signals if np.asarray(s["data"]).ndim == 2]
+    # lazily: the shape a file declares is checked before any pixel is read
+    signals = file_reader(str(path), lazy=True)
+    images = [s for s in signals if len(s["data"].shape) == 2]
     if not images:
         raise ImageReadError(f"{path.name}: no 2D image in this file")
     s = images[0]
+    check_declared_size(s["data"].shape, path.name)
     axes = {a.get("name", str(k)): a for k, a in enumerate(s["axes"])}
     scales = []
     for a in s["axes"]:
@@ -115,7 +144,60 @@ def _read_dm(path: Path):
     if len(scales) == 2 and abs(scales[0] - scales[1]) > 1e-6 * scales[0]:
         notes.append(f"non-square pixels ({scales[0]:.4g} x {scales[1]:.4g} Å); using x")
     title = s.get("metadata", {}).get("General", {}).get("title", "")
-    return np.asarray(s["data"]), px, {"title": title, "axes": list(axes)}, notes
+    return np.asarray(s["data"].compute()), px, {"title": title, "axes": list(axes)}, notes
+
+
+def check_declared_size(shape, name: str) -> None:
+    """``ImageReadError`` for an image of more than ``MAX_IMAGE_PIXELS`` pixels, before it is read."""
+    n = int(np.prod([int(d) for d in shape], dtype=object))
+    if n > MAX_IMAGE_PIXELS:
+        raise ImageReadError(f"{name}: declares an image of {' x '.join(str(int(d)) for d in shape)} "
+                             f"pixels, more than the {MAX_IMAGE_PIXELS:,} this reader accepts; crop or "
+                             "bin it first")
+
+
+def _declared_shape(path: Path, suffix: str) -> tuple:
+    """The image size a TIFF, PNG/JPEG or .npy file declares in its header."""
+    if suffix in (".tif", ".tiff"):
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            return tuple(tif.series[0].shape) if tif.series else ()
+    if suffix == ".npy":
+        # a memory map reads the header only (and refuses object arrays, which need pickle)
+        return tuple(np.load(path, mmap_mode="r", allow_pickle=False).shape)
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return (im.size[1], im.size[0])
+
+
+def check_image(img: ExperimentalImage) -> ExperimentalImage:
+    """The checks every entry point makes on an image, from a file or built in Python: a 2D
+    array of real numbers (not complex, not objects) of at most ``MAX_IMAGE_PIXELS``, with a pixel
+    size inside ``PIXEL_SIZE_RANGE``. Returns it as float64, divided by its largest magnitude when
+    that lies outside ``VALUE_RANGE`` (with a note); ``ImageReadError`` naming it otherwise."""
+    name = str(img.name)
+    data = np.asarray(img.data)
+    if data.dtype == object or not np.issubdtype(data.dtype, np.number) or data.dtype == np.bool_:
+        raise ImageReadError(f"{name}: pixel type {data.dtype} is not numeric")
+    if np.iscomplexobj(data):
+        raise ImageReadError(f"{name}: complex pixel values ({data.dtype}); give the magnitude or the "
+                             "real part as a real-valued image")
+    if data.ndim != 2:
+        raise ImageReadError(f"{name}: expected a 2D image, got an array of shape {data.shape}")
+    check_declared_size(data.shape, name)
+    pixel_size = check_pixel_size(img.pixel_size, name)
+    notes = list(img.notes)
+    data = data.astype(np.float64)
+    finite = np.isfinite(data)
+    if finite.any():
+        biggest = float(np.abs(data[finite]).max())
+        if biggest > 0 and not VALUE_RANGE[0] <= biggest <= VALUE_RANGE[1]:
+            data = data / biggest
+            notes.append(f"pixel values up to {biggest:.3g} divided by that value (the lattice does "
+                         "not depend on the scale; such magnitudes overflow the Fourier transform)")
+    return ExperimentalImage(data, pixel_size, name, dict(img.meta), notes)
 
 
 def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
@@ -123,6 +205,7 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
     path = Path(path)
     if not path.exists():
         raise ImageReadError(f"{path}: no such file")
+    _regular_file(path, "image")
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ImageReadError(f"{path.name}: unsupported format {suffix!r}; use one of {', '.join(FORMATS)}")
@@ -133,37 +216,50 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
         if suffix in (".dm3", ".dm4", ".emd"):
             data, px_file, info, notes = _read_dm(path)
             meta = {**info, **meta}
-        elif suffix in (".tif", ".tiff"):
-            import tifffile
-
-            data = tifffile.imread(path)
-        elif suffix == ".npy":
-            data = np.load(path, allow_pickle=False)
         else:
-            import matplotlib.image
+            # the size the header declares, before the pixels are read
+            check_declared_size(_declared_shape(path, suffix), path.name)
+            if suffix in (".tif", ".tiff"):
+                import tifffile
 
-            data = matplotlib.image.imread(path)
+                data = tifffile.imread(path)
+            elif suffix == ".npy":
+                data = np.load(path, allow_pickle=False)
+            else:
+                import matplotlib.image
+
+                data = matplotlib.image.imread(path)
     except ImageReadError:
         raise
     except Exception as exc:   # the readers raise many types for a damaged or foreign file
         raise ImageReadError(f"{path.name}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from exc
     data = np.asarray(data)
-    if data.ndim == 3 and data.shape[-1] in (3, 4):
+    if data.ndim == 3 and data.shape[-1] in (3, 4) and np.issubdtype(data.dtype, np.number) \
+            and not np.iscomplexobj(data):
         data = data[..., :3].astype(float).mean(axis=-1)
         notes.append("colour image converted to grey (mean of R, G, B)")
-    if data.ndim != 2:
-        raise ImageReadError(f"{path.name}: expected a 2D image, got an array of shape {data.shape}")
-    if not np.issubdtype(data.dtype, np.number):
-        raise ImageReadError(f"{path.name}: pixel type {data.dtype} is not numeric")
-    data = data.astype(np.float64)
-    if not np.all(np.isfinite(data)):
+    if data.ndim == 2 and np.issubdtype(data.dtype, np.number) and not np.iscomplexobj(data) \
+            and not np.all(np.isfinite(data)):
         notes.append(f"{int((~np.isfinite(data)).sum())} NaN/inf pixels")
+    side = "pixel_size_A of the sidecar .json"
     if pixel_size is not None:
         pixel_size = check_pixel_size(pixel_size, path.name)
         if px_file is not None and abs(pixel_size - px_file) > 1e-9:
             notes.append(f"pixel size {pixel_size} Å given; the file says {px_file:.4g} Å")
+        if "pixel_size_A" in meta:
+            try:
+                px_side = check_pixel_size(meta["pixel_size_A"], path.name, side)
+            except ImageReadError:
+                px_side = None
+            if px_side is None or abs(pixel_size - px_side) > 1e-9:
+                notes.append(f"pixel size {pixel_size} Å given; the sidecar says {meta['pixel_size_A']!r}")
     elif "pixel_size_A" in meta:
-        pixel_size = check_pixel_size(meta["pixel_size_A"], path.name, "pixel_size_A of the sidecar .json")
+        pixel_size = check_pixel_size(meta["pixel_size_A"], path.name, side)
+        if px_file is not None and abs(pixel_size / px_file - 1) > PIXEL_SIZE_AGREEMENT:
+            # a sidecar written for another file, or for another calibration: neither is trusted
+            raise ImageReadError(
+                f"{path.name}: the file's calibration says {px_file:.4g} Å per pixel but its sidecar "
+                f"says {pixel_size:.4g} Å; remove the one that is wrong, or give --pixel-size to choose")
     elif px_file is not None:
         pixel_size = check_pixel_size(px_file, path.name, "calibration in the file")
     if pixel_size is None:
@@ -171,7 +267,7 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
             f"{path.name}: this format carries no pixel size. Give it as pixel_size=... (Å per "
             f"pixel; on the command line --pixel-size) or write {{\"pixel_size_A\": ...}} into "
             f"{path.name}.json next to the image.")
-    return ExperimentalImage(data, pixel_size, path.name, meta, notes)
+    return check_image(ExperimentalImage(data, pixel_size, path.name, meta, notes))
 
 
 def temul_example_path(relative: str = MOS2_EXAMPLE) -> Path:

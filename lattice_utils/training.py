@@ -30,7 +30,7 @@ from . import paths, storage
 # resolve_precision and default_device are part of this module's interface too
 from .fitting import (PRECISIONS, ConfigMismatchError, FitFiles, autocast, cached_final, default_device,
                       load_weights_into, resolve_precision, run_epochs)
-from .models import IMAGENET_MEAN, IMAGENET_STD, build_network
+from .models import ARCHITECTURES, IMAGENET_MEAN, IMAGENET_STD, build_network
 from .profiles import BATCH_SIZE, LR_CLASSIFY, NETWORK_EPOCHS, NETWORK_INPUT_PX
 
 TRAINING_VERSION = 1
@@ -425,10 +425,62 @@ def load_weights(path) -> TrainedModel:
             raise TypeError(f"config is a {type(state['config']).__name__}")
         config = TrainConfig(**state["config"])
         config.key()
+        check_model_numbers(config, state)
     except (TypeError, ValueError) as exc:
         raise storage.StoredFileError(f"{paths.relative(path)}: its training configuration is "
                                       f"not one of this repository ({exc})") from None
-    return load_trained(path, config, state=state)
+    model = load_trained(path, config, state=state)
+    bad = [name for name, p in model.model.state_dict().items()
+           if p.is_floating_point() and not bool(torch.isfinite(p).all())]
+    if bad:
+        raise storage.StoredFileError(f"{paths.relative(path)}: {len(bad)} weight tensor(s) hold NaN or "
+                                      f"infinite values ({', '.join(bad[:3])}): not a usable model")
+    return model
+
+
+# what a weights file may carry, for a file handed over by a user: every number that sizes an
+# allocation or scales an answer is checked before it is used
+INPUT_PX_RANGE = (8, 1024)            # network input side (the profiles use 32-224)
+N_CLASSES_RANGE = (2, 64)
+TARGET_NAMES = ("a", "b", "gamma")
+TARGET_RANGE = {"a": (0.5, 100.0), "b": (0.5, 100.0), "gamma": (1.0, 179.0)}   # Å, Å, degrees
+
+
+def check_model_numbers(config: TrainConfig, state: dict) -> None:
+    """``ValueError`` saying which number of a weights file is out of range: the input size, the
+    class count, the field of view (its pixel size must be one ``real_images`` accepts), the
+    targets and their scaling (finite, positive spread, target means inside physical ranges)."""
+    from .real_images import PIXEL_SIZE_RANGE
+
+    def integer(name, value, lo, hi):
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ValueError(f"{name} = {value!r}, expected an integer in {lo}-{hi}")
+
+    integer("input_px", config.input_px, *INPUT_PX_RANGE)
+    integer("n_classes", config.n_classes, *N_CLASSES_RANGE)
+    if config.arch not in ARCHITECTURES:
+        raise ValueError(f"arch = {config.arch!r}, expected one of {ARCHITECTURES}")
+    field = (state.get("meta") or {}).get("field_of_view_A") if isinstance(state.get("meta") or {}, dict) else None
+    if field is not None:
+        if isinstance(field, bool) or not isinstance(field, (int, float)) or not np.isfinite(field) \
+                or not PIXEL_SIZE_RANGE[0] <= field / config.input_px <= PIXEL_SIZE_RANGE[1]:
+            raise ValueError(f"field_of_view_A = {field!r}: over {config.input_px} px that is not a pixel size "
+                             f"in {PIXEL_SIZE_RANGE[0]}-{PIXEL_SIZE_RANGE[1]} Å")
+    if config.task != "regress":
+        return
+    if not config.targets or any(t not in TARGET_NAMES for t in config.targets):
+        raise ValueError(f"targets = {list(config.targets)}, expected some of {list(TARGET_NAMES)}")
+    for key in ("target_mean", "target_std"):
+        try:
+            v = np.asarray(state.get(key), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key} is not a list of numbers") from None
+        if v.shape != (len(config.targets),) or not np.isfinite(v).all():
+            raise ValueError(f"{key} = {state.get(key)!r}: expected {len(config.targets)} finite numbers")
+    for t, mean, sd in zip(config.targets, state["target_mean"], state["target_std"]):
+        lo, hi = TARGET_RANGE[t]
+        if not lo <= mean <= hi or not 0 < sd <= hi - lo:
+            raise ValueError(f"the scaling of {t} (mean {mean:.4g}, sd {sd:.4g}) is outside {lo}-{hi}")
 
 
 # ------------------------------------------------------------------ named models

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lattice_utils import degrade, fft_lattice, grains, hard_cases, predict
+from lattice_utils import degrade, fft_lattice, grains, hard_cases, predict, training
 from lattice_utils.fft_lattice import LatticeEstimate
 
 bad_input = pytest.mark.bad_input
@@ -123,3 +123,258 @@ def test_the_grain_map_replaces_only_its_own_maps_unless_forced(lattice_png, tmp
     assert run_predict(lattice_png, "--grain-map", mine)[0] == 0 and mine.read_bytes() == first
     assert run_predict(lattice_png, "--grain-map", other, "--force")[0] == 0
     assert predict._png_texts(other)["Software"] == predict.GRAIN_MAP_SOFTWARE
+
+
+# ---------------------------------------------------------------- 4. hot pixels on the CNN path
+
+def _lattice_image(a: float = 3.0, size: int = 256, px: float = 0.1) -> np.ndarray:
+    return hard_cases.cosine_lattice(size, px, a=a, noise=0.3).astype(float)
+
+
+@bad_input
+@pytest.mark.parametrize("damage", ["one pixel at 50x the maximum", "ten +inf pixels"])
+def test_hot_pixels_do_not_darken_the_networks_input(damage):
+    clean = _lattice_image()
+    img = clean.copy()
+    if damage.startswith("one"):
+        img[100, 100] = 50 * img.max()
+    else:
+        img.flat[np.random.default_rng(0).choice(img.size, 10, replace=False)] = np.inf
+    ref = predict.prepare_for_model(predict.ExperimentalImage(clean, 0.1, "clean"))
+    got = predict.prepare_for_model(predict.ExperimentalImage(img, 0.1, "hot"))
+    assert abs(float(got.image.mean()) - float(ref.image.mean())) < 10      # was 2 against 104
+    assert any("clipped" in n or "filled" in n for n in got.notes)
+
+
+# ---------------------------------------------------------------- 5. calibration from two places
+
+def _emd(path, n: int = 256, nm_per_px: float = 0.01):
+    """A small Berkeley EMD file (HDF5) with a calibrated 2D image: the kind RosettaSciIO reads."""
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs["version_major"], f.attrs["version_minor"] = 0, 2
+        g = f.create_group("data/image")
+        g.attrs["emd_group_type"] = 1
+        d = g.create_dataset("data", shape=(n, n), dtype="float32", chunks=(min(n, 256),) * 2,
+                             compression="gzip", fillvalue=0)
+        m = min(n, 256)
+        d[:m, :m] = _lattice_image(size=m)
+        for k, name in ((1, "y"), (2, "x")):
+            dim = g.create_dataset(f"dim{k}", data=np.arange(n, dtype=float) * nm_per_px)
+            dim.attrs["name"], dim.attrs["units"] = name, "nm"
+    return path
+
+
+@bad_input
+def test_a_sidecar_that_disagrees_with_the_files_calibration_is_an_error(tmp_path):
+    from test_hardening import run_predict
+
+    f = _emd(tmp_path / "flake.emd")                       # 0.1 Å per pixel in the file
+    assert predict.read_image(f).pixel_size == pytest.approx(0.1)
+    (tmp_path / "flake.emd.json").write_text('{"pixel_size_A": 0.2}')
+    rc, _, err = run_predict(f)
+    assert rc == 2 and "0.1" in err and "0.2" in err and "flake.emd" in err
+    rc, out, _ = run_predict(f, "--pixel-size", "0.2")     # the user chose: a note, not an error
+    assert rc == 0 and "the sidecar says" not in out and "the file says 0.1" in out
+    (tmp_path / "flake.emd.json").write_text('{"pixel_size_A": 0.10001, "material": "x"}')
+    assert run_predict(f)[0] == 0                          # rounding is agreement
+
+
+# ---------------------------------------------------------------- 6. model files
+
+@pytest.fixture
+def weights(scratch_dirs):
+    import torch
+
+    from conftest import train_tiny
+
+    path = train_tiny(field_A=25.6).path
+    return torch.load(path, weights_only=True)
+
+
+@bad_input
+@pytest.mark.parametrize("case", ["nan weights", "nan target scale", "huge target scale", "field 0.01 Å",
+                                  "field inf", "input_px 20000", "input_px -5", "targets unknown"])
+def test_model_files_carry_only_numbers_in_range(tmp_path, weights, case):
+    import torch
+
+    from test_hardening import run_predict
+
+    state = {**weights, "config": dict(weights["config"]), "meta": dict(weights["meta"])}
+    if case == "nan weights":
+        state["model"] = {k: (v * np.nan if v.is_floating_point() else v) for k, v in state["model"].items()}
+    elif case == "nan target scale":
+        state["target_std"] = [np.nan, 1.0, 1.0]
+    elif case == "huge target scale":
+        state["target_mean"] = [1e307, 3.0, 100.0]
+    elif case.startswith("field"):
+        state["meta"]["field_of_view_A"] = float(case.split()[1])
+    elif case.startswith("input_px"):
+        state["config"]["input_px"] = int(case.split()[1])
+    else:
+        state["config"]["targets"] = ["a", "colour"]
+    # a file made to pass the configuration check: its key is that of the configuration it carries
+    state["key"] = training.TrainConfig(**state["config"]).key()
+    f = tmp_path / "model.pt"
+    torch.save(state, f)
+    np.save(tmp_path / "img.npy", _lattice_image())
+    rc, out, err = run_predict(tmp_path / "img.npy", "--pixel-size", "0.1", "--method", "cnn", "--model", f)
+    assert rc == 2 and "model.pt" in err and "Traceback" not in err, (rc, out, err)
+
+
+# ---------------------------------------------------------------- 7. every method says whether it is supported
+
+def test_the_cnn_says_its_answer_on_noise_is_not_supported(tmp_path, scratch_dirs):
+    from conftest import train_tiny
+    from test_hardening import run_predict
+
+    regressor, classifier = train_tiny(field_A=25.6), train_tiny("classify", seed=1, field_A=25.6)
+    noise = tmp_path / "noise.npy"
+    np.save(noise, np.random.default_rng(0).normal(size=(256, 256)))
+    lattice = tmp_path / "lattice.npy"
+    np.save(lattice, _lattice_image())
+    res = predict.predict_image(noise, 0.1, method="cnn", model=regressor.path)
+    assert res["cnn"]["supported"] is False and "no reliable lattice" in res["cnn"]["support"]
+    rc, out, _ = run_predict(noise, "--pixel-size", "0.1", "--method", "cnn", "--model", regressor.path)
+    assert rc == 0 and "[unsupported]" in out and "not supported" in out
+    res = predict.predict_image(lattice, 0.1, method="cnn", model=classifier.path)
+    assert res["cnn"]["class_name"] in ("hexagonal", "square", "rectangular", "centred rectangular", "oblique")
+    rc, out, _ = run_predict(lattice, "--pixel-size", "0.1", "--method", "cnn", "--model", classifier.path)
+    assert f"class {res['cnn']['label']} ({res['cnn']['class_name']})" in out
+
+
+# ---------------------------------------------------------------- 8. one validation for every entry point
+
+@bad_input
+def test_complex_images_are_refused(tmp_path):
+    from test_hardening import run_predict
+
+    f = tmp_path / "complex.npy"
+    np.save(f, _lattice_image() * (1 + 1j))
+    rc, _, err = run_predict(f, "--pixel-size", "0.1")
+    assert rc == 2 and "complex" in err and "complex.npy" in err and "Warning" not in err
+
+
+@bad_input
+def test_huge_finite_values_keep_their_lattice(tmp_path):
+    import warnings
+
+    f = tmp_path / "huge.npy"
+    np.save(f, (_lattice_image() + 5) * 1e300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                    # no overflow on the way
+        res = predict.predict_image(f, 0.1)
+    assert res["fft"]["a"] == pytest.approx(3.0, rel=0.01) and any("divided by" in n for n in res["notes"])
+
+
+@bad_input
+@pytest.mark.parametrize("pixel_size", [100.0, 0.0, float("nan"), True])
+def test_the_python_api_refuses_what_the_command_refuses(pixel_size):
+    with pytest.raises(predict.ImageReadError, match="pixel size"):
+        predict.predict_image(predict.ExperimentalImage(_lattice_image(), pixel_size, "api"))
+    with pytest.raises(predict.ImageReadError, match="complex"):
+        predict.predict_image(predict.ExperimentalImage(_lattice_image() * 1j, 0.1, "api"))
+
+
+# ---------------------------------------------------------------- 9. declared sizes
+
+@bad_input
+def test_a_small_emd_declaring_a_huge_image_is_refused_before_reading(tmp_path):
+    import resource
+
+    from test_hardening import run_predict
+
+    f = _emd(tmp_path / "huge.emd", n=20000)             # 20000² float32 declared, a few hundred kB on disk
+    assert f.stat().st_size < 2_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rc, _, err = run_predict(f)
+    assert rc == 2 and "20000 x 20000" in err and "huge.emd" in err
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 500_000      # kB: nothing was read
+
+
+@bad_input
+@pytest.mark.parametrize("fmt", [".npy", ".png", ".tif"])
+def test_declared_sizes_are_checked_for_every_format(tmp_path, monkeypatch, fmt):
+    import matplotlib.image
+    import tifffile
+
+    from lattice_utils import real_images
+
+    img = _lattice_image(size=128)
+    f = tmp_path / f"img{fmt}"
+    {".npy": lambda: np.save(f, img), ".png": lambda: matplotlib.image.imsave(f, img, cmap="gray"),
+     ".tif": lambda: tifffile.imwrite(f, img.astype(np.float32))}[fmt]()
+    assert real_images.read_image(f, 0.1).data.shape == (128, 128)
+    monkeypatch.setattr(real_images, "MAX_IMAGE_PIXELS", 100 * 100)
+    with pytest.raises(real_images.ImageReadError, match="declares an image of 128 x 128"):
+        real_images.read_image(f, 0.1)
+
+
+# ---------------------------------------------------------------- 12. not a regular file
+
+@bad_input
+@pytest.mark.parametrize("where", ["image", "sidecar", "folder"])
+def test_a_fifo_or_folder_is_refused_not_waited_on(tmp_path, where):
+    import os
+    import subprocess
+    import sys
+
+    from lattice_utils import paths
+
+    img = tmp_path / "img.npy"
+    if where == "image":
+        os.mkfifo(img)
+    elif where == "sidecar":
+        np.save(img, _lattice_image())
+        os.mkfifo(tmp_path / "img.npy.json")
+    else:
+        img.mkdir()
+    out = subprocess.run([sys.executable, "-m", "lattice_utils", "predict", str(img), "--pixel-size", "0.1"],
+                         capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+    assert out.returncode == 2 and ("regular file" in out.stderr or "a folder" in out.stderr), out.stderr
+
+
+# ---------------------------------------------------------------- 20. odd sidecars
+
+@bad_input
+@pytest.mark.parametrize("sidecar", ['{"pixel_size_A": 1' + "0" * 400 + "}",
+                                     '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}"],
+                         ids=["huge integer", "nested 100000 deep"])
+def test_odd_sidecars_are_messages(tmp_path, sidecar):
+    from test_hardening import run_predict
+
+    f = tmp_path / "img.npy"
+    np.save(f, _lattice_image())
+    (tmp_path / "img.npy.json").write_text(sidecar)
+    rc, _, err = run_predict(f)
+    assert rc == 2 and "img.npy" in err and "Traceback" not in err and "unexpected" not in err, err
+
+
+@bad_input
+def test_a_sidecar_with_a_byte_order_mark_is_read(tmp_path):
+    from test_hardening import run_predict
+
+    f = tmp_path / "img.npy"
+    np.save(f, _lattice_image())
+    (tmp_path / "img.npy.json").write_bytes(b"\xef\xbb\xbf" + b'{"pixel_size_A": 0.1}')
+    assert run_predict(f)[0] == 0
+    assert run_predict(f, "--pixel-size", "0.1")[0] == 0
+
+
+# ---------------------------------------------------------------- 23. a closed pipe
+
+@bad_input
+def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    from lattice_utils import paths
+
+    f = tmp_path / "img.npy"
+    np.save(f, _lattice_image())
+    proc = subprocess.Popen([sys.executable, "-m", "lattice_utils", "predict", str(f), "--pixel-size", "0.1",
+                             "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=paths.ROOT)
+    proc.stdout.close()                                     # `| head -n 0`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err

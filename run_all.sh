@@ -15,6 +15,11 @@
 # results page, report and light figures (reports/site/, from notebook 99) into docs/ and the
 # headline into README.md, for a commit.
 set -euo pipefail
+# a relative LATTICE_OUTPUT_DIR or LATTICE_DATA_DIR names a folder under the one the user ran from:
+# made absolute before the cd below, so every notebook (run in notebooks/) sees the same folder
+for var in LATTICE_OUTPUT_DIR LATTICE_DATA_DIR; do
+    if [[ -n "${!var:-}" ]]; then export "$var=$(realpath -m -- "${!var}")"; fi
+done
 cd "$(dirname "$0")"
 
 VENV=.venv

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from . import paths
 from .profiles import get_profile
 
 # measured here (2 cores), per second unless stated; the command that measured each is in docs/performance.md
@@ -168,7 +169,9 @@ def main(argv=None) -> int:
         print(f"| {r['notebooks']} | {r['work']} | {r['trainings']} | {_fmt(r['cpu_h'])} | {_fmt(r['gpu_h'])} |")
     print(f"| total | | {sum(r['trainings'] for r in rows)} | {_fmt(sum(r['cpu_h'] for r in rows))} | "
           f"{_fmt(sum(r['gpu_h'] for r in rows))} |")
-    print("\nCPU: rates measured on this project's 2-core machine (docs/performance.md), scaled to the cores.")
+    # where a run would write: a relative LATTICE_DATA_DIR or LATTICE_OUTPUT_DIR is shown resolved
+    print(f"\nData in {paths.DATA}; figures and reports in {paths.OUTPUT}.")
+    print("CPU: rates measured on this project's 2-core machine (docs/performance.md), scaled to the cores.")
     print("GPU: ASSUMED rates for one A100/H100-class GPU with mixed precision (not measured here): "
           + ", ".join(f"{k} {v:g}" for k, v in GPU.items()) + ". Simulation stays on the CPU cores.")
     return 0

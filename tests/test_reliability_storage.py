@@ -6,6 +6,8 @@ Each case carries the ``bad_input`` marker (docs/reliability.md counts them)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pandas as pd
 import pytest
@@ -368,3 +370,15 @@ def test_a_damaged_snapshot_meta_is_skipped_by_rule_and_named(scratch_dirs, monk
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([0, 1, 2]), pd.DataFrame(), _runs([0, 1, 2]),
                               date="2026-11-04")
     assert sorted(p.name for p in paths.SNAPSHOTS.iterdir()) == ["2026-11-04-stem_jv2d-paper"]
+
+
+@bad_input
+def test_run_all_passes_a_relative_output_dir_on_as_the_folder_under_where_the_user_ran(tmp_path):
+    # run_all.sh changes into the checkout and the notebooks run in notebooks/: without resolving
+    # first, "rel" would mean the checkout's rel/ here and notebooks/rel/ in the kernels
+    out = subprocess.run(["bash", str(paths.ROOT / "run_all.sh"), "--plan", "--profile", "smoke"], cwd=tmp_path,
+                         env={**os.environ, "LATTICE_OUTPUT_DIR": "rel-out", "LATTICE_DATA_DIR": "rel-data"},
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert f"Data in {tmp_path / 'rel-data'};" in out.stdout
+    assert f"figures and reports in {tmp_path / 'rel-out'}." in out.stdout

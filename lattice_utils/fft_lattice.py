@@ -365,13 +365,15 @@ def validate_image(image, pixel_size: float, name: str = "image") -> np.ndarray:
     if min(img.shape) < MIN_IMAGE_PX:
         raise ValueError(f"{name}: image too small ({img.shape[1]} x {img.shape[0]} px; at least "
                          f"{MIN_IMAGE_PX} px a side)")
-    img = img.astype(float)
+    # no copy of an image that is float already, and none of its finite pixels: on a large image
+    # each copy is the image's size again
+    img = img.astype(float, copy=False)
     finite = np.isfinite(img)
-    n_bad = int(img.size - finite.sum())
+    n_bad = int(img.size - np.count_nonzero(finite))
     if n_bad > MAX_BAD_PIXELS * img.size:
         raise ValueError(f"{name}: {n_bad} of {img.size} pixels ({100 * n_bad / img.size:.0f} %) are "
                          f"NaN or infinite, more than the {100 * MAX_BAD_PIXELS:.0f} % that can be filled")
-    if not finite.any() or np.ptp(img[finite]) == 0:
+    if n_bad == img.size or np.max(img, where=finite, initial=-np.inf) == np.min(img, where=finite, initial=np.inf):
         raise ValueError(f"{name}: the image is constant")
     return img
 

@@ -185,7 +185,7 @@ def _lattice_fields(est: fft_lattice.LatticeEstimate) -> dict:
 def predict_image(image, pixel_size: float | None = None, method: str = "fft",
                   model: str | Path | None = None, with_map: bool = False) -> dict:
     """Lattice of one image (a path or an ExperimentalImage), as a JSON-ready dict (strict: None
-    where a value is missing). ``fft``: the largest grain's lattice, with every grain under
+    where a value is missing). ``fft``: the image's answer (``answer_source``), with every grain under
     ``grains`` and the whole-image fit under ``whole_image``. ``with_map`` adds the grain map
     (stride cells) for plotting. Raises ``ImageReadError``/``ValueError`` for refused input."""
     if method not in ("fft", "cnn", "both"):

@@ -189,10 +189,12 @@ def check_image(img: ExperimentalImage) -> ExperimentalImage:
     check_declared_size(data.shape, name)
     pixel_size = check_pixel_size(img.pixel_size, name)
     notes = list(img.notes)
-    data = data.astype(np.float64)
+    data = data.astype(np.float64, copy=False)
     finite = np.isfinite(data)
     if finite.any():
-        biggest = float(np.abs(data[finite]).max())
+        # min and max over the finite pixels without copying them (a large image's size again)
+        biggest = max(-float(np.min(data, where=finite, initial=np.inf)),
+                      float(np.max(data, where=finite, initial=-np.inf)))
         if biggest > 0 and not VALUE_RANGE[0] <= biggest <= VALUE_RANGE[1]:
             data = data / biggest
             notes.append(f"pixel values up to {biggest:.3g} divided by that value (the lattice does "

@@ -378,3 +378,15 @@ def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path):
     proc.stdout.close()                                     # `| head -n 0`
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+# ---------------------------------------------------------------- 10. memory: no needless copies of a large image
+
+def test_the_image_checks_do_not_copy_a_float_image():
+    # on an 8000² image each copy is 0.5 GB (bench_predict_memory.py measures the whole command)
+    from lattice_utils import real_images
+
+    img = _lattice_image(size=512)
+    img[3, 3] = np.nan
+    assert np.shares_memory(fft_lattice.validate_image(img, 0.1), img)
+    assert np.shares_memory(real_images.check_image(predict.ExperimentalImage(img, 0.1, "x")).data, img)

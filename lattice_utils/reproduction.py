@@ -1,6 +1,8 @@
 """The reproduction report: every number of the papers that a notebook puts beside ours, in one
-table, with the difference and a status (matches within a stated tolerance / differs / not
-comparable, with the reason / pending: a paper-settings run that has not finished all its seeds). Read from the tables the notebooks wrote (``reports/tables``);
+table, with the difference and a status: for seeded rows on the paper's data at its settings,
+consistent / differs / inconclusive by their intervals (``verdicts``, ``LEGEND``); for every other
+row matches / differs within a stated tolerance; not comparable, with the reason; pending, a
+paper-settings run that has not finished all its seeds. Read from the tables the notebooks wrote (``reports/tables``);
 nothing here computes a result or types a number."""
 from __future__ import annotations
 
@@ -12,13 +14,35 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import paths, report, storage, tables
+from . import paths, report, storage, tables, verdicts
 from .profiles import PROFILES, get_profile
 
 SLOT = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
 # tolerances: how close counts as reproduced, per kind of quantity
 TOL = {"MAE": 0.05, "RMSE": 0.1, "accuracy %": 3.0, "fraction": 0.03, "share": 0.02, "degrees": 0.01,
        "slope": 0.1, "pm": 0.5, "strain %": 0.3, "count": 0.0, "ratio": 3.0}
+
+
+# the report's summary columns, in this order
+STATUS_ORDER = ["consistent", "matches", "inconclusive", "differs", "not comparable", "pending"]
+LEGEND = (
+    "Status of a row of the paper's data at the paper's settings, over seeds: our mean m over k seeded trainings "
+    "with sample standard deviation s; the paper's value is one training, so it is judged against the 95 % "
+    "prediction interval for one more run, m ± t(k-1) · s · √(1 + 1/k) (Student's t with k - 1 degrees of "
+    "freedom: 95 % coverage if the paper's run is a draw of the same training), widened by half a unit of the "
+    "paper's last printed digit. **differs** = the paper's value lies outside it; **consistent** = inside, and "
+    f"the interval's half-width is within the margin ({verdicts.MARGIN['accuracy %']:g} points of accuracy, "
+    f"{verdicts.MARGIN['fraction']:g} of a per-class precision, recall or F1) and one test image of the class moves "
+    "the rate by no more than that margin; **inconclusive** = inside, but the interval is wider than the margin "
+    "(the seeds spread too much: a finding about the paper's recipe) or the class has too few test images. "
+    "\"ours, 95 % interval\" is our mean with its t-based interval (m ± t(k-1) · s / √k); \"paper, 95 % "
+    "interval\" the paper's rate with its exact (Clopper-Pearson) binomial interval over its own test images "
+    "(Table S3's counts; for accuracy and recall, whose denominators are known). Values are printed to the "
+    "digits their interval supports. Every other row carries a tolerance: **matches** = within the stated "
+    "tolerance of the paper's value (for a stated lower bound, at least it; counts must be equal); **differs** = "
+    "outside it. **not comparable** = ours comes from a stand-in or other settings (the reason says which), the "
+    "difference is shown anyway; **pending** = the paper's data at the paper's settings, but the seeded run "
+    "behind it has not finished every seed (the reason says how many), so there is no spread to judge it by yet.")
 
 
 @dataclass
@@ -37,10 +61,22 @@ class Check:
     tol: float | None = None  # a tolerance of this row (from the spread over seeds), else TOL[kind]
     pending: bool = False     # comparable, but the run behind it has not finished (reason: how far)
     comparison: str = ""      # the kind of comparison, when not the one profile and source imply
+    # seeded rows: our mean's interval, the prediction interval for one more run (what the paper's
+    # single run is judged against, ``verdicts``), the paper's own binomial interval where it is a
+    # rate of a known count, and the test images a rate is measured on (its unit: ``scale``)
+    interval: tuple | None = None
+    prediction: tuple | None = None
+    paper_interval: tuple | None = None
+    n_test: int | None = None
+    scale: float = 1.0
 
     @property
     def tolerance(self) -> float:
         return TOL[self.kind] if self.tol is None else self.tol
+
+    def verdict(self) -> tuple[str, str]:
+        """(status, why) of a row judged by intervals (``verdicts.verdict``)."""
+        return verdicts.verdict(self.paper, self.prediction, verdicts.MARGIN[self.kind], self.n_test, self.scale)
 
     def status(self) -> str:
         if self.pending:
@@ -49,6 +85,8 @@ class Check:
             return "not comparable"
         if not (np.isfinite(self.paper) and np.isfinite(self.ours)):
             return "not comparable"
+        if self.prediction is not None:
+            return self.verdict()[0]
         tol = self.tolerance
         if self.at_least:
             return "matches" if self.ours >= self.paper - tol else "differs"
@@ -122,8 +160,9 @@ def main_paper_checks() -> list[Check]:
     for r in ([] if t is None else t.to_dict("records")):
         # a count of the paper's own split: no setting of any profile changes it
         counted = is_paper_data(r["data_source"])
-        out.append(Check("000", f"Table S3 · {SLOT[r['dataset']]} {r['split']} · class {r['class']} · share", _num(r["paper_share"]),
-                         _num(r["ours_share"]), "share", "", "table_s3_class_counts", r["profile"], r["data_source"],
+        # counts, not shares: a share within 0.02 would let 66 test images "match" the paper's 65
+        out.append(Check("000", f"Table S3 · {SLOT[r['dataset']]} {r['split']} · class {r['class']} · count", _num(r["paper"]),
+                         _num(r["ours"]), "count", "", "table_s3_class_counts", r["profile"], r["data_source"],
                          "" if r["data_source"] != "offline" else
                          "the offline corpus draws its classes in the paper's proportions by construction",
                          comparison="paper data, no training" if counted else ""))
@@ -256,6 +295,13 @@ def comparison(profile: str, source: str) -> str:
     return "analytic" if source == "analytic" else "stand-in"
 
 
+def paper_test_counts(slot: str) -> dict:
+    """{class: test images} of the paper's Table S3 for ``slot`` (the n of its per-class rates)."""
+    t = report.paper_values("table_s3")
+    t = t[(t.dataset == slot) & (t.split == "test")]
+    return {str(c): int(n) for c, n in zip(t["class"], t["count"])}
+
+
 def seed_tolerance(std: float, seeds: int, floor: float) -> float:
     """How far the paper's single run may lie from our mean over ``seeds`` runs and still agree:
     twice the standard deviation of their difference, if both are draws of the same training
@@ -266,8 +312,9 @@ def seed_tolerance(std: float, seeds: int, floor: float) -> float:
 def snapshot_checks() -> list[Check]:
     """Rows from the committed snapshots of seeded runs on the paper's images
     (``reports/snapshots/<date>-<set>-<profile>/``, written by ``lattice_utils.paper_runs``):
-    the newest snapshot per set and profile. Our value is the mean over seeds; the tolerance
-    comes from their spread (``seed_tolerance``). A paper-settings snapshot written part-way
+    the newest snapshot per set and profile. Our value is the mean over seeds; at the paper's
+    settings it carries its intervals and is judged by them (``verdicts``), at scaled settings it
+    shows a tolerance from the spread (``seed_tolerance``). A paper-settings snapshot written part-way
     through its run (fewer seeds than asked for, or one) is "pending": no status yet."""
     newest = newest_snapshots()
     paper_s1, paper_t2 = report.paper_values("table_s1"), report.paper_values("table_2")
@@ -278,16 +325,25 @@ def snapshot_checks() -> list[Check]:
         requested = len(meta.get("seeds_requested") or meta.get("seeds_done") or [])
         backbone = meta.get("settings", {}).get("mlp_backbone")
 
-        def check(item, paper, ours, kind, k, std, floor, model="", title=""):
+        slot_of_set = meta.get("slot")
+        paper_n = paper_test_counts(slot_of_set) if slot_of_set else {}
+
+        def check(item, paper, ours, kind, k, std, floor, model="", title="", n=None, paper_n_=None, scale=1.0):
             reason, pending = _seed_reason(profile, k, requested)
             other = model == "mlp" and backbone != "clip_vit_l14"
             if other:      # not the paper's settings after all: no status, however many seeds
                 reason, pending = (f"frozen {title.removesuffix(' + MLP')} features, not the paper's CLIP ViT-L/14 "
                                    "(no CLIP weights on this machine; deviation 13)"
                                    + (f"; {reason}" if reason else "")), False
+            seeded = k > 1 and np.isfinite(ours) and np.isfinite(std)
             return Check("000", item, paper, ours, kind, "paper_runs", f"snapshots/{d.name}", profile, set_name,
                          reason, tol=seed_tolerance(std, k, floor) if k > 1 else None, pending=pending,
-                         comparison="paper data, other settings" if other else "")
+                         comparison="paper data, other settings" if other else "",
+                         interval=verdicts.mean_interval(ours, std, k) if seeded else None,
+                         prediction=verdicts.prediction_interval(ours, std, k) if seeded else None,
+                         paper_interval=(verdicts.rate_interval(paper, paper_n_, scale)
+                                         if paper_n_ and np.isfinite(paper) else None),
+                         n_test=n, scale=scale)
 
         # every model asked for; one with no finished seed yet is a row without a value
         finished = {r["model"]: r for r in s1.to_dict("records")}
@@ -302,7 +358,8 @@ def snapshot_checks() -> list[Check]:
             k, std = int(r.get("seeds", 0)), _num(r.get("accuracy_pct_std"))
             out.append(check(f"Table S1 · {SLOT[slot]} · {title} · accuracy % "
                              f"({_over_seeds(k, std, 2)}; snapshot {d.name})", _num(p["accuracy_pct"].iloc[0]),
-                             _num(r.get("accuracy_pct_mean")), "accuracy %", k, std, 100.0 / n_test, model, title))
+                             _num(r.get("accuracy_pct_mean")), "accuracy %", k, std, 100.0 / n_test, model, title,
+                             n=n_test, paper_n_=sum(paper_n.values()) or None, scale=100.0))
         for r in t2.to_dict("records"):
             cls = str(r["class"]).split(" (")[0]
             p = paper_t2[(paper_t2.dataset == r["dataset"]) & (paper_t2["class"].astype(str) == cls)]
@@ -310,9 +367,14 @@ def snapshot_checks() -> list[Check]:
                 if p.empty or not np.isfinite(_num(p[c].iloc[0])) or not np.isfinite(_num(r[f"{c}_mean"])):
                     continue
                 k, std = int(r["seeds"]), _num(r[f"{c}_std"])
+                support = _num(r.get("support_mean"))
+                # the paper's recall of a class is a rate over its test images; its precision and F1
+                # have other denominators (not published), so no binomial interval for them
                 out.append(check(f"Table 2 · {SLOT[r['dataset']]} · class {r['class']} · {c} "
                                  f"({_over_seeds(k, std, 3)}; snapshot {d.name})",
-                                 _num(p[c].iloc[0]), _num(r[f"{c}_mean"]), "fraction", k, std, 0.01))
+                                 _num(p[c].iloc[0]), _num(r[f"{c}_mean"]), "fraction", k, std, 0.01,
+                                 n=int(support) if np.isfinite(support) and cls.isdigit() else None,
+                                 paper_n_=paper_n.get(cls) if c == "recall" else None))
     return out
 
 
@@ -475,15 +537,35 @@ def checks() -> pd.DataFrame:
     for c in main_paper_checks() + snapshot_checks() + xrd_checks() + related_checks():
         if c.table in tables.CHECKED:
             c.notebook = tables.notebook_of(c.table)     # the manifest says who writes it
+        status = c.status()
+        judged = c.prediction is not None and status in verdicts.STATUSES
         rows.append({"document": c.document, "item": c.item,
                      "comparison": c.comparison or comparison(c.profile, c.source),
                      "paper": c.paper, "ours": c.ours,
                      "difference": c.ours - c.paper,
-                     "tolerance": "from the seeds' spread" if c.pending and c.tol is None
-                     else ("≥ paper − " if c.at_least else "± ") + f"{c.tolerance:.3g}",
-                     "status": c.status(), "reason": c.reason, "profile": c.profile, "data source": c.source,
+                     "tolerance": (f"{100 * verdicts.LEVEL:.0f} % prediction interval {_span(c.prediction, c.interval)}"
+                                   if judged else "from the seeds' spread" if c.pending and c.tol is None
+                                   else ("≥ paper − " if c.at_least else "± ") + f"{c.tolerance:.3g}"),
+                     "ours, 95 % interval": _shown(c.ours, c.interval),
+                     "paper, 95 % interval": _shown(c.paper, c.paper_interval),
+                     "status": status, "reason": c.verdict()[1] if judged and not c.reason else c.reason,
+                     "profile": c.profile, "data source": c.source,
                      "notebook": c.notebook, "table": c.table})
     return pd.DataFrame(rows)
+
+
+def _span(interval, digits_from=None) -> str:
+    """'[lo, hi]' to the digits the interval (or ``digits_from``, a narrower one) supports."""
+    lo, hi = interval
+    h = (digits_from[1] - digits_from[0]) / 2 if digits_from is not None else (hi - lo) / 2
+    return f"[{verdicts.fmt(lo, h)}, {verdicts.fmt(hi, h)}]"
+
+
+def _shown(value: float, interval) -> str:
+    """A value with its interval, to the digits the interval supports; '' without one."""
+    if interval is None or not np.isfinite(value):
+        return ""
+    return f"{verdicts.fmt(value, (interval[1] - interval[0]) / 2)} {_span(interval)}"
 
 
 # (document, a substring of the item; "…" stands for any text) in the order the front page lists them. Only rows with a

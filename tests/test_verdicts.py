@@ -1,0 +1,91 @@
+"""Verdicts with intervals (issue 29): the interval arithmetic against scipy's own, the three-way
+status on hand-made cases, and Table S3 compared as counts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from lattice_utils import reproduction, verdicts
+
+
+def test_t_intervals_over_seeds_agree_with_scipy():
+    runs = np.array([87.6, 80.2, 77.4, 85.7, 78.8])        # the five DenseNet121 seeds of the snapshot
+    m, s, k = runs.mean(), runs.std(ddof=1), len(runs)
+    lo, hi = verdicts.mean_interval(m, s, k)
+    ref = stats.t.interval(0.95, k - 1, loc=m, scale=stats.sem(runs))
+    assert (lo, hi) == pytest.approx(ref, rel=1e-12)
+    assert verdicts.t_quantile(5) == pytest.approx(2.7764451, rel=1e-6)     # not the factor 2
+    lo, hi = verdicts.prediction_interval(m, s, k)
+    assert (hi - lo) / 2 == pytest.approx(stats.t.ppf(0.975, 4) * s * math.sqrt(1 + 1 / 5), rel=1e-12)
+    with pytest.raises(ValueError):
+        verdicts.mean_interval(m, s, 1)
+
+
+@pytest.mark.parametrize("k,n", [(2, 7), (0, 7), (7, 7), (178, 217), (50, 100)])
+def test_clopper_pearson_agrees_with_scipys_exact_interval(k, n):
+    ref = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    assert verdicts.clopper_pearson(k, n) == pytest.approx((ref.low, ref.high), abs=1e-12)
+
+
+def test_a_class_of_seven_test_images_is_known_to_a_wide_interval():
+    lo, hi = verdicts.rate_interval(0.29, 7)                  # 2 of 7, as the referee computed
+    assert round(lo, 2) == 0.04 and round(hi, 2) == 0.71
+    lo, hi = verdicts.rate_interval(80.65, 215, scale=100.0)
+    assert lo < 80.65 < hi and hi - lo > 10
+
+
+@pytest.mark.parametrize("paper,prediction,n,expect", [
+    (80.0, (79.0, 81.0), 217, "consistent"),          # inside, narrow, many images
+    (90.0, (79.0, 81.0), 217, "differs"),             # outside the prediction interval
+    (80.0, (68.0, 95.0), 217, "inconclusive"),        # inside, but the seeds spread 13 points
+    (80.0, (79.0, 81.0), 20, "inconclusive"),         # one image moves the rate 5 points
+    (81.0, (79.0, 80.8), None, "consistent"),         # a paper that printed 81: anything from 80.5
+])
+def test_three_way_status(paper, prediction, n, expect):
+    assert verdicts.verdict(paper, prediction, 3.0, n, scale=100.0)[0] == expect
+
+
+def test_the_papers_rounding_is_no_difference():
+    # five seeds all at 2/7 = 0.2857 and a paper that printed 0.29: the same number
+    assert verdicts.half_unit(0.29) == pytest.approx(0.005) and verdicts.half_unit(80.65) == pytest.approx(0.005)
+    status, _ = verdicts.verdict(0.29, (2 / 7, 2 / 7), 0.03, None)
+    assert status == "consistent"
+
+
+@pytest.mark.parametrize("half,shown", [(4.6, "82"), (13.5, "82"), (0.36, "0.8"), (0.14, "0.82"), (0.021, "0.82")])
+def test_digits_follow_the_interval(half, shown):
+    value = 81.94 if half > 1 else 0.8194
+    assert verdicts.fmt(value, half) == shown
+
+
+def _s3(rows):
+    import pandas as pd
+
+    return pd.DataFrame(rows)
+
+
+def test_table_s3_is_compared_as_counts(monkeypatch):
+    # 66 test images where the paper has 65: a share within 0.02 once called that a match
+    table = _s3([{"dataset": "jv2d", "split": "test", "class": 2, "ours": 66, "paper": 65,
+                  "ours_share": 0.3041, "paper_share": 0.3023, "profile": "quick", "data_source": "stem_jv2d"},
+                 {"dataset": "jv2d", "split": "test", "class": 0, "ours": 92, "paper": 92,
+                  "ours_share": 0.424, "paper_share": 0.428, "profile": "quick", "data_source": "stem_jv2d"}])
+    monkeypatch.setattr(reproduction, "_read", lambda name: table if name == "table_s3_class_counts" else None)
+    rows = {c.item: c for c in reproduction.main_paper_checks()}
+    two, zero = rows["Table S3 · JV2D test · class 2 · count"], rows["Table S3 · JV2D test · class 0 · count"]
+    assert (two.paper, two.ours, two.status()) == (65, 66, "differs")
+    assert zero.status() == "matches"
+
+
+def test_snapshot_rows_carry_intervals_and_a_three_way_status():
+    table = reproduction.checks()
+    seeded = table[table["table"].str.startswith("snapshots") & (table["comparison"] == "paper data, paper settings")]
+    if seeded.empty:
+        pytest.skip("no committed paper-settings snapshot")
+    assert set(seeded["status"]) <= {"consistent", "differs", "inconclusive", "pending"}
+    judged = seeded[seeded["status"] != "pending"]
+    assert judged["tolerance"].str.startswith("95 % prediction interval").all()
+    assert (judged["ours, 95 % interval"] != "").all() and judged["reason"].str.len().gt(0).all()

@@ -9,7 +9,8 @@ of AtomVision (K. Choudhary et al., J. Chem. Inf. Model. 63, 1708 (2023)), serve
 
 Each JPEG is an RGB 640 x 480 matplotlib figure: a white frame around a square that shows a
 10 Å x 10 Å field (100 px at 0.1 Å/px, drawn larger). ``crop_drawn_square`` finds that square
-exactly; the store keeps it as grey uint8 at ``IMAGE_PX`` (more than the 100 px of information it
+exactly (deviation 32: the paper does not say how it read these figures); the store keeps it as grey
+uint8 at ``IMAGE_PX`` (more than the 100 px of information it
 holds), and the paper's preprocessing (resize to the input size, 3 channels, ImageNet
 normalisation) follows in ``training`` as for every other image.
 

@@ -594,6 +594,31 @@ def checks() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# Table 2's "accuracy" row and its weighted-average recall are the accuracy again (weighted recall
+# is correct predictions over all images): listed, but not counted a second time
+SAME_AS_ACCURACY = ("· class accuracy ·", "· class weighted avg · recall")
+
+
+def evidence(row) -> str:
+    """What kind of evidence a row is: a trained result, a count of the paper's own split, or an
+    analytic check (a formula or a geometric identity)."""
+    if row["comparison"] == "paper data, no training":
+        return "split count"
+    if row["comparison"] == "analytic":
+        return "analytic"
+    return "trained or measured result"
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows per document and kind of evidence and status, each physical quantity counted once
+    (``SAME_AS_ACCURACY`` rows left out); the report's summary table."""
+    counted = table[~table["item"].apply(lambda s: any(k in s for k in SAME_AS_ACCURACY))].copy()
+    counted["evidence"] = counted.apply(evidence, axis=1)
+    out = counted.pivot_table(index=["document", "evidence"], columns="status", values="item", aggfunc="count",
+                              fill_value=0)
+    return out.reindex(columns=STATUS_ORDER, fill_value=0).reset_index()
+
+
 def _span(interval, digits_from=None) -> str:
     """'[lo, hi]' to the digits the interval (or ``digits_from``, a narrower one) supports."""
     lo, hi = interval

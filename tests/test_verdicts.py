@@ -129,3 +129,21 @@ def test_the_referees_corrections(scratch_dirs):
     assert t[t["item"].str.startswith("Fig. B")]["comparison"].iloc[0] == "analytic"
     results = t[t["item"].str.startswith("Results · accuracy")].set_index("item")
     assert list(results["paper"]) == [99.9, 84.0] and set(results["status"]) == {"not comparable"}
+
+
+def test_the_summary_counts_accuracy_once_and_separates_the_kinds_of_evidence():
+    import pandas as pd
+
+    rows = [("000", "Table S1 · JV2D · DenseNet121 · accuracy %", "paper data, paper settings", "inconclusive"),
+            ("000", "Table 2 · JV2D · class accuracy · f1", "paper data, paper settings", "inconclusive"),
+            ("000", "Table 2 · JV2D · class weighted avg · recall", "paper data, paper settings", "inconclusive"),
+            ("000", "Table 2 · JV2D · class 0 · recall", "paper data, paper settings", "consistent"),
+            ("000", "Table S3 · JV2D test · class 2 · count", "paper data, no training", "differs"),
+            ("004", "Fig. B · 20 axes · nearest-neighbour mean angle (deg)", "analytic", "matches")]
+    table = pd.DataFrame(rows, columns=["document", "item", "comparison", "status"])
+    s = reproduction.summary(table).set_index(["document", "evidence"])
+    trained = s.loc[("000", "trained or measured result")]
+    assert trained["inconclusive"] == 1 and trained["consistent"] == 1       # accuracy once, not three times
+    assert s.loc[("000", "split count"), "differs"] == 1
+    assert s.loc[("004", "analytic"), "matches"] == 1
+    assert list(s.columns) == reproduction.STATUS_ORDER

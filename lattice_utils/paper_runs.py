@@ -38,7 +38,7 @@ from collections import Counter
 
 import pandas as pd
 
-from . import metrics, paths, report, reproduction, stem_studies, storage
+from . import paths, report, reproduction, stem_studies, storage
 from .fitting import default_device, resolve_precision
 from .image_sets import IMAGE_SETS
 from .profiles import get_profile
@@ -47,11 +47,14 @@ MODELS = ("densenet121", "googlenet", "mlp")
 
 
 def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("densenet121",),
-              skip_unfinished: bool = False, log=print) -> tuple[pd.DataFrame, pd.DataFrame, list]:
-    """Per-seed Table S1 rows (accuracy, F1 per model) and Table 2 rows (per class), and the
-    training records (seconds, epochs). ``skip_unfinished``: a network whose training has not
-    finished is left out instead of trained (the MLP, minutes on a CPU, always runs), so that
-    a snapshot can report the finished part of a run while another process trains the rest."""
+              skip_unfinished: bool = False, log=print) -> tuple[pd.DataFrame, pd.DataFrame, list, pd.DataFrame]:
+    """Per-seed Table S1 rows (accuracy, F1 per model), Table 2 rows (per class), the training
+    records (seconds, epochs) and every test prediction (seed, model, image id, true and
+    predicted class, class probabilities), each training scored by the study of notebooks 02 and
+    05 (``stem_studies.classification_study``): this runner adds only the loop over seeds.
+    ``skip_unfinished``: a network whose training has not finished is left out instead of
+    trained (the MLP, minutes on a CPU, always runs), so that a snapshot can report the finished
+    part of a run while another process trains the rest."""
     if set_name not in IMAGE_SETS:
         raise ValueError(f"unknown image set {set_name!r}; choose one of {sorted(IMAGE_SETS)}")
     unknown = sorted(set(models) - set(MODELS))
@@ -63,46 +66,44 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
     _commit_at_start()      # before hours of training, while the checkout is the code that runs
     base = get_profile(profile)
     slot = IMAGE_SETS[set_name].slot
-    s1, t2, runs = [], [], []
+    s1, t2, runs, preds = [], [], [], []
     for seed in seeds:
         P = dataclasses.replace(base, seed=int(seed))
         sd = stem_studies.load_slot(slot, P, set_name)
-        truth = sd.test["label"].to_numpy()
         for model in models:
             t0 = time.perf_counter()
-            if model == "mlp":
-                pred = stem_studies.fit_mlp(sd, "classify", log=log).predictions
-                seconds = None
-            else:
+            if model != "mlp":
                 config_key = stem_studies.network_setup(sd, "classify", model)[0].key()
                 earlier = committed_result(set_name, profile, int(seed), model, config_key)
                 if earlier is not None:
                     # the same training's result is committed: kept as it is, with its commit and
                     # day, even where the weights are gone (a session on another machine)
-                    s1_row, t2_rows, run = earlier
+                    s1_row, t2_rows, run, pred_rows = earlier
                     log(f"seed {seed} {model}: finished at commit {run.get('commit')} on {run.get('date')}; "
                         f"its committed result is kept")
                     runs.append(run)
                     s1.append(s1_row)
                     if len(t2_rows):
                         t2.append(t2_rows)
+                    if len(pred_rows):
+                        preds.append(pred_rows)
                     continue
                 if skip_unfinished and not stem_studies.network_trained(sd, "classify", model):
                     log(f"seed {seed} {model}: training not finished, left out")
                     continue
-                net = stem_studies.fit_network(sd, "classify", model, log=log)
-                pred = stem_studies.predict_test(sd, net)
-                seconds = float(sum(h.get("seconds", 0.0) for h in net.history))
+            study = stem_studies.classification_study(sd, model, log=log)
+            net = study.network
             runs.append({"set": set_name, "seed": int(seed), "model": model,
-                         "train_seconds": seconds, "wall_seconds": round(time.perf_counter() - t0, 1),
-                         **({} if model == "mlp" else {**epoch_timing(net.history), **provenance(net.config)})})
-            s1.append({"dataset": slot, "data_source": set_name, "seed": int(seed), "model": model,
-                       "model_title": stem_studies.model_title(model, P.backbone),
-                       **metrics.accuracy_and_f1(truth, pred)})
+                         "train_seconds": None if net is None else float(sum(h.get("seconds", 0.0) for h in net.history)),
+                         "wall_seconds": round(time.perf_counter() - t0, 1),
+                         **({} if net is None else {**epoch_timing(net.history), **provenance(net.config)})})
+            s1.append({**study.table_s1, "data_source": set_name, "seed": int(seed)})
             if model == "densenet121":
-                t2.append(metrics.classification_table(truth, pred, dataset=slot).assign(seed=int(seed)))
+                t2.append(study.table_2.assign(seed=int(seed)))
+            preds.append(study.predictions.assign(seed=int(seed), model=model))
     table_2 = pd.concat(t2, ignore_index=True) if t2 else pd.DataFrame()
-    return pd.DataFrame(s1), table_2, runs
+    predictions = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame()
+    return pd.DataFrame(s1), table_2, runs, predictions
 
 
 def provenance(config) -> dict:
@@ -122,7 +123,8 @@ def _commit_at_start() -> str:
 
 
 def committed_result(set_name: str, profile: str, seed: int, model: str, config_key: str):
-    """(Table S1 row, Table 2 rows, run record) of a training with this configuration key in the
+    """(Table S1 row, Table 2 rows, run record, per-image predictions: empty where the snapshot
+    predates them) of a training with this configuration key in the
     newest committed snapshot of the set and profile, or None. A result is reused only for the
     identical configuration: a run on another machine with another precision path, or on other
     images, is a different training and is trained again."""
@@ -141,7 +143,20 @@ def committed_result(set_name: str, profile: str, seed: int, model: str, config_
     t2 = reproduction.read_snapshot_table(folder / "table_2_per_seed.csv") if model == "densenet121" else pd.DataFrame()
     if len(t2):
         t2 = t2[t2["seed"] == seed].reset_index(drop=True)
-    return rows.iloc[0].to_dict(), t2, dict(run)
+    preds = read_predictions(folder)
+    if len(preds):
+        preds = preds[(preds["seed"] == seed) & (preds["model"] == model)].reset_index(drop=True)
+    return rows.iloc[0].to_dict(), t2, dict(run), preds
+
+
+PREDICTIONS = "predictions_per_image.csv"
+PREDICTION_COLUMNS = ["model", "seed", "id", "true", "predicted", "p0", "p1", "p2", "p3", "p4"]
+
+
+def read_predictions(folder) -> pd.DataFrame:
+    """The per-image predictions of a snapshot (empty for a snapshot written before they were kept)."""
+    path = folder / PREDICTIONS
+    return reproduction.read_snapshot_table(path, dtype={"id": str}) if path.exists() else pd.DataFrame()
 
 
 def epoch_timing(history: list) -> dict:
@@ -163,10 +178,14 @@ def spread(per_seed: pd.DataFrame, keys: list, values: list) -> pd.DataFrame:
 
 
 def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_seed_t2: pd.DataFrame,
-                   runs: list, date: str | None = None, seeds_requested=None, models_requested=None) -> str:
-    """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables and meta.json.
-    ``seeds_requested`` and ``models_requested`` (default: those in ``per_seed_s1``) let a
-    snapshot written part-way through a run say what is missing (``not_done``, ``complete``)."""
+                   runs: list, date: str | None = None, seeds_requested=None, models_requested=None,
+                   predictions: pd.DataFrame | None = None) -> str:
+    """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables, meta.json and,
+    where given, every test prediction (``PREDICTIONS``: a few hundred kB for five seeds of three
+    models), from which confusion matrices, bootstrap intervals and paired tests are computed
+    without retraining. ``seeds_requested`` and ``models_requested`` (default: those in
+    ``per_seed_s1``) let a snapshot written part-way through a run say what is missing
+    (``not_done``, ``complete``)."""
     twice = reproduction._repeated(zip(per_seed_s1.get("seed", []), per_seed_s1.get("model", []))) \
         or reproduction._repeated((r.get("seed", -1), r.get("model")) for r in runs)
     if twice:
@@ -184,6 +203,13 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     for name, df in (("table_s1_per_seed", per_seed_s1), ("table_s1_summary", s1),
                      ("table_2_per_seed", per_seed_t2), ("table_2_summary", t2)):
         storage.write_text(out / f"{name}.csv", df.to_csv(index=False, lineterminator="\n"))
+    kept = []
+    if predictions is not None and len(predictions):
+        table = predictions[PREDICTION_COLUMNS].sort_values(["model", "seed", "id"], kind="stable")
+        storage.write_text(out / PREDICTIONS, table.to_csv(index=False, lineterminator="\n"))
+        kept = sorted({f"seed {int(sd)} {m}" for sd, m in zip(table["seed"], table["model"])})
+    elif (out / PREDICTIONS).exists():
+        (out / PREDICTIONS).unlink()      # an earlier write's, for trainings this one may not hold
     P = get_profile(profile)
     done = {(int(r["seed"]), r["model"]) for r in per_seed_s1.to_dict("records")}
     seeds = sorted({int(x) for x in (seeds_requested if seeds_requested is not None else {d[0] for d in done})})
@@ -202,7 +228,7 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
                          "mlp_backbone": P.backbone},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cpus": os.cpu_count(), "device": device_name()},
-            "runs": runs}
+            "runs": runs, "predictions_kept": kept}
     # indented: the file is committed, and a reviewer reads its diff
     storage.write_text(out / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     for old in superseded_snapshots(out):
@@ -316,7 +342,7 @@ def main(argv=None) -> int:
     if repeated:
         print(f"error: {repeated}")
         return 2
-    s1, t2, runs = pd.DataFrame(), pd.DataFrame(), []
+    s1, t2, runs, preds = pd.DataFrame(), pd.DataFrame(), [], pd.DataFrame()
     guarded = args.snapshot and not args.replace
     if guarded:
         refused = damaged_snapshot_refused(args.set, args.profile)
@@ -331,17 +357,17 @@ def main(argv=None) -> int:
             return 2
     for i, seed in enumerate(args.seeds):
         try:
-            s1_seed, t2_seed, runs_seed = run_seeds(args.set, args.profile, [seed], args.models,
-                                                    skip_unfinished=args.skip_unfinished)
+            s1_seed, t2_seed, runs_seed, preds_seed = run_seeds(args.set, args.profile, [seed], args.models,
+                                                                skip_unfinished=args.skip_unfinished)
             # the snapshot holds every finished training of the seeds asked for, those of later
             # seeds too (trained by an earlier run): it never shrinks while a run goes through them
             later = args.seeds[i + 1:] if args.snapshot else []
             ahead = run_seeds(args.set, args.profile, later, args.models, skip_unfinished=True,
-                              log=lambda *a: None) if later else (pd.DataFrame(), pd.DataFrame(), [])
+                              log=lambda *a: None) if later else (pd.DataFrame(), pd.DataFrame(), [], pd.DataFrame())
         except (DataUnavailableError, ValueError, OSError) as exc:
             print(f"error: {exc}")
             return 2
-        s1, t2 = _concat(s1, s1_seed), _concat(t2, t2_seed)
+        s1, t2, preds = _concat(s1, s1_seed), _concat(t2, t2_seed), _concat(preds, preds_seed)
         runs += runs_seed
         if args.snapshot and len(s1) + len(ahead[0]):
             folder, dropped = trainings_replaced(args.set, args.profile, runs=runs + ahead[2]) if guarded else (None, [])
@@ -350,7 +376,8 @@ def main(argv=None) -> int:
                 print(replacement_refused(folder, dropped, args.profile))
                 return 2
             where = write_snapshot(args.set, args.profile, _concat(s1, ahead[0]), _concat(t2, ahead[1]),
-                                   runs + ahead[2], seeds_requested=args.seeds, models_requested=args.models)
+                                   runs + ahead[2], seeds_requested=args.seeds, models_requested=args.models,
+                                   predictions=_concat(preds, ahead[3]))
             print(f"snapshot after seed {seed}:", where)
     if s1.empty:
         print("no training has finished yet: nothing to report")

@@ -547,10 +547,10 @@ def run_time_sentence(times: pd.DataFrame) -> str:
     return ("Paper-settings trainings on the paper's images, " + "; ".join(clauses) + ".") if clauses else ""
 
 
-def read_snapshot_table(path) -> pd.DataFrame:
+def read_snapshot_table(path, **read_csv) -> pd.DataFrame:
     """A snapshot's CSV; an empty file (no DenseNet has finished, so no Table 2 yet) is an empty table."""
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(path, **read_csv)
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
 

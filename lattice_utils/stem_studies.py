@@ -314,3 +314,51 @@ NETWORKS = (
     + [("05", "alex", "classify", "densenet121", ("label",))]
     + [("06", "alex", "regress", "googlenet", ("a", "b", "gamma"))]
 )
+
+
+# ------------------------------------------------------------------ the classification study of Tables S1 and 2
+
+@dataclass
+class ClassificationStudy:
+    """One classifier on one slot's test images: Table S1's row (accuracy, F1), Table 2's rows
+    (precision, recall, F1 per class) and every test prediction, all from the same predictions."""
+    dataset: str
+    model: str
+    model_title: str
+    table_s1: dict
+    table_2: pd.DataFrame
+    predictions: pd.DataFrame      # id, true, predicted and p0-p4 (the network's class probabilities)
+    network: training.TrainedModel | None = None
+    mlp: MLPResult | None = None
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.predictions["predicted"].to_numpy()
+
+
+def classification_study(sd: SlotData, model: str, backbone: str | None = None, force: bool = False,
+                         log=print) -> ClassificationStudy:
+    """Train (or reuse) ``model`` (densenet121, googlenet, or mlp on frozen features) as a Bravais
+    classifier on ``sd`` and score it on its test split: the one study behind Table S1 and Table 2,
+    which notebooks 02 and 05 and the multi-seed runner (``paper_runs``) all call."""
+    from . import metrics
+
+    truth = sd.test["label"].to_numpy()
+    ids = sd.test["id"].astype(str).to_numpy() if "id" in sd.test else np.arange(len(truth)).astype(str)
+    net = mlp = None
+    if model == "mlp":
+        mlp = fit_mlp(sd, "classify", backbone, force=force, log=log)
+        pred, proba = np.asarray(mlp.predictions).astype(int), None
+    else:
+        net = fit_network(sd, "classify", model, force=force, log=log)
+        scores = net.predict(sd.inputs(net.config.input_px), sd.rows("test"))
+        pred = scores.argmax(axis=1)
+        z = np.exp(scores - scores.max(axis=1, keepdims=True))
+        proba = z / z.sum(axis=1, keepdims=True)
+    predictions = pd.DataFrame({"id": ids, "true": truth.astype(int), "predicted": pred.astype(int)})
+    for k in range(training.TrainConfig.n_classes):
+        predictions[f"p{k}"] = np.nan if proba is None or k >= proba.shape[1] else proba[:, k].round(6)
+    title = model_title(model, backbone or sd.profile.backbone)
+    row = {"dataset": sd.slot, "model": model, "model_title": title, **metrics.accuracy_and_f1(truth, pred)}
+    return ClassificationStudy(sd.slot, model, title, row, metrics.classification_table(truth, pred, dataset=sd.slot),
+                               predictions, net, mlp)

@@ -186,8 +186,13 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
     from lattice_utils.profiles import get_profile
 
     write_set(image_sets.image_set_path("stem_jv2d"))
-    s1, t2, runs = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",),
-                                        log=lambda *a: None)
+    s1, t2, runs, preds = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",),
+                                               log=lambda *a: None)
+    # every test prediction is kept, and the accuracies follow from them
+    assert len(preds) == s1["n"].sum() and set(preds["seed"]) == {0, 1}
+    recomputed = preds.assign(ok=preds["true"] == preds["predicted"]).groupby("seed")["ok"].mean() * 100
+    assert list(recomputed.round(6)) == list(s1["accuracy_pct"].round(6))
+    assert np.allclose(preds[[f"p{k}" for k in range(5)]].sum(axis=1), 1.0, atol=1e-5)
     assert list(s1["seed"]) == [0, 1] and (s1["n"] == 3).all() and set(s1["data_source"]) == {"stem_jv2d"}
     assert set(s1["model_title"]) == {"DenseNet121 (from scratch)"}
     assert set(t2["seed"]) == {0, 1} and runs[0]["train_seconds"] > 0
@@ -196,9 +201,12 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
     assert summary.loc[0, "seeds"] == 2
     assert summary.loc[0, "accuracy_pct_mean"] == pytest.approx(s1["accuracy_pct"].mean())
     assert summary.loc[0, "accuracy_pct_std"] == pytest.approx(s1["accuracy_pct"].std(ddof=1), nan_ok=True)
-    where = paper_runs.write_snapshot("stem_jv2d", "smoke", s1, t2, runs, date="2026-01-01")
+    where = paper_runs.write_snapshot("stem_jv2d", "smoke", s1, t2, runs, date="2026-01-01", predictions=preds)
     out = paths.REPORTS / "snapshots" / "2026-01-01-stem_jv2d-smoke"
-    assert {p.name for p in out.iterdir()} >= {"table_s1_summary.csv", "table_2_per_seed.csv", "meta.json"}
+    assert {p.name for p in out.iterdir()} >= {"table_s1_summary.csv", "table_2_per_seed.csv", "meta.json",
+                                                paper_runs.PREDICTIONS}
+    kept = paper_runs.read_predictions(out)
+    assert len(kept) == len(preds) and pd.api.types.is_string_dtype(kept["id"])
     meta = storage.read_json(out / "meta.json")
     assert meta["settings"]["input_px"] == 32 and meta["complete"] and meta["seeds_done"] == [0, 1]
     assert len(pd.read_csv(out / "table_s1_per_seed.csv")) == 2 and where.endswith("2026-01-01-stem_jv2d-smoke")

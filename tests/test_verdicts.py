@@ -147,3 +147,23 @@ def test_the_summary_counts_accuracy_once_and_separates_the_kinds_of_evidence():
     assert s.loc[("000", "split count"), "differs"] == 1
     assert s.loc[("004", "analytic"), "matches"] == 1
     assert list(s.columns) == reproduction.STATUS_ORDER
+
+
+def test_one_study_behind_table_s1_and_table_2():
+    """The multi-seed runner trains nothing of its own: it calls the study notebooks 02 and 05 call."""
+    import ast
+    import inspect
+
+    import nbformat
+
+    from lattice_utils import paper_runs, paths
+
+    tree = ast.parse(inspect.getsource(paper_runs))
+    called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
+    assert "classification_study" in called
+    assert not called & {"fit_network", "fit_mlp", "predict_test", "accuracy_and_f1", "classification_table", "train"}
+    for name in ("02_model_selection.ipynb", "05_bravais_classification.ipynb"):
+        code = "\n".join(c.source for c in nbformat.read(paths.NOTEBOOKS / name, as_version=4).cells
+                         if c.cell_type == "code")
+        assert "stem_studies.classification_study(" in code, name
+        assert "fit_network(" not in code and "predict_test(" not in code, name

@@ -17,8 +17,9 @@ older folders of the same set and profile (the report reads only the newest; git
 
 The committed snapshot is also the memory of a run that outlives its machine: each training's
 record holds the key of its whole configuration (images, split, settings, precision path, seed),
-and a training whose key is in the newest snapshot is not run again; its committed rows are
-kept, with the commit and day that produced them. A machine with another precision path has
+and a training whose key and per-image predictions are in the newest snapshot is not run again;
+its committed rows and predictions are kept, with the commit and day that produced them (one from
+a snapshot written before predictions were kept is trained again). A machine with another precision path has
 other keys, so its seeds are trained afresh and never averaged with the earlier machine's; and
 ``--snapshot`` refuses, before training, to replace a snapshot that holds trainings the run would
 drop (another precision path, or seeds and models not asked for) unless ``--replace`` is given.
@@ -123,8 +124,8 @@ def _commit_at_start() -> str:
 
 
 def committed_result(set_name: str, profile: str, seed: int, model: str, config_key: str):
-    """(Table S1 row, Table 2 rows, run record, per-image predictions: empty where the snapshot
-    predates them) of a training with this configuration key in the
+    """(Table S1 row, Table 2 rows, run record, per-image predictions) of a training with this
+    configuration key, and its predictions kept, in the
     newest committed snapshot of the set and profile, or None. A result is reused only for the
     identical configuration: a run on another machine with another precision path, or on other
     images, is a different training and is trained again."""
@@ -135,6 +136,10 @@ def committed_result(set_name: str, profile: str, seed: int, model: str, config_
     run = next((r for r in meta.get("runs", []) if r.get("config_key") == config_key
                 and int(r.get("seed", -1)) == seed and r.get("model") == model), None)
     if run is None:
+        return None
+    if f"seed {seed} {model}" not in meta.get("predictions_kept", []):
+        # a snapshot written before per-image predictions were kept: its summary alone cannot give
+        # confusion matrices, bootstrap intervals or paired tests, so the training is done again
         return None
     s1 = reproduction.read_snapshot_table(folder / "table_s1_per_seed.csv")
     rows = s1 if s1.empty else s1[(s1["seed"] == seed) & (s1["model"] == model)]

@@ -11,7 +11,17 @@ DOCUMENTS = {
     "003": "Divisive hierarchical K-means of 4D-STEM data",
 }
 
-# every numbered figure and table in the texts of ../shared/seeds (SI tables of 000 are Table S1-S6)
+# how the report, the README and the notebooks name each paper (docs/references.md): by short title
+# and first author where the text gives it, never by the file number the code keys it by
+SHORT_NAMES = {
+    "000": "Chakrabarty et al. (main paper)",
+    "004": "XRD zone-axis paper",
+    "001": "defect class averaging (WSe2-2xTe2x)",
+    "002": "Zhu et al. (HRTEM nanoparticles)",
+    "003": "4D-STEM divisive K-means",
+}
+
+# every numbered figure and table in the papers' texts (docs/references.md; SI tables of 000 are Table S1-S6)
 PAPER_ITEMS = {
     "000": ["Fig. 1", "Fig. 2", "Fig. 3", "Fig. S1", "Fig. S2", "Fig. S3", "Fig. S4", "Fig. S5", "Fig. S6", "Fig. S7",
             "Table 1", "Table 2", "Table S1", "Table S2", "Table S3", "Table S4", "Table S5", "Table S6"],

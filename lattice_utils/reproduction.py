@@ -587,6 +587,8 @@ def checks() -> pd.DataFrame:
                                    if judged else "from the seeds' spread" if c.pending and c.tol is None
                                    else ("≥ paper − " if c.at_least else "± ") + f"{c.tolerance:.3g}"),
                      "ours, 95 % interval": _shown(c.ours, c.interval),
+                     # what the front page prints: the digits an interval supports, else four
+                     "ours (shown)": _shown(c.ours, c.interval) or ("" if not np.isfinite(c.ours) else f"{c.ours:.4g}"),
                      "paper, 95 % interval": _shown(c.paper, c.paper_interval),
                      "status": status, "reason": c.verdict()[1] if judged and not c.reason else c.reason,
                      "profile": c.profile, "data source": c.source,

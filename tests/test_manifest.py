@@ -50,3 +50,21 @@ def test_citation_and_licence_files():
         assert key in cff, key
     assert cff["license"] == "MIT" and "MIT License" in (paths.ROOT / "LICENSE").read_text()
     assert len(cff["references"]) == len(M.DOCUMENTS)
+
+
+def test_nothing_outside_the_tests_points_outside_the_repository():
+    """A reader of the repository has none of its neighbours: no README, notebook, doc or module
+    names the folder the papers' texts came from (a test may read them where they are present)."""
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=paths.ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    bad = []
+    for name in files:
+        if name.startswith("tests/") or not name.endswith((".md", ".py", ".ipynb", ".sh", ".cff", ".toml", ".yml",
+                                                            ".txt", ".csv", ".json")):
+            continue
+        text = (paths.ROOT / name).read_text(errors="replace")
+        if re.search(r"\.\./shared\b|shared/seeds|shared/data", text):
+            bad.append(name)
+    assert not bad, bad

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import hexagonal
 from lattice_utils import image_sets, paths, structures
-from test_hardening import _no_network, _zip
+from test_hardening import CIF, _no_network, _zip
 from test_structures import fixture_records, jarvis_atoms
 
 bad_input = pytest.mark.bad_input
@@ -222,29 +222,14 @@ def test_stem_settings_that_would_need_a_huge_grid_are_refused(monkeypatch, grap
         simulate_stem_image(Atoms.from_dict(jarvis_atoms(graphene)), StemParams(**params))
 
 
-HUGE_CIF = """data_huge
-_symmetry_space_group_name_H-M 'P 1'
-_cell_length_a 20000.0
-_cell_length_b 20000.0
-_cell_length_c 20000.0
-_cell_angle_alpha 90
-_cell_angle_beta 90
-_cell_angle_gamma 90
-loop_
-_atom_site_label
-_atom_site_type_symbol
-_atom_site_fract_x
-_atom_site_fract_y
-_atom_site_fract_z
-Na1 Na 0 0 0
-"""
+# the NaCl test cell of test_hardening, its edges made 20,000 Å
+HUGE_CIF = CIF.replace("4.0", "20000.0")
 
 
 @bad_input
 def test_cif_with_a_20000_angstrom_cell_is_skipped_and_named(tmp_path):
     from lattice_utils.xrd.corpus import read_cif_dir
     from lattice_utils.xrd.simulate import Crystal, CrystalError
-    from test_hardening import CIF
 
     (tmp_path / "huge.cif").write_text(HUGE_CIF)
     (tmp_path / "nacl.cif").write_text(CIF)

@@ -245,17 +245,23 @@ DAMAGE = {
 }
 
 
+def assert_moved_aside_and_reported(path, store, capsys):
+    """Loading the JV2D zip at ``path`` (in ``store``) fails as damaged, says so, and leaves the
+    file aside as ``.corrupt``."""
+    with pytest.raises(structures.DataUnavailableError, match="damaged"):
+        structures.load_jarvis_records("jv2d", store)
+    out = capsys.readouterr().out
+    assert "WARNING" in out and path.name in out
+    assert not path.exists() and path.with_name(path.name + ".corrupt").exists()
+
+
 @bad_input
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_damaged_zip_is_moved_aside_and_reported(tmp_path, monkeypatch, capsys, damage):
     monkeypatch.setattr("jarvis.db.figshare.get_request_data", _no_network)
     path = structures.jarvis_zip_path("jv2d", tmp_path)
     DAMAGE[damage](path)
-    with pytest.raises(structures.DataUnavailableError, match="damaged"):
-        structures.load_jarvis_records("jv2d", tmp_path)
-    out = capsys.readouterr().out
-    assert "WARNING" in out and path.name in out
-    assert not path.exists() and path.with_name(path.name + ".corrupt").exists()
+    assert_moved_aside_and_reported(path, tmp_path, capsys)
 
 
 @bad_input

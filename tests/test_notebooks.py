@@ -101,9 +101,16 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
     from lattice_utils import tables
     checked = set(pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv")["table"])
     assert set(tables.CHECKED) <= checked, sorted(set(tables.CHECKED) - checked)
-    # rows of checks from every document, not only the always-present manifest table
-    documents = set(re.findall(r"^\| (00\d) \|", report, flags=re.M))
-    assert documents == {"000", "001", "002", "003", "004"}, documents
+    # rows of checks from every document, not only the always-present manifest table; each paper by
+    # its short name, never by the file number the code keys it by
+    from lattice_utils import manifest, reproduction
+    checks = pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv", dtype={"document": str})
+    assert set(checks["document"]) == set(manifest.SHORT_NAMES), set(checks["document"])
+    assert all(f"## {name}: " in report for name in manifest.SHORT_NAMES.values())
+    assert not re.findall(r"^\| 00\d \|", report, flags=re.M)
+    # every headline entry found its row (a renamed item would drop it from the front page silently)
+    headline = (site / "headline.md").read_text()
+    assert len(re.findall(r"^\| (?!document|---)", headline, flags=re.M)) == len(reproduction.HEADLINE)
     # the results page shows every declared figure and table of the run, and misses none
     run = json.loads((site / "run.json").read_text())
     assert run["profile"] == "smoke" and run["missing"] == []

@@ -52,7 +52,8 @@ CLAIMS = {
         "table_s3_class_counts": "000 Table S3", "labels_paper_vs_canonical": "",
         "fig1_paper_image_sets": "000 Fig. 1", "corpus_realism": "", "corpus_shortest_distances": "",
         "table_1_baseline_data": "000 Table 1", "labels_symmetry_vs_metric": ""},
-    "02_model_selection.ipynb": {"table_s1_confusion_matrices": "000 Table S1", "table_s1_model_selection": "000 Table S1"},
+    "02_model_selection.ipynb": {"table_s1_confusion_matrices": "000 Table S1", "table_s1_model_selection": "000 Table S1",
+                                 "table_s1_paper_settings_seeds": "000 Table S1"},
     "03_multi_vs_single_output.ipynb": {"table_s2_parity": "000 Table S2", "table_s2_multi_vs_single": "000 Table S2"},
     "04_lattice_regression.ipynb": {
         "fig3_parity_standard_subset": "000 Fig. 3", "figs2_gamma_confusion": "000 Fig. S2", "figs3_loss_curves": "000 Fig. S3",
@@ -144,7 +145,8 @@ NOT_REPRODUCED = {
 
 
 # figures whose names start like tables (the paper's tables drawn as confusion matrices / parity plots)
-FIGURES_NAMED_AFTER_TABLES = {"table_s1_confusion_matrices", "table_s2_parity", "table_2_confusion_matrices"}
+FIGURES_NAMED_AFTER_TABLES = {"table_s1_confusion_matrices", "table_s2_parity", "table_2_confusion_matrices",
+                              "table_s1_paper_settings_seeds"}
 # notebook 99's own outputs (reports/site/reproduction.md and the table of every comparison): checked on their own
 REPORT_OUTPUTS = {"reproduction_report", "reproduction_checks"}
 # written only when the paper's own data file is in data/raw/ (the smoke run has none)

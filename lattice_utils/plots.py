@@ -155,3 +155,34 @@ def grain_map_figure(image, pixel_size: float, grain_map, stride_px: int, grains
     ax[0].set_ylabel("y (Å)")
     fig.tight_layout()
     return fig
+
+
+def seed_spread(ax, per_seed, paper: dict, title: str, value: str = "accuracy_pct",
+                label: str = "test accuracy (%)"):
+    """Each model's seeds (dots), their mean with its 95 % t interval (black bar), the 95 %
+    prediction interval for one more run (grey band) and the paper's single run (red diamond):
+    what the reproduction report's verdict on Table S1 judges, drawn."""
+    from . import verdicts
+
+    models = list(dict.fromkeys(per_seed["model"]))
+    rng = np.random.default_rng(0)          # fixed jitter: the figure's bytes do not change
+    for x, model in enumerate(models):
+        v = per_seed.loc[per_seed["model"] == model, value].to_numpy(float)
+        ax.scatter(x + rng.uniform(-0.12, 0.12, len(v)), v, s=18, color="tab:blue", alpha=0.8,
+                   label="one seed" if x == 0 else None, zorder=3)
+        if len(v) > 1:
+            m, s, k = v.mean(), v.std(ddof=1), len(v)
+            lo, hi = verdicts.prediction_interval(m, s, k)
+            ax.fill_between([x - 0.3, x + 0.3], lo, hi, color="0.85", zorder=1,
+                            label="95 % prediction interval, one more run" if x == 0 else None)
+            lo, hi = verdicts.mean_interval(m, s, k)
+            ax.errorbar(x, m, yerr=[[m - lo], [hi - m]], fmt="o", color="black", capsize=4, zorder=4,
+                        label="mean, 95 % t interval" if x == 0 else None)
+        if model in paper and np.isfinite(paper[model]):
+            ax.scatter([x + 0.22], [paper[model]], marker="D", s=40, color="tab:red", zorder=5,
+                       label="paper (one run)" if x == 0 else None)
+    titles = dict(zip(per_seed["model"], per_seed.get("model_title", per_seed["model"])))
+    ax.set_xticks(range(len(models)), [str(titles[m]).replace(" (", "\n(") for m in models], fontsize=8)
+    ax.set_ylabel(label)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper right")

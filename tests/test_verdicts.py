@@ -167,3 +167,24 @@ def test_one_study_behind_table_s1_and_table_2():
                          if c.cell_type == "code")
         assert "stem_studies.classification_study(" in code, name
         assert "fit_network(" not in code and "predict_test(" not in code, name
+
+
+def test_the_seed_spread_figure_draws_the_intervals_the_verdict_uses():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from lattice_utils import plots
+
+    per_seed = pd.DataFrame({"model": ["densenet121"] * 5 + ["googlenet"] * 5,
+                             "model_title": ["DenseNet121 (from scratch)"] * 5 + ["GoogLeNet (from scratch)"] * 5,
+                             "accuracy_pct": [87.6, 80.2, 77.4, 85.7, 78.8, 71.9, 78.3, 81.1, 78.8, 79.7]})
+    fig, ax = plt.subplots()
+    plots.seed_spread(ax, per_seed, {"densenet121": 80.65, "googlenet": 79.72}, "STEM-JV2D, paper settings")
+    band = ax.collections[1].get_paths()[0].vertices[:, 1]          # the first model's grey band
+    lo, hi = verdicts.prediction_interval(np.mean(per_seed["accuracy_pct"][:5]),
+                                          np.std(per_seed["accuracy_pct"][:5], ddof=1), 5)
+    assert band.min() == pytest.approx(lo) and band.max() == pytest.approx(hi)
+    assert ax.get_ylabel() == "test accuracy (%)" and "paper (one run)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)

@@ -223,23 +223,15 @@ GRAIN_MAP_SOFTWARE = "lattice_utils predict --grain-map"
 
 
 def _png_texts(path: Path) -> dict:
-    """The tEXt chunks of a PNG file ({} for anything that is not a PNG)."""
-    texts = {}
-    with open(path, "rb") as fh:
-        if fh.read(8) != b"\x89PNG\r\n\x1a\n":
-            return {}
-        while True:
-            head = fh.read(8)
-            if len(head) < 8:
-                return texts
-            n, kind = int.from_bytes(head[:4], "big"), head[4:]
-            if kind == b"IDAT" or kind == b"IEND" or n > 1 << 20:
-                return texts          # matplotlib writes its text chunks before the image data
-            body = fh.read(n)
-            fh.read(4)                # CRC
-            if kind == b"tEXt" and b"\0" in body:
-                key, value = body.split(b"\0", 1)
-                texts[key.decode("latin-1")] = value.decode("latin-1")
+    """The text chunks a PNG file carries before its image data ({} for anything that is not a
+    PNG); the image itself is not decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return {k: v for k, v in im.info.items() if isinstance(v, str)} if im.format == "PNG" else {}
+    except (UnidentifiedImageError, OSError, ValueError):
+        return {}
 
 
 def check_grain_map_path(path, image_path, force: bool = False) -> Path:
@@ -298,7 +290,8 @@ def _format(res: dict) -> str:
         if f.get("answer_source") == "grain 0" and f["grains"][0]["source"] != "whole image":
             lines.append(f"  answer from: the largest grain, {100 * f['grains'][0]['area_share']:.0f} % of the image")
         elif f.get("answer_source") == "whole image" and f["grains"]:
-            lines.append("  answer from: the whole-image fit (no grain covers a fifth of the image)")
+            lines.append(f"  answer from: the whole-image fit (no grain covers "
+                         f"{100 * grains.HEADLINE_MIN_SHARE:.0f} % of the image)")
         lines += [f"  note: {n}" for n in est.notes]
         if len(f["grains"]) > 1 or (f["grains"] and f["grains"][0]["source"] != "whole image"):
             lines.append(f"  grains ({f['windows_with_lattice']} of {f['windows']} windows of "

@@ -179,7 +179,7 @@ def check_image(img: ExperimentalImage) -> ExperimentalImage:
     that lies outside ``VALUE_RANGE`` (with a note); ``ImageReadError`` naming it otherwise."""
     name = str(img.name)
     data = np.asarray(img.data)
-    if data.dtype == object or not np.issubdtype(data.dtype, np.number) or data.dtype == np.bool_:
+    if not np.issubdtype(data.dtype, np.number):      # objects and booleans are not numbers either
         raise ImageReadError(f"{name}: pixel type {data.dtype} is not numeric")
     if np.iscomplexobj(data):
         raise ImageReadError(f"{name}: complex pixel values ({data.dtype}); give the magnitude or the "

@@ -579,6 +579,7 @@ def checks() -> pd.DataFrame:
             c.notebook = tables.notebook_of(c.table)     # the manifest says who writes it
         status = c.status()
         judged = c.prediction is not None and status in verdicts.STATUSES
+        shown = _shown(c.ours, c.interval)
         rows.append({"document": c.document, "item": c.item,
                      "comparison": c.comparison or comparison(c.profile, c.source),
                      "paper": c.paper, "ours": c.ours,
@@ -586,9 +587,9 @@ def checks() -> pd.DataFrame:
                      "tolerance": (f"{100 * verdicts.LEVEL:.0f} % prediction interval {_span(c.prediction, c.interval)}"
                                    if judged else "from the seeds' spread" if c.pending and c.tol is None
                                    else ("≥ paper − " if c.at_least else "± ") + f"{c.tolerance:.3g}"),
-                     "ours, 95 % interval": _shown(c.ours, c.interval),
+                     "ours, 95 % interval": shown,
                      # what the front page prints: the digits an interval supports, else four
-                     "ours (shown)": _shown(c.ours, c.interval) or ("" if not np.isfinite(c.ours) else f"{c.ours:.4g}"),
+                     "ours (shown)": shown or ("" if not np.isfinite(c.ours) else f"{c.ours:.4g}"),
                      "paper, 95 % interval": _shown(c.paper, c.paper_interval),
                      "status": status, "reason": c.verdict()[1] if judged and not c.reason else c.reason,
                      "profile": c.profile, "data source": c.source,

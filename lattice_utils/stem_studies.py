@@ -351,10 +351,10 @@ def classification_study(sd: SlotData, model: str, backbone: str | None = None, 
         pred, proba = np.asarray(mlp.predictions).astype(int), None
     else:
         net = fit_network(sd, "classify", model, force=force, log=log)
+        from scipy.special import softmax
+
         scores = net.predict(sd.inputs(net.config.input_px), sd.rows("test"))
-        pred = scores.argmax(axis=1)
-        z = np.exp(scores - scores.max(axis=1, keepdims=True))
-        proba = z / z.sum(axis=1, keepdims=True)
+        pred, proba = scores.argmax(axis=1), softmax(scores, axis=1)
     predictions = pd.DataFrame({"id": ids, "true": truth.astype(int), "predicted": pred.astype(int)})
     for k in range(training.TrainConfig.n_classes):
         predictions[f"p{k}"] = np.nan if proba is None or k >= proba.shape[1] else proba[:, k].round(6)

@@ -19,12 +19,14 @@ CHECKED = {
     "table_1_regression": ("dataset", "subset", "subset_title") + _REGRESSION,
     "table_s2_multi_vs_single": ("model",) + _REGRESSION,
     "table_s4_alex_models": ("model", "model_title", "subset") + _REGRESSION,
-    "table_s5_chemistry": ("dataset", "group", "group_title") + _REGRESSION,
+    "table_s5_chemistry": ("dataset", "group", "group_title", "note") + _REGRESSION,
     "table_2_classification": ("dataset", "class", "precision", "paper_precision", "recall", "paper_recall",
                                "f1", "paper_f1", "profile", "data_source"),
-    "table_s1_model_selection": ("dataset", "model_title", "accuracy_pct", "paper_accuracy_pct", "profile",
-                                 "data_source"),
-    "table_s3_class_counts": ("dataset", "split", "class", "ours_share", "paper_share", "profile", "data_source"),
+    "table_s1_model_selection": ("dataset", "model_title", "accuracy_pct", "paper_accuracy_pct", "f1_weighted",
+                                 "paper_f1", "profile", "data_source"),
+    "table_s3_class_counts": ("dataset", "split", "class", "ours", "paper", "profile", "data_source"),
+    # its presence only: the paper's Table S6 values are listed beside it as "other images"
+    "table_s6_experimental": (),
     # XRD paper (004)
     "table_09_axis_coverage": ("measure", "ours"),
     "table_09_structures": ("crystal system", "total", "paper total", "profile", "structure_source"),

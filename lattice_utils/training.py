@@ -30,6 +30,7 @@ from . import paths, storage
 # resolve_precision and default_device are part of this module's interface too
 from .fitting import (PRECISIONS, ConfigMismatchError, FitFiles, autocast, cached_final, default_device,
                       load_weights_into, resolve_precision, run_epochs)
+from .metrics import PARAMETERS
 from .models import ARCHITECTURES, IMAGENET_MEAN, IMAGENET_STD, build_network
 from .profiles import BATCH_SIZE, LR_CLASSIFY, NETWORK_EPOCHS, NETWORK_INPUT_PX
 
@@ -442,7 +443,6 @@ def load_weights(path) -> TrainedModel:
 # allocation or scales an answer is checked before it is used
 INPUT_PX_RANGE = (8, 1024)            # network input side (the profiles use 32-224)
 N_CLASSES_RANGE = (2, 64)
-TARGET_NAMES = ("a", "b", "gamma")
 TARGET_RANGE = {"a": (0.5, 100.0), "b": (0.5, 100.0), "gamma": (1.0, 179.0)}   # Å, Å, degrees
 
 
@@ -460,7 +460,8 @@ def check_model_numbers(config: TrainConfig, state: dict) -> None:
     integer("n_classes", config.n_classes, *N_CLASSES_RANGE)
     if config.arch not in ARCHITECTURES:
         raise ValueError(f"arch = {config.arch!r}, expected one of {ARCHITECTURES}")
-    field = (state.get("meta") or {}).get("field_of_view_A") if isinstance(state.get("meta") or {}, dict) else None
+    meta = state.get("meta") or {}
+    field = meta.get("field_of_view_A") if isinstance(meta, dict) else None
     if field is not None:
         if isinstance(field, bool) or not isinstance(field, (int, float)) or not np.isfinite(field) \
                 or not PIXEL_SIZE_RANGE[0] <= field / config.input_px <= PIXEL_SIZE_RANGE[1]:
@@ -468,8 +469,8 @@ def check_model_numbers(config: TrainConfig, state: dict) -> None:
                              f"in {PIXEL_SIZE_RANGE[0]}-{PIXEL_SIZE_RANGE[1]} Å")
     if config.task != "regress":
         return
-    if not config.targets or any(t not in TARGET_NAMES for t in config.targets):
-        raise ValueError(f"targets = {list(config.targets)}, expected some of {list(TARGET_NAMES)}")
+    if not config.targets or any(t not in PARAMETERS for t in config.targets):
+        raise ValueError(f"targets = {list(config.targets)}, expected some of {list(PARAMETERS)}")
     for key in ("target_mean", "target_std"):
         try:
             v = np.asarray(state.get(key), dtype=np.float64)

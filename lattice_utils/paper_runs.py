@@ -47,12 +47,34 @@ from .profiles import get_profile
 MODELS = ("densenet121", "googlenet", "mlp")
 
 
+@dataclasses.dataclass
+class Results:
+    """What a run over seeds gives: Table S1 rows (one per training), Table 2 rows (per class,
+    DenseNet121), the training records, every test prediction, the networks' predictions averaged
+    over eight symmetric copies of each image (``stem_studies.classification_study(symmetric=True)``)
+    and their per-epoch training loss."""
+    table_s1: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    table_2: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    runs: list = dataclasses.field(default_factory=list)
+    predictions: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    symmetric: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    history: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+
+    def __add__(self, other: "Results") -> "Results":
+        def both(name):
+            a, b = getattr(self, name), getattr(other, name)
+            return _concat(a, b) if isinstance(a, pd.DataFrame) else a + b
+
+        return Results(**{f.name: both(f.name) for f in dataclasses.fields(self)})
+
+
 def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("densenet121",),
-              skip_unfinished: bool = False, log=print) -> tuple[pd.DataFrame, pd.DataFrame, list, pd.DataFrame]:
+              skip_unfinished: bool = False, log=print) -> Results:
     """Per-seed Table S1 rows (accuracy, F1 per model), Table 2 rows (per class), the training
-    records (seconds, epochs) and every test prediction (seed, model, image id, true and
-    predicted class, class probabilities), each training scored by the study of notebooks 02 and
-    05 (``stem_studies.classification_study``): this runner adds only the loop over seeds.
+    records (seconds, epochs), every test prediction (seed, model, image id, true and predicted
+    class, class probabilities), the networks' symmetric-copy averages and training curves, each
+    training scored by the study of notebooks 02 and 05 (``stem_studies.classification_study``):
+    this runner adds only the loop over seeds.
     ``skip_unfinished``: a network whose training has not finished is left out instead of
     trained (the MLP, minutes on a CPU, always runs), so that a snapshot can report the finished
     part of a run while another process trains the rest."""
@@ -67,44 +89,52 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
     _commit_at_start()      # before hours of training, while the checkout is the code that runs
     base = get_profile(profile)
     slot = IMAGE_SETS[set_name].slot
-    s1, t2, runs, preds = [], [], [], []
+    out = Results()
     for seed in seeds:
         P = dataclasses.replace(base, seed=int(seed))
         sd = stem_studies.load_slot(slot, P, set_name)
         for model in models:
             t0 = time.perf_counter()
-            if model != "mlp":
+            network = model != "mlp"
+            if network:
                 config_key = stem_studies.network_setup(sd, "classify", model)[0].key()
                 earlier = committed_result(set_name, profile, int(seed), model, config_key)
-                if earlier is not None:
+                trained = stem_studies.network_trained(sd, "classify", model)
+                # a committed result without its symmetric averages is scored again where the
+                # weights are still here (one pass of inference); elsewhere it is kept as it is
+                if earlier is not None and (len(earlier.symmetric) or not trained):
                     # the same training's result is committed: kept as it is, with its commit and
                     # day, even where the weights are gone (a session on another machine)
-                    s1_row, t2_rows, run, pred_rows = earlier
+                    run = earlier.runs[0]
                     log(f"seed {seed} {model}: finished at commit {run.get('commit')} on {run.get('date')}; "
                         f"its committed result is kept")
-                    runs.append(run)
-                    s1.append(s1_row)
-                    if len(t2_rows):
-                        t2.append(t2_rows)
-                    if len(pred_rows):
-                        preds.append(pred_rows)
+                    out = out + earlier
                     continue
-                if skip_unfinished and not stem_studies.network_trained(sd, "classify", model):
+                if skip_unfinished and not trained:
                     log(f"seed {seed} {model}: training not finished, left out")
                     continue
-            study = stem_studies.classification_study(sd, model, log=log)
+            study = stem_studies.classification_study(sd, model, symmetric=network, log=log)
             net = study.network
-            runs.append({"set": set_name, "seed": int(seed), "model": model,
-                         "train_seconds": None if net is None else float(sum(h.get("seconds", 0.0) for h in net.history)),
-                         "wall_seconds": round(time.perf_counter() - t0, 1),
-                         **({} if net is None else {**epoch_timing(net.history), **provenance(net.config)})})
-            s1.append({**study.table_s1, "data_source": set_name, "seed": int(seed)})
-            if model == "densenet121":
-                t2.append(study.table_2.assign(seed=int(seed)))
-            preds.append(study.predictions.assign(seed=int(seed), model=model))
-    table_2 = pd.concat(t2, ignore_index=True) if t2 else pd.DataFrame()
-    predictions = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame()
-    return pd.DataFrame(s1), table_2, runs, predictions
+            tag = {"seed": int(seed), "model": model}
+            out = out + Results(
+                pd.DataFrame([{**study.table_s1, "data_source": set_name, "seed": int(seed)}]),
+                study.table_2.assign(seed=int(seed)) if model == "densenet121" else pd.DataFrame(),
+                [{"set": set_name, **tag,
+                  "train_seconds": None if net is None else float(sum(h.get("seconds", 0.0) for h in net.history)),
+                  "wall_seconds": round(time.perf_counter() - t0, 1),
+                  **({} if net is None else {**epoch_timing(net.history), **provenance(net.config)})}],
+                study.predictions.assign(**tag),
+                pd.DataFrame() if study.symmetric_predictions is None else study.symmetric_predictions.assign(**tag),
+                pd.DataFrame() if net is None else history_rows(net.history).assign(**tag))
+    return out
+
+
+HISTORY_COLUMNS = ["model", "seed", "epoch", "loss", "seconds", "images_per_s"]
+
+
+def history_rows(history: list) -> pd.DataFrame:
+    """One row per epoch of a training's record: epoch, training loss, seconds, images/s."""
+    return pd.DataFrame([{c: h.get(c) for c in HISTORY_COLUMNS[2:]} for h in history], columns=HISTORY_COLUMNS[2:])
 
 
 def provenance(config) -> dict:
@@ -123,10 +153,9 @@ def _commit_at_start() -> str:
     return report.git_commit(ignore=("reports/snapshots",))
 
 
-def committed_result(set_name: str, profile: str, seed: int, model: str, config_key: str):
-    """(Table S1 row, Table 2 rows, run record, per-image predictions) of a training with this
-    configuration key, and its predictions kept, in the
-    newest committed snapshot of the set and profile, or None. A result is reused only for the
+def committed_result(set_name: str, profile: str, seed: int, model: str, config_key: str) -> Results | None:
+    """The ``Results`` of one training with this configuration key, and its predictions kept, in
+    the newest committed snapshot of the set and profile, or None. A result is reused only for the
     identical configuration: a run on another machine with another precision path, or on other
     images, is a different training and is trained again."""
     found = reproduction.newest_snapshots().get((set_name, profile))
@@ -148,20 +177,34 @@ def committed_result(set_name: str, profile: str, seed: int, model: str, config_
     t2 = reproduction.read_snapshot_table(folder / "table_2_per_seed.csv") if model == "densenet121" else pd.DataFrame()
     if len(t2):
         t2 = t2[t2["seed"] == seed].reset_index(drop=True)
-    preds = read_predictions(folder)
-    if len(preds):
-        preds = preds[(preds["seed"] == seed) & (preds["model"] == model)].reset_index(drop=True)
-    return rows.iloc[0].to_dict(), t2, dict(run), preds
+
+    def mine(df):
+        return df[(df["seed"] == seed) & (df["model"] == model)].reset_index(drop=True) if len(df) else df
+
+    return Results(rows.reset_index(drop=True), t2, [dict(run)], mine(read_predictions(folder)),
+                   mine(read_predictions(folder, SYMMETRIC)), mine(read_history(folder)))
 
 
 PREDICTIONS = "predictions_per_image.csv"
 PREDICTION_COLUMNS = ["model", "seed", "id", "true", "predicted", "p0", "p1", "p2", "p3", "p4"]
 
 
-def read_predictions(folder) -> pd.DataFrame:
-    """The per-image predictions of a snapshot (empty for a snapshot written before they were kept)."""
-    path = folder / PREDICTIONS
+# the networks' predictions averaged over the eight symmetric copies of each test image
+SYMMETRIC = "predictions_symmetric_average.csv"
+HISTORY = "training_history.csv"
+
+
+def read_predictions(folder, name: str = PREDICTIONS) -> pd.DataFrame:
+    """The per-image predictions of a snapshot (``PREDICTIONS``, or ``SYMMETRIC``); empty for a
+    snapshot written before they were kept."""
+    path = folder / name
     return reproduction.read_snapshot_table(path, dtype={"id": str}) if path.exists() else pd.DataFrame()
+
+
+def read_history(folder) -> pd.DataFrame:
+    """The per-epoch training loss of a snapshot's networks (empty before it was kept)."""
+    path = folder / HISTORY
+    return reproduction.read_snapshot_table(path) if path.exists() else pd.DataFrame()
 
 
 def epoch_timing(history: list) -> dict:
@@ -184,11 +227,13 @@ def spread(per_seed: pd.DataFrame, keys: list, values: list) -> pd.DataFrame:
 
 def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_seed_t2: pd.DataFrame,
                    runs: list, date: str | None = None, seeds_requested=None, models_requested=None,
-                   predictions: pd.DataFrame | None = None) -> str:
+                   predictions: pd.DataFrame | None = None, symmetric: pd.DataFrame | None = None,
+                   history: pd.DataFrame | None = None) -> str:
     """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables, meta.json and,
     where given, every test prediction (``PREDICTIONS``: a few hundred kB for five seeds of three
     models), from which confusion matrices, bootstrap intervals and paired tests are computed
-    without retraining. ``seeds_requested`` and ``models_requested`` (default: those in
+    without retraining, the networks' symmetric-copy averages (``SYMMETRIC``) and their training
+    curves (``HISTORY``). ``seeds_requested`` and ``models_requested`` (default: those in
     ``per_seed_s1``) let a snapshot written part-way through a run say what is missing
     (``not_done``, ``complete``)."""
     twice = reproduction._repeated(zip(per_seed_s1.get("seed", []), per_seed_s1.get("model", []))) \
@@ -208,13 +253,16 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     for name, df in (("table_s1_per_seed", per_seed_s1), ("table_s1_summary", s1),
                      ("table_2_per_seed", per_seed_t2), ("table_2_summary", t2)):
         storage.write_text(out / f"{name}.csv", df.to_csv(index=False, lineterminator="\n"))
-    kept = []
-    if predictions is not None and len(predictions):
-        table = predictions[PREDICTION_COLUMNS].sort_values(["model", "seed", "id"], kind="stable")
-        storage.write_text(out / PREDICTIONS, table.to_csv(index=False, lineterminator="\n"))
-        kept = sorted({f"seed {int(sd)} {m}" for sd, m in zip(table["seed"], table["model"])})
-    elif (out / PREDICTIONS).exists():
-        (out / PREDICTIONS).unlink()      # an earlier write's, for trainings this one may not hold
+    kept = {}
+    for name, df, columns, order in ((PREDICTIONS, predictions, PREDICTION_COLUMNS, "id"),
+                                     (SYMMETRIC, symmetric, PREDICTION_COLUMNS, "id"),
+                                     (HISTORY, history, HISTORY_COLUMNS, "epoch")):
+        if df is not None and len(df):
+            table = df[columns].sort_values(["model", "seed", order], kind="stable")
+            storage.write_text(out / name, table.to_csv(index=False, lineterminator="\n"))
+            kept[name] = sorted({f"seed {int(sd)} {m}" for sd, m in zip(table["seed"], table["model"])})
+        elif (out / name).exists():
+            (out / name).unlink()      # an earlier write's, for trainings this one may not hold
     P = get_profile(profile)
     done = {(int(r["seed"]), r["model"]) for r in per_seed_s1.to_dict("records")}
     seeds = sorted({int(x) for x in (seeds_requested if seeds_requested is not None else {d[0] for d in done})})
@@ -233,7 +281,8 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
                          "mlp_backbone": P.backbone},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cpus": os.cpu_count(), "device": device_name()},
-            "runs": runs, "predictions_kept": kept}
+            "runs": runs, "predictions_kept": kept.get(PREDICTIONS, []),
+            "symmetric_average_kept": kept.get(SYMMETRIC, []), "history_kept": kept.get(HISTORY, [])}
     # indented: the file is committed, and a reviewer reads its diff
     storage.write_text(out / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     for old in superseded_snapshots(out):
@@ -347,7 +396,7 @@ def main(argv=None) -> int:
     if repeated:
         print(f"error: {repeated}")
         return 2
-    s1, t2, runs, preds = pd.DataFrame(), pd.DataFrame(), [], pd.DataFrame()
+    done = Results()
     guarded = args.snapshot and not args.replace
     if guarded:
         refused = damaged_snapshot_refused(args.set, args.profile)
@@ -362,28 +411,29 @@ def main(argv=None) -> int:
             return 2
     for i, seed in enumerate(args.seeds):
         try:
-            s1_seed, t2_seed, runs_seed, preds_seed = run_seeds(args.set, args.profile, [seed], args.models,
-                                                                skip_unfinished=args.skip_unfinished)
+            this = run_seeds(args.set, args.profile, [seed], args.models, skip_unfinished=args.skip_unfinished)
             # the snapshot holds every finished training of the seeds asked for, those of later
             # seeds too (trained by an earlier run): it never shrinks while a run goes through them
             later = args.seeds[i + 1:] if args.snapshot else []
             ahead = run_seeds(args.set, args.profile, later, args.models, skip_unfinished=True,
-                              log=lambda *a: None) if later else (pd.DataFrame(), pd.DataFrame(), [], pd.DataFrame())
+                              log=lambda *a: None) if later else Results()
         except (DataUnavailableError, ValueError, OSError) as exc:
             print(f"error: {exc}")
             return 2
-        s1, t2, preds = _concat(s1, s1_seed), _concat(t2, t2_seed), _concat(preds, preds_seed)
-        runs += runs_seed
-        if args.snapshot and len(s1) + len(ahead[0]):
-            folder, dropped = trainings_replaced(args.set, args.profile, runs=runs + ahead[2]) if guarded else (None, [])
+        done = done + this
+        if args.snapshot and len(done.table_s1) + len(ahead.table_s1):
+            every = done + ahead
+            folder, dropped = trainings_replaced(args.set, args.profile, runs=every.runs) if guarded else (None, [])
             if dropped:
                 # e.g. the settings or the images changed since: other keys, other trainings
                 print(replacement_refused(folder, dropped, args.profile))
                 return 2
-            where = write_snapshot(args.set, args.profile, _concat(s1, ahead[0]), _concat(t2, ahead[1]),
-                                   runs + ahead[2], seeds_requested=args.seeds, models_requested=args.models,
-                                   predictions=_concat(preds, ahead[3]))
+            where = write_snapshot(args.set, args.profile, every.table_s1, every.table_2, every.runs,
+                                   seeds_requested=args.seeds, models_requested=args.models,
+                                   predictions=every.predictions, symmetric=every.symmetric,
+                                   history=every.history)
             print(f"snapshot after seed {seed}:", where)
+    s1 = done.table_s1
     if s1.empty:
         print("no training has finished yet: nothing to report")
         return 0

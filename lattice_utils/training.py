@@ -257,6 +257,40 @@ class TrainedModel:
     def predict_classes(self, inputs: Inputs, rows) -> np.ndarray:
         return self.predict(inputs, rows).argmax(axis=1)
 
+    @torch.inference_mode()
+    def symmetric_probabilities(self, inputs: Inputs, rows, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities averaged over the image's eight symmetric copies (rotations by
+        multiples of 90° and their mirrors): a lattice's Bravais class does not change under them,
+        so the average removes what the network wrongly ties to the image's orientation."""
+        if self.config.task != "classify":
+            raise ValueError("symmetric averaging is for a classifier: a rotation by 90° swaps a and b")
+        rows = np.asarray(rows, dtype=int)
+        device = next(self.model.parameters()).device
+        self.model.eval()
+        out = []
+        for b in range(0, len(rows), batch_size):
+            x = to_network_input(inputs.images[rows[b:b + batch_size]], self.config.channels_last).to(device)
+            total = None
+            for copy in dihedral_copies(x):
+                fmt = torch.channels_last if self.config.channels_last else torch.contiguous_format
+                copy = copy.contiguous(memory_format=fmt)
+                with autocast(device, self.config.precision):
+                    p = torch.softmax(self.model(copy).float(), dim=1)
+                total = p if total is None else total + p
+            out.append((total / 8.0).cpu().numpy())
+        return (np.concatenate(out) if out else np.zeros((0, self.config.n_outputs))).astype(np.float64)
+
+
+def dihedral_copies(x: torch.Tensor):
+    """The eight images of each [N, C, H, W] square image under the symmetries of the square:
+    four rotations by 90°, each also mirrored."""
+    if x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"symmetric copies need square images, got {tuple(x.shape[-2:])}")
+    for k in range(4):
+        r = torch.rot90(x, k, dims=(2, 3))
+        yield r
+        yield torch.flip(r, dims=(3,))
+
 
 def _files(config: TrainConfig, ctx=None) -> FitFiles:
     """Where ``config`` is stored and what its files must match (``fitting``)."""

@@ -186,8 +186,8 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
     from lattice_utils.profiles import get_profile
 
     write_set(image_sets.image_set_path("stem_jv2d"))
-    s1, t2, runs, preds = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",),
-                                               log=lambda *a: None)
+    done = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",), log=lambda *a: None)
+    s1, t2, runs, preds = done.table_s1, done.table_2, done.runs, done.predictions
     # every test prediction is kept, and the accuracies follow from them
     assert len(preds) == s1["n"].sum() and set(preds["seed"]) == {0, 1}
     recomputed = preds.assign(ok=preds["true"] == preds["predicted"]).groupby("seed")["ok"].mean() * 100
@@ -201,13 +201,24 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
     assert summary.loc[0, "seeds"] == 2
     assert summary.loc[0, "accuracy_pct_mean"] == pytest.approx(s1["accuracy_pct"].mean())
     assert summary.loc[0, "accuracy_pct_std"] == pytest.approx(s1["accuracy_pct"].std(ddof=1), nan_ok=True)
-    where = paper_runs.write_snapshot("stem_jv2d", "smoke", s1, t2, runs, date="2026-01-01", predictions=preds)
+    # the symmetric-copy averages: the same images, probabilities that sum to one, one per training
+    sym = done.symmetric
+    assert len(sym) == len(preds) and set(sym["seed"]) == {0, 1} and set(sym["model"]) == {"densenet121"}
+    assert np.allclose(sym[[f"p{k}" for k in range(5)]].sum(axis=1), 1.0, atol=1e-5)
+    assert (sym["predicted"] == sym[[f"p{k}" for k in range(5)]].to_numpy().argmax(axis=1)).all()
+    # the training curve: one row per epoch of each training
+    assert len(done.history) == 2 * get_profile("smoke").epochs["jv2d"] and (done.history["loss"] > 0).all()
+    where = paper_runs.write_snapshot("stem_jv2d", "smoke", s1, t2, runs, date="2026-01-01", predictions=preds,
+                                      symmetric=sym, history=done.history)
     out = paths.REPORTS / "snapshots" / "2026-01-01-stem_jv2d-smoke"
     assert {p.name for p in out.iterdir()} >= {"table_s1_summary.csv", "table_2_per_seed.csv", "meta.json",
                                                 paper_runs.PREDICTIONS}
     kept = paper_runs.read_predictions(out)
     assert len(kept) == len(preds) and pd.api.types.is_string_dtype(kept["id"])
+    assert len(paper_runs.read_predictions(out, paper_runs.SYMMETRIC)) == len(sym)
+    assert len(paper_runs.read_history(out)) == len(done.history)
     meta = storage.read_json(out / "meta.json")
+    assert meta["symmetric_average_kept"] == meta["predictions_kept"] == ["seed 0 densenet121", "seed 1 densenet121"]
     assert meta["settings"]["input_px"] == 32 and meta["complete"] and meta["seeds_done"] == [0, 1]
     assert len(pd.read_csv(out / "table_s1_per_seed.csv")) == 2 and where.endswith("2026-01-01-stem_jv2d-smoke")
 
@@ -249,6 +260,21 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
     runs = [r for r in storage.read_json(snap / "meta.json")["runs"] if r["model"] == "densenet121"]
     assert [r["seed"] for r in runs] == [0, 1] and all(len(r["config_key"]) >= 12 for r in runs)
     assert {r["precision"] for r in runs} == {fitting.resolve_precision("auto")} and runs[0]["date"]
+    assert {paper_runs.PREDICTIONS, paper_runs.SYMMETRIC, paper_runs.HISTORY} <= set(before)
+
+    # a committed result without its symmetric averages (a snapshot written before they were kept)
+    # is scored again where the weights are here, without training; the same bytes come back
+    meta_bytes = (snap / "meta.json").read_bytes()
+    meta = storage.read_json(snap / "meta.json")
+    meta["symmetric_average_kept"] = []
+    storage.write_json(snap / "meta.json", meta)
+    (snap / paper_runs.SYMMETRIC).unlink()
+    weights = {p: p.stat().st_mtime_ns for p in paths.MODELS.rglob("*.pt")}
+    assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 0
+    assert {p.name: p.read_bytes() for p in snap.iterdir() if p.suffix == ".csv"} == before
+    assert {p: p.stat().st_mtime_ns for p in paths.MODELS.rglob("*.pt")} == weights
+    assert storage.read_json(snap / "meta.json")["symmetric_average_kept"] == ["seed 0 densenet121", "seed 1 densenet121"]
+    (snap / "meta.json").write_bytes(meta_bytes)
 
     shutil.rmtree(paths.MODELS)                     # the next session's machine
     capsys.readouterr()

@@ -45,7 +45,7 @@ def test_repeated_seeds_are_refused_before_anything_trains(scratch_dirs, monkeyp
     from lattice_utils import paper_runs
 
     trained = []
-    monkeypatch.setattr(paper_runs, "run_seeds", lambda *a, **k: trained.append(a) or (pd.DataFrame(), pd.DataFrame(), [], pd.DataFrame()))
+    monkeypatch.setattr(paper_runs, "run_seeds", lambda *a, **k: trained.append(a) or paper_runs.Results())
     assert paper_runs.main(["--seeds", "0", "0", "0", "--snapshot"]) == 2
     assert paper_runs.main(["--seeds", "0", "1", "--models", "mlp", "mlp"]) == 2
     out = capsys.readouterr()

@@ -1,0 +1,196 @@
+"""What the kept per-image predictions give: accuracies, confusion matrices summed over seeds,
+bootstrap intervals, McNemar, the seed ensemble and the symmetric-copy average, against
+scikit-learn and scipy and on hand-made cases."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+from sklearn.metrics import accuracy_score, confusion_matrix
+
+from lattice_utils import prediction_stats as ps
+from lattice_utils import training, verdicts
+
+bad_input = pytest.mark.bad_input
+
+
+def _predictions(seed=0, n=60, models=("densenet121", "googlenet"), seeds=(0, 1, 2)):
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 5, n)
+    rows = []
+    for m_i, model in enumerate(models):
+        for s in seeds:
+            logits = rng.normal(size=(n, 5))
+            logits[np.arange(n), truth] += 1.5 + 0.5 * m_i
+            p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            rows.append(pd.DataFrame({"model": model, "seed": s, "id": [f"img{i:03d}" for i in range(n)],
+                                      "true": truth, "predicted": p.argmax(axis=1),
+                                      **{f"p{k}": p[:, k] for k in range(5)}}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_accuracies_per_training_agree_with_scikit_learn():
+    preds = _predictions()
+    acc = ps.accuracy_per_run(preds)
+    assert len(acc) == 6 and (acc["n"] == 60).all()
+    for r in acc.itertuples():
+        sub = preds[(preds["model"] == r.model) & (preds["seed"] == r.seed)]
+        assert r.accuracy_pct == pytest.approx(100 * accuracy_score(sub["true"], sub["predicted"]))
+
+
+def test_the_confusion_matrix_over_seeds_is_the_sum_of_scikit_learns_per_seed():
+    preds = _predictions()
+    counts = ps.confusion_over_seeds(preds, "googlenet")
+    expect = sum(confusion_matrix(g["true"], g["predicted"], labels=range(5))
+                 for _, g in preds[preds["model"] == "googlenet"].groupby("seed"))
+    assert (counts == expect).all() and counts.sum() == 3 * 60
+    # each row sums to seeds x that class's test images, so the normalised diagonal is the recall
+    truth = preds[(preds["model"] == "googlenet") & (preds["seed"] == 0)]["true"]
+    assert (counts.sum(axis=1) == 3 * np.bincount(truth, minlength=5)).all()
+    norm = ps.row_normalised(counts)
+    assert np.allclose(norm.sum(axis=1), 1.0)
+
+
+def test_a_class_without_test_images_is_a_row_of_nan_not_of_zeros():
+    norm = ps.row_normalised(np.array([[3, 1], [0, 0]]))
+    assert norm[0].tolist() == [0.75, 0.25] and np.isnan(norm[1]).all()
+
+
+@pytest.mark.parametrize("b, c", [(0, 0), (10, 0), (3, 7), (12, 12), (1, 30)])
+def test_mcnemars_exact_p_value_is_scipys_binomial_test(b, c):
+    a = np.array([True] * b + [False] * c + [True] * 20 + [False] * 5)
+    other = np.array([False] * b + [True] * c + [True] * 20 + [False] * 5)
+    out = ps.mcnemar_exact(a, other)
+    assert (out["only_a"], out["only_b"]) == (b, c)
+    expect = 1.0 if b + c == 0 else stats.binomtest(min(b, c), b + c, 0.5).pvalue
+    assert out["p_value"] == pytest.approx(expect, rel=1e-9)
+
+
+def test_mcnemar_by_hand():
+    # 10 images only A got right, none only B: p = 2 / 2^10
+    out = ps.mcnemar_exact([1] * 10 + [0] * 3, [0] * 10 + [0] * 3)
+    assert out["p_value"] == pytest.approx(2 / 1024)
+
+
+def test_paired_tests_per_seed_pair_the_same_images():
+    preds = _predictions()
+    # shuffle one network's rows: the pairing is by image id, not by row order
+    preds = pd.concat([preds[preds["model"] == "densenet121"],
+                       preds[preds["model"] == "googlenet"].sample(frac=1.0, random_state=1)])
+    table = ps.paired_tests(preds, "densenet121", "googlenet")
+    assert list(table["seed"]) == [0, 1, 2] and (table["n"] == 60).all()
+    for r in table.to_dict("records"):
+        a = preds[(preds["model"] == "densenet121") & (preds["seed"] == r["seed"])].set_index("id")
+        b = preds[(preds["model"] == "googlenet") & (preds["seed"] == r["seed"])].set_index("id").loc[a.index]
+        ok_a, ok_b = a["true"] == a["predicted"], b["true"] == b["predicted"]
+        assert r["only densenet121"] == int((ok_a & ~ok_b).sum()) and r["only googlenet"] == int((~ok_a & ok_b).sum())
+        assert r["densenet121 accuracy %"] == pytest.approx(100 * ok_a.mean())
+
+
+def test_the_bootstrap_interval_holds_the_mean_and_matches_the_binomial_spread():
+    preds = _predictions(n=400, seeds=(0,))
+    out = ps.bootstrap_accuracy(preds, "densenet121", n_boot=4000, seed=0)
+    acc = ps.accuracy_per_run(preds).query("model == 'densenet121'")["accuracy_pct"].iloc[0]
+    assert out["accuracy_pct"] == pytest.approx(acc) and out["low"] < acc < out["high"]
+    # one seed: the percentile interval is close to the normal one of a binomial rate
+    p = acc / 100
+    half = 1.96 * 100 * np.sqrt(p * (1 - p) / 400)
+    assert (out["high"] - out["low"]) / 2 == pytest.approx(half, rel=0.1)
+    assert ps.bootstrap_accuracy(preds, "densenet121", n_boot=4000, seed=0) == out      # seeded
+    perfect = preds.assign(predicted=preds["true"])
+    hit = ps.bootstrap_accuracy(perfect, "densenet121", n_boot=200)
+    assert hit["low"] == hit["high"] == hit["accuracy_pct"] == 100.0
+
+
+def test_the_seed_ensemble_averages_probabilities_not_votes():
+    # two seeds vote class 0 weakly, one votes class 1 strongly: the mean probability picks 1
+    p = {0: [0.45, 0.40, 0.05, 0.05, 0.05], 1: [0.45, 0.40, 0.05, 0.05, 0.05], 2: [0.0, 0.96, 0.02, 0.01, 0.01]}
+    preds = pd.DataFrame([{"model": "m", "seed": s, "id": "x", "true": 1, "predicted": int(np.argmax(v)),
+                           **{f"p{k}": v[k] for k in range(5)}} for s, v in p.items()])
+    out = ps.seed_ensemble(preds, "m")
+    assert out[["id", "true", "predicted", "seeds"]].values.tolist() == [["x", 1, 1, 3]]
+
+
+def test_one_classifiers_accuracy_carries_its_clopper_pearson_interval():
+    out = ps.single_accuracy([0, 1, 2, 3, 4, 0, 1], [0, 1, 2, 3, 0, 0, 0])
+    lo, hi = verdicts.clopper_pearson(5, 7)
+    assert (out["n"], out["correct"]) == (7, 5)
+    assert out["low"] == pytest.approx(100 * lo) and out["high"] == pytest.approx(100 * hi)
+
+
+@bad_input
+def test_predictions_that_cannot_be_summed_are_refused_by_name():
+    preds = _predictions(n=10)
+    with pytest.raises(ValueError, match="img000 is predicted twice by densenet121 seed 0"):
+        ps.accuracy_per_run(pd.concat([preds, preds.iloc[:1]]))
+    with pytest.raises(ValueError, match=r"lack the column\(s\) \['predicted'\]"):
+        ps.confusion_over_seeds(preds.drop(columns="predicted"), "densenet121")
+    with pytest.raises(ValueError, match="no predictions of 'resnet'"):
+        ps.confusion_over_seeds(preds, "resnet")
+    uneven = preds.drop(index=preds[(preds["model"] == "densenet121") & (preds["seed"] == 1)].index[:2])
+    with pytest.raises(ValueError, match="did not predict the same test images"):
+        ps.bootstrap_accuracy(uneven, "densenet121")
+    with pytest.raises(ValueError, match="same images"):
+        ps.mcnemar_exact([1, 0, 1], [1, 0])
+    with pytest.raises(ValueError, match="no class probabilities of 'mlp'"):
+        ps.seed_ensemble(preds[preds["model"] == "densenet121"].assign(model="mlp", **{f"p{k}": np.nan for k in range(5)}),
+                         "mlp")
+
+
+# ------------------------------------------------------------------ the eight symmetric copies
+
+def test_the_eight_copies_are_the_symmetries_of_the_square():
+    x = torch.arange(16, dtype=torch.float32).view(1, 1, 4, 4)
+    copies = [c for c in training.dihedral_copies(x)]
+    keys = {tuple(c.flatten().tolist()) for c in copies}
+    assert len(copies) == 8 and len(keys) == 8             # an asymmetric image has eight distinct copies
+    for c in copies:                                         # a group: the copies of a copy are the same eight
+        assert {tuple(d.flatten().tolist()) for d in training.dihedral_copies(c)} == keys
+    with pytest.raises(ValueError, match="square"):
+        next(training.dihedral_copies(torch.zeros(1, 1, 4, 6)))
+
+
+class _Oriented(torch.nn.Module):
+    """A 'classifier' that depends on where the bright pixels lie: not rotation invariant."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(5.0))
+
+    def forward(self, x):
+        g = x[:, 0]
+        h, w = g.shape[-2:]
+        return torch.stack([g[:, : h // 2].mean((1, 2)), g[:, h // 2:].mean((1, 2)), g[:, :, : w // 2].mean((1, 2)),
+                            g[:, :, w // 2:].mean((1, 2)), g[:, : h // 2, : w // 2].mean((1, 2))], dim=1) * self.scale
+
+
+def test_the_symmetric_average_does_not_change_when_the_image_is_rotated_or_mirrored():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(3, 8, 8), dtype=np.uint8)
+    turned = np.stack([np.rot90(images, 1, axes=(1, 2)), images[:, :, ::-1]])
+    cfg = training.TrainConfig("classify", "small_cnn", ("label",), "k", input_px=8, channels_last=False)
+    model = training.TrainedModel(cfg, _Oriented(), [], None, None, None, {})
+
+    def probs(imgs):
+        return model.symmetric_probabilities(training.Inputs(np.ascontiguousarray(imgs), "k", 8), np.arange(len(imgs)))
+
+    base = probs(images)
+    assert np.allclose(base.sum(axis=1), 1.0)
+    for t in turned:
+        assert np.allclose(probs(t), base, atol=1e-6)
+    # the plain prediction does depend on the orientation: the average is what removed it
+    plain = model.predict(training.Inputs(images, "k", 8), np.arange(3))
+    plain_turned = model.predict(training.Inputs(np.ascontiguousarray(turned[0]), "k", 8), np.arange(3))
+    assert not np.allclose(plain, plain_turned)
+    regressor = training.TrainedModel(dataclasses_replace(cfg, task="regress", targets=("a",)), _Oriented(), [],
+                                      np.zeros(1), np.ones(1), None, {})
+    with pytest.raises(ValueError, match="a rotation by 90° swaps a and b"):
+        regressor.symmetric_probabilities(training.Inputs(images, "k", 8), np.arange(3))
+
+
+def dataclasses_replace(cfg, **kw):
+    import dataclasses
+
+    return dataclasses.replace(cfg, **kw)

@@ -21,6 +21,15 @@ SHORT_NAMES = {
     "003": "4D-STEM divisive K-means",
 }
 
+
+
+def cite(source: str) -> str:
+    """A paper value's source as a reader should see it: "000 Table S1" becomes "Chakrabarty et al.
+    (main paper), Table S1"; a source that starts with no document key is returned as it is."""
+    key, _, rest = str(source).partition(" ")
+    return f"{SHORT_NAMES[key]}, {rest}" if key in SHORT_NAMES and rest else SHORT_NAMES.get(key, str(source))
+
+
 # every numbered figure and table in the papers' texts (docs/references.md; SI tables of 000 are Table S1-S6)
 PAPER_ITEMS = {
     "000": ["Fig. 1", "Fig. 2", "Fig. 3", "Fig. S1", "Fig. S2", "Fig. S3", "Fig. S4", "Fig. S5", "Fig. S6", "Fig. S7",
@@ -53,7 +62,9 @@ CLAIMS = {
         "fig1_paper_image_sets": "000 Fig. 1", "corpus_realism": "", "corpus_shortest_distances": "",
         "table_1_baseline_data": "000 Table 1", "labels_symmetry_vs_metric": ""},
     "02_model_selection.ipynb": {"table_s1_confusion_matrices": "000 Table S1", "table_s1_model_selection": "000 Table S1",
-                                 "table_s1_paper_settings_seeds": "000 Table S1"},
+                                 "table_s1_paper_settings_seeds": "000 Table S1",
+                                 "table_s1_paper_settings_training_curves": "", "table_s1_paper_settings_mcnemar": "",
+                                 "table_s1_paper_settings_bootstrap": ""},
     "03_multi_vs_single_output.ipynb": {"table_s2_parity": "000 Table S2", "table_s2_multi_vs_single": "000 Table S2"},
     "04_lattice_regression.ipynb": {
         "fig3_parity_standard_subset": "000 Fig. 3", "figs2_gamma_confusion": "000 Fig. S2", "figs3_loss_curves": "000 Fig. S3",
@@ -61,7 +72,8 @@ CLAIMS = {
         "figs6_error_histograms_alex": "000 Fig. S6", "table_1_regression": "000 Table 1", "table_1_all_subsets": "000 Table 1",
         "table_1_bar_check": ""},
     "05_bravais_classification.ipynb": {"table_2_confusion_matrices": "000 Table 2", "table_2_classification": "000 Table 2",
-                                        "table_05_fft_vs_densenet": ""},
+                                        "table_05_fft_vs_densenet": "", "table_2_paper_settings_confusion": "000 Table 2",
+                                        "table_05_beyond_the_paper": "", "beyond_the_paper_accuracy": ""},
     "06_alex_model_comparison.ipynb": {"figs1_alex_googlenet_mlp_parity": "000 Fig. S1", "table_s4_alex_models": "000 Table S4"},
     "07_chemistry_breakdown.ipynb": {"table_s5_chemistry": "000 Table S5"},
     "08_experimental_inference.ipynb": {"figs7_experimental_inputs": "000 Fig. S7", "table_s6_experimental": "000 Table S6",
@@ -146,25 +158,44 @@ NOT_REPRODUCED = {
 
 # figures whose names start like tables (the paper's tables drawn as confusion matrices / parity plots)
 FIGURES_NAMED_AFTER_TABLES = {"table_s1_confusion_matrices", "table_s2_parity", "table_2_confusion_matrices",
-                              "table_s1_paper_settings_seeds"}
+                              "table_s1_paper_settings_seeds", "table_s1_paper_settings_training_curves",
+                              "table_2_paper_settings_confusion"}
 # notebook 99's own outputs (reports/site/reproduction.md and the table of every comparison): checked on their own
 REPORT_OUTPUTS = {"reproduction_report", "reproduction_checks"}
 # written only when the paper's own data file is in data/raw/ (the smoke run has none)
 NEEDS_PAPER_DATA = {"fig1_paper_image_sets"}
+# written from the committed paper-settings snapshot's per-image predictions (every run writes them
+# once the snapshot keeps them: ``kept_predictions_committed``), and its training curves
+NEEDS_KEPT_PREDICTIONS = {"table_s1_paper_settings_training_curves", "table_s1_paper_settings_mcnemar",
+                          "table_s1_paper_settings_bootstrap", "table_2_paper_settings_confusion",
+                          "table_05_beyond_the_paper", "beyond_the_paper_accuracy"}
 
 
 def is_table(name: str) -> bool:
     return name.startswith(("table_", "labels_", "corpus_")) and name not in FIGURES_NAMED_AFTER_TABLES
 
 
-def expected_outputs() -> dict:
-    """notebook -> {"figures": [...files], "tables": [...files]} that the smoke run must write."""
+def expected_outputs(kept_predictions: bool | None = None) -> dict:
+    """notebook -> {"figures": [...files], "tables": [...files]} that the smoke run must write.
+    ``kept_predictions`` (default: whether the committed paper-settings snapshot keeps them): the
+    outputs drawn from the snapshot's per-image predictions are expected too."""
+    if kept_predictions is None:
+        kept_predictions = kept_predictions_committed()
+    skip = REPORT_OUTPUTS | NEEDS_PAPER_DATA | (set() if kept_predictions else NEEDS_KEPT_PREDICTIONS)
     out = {}
     for nb, claims in CLAIMS.items():
-        names = [n for n in claims if n not in REPORT_OUTPUTS | NEEDS_PAPER_DATA]
+        names = [n for n in claims if n not in skip]
         out[nb] = {"figures": _fig(*[n for n in names if not is_table(n)]),
                    "tables": _tab(*[n for n in names if is_table(n)])}
     return out
+
+
+def kept_predictions_committed() -> bool:
+    """Whether the newest committed STEM-JV2D paper-settings snapshot keeps per-image predictions."""
+    from . import reproduction      # the manifest stays a list of names for every other reader
+
+    found = reproduction.kept("stem_jv2d", "paper")
+    return found is not None and len(found.predictions) > 0
 
 
 def claimed_items() -> dict:

@@ -185,26 +185,19 @@ def committed_result(set_name: str, profile: str, seed: int, model: str, config_
                    mine(read_predictions(folder, SYMMETRIC)), mine(read_history(folder)))
 
 
-PREDICTIONS = "predictions_per_image.csv"
+PREDICTIONS, SYMMETRIC, HISTORY = reproduction.PREDICTIONS, reproduction.SYMMETRIC, reproduction.HISTORY
 PREDICTION_COLUMNS = ["model", "seed", "id", "true", "predicted", "p0", "p1", "p2", "p3", "p4"]
-
-
-# the networks' predictions averaged over the eight symmetric copies of each test image
-SYMMETRIC = "predictions_symmetric_average.csv"
-HISTORY = "training_history.csv"
 
 
 def read_predictions(folder, name: str = PREDICTIONS) -> pd.DataFrame:
     """The per-image predictions of a snapshot (``PREDICTIONS``, or ``SYMMETRIC``); empty for a
     snapshot written before they were kept."""
-    path = folder / name
-    return reproduction.read_snapshot_table(path, dtype={"id": str}) if path.exists() else pd.DataFrame()
+    return reproduction.read_kept(folder, name)
 
 
 def read_history(folder) -> pd.DataFrame:
     """The per-epoch training loss of a snapshot's networks (empty before it was kept)."""
-    path = folder / HISTORY
-    return reproduction.read_snapshot_table(path) if path.exists() else pd.DataFrame()
+    return reproduction.read_kept(folder, HISTORY)
 
 
 def epoch_timing(history: list) -> dict:

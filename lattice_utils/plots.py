@@ -75,12 +75,17 @@ def parity_plots(axes, y_true, y_pred, title: str, parameters=("a", "b", "gamma"
         ax.set_title(f"{title}: {SYMBOL[p]}", fontsize=9)
 
 
-def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true", fmt="{}"):
+def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true", fmt="{}",
+                colorbar: str | None = None, vmax: float | None = None):
     """A confusion matrix with its values (counts, or per cent with ``fmt="{:.0f}"``) in the
-    cells; empty (NaN) rows stay blank."""
-    m = np.asarray(matrix)
-    top = np.nanmax(m) if np.isfinite(m).any() else 1
-    ax.imshow(np.nan_to_num(m), cmap="Blues", vmin=0)
+    cells; empty (NaN) rows stay blank. ``colorbar``: its label (with units), drawn beside the
+    matrix; ``vmax``: the top of the colour scale (100 for row percentages, so that two matrices
+    share one scale)."""
+    m = np.asarray(matrix, dtype=float)
+    top = vmax if vmax is not None else (np.nanmax(m) if np.isfinite(m).any() else 1)
+    image = ax.imshow(np.nan_to_num(m), cmap="Blues", vmin=0, vmax=top)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04).set_label(colorbar)
     for (i, j), v in np.ndenumerate(m):
         if np.isfinite(v):
             ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
@@ -186,3 +191,34 @@ def seed_spread(ax, per_seed, paper: dict, title: str, value: str = "accuracy_pc
     ax.set_ylabel(label)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="upper right")
+
+
+def training_curves(ax, history, title: str):
+    """Training loss against epoch, one line per seed (``history``: seed, epoch, loss)."""
+    for seed, g in history.groupby("seed"):
+        g = g.sort_values("epoch")
+        ax.plot(g["epoch"], g["loss"], lw=1, label=f"seed {seed}")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (cross-entropy, mean per image)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, ncol=2)
+
+
+def accuracy_beside_references(ax, rows, references, title: str):
+    """Accuracies (%) with their 95 % intervals (``rows``: label, accuracy_pct, low, high), one per
+    line, beside reference values drawn as dashed vertical lines (``references``: reference,
+    accuracy_pct)."""
+    y = np.arange(len(rows))[::-1]
+    acc = rows["accuracy_pct"].to_numpy(float)
+    lo, hi = rows["low"].to_numpy(float), rows["high"].to_numpy(float)
+    ax.errorbar(acc, y, xerr=[acc - np.where(np.isfinite(lo), lo, acc), np.where(np.isfinite(hi), hi, acc) - acc],
+                fmt="o", color="black", capsize=3, zorder=3)
+    colours = ["tab:red", "tab:orange", "tab:purple", "tab:green"]
+    for k, r in enumerate(references.to_dict("records")):
+        ax.axvline(r["accuracy_pct"], ls="--", lw=1, color=colours[k % len(colours)],
+                   label=f"{r['reference']}: {r['accuracy_pct']:g} %")
+    ax.set_yticks(y, rows["label"], fontsize=7)
+    ax.set_xlabel("test accuracy (%), with its 95 % interval")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from . import paths, tables
+from . import manifest, paths, tables
 from .storage import write_text
 
 
@@ -180,4 +180,7 @@ def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list) 
             columns={**{v: f"paper_{v}" for v in values}, **{k: f"_{k}" for k in keys},
                      "source": "paper_source"}),
         on=[f"_{k}" for k in keys], how="left")
-    return merged.drop(columns=[f"_{k}" for k in keys])
+    merged = merged.drop(columns=[f"_{k}" for k in keys])
+    # the paper by its short name, never by the file number its values are keyed by
+    merged["paper_source"] = merged["paper_source"].map(lambda v: manifest.cite(v) if isinstance(v, str) else v)
+    return merged

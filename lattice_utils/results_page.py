@@ -109,6 +109,9 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
     parts = [header.strip(), ""]
     toc, body, missing = [], [], []
     n_fig = n_tab = total = 0
+    # absent by design: without the paper's file, or before the snapshot keeps per-image predictions
+    optional = manifest.NEEDS_PAPER_DATA | (set() if manifest.kept_predictions_committed()
+                                            else manifest.NEEDS_KEPT_PREDICTIONS)
     for nb, claims in manifest.CLAIMS.items():
         names = [n for n in claims if n not in manifest.REPORT_OUTPUTS]
         if not names:
@@ -129,20 +132,23 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
             if manifest.is_table(name):
                 src = tables / f"{name}.md"
                 if not src.exists():
-                    missing.append(name)
+                    if name not in optional:
+                        missing.append(name)
                     continue
                 md = src.read_text()
                 write_text(site_tabs / f"{name}.md", md)
-                body += [f"Reproduces: {item}.", "", table_excerpt(md, name), ""]
+                body += [f"Reproduces: {', '.join(manifest.cite(i) for i in item.split(', '))}.", "",
+                         table_excerpt(md, name), ""]
                 n_tab += 1
             else:
                 src = figures / f"{name}.png"
                 if not src.exists():
-                    if name not in manifest.NEEDS_PAPER_DATA:      # absent by design without the paper's file
+                    if name not in optional:
                         missing.append(name)
                     continue
                 total += light_png(src, site_figs / f"{name}.png")
-                body += [f"![{name}](figures/{name}.png)", "", f"*`{name}`; reproduces: {item}.*", ""]
+                body += [f"![{name}](figures/{name}.png)", "",
+                         f"*`{name}`; reproduces: {', '.join(manifest.cite(i) for i in item.split(', '))}.*", ""]
                 n_fig += 1
     if total > budget:
         raise ValueError(f"the light figures take {total / 1e6:.1f} MB, over the {budget / 1e6:.1f} MB budget")

@@ -111,3 +111,19 @@ def decimals(half_width: float) -> int:
 def fmt(value: float, half_width: float) -> str:
     """``value`` to the digits its interval supports."""
     return f"{value:.{decimals(half_width)}f}"
+
+
+def span(interval, digits_from=None) -> str:
+    """'[lo, hi]' to the digits the interval (or ``digits_from``, a narrower one) supports."""
+    lo, hi = interval
+    h = (digits_from[1] - digits_from[0]) / 2 if digits_from is not None else (hi - lo) / 2
+    return f"[{fmt(lo, h)}, {fmt(hi, h)}]"
+
+
+def with_interval(value: float, interval) -> str:
+    """A value with its interval, to the digits the interval supports ("82 [76, 87]"); '' without one."""
+    if interval is None or not np.isfinite(value) or not all(np.isfinite(interval)):
+        return ""
+    if interval[1] == interval[0]:       # no spread at all: the digits the value has
+        return f"{value:g} [{interval[0]:g}, {interval[1]:g}]"
+    return f"{fmt(value, (interval[1] - interval[0]) / 2)} {span(interval)}"

@@ -68,3 +68,20 @@ def test_nothing_outside_the_tests_points_outside_the_repository():
         if re.search(r"\.\./shared\b|shared/seeds|shared/data", text):
             bad.append(name)
     assert not bad, bad
+
+
+def test_a_paper_is_cited_by_its_short_name_never_by_its_file_number():
+    import pandas as pd
+
+    from lattice_utils import report
+
+    assert manifest.cite("000 Table S1") == "Chakrabarty et al. (main paper), Table S1"
+    assert manifest.cite("004 section 3.2 (\"60%\")") == "XRD zone-axis paper, section 3.2 (\"60%\")"
+    assert manifest.cite("JARVIS-Leaderboard") == "JARVIS-Leaderboard"
+    ours = pd.DataFrame({"dataset": ["jv2d", "c2db"], "model": ["densenet121", "googlenet"]})
+    cited = report.beside_paper(ours, "table_s1", ["dataset", "model"], ["accuracy_pct"])["paper_source"]
+    assert list(cited) == ["Chakrabarty et al. (main paper), Table S1"] * 2
+    # the notebooks' own text names no paper by its number either
+    for nb in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
+        hits = re.findall(r"\b00[0-4] (?:Table|Fig|Figure|section|Supplementary)", nb.read_text())
+        assert not hits, f"{nb.name} names a paper by its file number: {hits[:3]}"

@@ -188,3 +188,11 @@ def test_the_seed_spread_figure_draws_the_intervals_the_verdict_uses():
     assert band.min() == pytest.approx(lo) and band.max() == pytest.approx(hi)
     assert ax.get_ylabel() == "test accuracy (%)" and "paper (one run)" in [t.get_text() for t in ax.get_legend().get_texts()]
     plt.close(fig)
+
+
+def test_a_value_is_shown_to_the_digits_of_its_interval():
+    assert verdicts.with_interval(81.94, (76.4, 87.5)) == "82 [76, 88]"
+    assert verdicts.with_interval(0.2857, (0.04, 0.71)) == "0.3 [0.0, 0.7]"
+    assert verdicts.with_interval(0.2857, (0.27, 0.30)) == "0.286 [0.270, 0.300]"
+    assert verdicts.with_interval(100.0, (100.0, 100.0)) == "100 [100, 100]"
+    assert verdicts.with_interval(80.0, None) == "" and verdicts.with_interval(80.0, (np.nan, 1.0)) == ""

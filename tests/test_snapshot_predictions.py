@@ -1,0 +1,132 @@
+"""The per-image predictions of the paper-settings snapshot: the committed snapshot's accuracies follow
+from them, and the notebook sections that read them (notebooks 02 and 05, the report's "beyond the
+paper" section) run on a snapshot of known content."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import f1_score, precision_score, recall_score
+
+from lattice_utils import manifest, paths, prediction_stats, reproduction
+
+NETWORKS = ("densenet121", "googlenet")
+
+
+def test_the_committed_snapshots_accuracies_follow_from_its_predictions():
+    """Recomputed from the kept predictions of every training: Table S1's accuracy and weighted F1
+    per seed and model, and Table 2's per-class precision and recall per seed."""
+    kept = reproduction.kept("stem_jv2d", "paper")
+    assert kept is not None, "no committed paper-settings snapshot of STEM-JV2D"
+    listed = set(kept.meta.get("predictions_kept", []))
+    if not listed:
+        pytest.skip(f"{kept.folder.name} predates per-image predictions (its retraining is under way)")
+    s1 = reproduction.read_snapshot_table(kept.folder / "table_s1_per_seed.csv")
+    # every training in the snapshot keeps its predictions, and the networks their symmetric averages
+    assert listed == {f"seed {s} {m}" for s, m in zip(s1["seed"], s1["model"])}
+    assert set(kept.meta["symmetric_average_kept"]) == {k for k in listed if not k.endswith(" mlp")}
+    acc = prediction_stats.accuracy_per_run(kept.predictions)
+    for r in s1.to_dict("records"):
+        sub = kept.predictions[(kept.predictions["seed"] == r["seed"]) & (kept.predictions["model"] == r["model"])]
+        ours = acc[(acc["seed"] == r["seed"]) & (acc["model"] == r["model"])]
+        assert len(sub) == r["n"] and ours["accuracy_pct"].iloc[0] == pytest.approx(r["accuracy_pct"], abs=1e-9)
+        assert f1_score(sub["true"], sub["predicted"], average="weighted") == pytest.approx(r["f1_weighted"], abs=1e-4)
+    t2 = reproduction.read_snapshot_table(kept.folder / "table_2_per_seed.csv")
+    for r in t2[t2["class"].astype(str).str.fullmatch(r"\d")].to_dict("records"):
+        sub = kept.predictions[(kept.predictions["seed"] == r["seed"]) & (kept.predictions["model"] == "densenet121")]
+        c = int(r["class"])
+        if np.isfinite(r["recall"]):
+            assert recall_score(sub["true"] == c, sub["predicted"] == c) == pytest.approx(r["recall"], abs=1e-4)
+        if np.isfinite(r["precision"]):
+            assert precision_score(sub["true"] == c, sub["predicted"] == c, zero_division=0) == \
+                pytest.approx(r["precision"], abs=1e-4)
+    # the outputs drawn from them are then expected of every run
+    assert manifest.expected_outputs()["05_bravais_classification.ipynb"]["tables"]
+
+
+def _synthetic_snapshot():
+    """A complete paper-settings snapshot of three seeds whose predictions are known."""
+    from lattice_utils import paper_runs
+
+    rng = np.random.default_rng(0)
+    n = 40
+    truth = np.repeat(np.arange(5), n // 5)
+    ids = [f"JVASP-{1000 + i}" for i in range(n)]
+    preds, sym, hist, s1 = [], [], [], []
+    for m_i, model in enumerate(NETWORKS + ("mlp",)):
+        for seed in range(3):
+            logits = rng.normal(size=(n, 5))
+            logits[np.arange(n), truth] += 2.0
+            p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            frame = pd.DataFrame({"model": model, "seed": seed, "id": ids, "true": truth, "predicted": p.argmax(1),
+                                  **{f"p{k}": (p[:, k] if model != "mlp" else np.nan) for k in range(5)}})
+            preds.append(frame)
+            s1.append({"dataset": "jv2d", "model": model, "model_title": model, "data_source": "stem_jv2d",
+                       "seed": seed, "n": n, "accuracy_pct": 100 * (frame["true"] == frame["predicted"]).mean(),
+                       "f1_macro": 0.5, "f1_weighted": 0.5})
+            if model != "mlp":
+                q = (p + 0.5 * np.eye(5)[truth]) / 1.5          # the symmetric average: a little better
+                sym.append(frame.assign(predicted=q.argmax(1), **{f"p{k}": q[:, k] for k in range(5)}))
+                hist.append(pd.DataFrame({"model": model, "seed": seed, "epoch": np.arange(1, 6),
+                                          "loss": np.geomspace(1.5, 0.1, 5), "seconds": 30.0, "images_per_s": 25.0}))
+    runs = [{"set": "stem_jv2d", "seed": r["seed"], "model": r["model"]} for r in s1]
+    paper_runs.write_snapshot("stem_jv2d", "paper", pd.DataFrame(s1), pd.DataFrame(), runs, date="2026-11-01",
+                              predictions=pd.concat(preds), symmetric=pd.concat(sym), history=pd.concat(hist))
+    return pd.concat(preds), pd.concat(sym)
+
+
+def _section(notebook: str, first: str, last: str) -> str:
+    """The code of a notebook from the cell that contains ``first`` up to the cell that starts with ``last``."""
+    cells = nbformat.read(paths.NOTEBOOKS / notebook, as_version=4).cells
+    start = next(i for i, c in enumerate(cells) if c.cell_type == "code" and first in c.source)
+    end = next(i for i, c in enumerate(cells) if i > start and c.source.startswith(last))
+    return "\n".join(c.source for c in cells[start:end] if c.cell_type == "code")
+
+
+@pytest.mark.slow
+def test_the_notebook_sections_on_a_snapshot_of_known_predictions(scratch_dirs):
+    import matplotlib.pyplot as plt
+
+    from lattice_utils import plots, report, verdicts
+    from lattice_utils.lattice2d import CLASS_SHORT
+
+    preds, sym = _synthetic_snapshot()
+    assert manifest.kept_predictions_committed()
+    ns = {"pd": pd, "np": np, "plt": plt, "plots": plots, "report": report, "reproduction": reproduction,
+          "verdicts": verdicts, "CLASS_SHORT": CLASS_SHORT, "display": lambda *a: None}
+    exec(_section("02_model_selection.ipynb", "prediction_stats", "## 3."), ns)
+    exec(_section("05_bravais_classification.ipynb", "prediction_stats", "## Summary"), ns)
+    plt.close("all")
+    for name in manifest.NEEDS_KEPT_PREDICTIONS:
+        kind = "tables" if manifest.is_table(name) else "figures"
+        suffix = ".csv" if kind == "tables" else ".png"
+        assert (getattr(paths, kind.upper()) / f"{name}{suffix}").exists(), name
+
+    # stamped with the snapshot's profile and data, not the notebook's
+    mcnemar = pd.read_csv(paths.TABLES / "table_s1_paper_settings_mcnemar.csv")
+    assert list(mcnemar["seed"]) == [0, 1, 2] and set(mcnemar["profile"]) == {"paper"}
+    assert set(mcnemar["data_source"]) == {"stem_jv2d"}
+    expect = prediction_stats.paired_tests(preds, *NETWORKS)
+    assert np.allclose(mcnemar["McNemar p"], expect["McNemar p"].round(4))
+
+    beyond = pd.read_csv(paths.TABLES / "table_05_beyond_the_paper.csv")
+    assert len(beyond) == 8 and set(beyond["model"]) == set(NETWORKS)
+    d = beyond[beyond["model"] == "densenet121"].set_index("way")
+    as_trained = prediction_stats.accuracy_per_run(preds[preds["model"] == "densenet121"])["accuracy_pct"]
+    averaged = prediction_stats.accuracy_per_run(sym[sym["model"] == "densenet121"])["accuracy_pct"]
+    assert d.loc["as trained (the paper's recipe)", "accuracy_pct"] == pytest.approx(as_trained.mean(), abs=1e-3)
+    assert d.loc["eight symmetric copies averaged", "gain_points"] == \
+        pytest.approx((averaged.to_numpy() - as_trained.to_numpy()).mean(), abs=1e-3)
+    ens = prediction_stats.seed_ensemble(preds, "densenet121")
+    assert d.loc["ensemble of the seeds", "accuracy_pct"] == \
+        pytest.approx(100 * (ens["true"] == ens["predicted"]).mean(), abs=1e-3)
+    assert d.loc["ensemble of the seeds", "interval"] == "one classifier, Clopper-Pearson"
+
+    section = reproduction.beyond_section()
+    assert "No row here changes a verdict above" in section and "JARVIS-Leaderboard" in section
+    assert "83.41" in section and "Chakrabarty et al." in section and "000 Table" not in section

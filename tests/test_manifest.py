@@ -75,9 +75,9 @@ def test_a_paper_is_cited_by_its_short_name_never_by_its_file_number():
 
     from lattice_utils import report
 
-    assert manifest.cite("000 Table S1") == "Chakrabarty et al. (main paper), Table S1"
-    assert manifest.cite("004 section 3.2 (\"60%\")") == "XRD zone-axis paper, section 3.2 (\"60%\")"
-    assert manifest.cite("JARVIS-Leaderboard") == "JARVIS-Leaderboard"
+    assert M.cite("000 Table S1") == "Chakrabarty et al. (main paper), Table S1"
+    assert M.cite("004 section 3.2 (\"60%\")") == "XRD zone-axis paper, section 3.2 (\"60%\")"
+    assert M.cite("JARVIS-Leaderboard") == "JARVIS-Leaderboard"
     ours = pd.DataFrame({"dataset": ["jv2d", "c2db"], "model": ["densenet121", "googlenet"]})
     cited = report.beside_paper(ours, "table_s1", ["dataset", "model"], ["accuracy_pct"])["paper_source"]
     assert list(cited) == ["Chakrabarty et al. (main paper), Table S1"] * 2

@@ -28,7 +28,8 @@ def save_figure(fig, name: str, caption: str | None = None, dpi: int = 150, tigh
 
 
 def show_image(ax, image, px_scale: float, title: str | None = None, scalebar: float = 5.0):
-    """A STEM image (row = y) in its physical orientation, with a scale bar in A."""
+    """A STEM image (row = y) in its physical orientation, with a scale bar of ``scalebar`` Å
+    (``px_scale``: Å per pixel)."""
     ny, nx = np.asarray(image).shape
     ax.imshow(image, cmap="gray", origin="lower", interpolation="nearest")
     bar = scalebar / px_scale
@@ -42,7 +43,7 @@ def show_image(ax, image, px_scale: float, title: str | None = None, scalebar: f
 
 
 def lattice_histograms(axes, table, title: str, bins: int = 40):
-    """Three panels: counts of a, b (A) and gamma (degrees)."""
+    """Three panels: counts of a, b (Å) and γ (°)."""
     for ax, col, unit in zip(axes, ("a", "b", "gamma"), ("Å", "Å", "°")):
         ax.hist(table[col], bins=bins, color="tab:blue", alpha=0.85)
         ax.set_xlabel(f"{'γ' if col == 'gamma' else col} ({unit})")
@@ -111,19 +112,20 @@ def error_histograms(axes, y_true, y_pred, title: str, parameters=("a", "b", "ga
         ax.set_title(f"{title}: {SYMBOL[p]} (n = {len(err)})", fontsize=8)
 
 
-def loss_curves(ax, history, title: str):
-    """Training loss per epoch for each model in a history frame (Figure S3)."""
+def loss_curves(ax, history, title: str, ylabel: str = "training loss"):
+    """Training loss per epoch for each model in a history frame (Figure S3); ``ylabel`` names
+    the loss and its unit ("MSE of standardised a, b, γ (no unit)")."""
     for name, h in history.groupby("model", sort=False):
         ax.plot(h["epoch"], h["loss"], marker="o", ms=3, label=name)
     ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
 
 
 def show_grain_map(ax, image, pixel_size: float, grain_map=None, stride_px: int = 1, title: str | None = None):
-    """The image in Å (origin lower left) and, when given, its grains coloured over it (one colour per
-    grain index of ``grain_map``, a cell per ``stride_px`` px; -1 stays uncoloured)."""
+    """The image in Å (origin lower left, axes labelled x, y in Å) and, when given, its grains coloured
+    over it (one colour per grain index of ``grain_map``, a cell per ``stride_px`` px; -1 stays uncoloured)."""
     img = np.asarray(image, dtype=float)
     img = np.nan_to_num(img, nan=float(np.nanmean(img)))
     ny, nx = img.shape
@@ -136,6 +138,8 @@ def show_grain_map(ax, image, pixel_size: float, grain_map=None, stride_px: int 
                   extent=(0, gm.shape[1] * stride_px * pixel_size, 0, gm.shape[0] * stride_px * pixel_size))
         ax.set_xlim(0, extent[1])
         ax.set_ylim(0, extent[3])
+    ax.set_xlabel("x (Å)")
+    ax.set_ylabel("y (Å)")
     if title:
         ax.set_title(title, fontsize=8)
 
@@ -155,9 +159,7 @@ def grain_map_figure(image, pixel_size: float, grain_map, stride_px: int, grains
     fig, ax = plt.subplots(1, 2, figsize=(10, 5))
     show_grain_map(ax[0], image, pixel_size, title=title)
     show_grain_map(ax[1], image, pixel_size, grain_map, stride_px, grains_title(grains))
-    for a in ax:
-        a.set_xlabel("x (Å)")
-    ax[0].set_ylabel("y (Å)")
+    ax[1].set_ylabel("")                     # the left panel's y (Å) serves both
     fig.tight_layout()
     return fig
 

@@ -342,3 +342,28 @@ def test_the_commit_stamp_names_uncommitted_code_but_not_a_writers_own_outputs(t
     assert "uncommitted" not in report.git_commit(ignore=("reports/snapshots",))
     (tmp_path / "code.py").write_text("x = 2\n")
     assert report.git_commit(ignore=("reports/snapshots",)).endswith("with uncommitted changes")
+
+
+def test_the_headline_selects_rows_by_identity_not_by_their_labels(scratch_dirs):
+    from lattice_utils import outputs, paper_runs
+
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [], date="2026-11-01")
+    t = R.checks()
+    # the same rows under other words: still found, by the key the registry declares
+    head = R.headline(t.assign(item="a label someone reworded"))
+    dense = head[head["key"] == "table_s1_model_selection|jv2d|densenet121|accuracy %"]
+    assert len(dense) == 1 and dense["ours"].iloc[0] == pytest.approx(81.0)
+    assert ("000", "table_s1_model_selection|jv2d|densenet121|accuracy %") in outputs.headline_keys()
+    # every other headline row's table was not written here: each is named, none is guessed
+    missing = R.headline_missing(t)
+    assert "table_s1_model_selection|jv2d|densenet121|accuracy %" not in missing
+    assert "table_1_regression|jv2d|standard|a|MAE" in missing and len(missing) == len(R.HEADLINE) - len(head)
+    # Table 2's accuracy row and weighted recall are the accuracy again: counted once in the summary
+    t2 = pd.DataFrame([{"dataset": "jv2d", "class": c, "precision": 0.9, "recall": 0.9, "f1": 0.9, "support": 5,
+                        "seed": s} for s in range(3) for c in ("0", "accuracy", "weighted avg")])
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), t2, [], date="2026-11-01")
+    t = R.checks()
+    table_2 = t[t["key"].str.startswith("table_2_classification|")]
+    assert set(table_2["key"]) >= {"table_2_classification|jv2d|accuracy|f1", "table_2_classification|jv2d|weighted avg|recall"}
+    counted = R.summary(t)[["consistent", "inconclusive", "differs", "pending"]].to_numpy().sum()
+    assert counted == len(t[t["status"].isin(["consistent", "inconclusive", "differs", "pending"])]) - 2

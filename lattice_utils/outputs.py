@@ -35,6 +35,9 @@ class Output:
     checked: tuple | None = None   # columns the reproduction report reads; () its presence only; None: not read
     needs: str = ""          # "" | PAPER_DATA | KEPT_PREDICTIONS
     headline: tuple = ()     # identities of its rows on the README headline
+    # its numbers come from a network trained in the run (one seed): another machine with another
+    # thread count or precision path trains another network (docs/performance.md)
+    trained: bool = False
 
     @property
     def notebook_file(self) -> str:
@@ -78,14 +81,14 @@ OUTPUTS = (
                                                                       "paper_accuracy_pct", "f1_weighted",
                                                                       "paper_f1", "profile", "data_source"),
            headline=("jv2d|densenet121|accuracy %", "jv2d|googlenet|accuracy %", "jv2d|mlp|accuracy %",
-                        "c2db|densenet121|accuracy %")),
+                        "c2db|densenet121|accuracy %"), trained=True),
     _figure("02", "table_s1_paper_settings_seeds", "000 Table S1"),
     _figure("02", "table_s1_paper_settings_training_curves", needs=KEPT_PREDICTIONS),
     _table("02", "table_s1_paper_settings_mcnemar", needs=KEPT_PREDICTIONS),
     _table("02", "table_s1_paper_settings_bootstrap", needs=KEPT_PREDICTIONS),
     # 03_multi_vs_single_output.ipynb
     _figure("03", "table_s2_parity", "000 Table S2"),
-    _table("03", "table_s2_multi_vs_single", "000 Table S2", checked=("model", *_REGRESSION)),
+    _table("03", "table_s2_multi_vs_single", "000 Table S2", checked=("model", *_REGRESSION), trained=True),
     # 04_lattice_regression.ipynb
     _figure("04", "fig3_parity_standard_subset", "000 Fig. 3"),
     _figure("04", "figs2_gamma_confusion", "000 Fig. S2"),
@@ -94,24 +97,26 @@ OUTPUTS = (
     _figure("04", "figs5_error_histograms_c2db", "000 Fig. S5"),
     _figure("04", "figs6_error_histograms_alex", "000 Fig. S6"),
     _table("04", "table_1_regression", "000 Table 1", checked=("dataset", "subset", "subset_title", *_REGRESSION),
-           headline=("jv2d|standard|a|MAE", "c2db|standard|a|MAE", "alex|standard|a|MAE")),
+           headline=("jv2d|standard|a|MAE", "c2db|standard|a|MAE", "alex|standard|a|MAE"), trained=True),
     _table("04", "table_1_all_subsets", "000 Table 1"),
     _table("04", "table_1_bar_check"),
     # 05_bravais_classification.ipynb
     _figure("05", "table_2_confusion_matrices", "000 Table 2"),
     _table("05", "table_2_classification", "000 Table 2", checked=("dataset", "class", "precision",
                                                                    "paper_precision", "recall", "paper_recall",
-                                                                   "f1", "paper_f1", "profile", "data_source")),
+                                                                   "f1", "paper_f1", "profile", "data_source"),
+           trained=True),
     _table("05", "table_05_fft_vs_densenet"),
     _figure("05", "table_2_paper_settings_confusion", "000 Table 2", needs=KEPT_PREDICTIONS),
     _table("05", "table_05_beyond_the_paper", needs=KEPT_PREDICTIONS),
     _figure("05", "beyond_the_paper_accuracy", needs=KEPT_PREDICTIONS),
     # 06_alex_model_comparison.ipynb
     _figure("06", "figs1_alex_googlenet_mlp_parity", "000 Fig. S1"),
-    _table("06", "table_s4_alex_models", "000 Table S4", checked=("model", "model_title", "subset", *_REGRESSION)),
+    _table("06", "table_s4_alex_models", "000 Table S4", checked=("model", "model_title", "subset", *_REGRESSION),
+           trained=True),
     # 07_chemistry_breakdown.ipynb
     _table("07", "table_s5_chemistry", "000 Table S5", checked=("dataset", "group", "group_title", "note",
-                                                                *_REGRESSION)),
+                                                                *_REGRESSION), trained=True),
     # 08_experimental_inference.ipynb
     _figure("08", "figs7_experimental_inputs", "000 Fig. S7"),
     _table("08", "table_s6_experimental", "000 Table S6", checked=()),
@@ -138,9 +143,10 @@ OUTPUTS = (
     _figure("10", "xrd_training_curves"),
     _table("10", "table_xrd_2_model1", "004 Table 2"),
     _table("10", "table_xrd_3_models234", "004 Table 3", checked=("model", "test set", *_XRD_ACCURACY),
-           headline=("m4_cs_weighted",)),
+           headline=("m4_cs_weighted",), trained=True),
     _table("10", "table_xrd_bar_check"),
-    _table("10", "table_xrd_fig7_per_system", "004 Fig. 7", checked=("crystal system", "ours %", "profile")),
+    _table("10", "table_xrd_fig7_per_system", "004 Fig. 7", checked=("crystal system", "ours %", "profile"),
+           trained=True),
     _table("10", "table_xrd_fig8_by_group_size", "004 Fig. 8"),
     _table("10", "table_xrd_external_aflow"),
     # 11_xrd_symmetry_ambiguity.ipynb
@@ -158,10 +164,10 @@ OUTPUTS = (
     _figure("13", "xrd_fig12_depletion_bcc", "004 Fig. 12"),
     _figure("13", "xrd_fig13_depletion_fcc", "004 Fig. 13"),
     _table("13", "table_xrd_c_rotation", "004 Table C"),
-    _table("13", "table_xrd_5_strain", "004 Table 5", checked=("zone axis", "strain %", *_XRD_ACCURACY)),
+    _table("13", "table_xrd_5_strain", "004 Table 5", checked=("zone axis", "strain %", *_XRD_ACCURACY), trained=True),
     _table("13", "table_xrd_6_substitution", "004 Table 6", checked=("zone axis", "substituted %",
                                                                      "system top-3 %", "group top-3 %",
-                                                                     *_XRD_ACCURACY)),
+                                                                     *_XRD_ACCURACY), trained=True),
     _table("13", "table_xrd_7_8_depletion", "004 Table 7, 004 Table 8"),
     # 14_physics_baseline.ipynb
     _figure("14", "fig14_parity_fft_vs_densenet"),
@@ -182,17 +188,17 @@ OUTPUTS = (
     _figure("16", "defects_fig5_sv_profile", "001 Fig. 5"),
     _table("16", "table_16_defect_detection", "001 Table S2", checked=("class", "precision", "recall",
                                                                        "paper precision", "paper recall",
-                                                                       "profile")),
+                                                                       "profile"), trained=True),
     _table("16", "table_16_stacks", "001 Fig. 2"),
     _table("16", "table_16_ww_spacing", "001 Fig. 3", checked=("class", "document average mean (pm)",
                                                                "document bootstrap std (pm)",
                                                                "average mean (pm)", "bootstrap std (pm)",
                                                                "document strain (%)", "strain (%)", "profile"),
-           headline=("2Se|average mean (pm)",)),
+           headline=("2Se|average mean (pm)",), trained=True),
     _table("16", "table_16_precision_vs_n", "001 Fig. 3, 001 Fig. S5"),
     _table("16", "table_16_scaling_slopes", "001 Fig. 3", checked=("quantity", "document",
                                                                    "fitted log-log slope", "profile"),
-           headline=("precision", "SNR gain")),
+           headline=("precision", "SNR gain"), trained=True),
     _table("16", "table_16_displacements", "001 Fig. 4, 001 Fig. 5"),
     # 17_fft_lattice_spacing.ipynb
     _figure("17", "fft_fig1_specimen_windows", "002 Fig. S4"),

@@ -42,7 +42,12 @@ LEGEND = (
     "tolerance of the paper's value (for a stated lower bound, at least it; counts must be equal); **differs** = "
     "outside it. **not comparable** = ours comes from a stand-in or other settings (the reason says which), the "
     "difference is shown anyway; **pending** = the paper's data at the paper's settings, but the seeded run "
-    "behind it has not finished every seed (the reason says how many), so there is no spread to judge it by yet.")
+    "behind it has not finished every seed (the reason says how many), so there is no spread to judge it by yet. "
+    "**runs**: how many trainings stand behind ours: seeds of a snapshot; **one run** = one network trained in the "
+    "notebook's run, a single draw: another machine with another thread count or precision path trains another "
+    "network and moves it by about as much as another seed does (docs/performance.md, \"Why two machines give "
+    "different numbers\"), so its trailing digits are not a measurement; **no training** = a count, a property of "
+    "the data, an analytic check or an estimator with nothing learned.")
 
 
 # Table S1's F1: the paper does not name the average; its DenseNet121 value (0.81) lies with our
@@ -77,6 +82,7 @@ class Check:
     # the row's identity, "table|what" (e.g. "table_s1_model_selection|jv2d|densenet121|accuracy %"):
     # the same quantity from a notebook's table and from a snapshot share it; the headline selects by it
     key: str = ""
+    runs: str = ""            # seeded rows: "5 seeds"; else from the registry (``runs_of``)
 
     @property
     def tolerance(self) -> float:
@@ -398,7 +404,7 @@ def snapshot_checks() -> list[Check]:
                          prediction=verdicts.prediction_interval(ours, std, k) if seeded else None,
                          paper_interval=(verdicts.rate_interval(paper, paper_n_, scale)
                                          if paper_n_ and np.isfinite(paper) else None),
-                         n_test=n, scale=scale, key=key)
+                         n_test=n, scale=scale, key=key, runs=f"{k} seed{'' if k == 1 else 's'}")
 
         # every model asked for; one with no finished seed yet is a row without a value
         finished = {r["model"]: r for r in s1.to_dict("records")}
@@ -653,6 +659,21 @@ def _seed_reason(profile: str, seeds: int, requested: int = 0) -> tuple[str, boo
     return "", False
 
 
+ONE_RUN = "one run"
+NO_TRAINING = "no training"
+
+
+def runs_of(c: Check) -> str:
+    """How many trainings stand behind a row that is not from a seeded snapshot: "one run" for a
+    number of a network trained in the notebook's run (``outputs.Output.trained``; its baseline
+    rows, the training mean, are not), else "no training" (counts, data properties, analytic
+    checks, estimators with nothing learned)."""
+    o = outputs.BY_NAME.get(c.table)
+    if o is not None and o.trained and "|baseline|" not in f"{c.key}|":
+        return ONE_RUN
+    return NO_TRAINING
+
+
 def checks() -> pd.DataFrame:
     rows = []
     for c in main_paper_checks() + snapshot_checks() + xrd_checks() + related_checks():
@@ -661,7 +682,7 @@ def checks() -> pd.DataFrame:
         status = c.status()
         judged = c.prediction is not None and status in verdicts.STATUSES
         shown = verdicts.with_interval(c.ours, c.interval)
-        rows.append({"document": c.document, "item": c.item,
+        rows.append({"document": c.document, "item": c.item, "runs": c.runs or runs_of(c),
                      "comparison": c.comparison or comparison(c.profile, c.source),
                      "paper": c.paper, "ours": c.ours,
                      "difference": c.ours - c.paper,

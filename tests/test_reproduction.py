@@ -367,3 +367,19 @@ def test_the_headline_selects_rows_by_identity_not_by_their_labels(scratch_dirs)
     assert set(table_2["key"]) >= {"table_2_classification|jv2d|accuracy|f1", "table_2_classification|jv2d|weighted avg|recall"}
     counted = R.summary(t)[["consistent", "inconclusive", "differs", "pending"]].to_numpy().sum()
     assert counted == len(t[t["status"].isin(["consistent", "inconclusive", "differs", "pending"])]) - 2
+
+
+def test_every_row_says_how_many_trainings_stand_behind_it(scratch_dirs):
+    from lattice_utils import paper_runs
+
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [], date="2026-11-01")
+    t = R.checks()
+    assert set(t.loc[t["table"].str.startswith("snapshots/"), "runs"]) == {"3 seeds"}
+    one = R.Check("000", "x", 1.0, 1.0, "MAE", "", "table_1_regression", "quick", "offline",
+                  key="table_1_regression|jv2d|standard|a|MAE")
+    baseline = R.Check("000", "x", 1.0, 1.0, "MAE", "", "table_1_regression", "quick", "offline",
+                       key="table_1_regression|jv2d|baseline|a|MAE")
+    count = R.Check("000", "x", 1.0, 1.0, "count", "", "table_s3_class_counts", "quick", "stem_jv2d",
+                    key="table_s3_class_counts|jv2d|test|0")
+    assert [R.runs_of(c) for c in (one, baseline, count)] == [R.ONE_RUN, R.NO_TRAINING, R.NO_TRAINING]
+    assert "**one run**" in R.LEGEND and "Why two machines give different numbers" in R.LEGEND

@@ -134,13 +134,20 @@ def test_the_referees_corrections(scratch_dirs):
 def test_the_summary_counts_accuracy_once_and_separates_the_kinds_of_evidence():
     import pandas as pd
 
-    rows = [("000", "Table S1 · JV2D · DenseNet121 · accuracy %", "paper data, paper settings", "inconclusive"),
-            ("000", "Table 2 · JV2D · class accuracy · f1", "paper data, paper settings", "inconclusive"),
-            ("000", "Table 2 · JV2D · class weighted avg · recall", "paper data, paper settings", "inconclusive"),
-            ("000", "Table 2 · JV2D · class 0 · recall", "paper data, paper settings", "consistent"),
-            ("000", "Table S3 · JV2D test · class 2 · count", "paper data, no training", "differs"),
-            ("004", "Fig. B · 20 axes · nearest-neighbour mean angle (deg)", "analytic", "matches")]
-    table = pd.DataFrame(rows, columns=["document", "item", "comparison", "status"])
+    rows = [("000", "Table S1 · JV2D · DenseNet121 · accuracy %", "paper data, paper settings", "inconclusive",
+             "table_s1_model_selection|jv2d|densenet121|accuracy %"),
+            ("000", "Table 2 · JV2D · class accuracy · f1", "paper data, paper settings", "inconclusive",
+             "table_2_classification|jv2d|accuracy|f1"),
+            ("000", "Table 2 · JV2D · class weighted avg · recall", "paper data, paper settings", "inconclusive",
+             "table_2_classification|jv2d|weighted avg|recall"),
+            ("000", "Table 2 · JV2D · class 0 · recall", "paper data, paper settings", "consistent",
+             "table_2_classification|jv2d|0|recall"),
+            ("000", "Table S3 · JV2D test · class 2 · count", "paper data, no training", "differs",
+             "table_s3_class_counts|jv2d|test|2"),
+            ("004", "Fig. B · 20 axes · nearest-neighbour mean angle (deg)", "analytic", "matches",
+             "table_09_axis_coverage|axes_nearest_mean")]
+    # the repeats of the accuracy are known by their identity (key), not by their labels
+    table = pd.DataFrame(rows, columns=["document", "item", "comparison", "status", "key"])
     s = reproduction.summary(table).set_index(["document", "evidence"])
     trained = s.loc[("000", "trained or measured result")]
     assert trained["inconclusive"] == 1 and trained["consistent"] == 1       # accuracy once, not three times

@@ -65,7 +65,8 @@ def main():
     table = pd.DataFrame(rows_out)
     print(f"FFT lattice estimator, profile {P.name}, test splits")
     print(table.to_string(index=False))
-    print("recorded", record("fft_lattice", {f"Test splits of the {P.name} profile (standard subset for the MAE)": table},
+    print("recorded", record("fft_lattice",
+                             {f"Test splits of the {P.name} profile (standard subset for the MAE)": table},
                              notes=["found: a lattice was returned; reliable: flagged reliable (at least 3 periods "
                                     "of b in view); projection smaller: the projected cell is smaller than the "
                                     "crystal's, which no image-based method can see past",

@@ -105,7 +105,8 @@ def main():
     print(f"  our simulate_stem_image + uint8       : {ours:6.1f} images/s  (ratio {ours / bare:.2f})")
     print(f"  full store build (1 process, chunks)  : {store:6.1f} images/s  (ratio {store / bare:.2f})")
     speed = [{"path": "reference: bare jarvis STEMConv.simulate_surface", "images/s": round(bare, 1), "ratio": 1.0},
-             {"path": "simulate_stem_image + normalise + uint8", "images/s": round(ours, 1), "ratio": round(ours / bare, 2)},
+             {"path": "simulate_stem_image + normalise + uint8", "images/s": round(ours, 1),
+              "ratio": round(ours / bare, 2)},
              {"path": "a whole store build (1 process, chunked atomic writes)", "images/s": round(store, 1),
               "ratio": round(store / bare, 2)}]
     memory = []

@@ -38,7 +38,7 @@ def reference_pattern(c: S.Crystal, axis, shape=XRD_PATTERN_SHAPE) -> np.ndarray
     spots = []
     for h in range(-hmax[0], hmax[0] + 1):
         for k in range(-hmax[1], hmax[1] + 1):
-            for l in range(-hmax[2], hmax[2] + 1):
+            for l in range(-hmax[2], hmax[2] + 1):  # noqa: E741  (the Miller index l)
                 if (h, k, l) == (0, 0, 0) or h * uvw[0] + k * uvw[1] + l * uvw[2] != 0:
                     continue
                 g = np.array([h, k, l]) @ c.reciprocal

@@ -64,11 +64,14 @@ for _o in OUTPUTS:
 
 NOT_REPRODUCED = {
     "004 Fig. 3": "a drawing of the CNN's architecture; the network itself is lattice_utils.xrd.model.XrdCNN",
-    "004 Fig. A": "an illustration of how the 230 space groups fall into the seven crystal systems (lattice_utils.xrd.symmetry)",
-    "004 Fig. E": "model-1's 230 x 230 space-group confusion matrices are not drawn; Table 2 gives its space-group accuracy",
+    "004 Fig. A": "an illustration of how the 230 space groups fall into the seven crystal systems "
+                  "(lattice_utils.xrd.symmetry)",
+    "004 Fig. E": "model-1's 230 x 230 space-group confusion matrices are not drawn; "
+                  "Table 2 gives its space-group accuracy",
     "004 Fig. J": "per-space-group accuracy of models 2-3 on every test set: only model-4 is drawn (Fig. 8)",
     "004 Fig. K": "per-space-group accuracy on the unseen axes is not drawn; Table 4 gives the totals",
-    "004 Fig. V": "example pattern pairs of enantiomorphic / centrosymmetric counterparts: notebook 11 checks that they are identical",
+    "004 Fig. V": "example pattern pairs of enantiomorphic / centrosymmetric counterparts: "
+                  "notebook 11 checks that they are identical",
     "001 Fig. S1": "a drawing of the ResUNet (lattice_utils.related.unet.ResUNet)",
     "001 Fig. S11": "the same ResUNet drawing, cited as Figure S11 in the text",
     "001 Fig. S2": "the training crops are generated in code (defects.training_set), not shown",
@@ -76,8 +79,10 @@ NOT_REPRODUCED = {
     "001 Fig. S4": "a drawing of the bootstrap procedure",
     "001 Fig. S6": "strain and rotation components of the SV field: notebook 16 shows the dilation only",
     "001 Fig. S7": "DFT strain fields: no DFT here (the simulated truth stands in)",
-    "001 Table S1": "the document's Computem simulation parameters: ours are lattice_utils.related.defect_specimen.Conditions",
-    "002 Fig. S1": "crystallinity against defocus needs a contrast-transfer model of HRTEM, which the convolution images lack",
+    "001 Table S1": "the document's Computem simulation parameters: "
+                    "ours are lattice_utils.related.defect_specimen.Conditions",
+    "002 Fig. S1": "crystallinity against defocus needs a contrast-transfer model of HRTEM, "
+                   "which the convolution images lack",
     "002 Fig. S3": "a drawing of the U-Net (ours: lattice_utils.related.unet.ResUNet)",
     "003 Fig. 3": "the WS2-WSe2 superlattice sample is not simulated (the heterojunction is)",
     "003 Fig. 4": "the silver nanoprism sample is not simulated",

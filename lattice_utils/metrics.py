@@ -119,7 +119,8 @@ def classification_table(y_true, y_pred, n_classes: int = 5, **labels) -> pd.Dat
                  "f1": acc, "support": n})
     # a class present but never predicted counts as precision 0 in the averages
     p0 = np.nan_to_num(precision)
-    rows.append({**labels, "class": f"macro avg ({int(present.sum())} classes)" if present.sum() < n_classes else "macro avg",
+    rows.append({**labels,
+                 "class": f"macro avg ({int(present.sum())} classes)" if present.sum() < n_classes else "macro avg",
                  "precision": float(p0[present].mean()) if n else np.nan,
                  "recall": float(recall[present].mean()) if n else np.nan,
                  "f1": float(f1[present].mean()) if n else np.nan, "support": n})

@@ -346,7 +346,8 @@ def trainings_replaced(set_name: str, profile: str, runs=None, seeds=None, model
         have = {_run_id(r) for r in runs}
         return folder, [r for r in committed if _run_id(r) not in have]
     here = resolve_precision(get_profile(profile).precision)
-    return folder, [r for r in committed if int(r.get("seed", -1)) not in set(seeds) or r.get("model") not in set(models)
+    return folder, [r for r in committed
+                    if int(r.get("seed", -1)) not in set(seeds) or r.get("model") not in set(models)
                     or r.get("precision", here) != here]
 
 
@@ -354,7 +355,8 @@ def replacement_refused(folder, dropped: list, profile: str) -> str:
     """The message of a snapshot that is not replaced without ``--replace``."""
     here = resolve_precision(get_profile(profile).precision)
     listed = "; ".join(f"seed {r.get('seed')} {r.get('model')}"
-                       + (f" ({r['precision']}, {r.get('date')}, commit {r.get('commit')})" if r.get("precision") else "")
+                       + (f" ({r['precision']}, {r.get('date')}, commit {r.get('commit')})"
+                          if r.get("precision") else "")
                        for r in dropped[:6]) + (f"; and {len(dropped) - 6} more" if len(dropped) > 6 else "")
     return (f"error: {paths.relative(folder)} holds {len(dropped)} training(s) that this run would drop from it: "
             f"{listed}. This machine trains in {here}; a training on another precision path, or of a seed "

@@ -34,7 +34,8 @@ def layout(data: Path, output: Path, repo: Path | None = None) -> dict[str, Path
         "TABLES": reports / "tables",
         "EXECUTED": reports / "executed",    # papermill outputs and logs
         "SITE": reports / "site",            # results page, report and light figures: what publish copies to docs/
-        "BENCHMARKS": reports / "benchmarks",  # one record per benchmark script: docs/performance.md is written from them
+        # one record per benchmark script: docs/performance.md is written from them
+        "BENCHMARKS": reports / "benchmarks",
         # committed results of seeded runs (paper_runs): in the checkout wherever outputs go,
         # because the report and the snapshot guard must read what was committed
         "SNAPSHOTS": (output if repo is None else repo) / "reports" / "snapshots",

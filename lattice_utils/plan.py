@@ -57,8 +57,10 @@ def plan(profile_name: str = "paper", cpu_cores: int | None = None, gpu_cores: i
     rows.append({"notebooks": "01", "work": f"{n_struct:,} 2D structures and STEM images "
                  f"({', '.join(f'{s} {n:,}' for s, n in P.corpus_sizes.items())})",
                  "trainings": 0,
-                 "cpu_s": n_struct / (CPU["structures_per_core"] * cores) + n_struct / (CPU["stem_images_per_core"] * cores),
-                 "gpu_s": n_struct / (CPU["structures_per_core"] * gpu_cores) + n_struct / (CPU["stem_images_per_core"] * gpu_cores)})
+                 "cpu_s": n_struct / (CPU["structures_per_core"] * cores)
+                 + n_struct / (CPU["stem_images_per_core"] * cores),
+                 "gpu_s": n_struct / (CPU["structures_per_core"] * gpu_cores)
+                 + n_struct / (CPU["stem_images_per_core"] * gpu_cores)})
     # unique networks of notebooks 02-07 and 15 (cached and shared between notebooks)
     nets = [("jv2d", 1), ("c2db", 1), ("alex", 1),                 # DenseNet classifiers (02, 05)
             ("jv2d", 0.5), ("c2db", 0.5),                           # GoogLeNet classifiers (02)
@@ -74,18 +76,22 @@ def plan(profile_name: str = "paper", cpu_cores: int | None = None, gpu_cores: i
                  "trainings": len(nets),
                  "cpu_s": passes / (train_rate * k) * (P.input_px / 224) ** 2
                  + infer / (infer_rate * k) + 0.2 * n_struct * CPU["fft_estimate_ms"] / 1e3 / cores,
-                 "gpu_s": passes / GPU["densenet_train_224"] * (P.input_px / 224) ** 2 + infer / GPU["densenet_infer_224"]
-                 + 0.2 * n_struct * CPU["fft_estimate_ms"] / 1e3 / gpu_cores})
+                 "gpu_s": passes / GPU["densenet_train_224"] * (P.input_px / 224) ** 2
+                 + infer / GPU["densenet_infer_224"] + 0.2 * n_struct * CPU["fft_estimate_ms"] / 1e3 / gpu_cores})
     n_groups = len(range(1, 231, X.group_stride))
     n_xrd = X.per_group * n_groups
     patterns = n_xrd * 24
     area = X.image_shape[0] * X.image_shape[1] / (321 * 322)
     xrd_passes = sum(0.7 * n_xrd * n_axes * X.epochs for n_axes in (1, 4, 10, 20))
-    rows.append({"notebooks": "09", "work": f"{n_xrd:,} crystals ({X.per_group} per space group), {patterns:,} zone-axis patterns",
+    rows.append({"notebooks": "09",
+                 "work": f"{n_xrd:,} crystals ({X.per_group} per space group), {patterns:,} zone-axis patterns",
                  "trainings": 0,
-                 "cpu_s": n_xrd / (CPU["structures_per_core"] * cores) + patterns * CPU["xrd_pattern_ms_per_core"] / 1e3 / cores,
-                 "gpu_s": n_xrd / (CPU["structures_per_core"] * gpu_cores) + patterns * CPU["xrd_pattern_ms_per_core"] / 1e3 / gpu_cores})
-    rows.append({"notebooks": "10-13", "work": f"models 1-4 ({X.image_shape[0]} x {X.image_shape[1]} px, width {X.width}, "
+                 "cpu_s": n_xrd / (CPU["structures_per_core"] * cores)
+                 + patterns * CPU["xrd_pattern_ms_per_core"] / 1e3 / cores,
+                 "gpu_s": n_xrd / (CPU["structures_per_core"] * gpu_cores)
+                 + patterns * CPU["xrd_pattern_ms_per_core"] / 1e3 / gpu_cores})
+    rows.append({"notebooks": "10-13",
+                 "work": f"models 1-4 ({X.image_shape[0]} x {X.image_shape[1]} px, width {X.width}, "
                  f"hidden {X.hidden}, {X.epochs} epochs): {xrd_passes:,.0f} image passes",
                  "trainings": 4,
                  "cpu_s": xrd_passes / (CPU["xrd_cnn_train_321"] * k) * area * (X.width / 64) ** 2,
@@ -98,7 +104,8 @@ def plan(profile_name: str = "paper", cpu_cores: int | None = None, gpu_cores: i
     scan = (R.scan_px / 64) ** 2 * (R.detector_px / 64) ** 2 * 23.0 / k
     rows.append({"notebooks": "16-18", "work": f"ResUNets: {R.defect_train_crops:,} crops x {R.defect_epochs} epochs "
                  f"({R.defect_crop_px} px), {R.fft_train_windows:,} FFT windows x {R.fft_epochs} epochs; "
-                 f"{R.defect_images} defect images of {R.defect_image_px} px; a {R.scan_px}^2 scan of {R.detector_px}^2 px patterns",
+                 f"{R.defect_images} defect images of {R.defect_image_px} px; "
+                 f"a {R.scan_px}^2 scan of {R.detector_px}^2 px patterns",
                  "trainings": 2, "cpu_s": cpu16 + cpu17 + scan,
                  "gpu_s": (cpu16 + cpu17) * k / GPU["resunet_speedup"] + scan * k / (gpu_cores / CPU_MEASURED_CORES)})
     for r in rows:

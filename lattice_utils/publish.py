@@ -116,7 +116,8 @@ def main(argv=None) -> int:
         except ValueError as exc:
             print(f"publish: {exc}", file=sys.stderr)
             return 2
-        print(f"wrote {paths.relative(page)} from {paths.relative(paths.BENCHMARKS)}. Review with git diff, then commit.")
+        print(f"wrote {paths.relative(page)} from {paths.relative(paths.BENCHMARKS)}. "
+              "Review with git diff, then commit.")
         return 0
     try:
         run = publish(paths.SITE, paths.DOCS, paths.ROOT / "README.md", args.allow_missing)

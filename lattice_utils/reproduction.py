@@ -166,28 +166,31 @@ def main_paper_checks() -> list[Check]:
                     if isinstance(note, str) and note and not np.isfinite(_num(r.get(c))):
                         # what the data source lacks says more than which profile ran
                         reason = note.removeprefix("not available: ")
-                    out.append(Check("000", f"{label} · {where} · {c}", _num(r[f"paper_{c}"]), _num(r.get(c)), c, "", name,
-                                     r.get("profile", ""), r.get("data_source", ""), reason,
+                    out.append(Check("000", f"{label} · {where} · {c}", _num(r[f"paper_{c}"]), _num(r.get(c)), c, "",
+                                     name, r.get("profile", ""), r.get("data_source", ""), reason,
                                      key=_key(name, slot, r.get("model"), r.get("subset") or r.get("group"),
                                               r.get("parameter"), c)))
     t = _read("table_2_classification")
     for r in ([] if t is None else t.to_dict("records")):
         for c in ("precision", "recall", "f1"):
             if np.isfinite(_num(r.get(f"paper_{c}"))):
-                out.append(Check("000", f"Table 2 · {SLOT[r['dataset']]} · class {r['class']} · {c}", _num(r[f"paper_{c}"]),
-                                 _num(r[c]), "fraction", "", "table_2_classification", r["profile"], r["data_source"],
+                out.append(Check("000", f"Table 2 · {SLOT[r['dataset']]} · class {r['class']} · {c}",
+                                 _num(r[f"paper_{c}"]), _num(r[c]), "fraction", "", "table_2_classification",
+                                 r["profile"], r["data_source"],
                                  _stand_in(r["profile"], r["data_source"], r["dataset"]),
                                  key=_key("table_2_classification", r["dataset"], r["class"], c)))
     t = _read("table_s1_model_selection")
     for r in ([] if t is None else t.to_dict("records")):
-        out.append(Check("000", f"Table S1 · {SLOT[r['dataset']]} · {r['model_title']} · accuracy %", _num(r["paper_accuracy_pct"]),
-                         _num(r["accuracy_pct"]), "accuracy %", "", "table_s1_model_selection", r["profile"], r["data_source"],
+        out.append(Check("000", f"Table S1 · {SLOT[r['dataset']]} · {r['model_title']} · accuracy %",
+                         _num(r["paper_accuracy_pct"]), _num(r["accuracy_pct"]), "accuracy %", "",
+                         "table_s1_model_selection", r["profile"], r["data_source"],
                          _stand_in(r["profile"], r["data_source"], r["dataset"]),
                          key=_key("table_s1_model_selection", r["dataset"], r.get("model"), "accuracy %")))
         if np.isfinite(_num(r.get("paper_f1"))):
-            out.append(Check("000", f"Table S1 · {SLOT[r['dataset']]} · {r['model_title']} · {S1_F1}", _num(r["paper_f1"]),
-                             _num(r.get("f1_weighted")), "fraction", "", "table_s1_model_selection", r["profile"],
-                             r["data_source"], _stand_in(r["profile"], r["data_source"], r["dataset"]),
+            out.append(Check("000", f"Table S1 · {SLOT[r['dataset']]} · {r['model_title']} · {S1_F1}",
+                             _num(r["paper_f1"]), _num(r.get("f1_weighted")), "fraction", "",
+                             "table_s1_model_selection", r["profile"], r["data_source"],
+                             _stand_in(r["profile"], r["data_source"], r["dataset"]),
                              key=_key("table_s1_model_selection", r["dataset"], r.get("model"), "f1")))
     if _read("table_s6_experimental") is not None:
         # the paper's experimental graphene images are not available: its values are listed, never compared
@@ -195,7 +198,8 @@ def main_paper_checks() -> list[Check]:
             if str(r["row"]).startswith("Experiment"):
                 continue
             for c in ("a", "b", "gamma"):
-                out.append(Check("000", f"Table S6 · {r['image']} · DenseNet121 ({SLOT.get(r['row'], r['row'])} slot) · {c}",
+                out.append(Check("000", f"Table S6 · {r['image']} · DenseNet121 "
+                                 f"({SLOT.get(r['row'], r['row'])} slot) · {c}",
                                  _num(r[c]), float("nan"), "MAE", "", "table_s6_experimental", "", "",
                                  "other images: the paper's experimental graphene images are not published with it; "
                                  "notebook 08 applies the networks to the real images this repository has",
@@ -205,8 +209,9 @@ def main_paper_checks() -> list[Check]:
         # a count of the paper's own split: no setting of any profile changes it
         counted = is_paper_data(r["data_source"])
         # counts, not shares: a share within 0.02 would let 66 test images "match" the paper's 65
-        out.append(Check("000", f"Table S3 · {SLOT[r['dataset']]} {r['split']} · class {r['class']} · count", _num(r["paper"]),
-                         _num(r["ours"]), "count", "", "table_s3_class_counts", r["profile"], r["data_source"],
+        out.append(Check("000", f"Table S3 · {SLOT[r['dataset']]} {r['split']} · class {r['class']} · count",
+                         _num(r["paper"]), _num(r["ours"]), "count", "", "table_s3_class_counts",
+                         r["profile"], r["data_source"],
                          "" if r["data_source"] != "offline" else
                          "the offline corpus draws its classes in the paper's proportions by construction",
                          comparison="paper data, no training" if counted else "",
@@ -219,11 +224,12 @@ XRD_MAP = {   # xrd.csv key -> (label, table, {column: value} selecting the row,
                           {"measure": "nearest-neighbour mean (deg)"}, "ours"),
     "axes_global_mean": ("Fig. B · 20 axes · global mean angle of all pairs (deg)", "table_09_axis_coverage",
                          {"measure": "global mean of all pairs (deg)"}, "ours"),
-    "m4_cs_weighted": ("Table 3 · model-4, 20-axis test set · crystal-system weighted accuracy %", "table_xrd_3_models234",
-                       {"model": "model-4", "test set": "20 axes"}, "system weighted %"),
-    "m4_sg_weighted": ("Table 3 · model-4, 20-axis test set · space-group weighted accuracy %", "table_xrd_3_models234",
-                       {"model": "model-4", "test set": "20 axes"}, "group weighted %"),
-    "m4_cubic": ("Fig. 7 · model-4 · cubic accuracy %", "table_xrd_fig7_per_system", {"crystal system": "cubic"}, "ours %"),
+    "m4_cs_weighted": ("Table 3 · model-4, 20-axis test set · crystal-system weighted accuracy %",
+                       "table_xrd_3_models234", {"model": "model-4", "test set": "20 axes"}, "system weighted %"),
+    "m4_sg_weighted": ("Table 3 · model-4, 20-axis test set · space-group weighted accuracy %",
+                       "table_xrd_3_models234", {"model": "model-4", "test set": "20 axes"}, "group weighted %"),
+    "m4_cubic": ("Fig. 7 · model-4 · cubic accuracy %", "table_xrd_fig7_per_system",
+                 {"crystal system": "cubic"}, "ours %"),
     "m4_monoclinic": ("Fig. 7 · model-4 · monoclinic accuracy %", "table_xrd_fig7_per_system",
                       {"crystal system": "monoclinic"}, "ours %"),
     "m4_triclinic": ("Fig. 7 · model-4 · triclinic accuracy %", "table_xrd_fig7_per_system",
@@ -232,13 +238,15 @@ XRD_MAP = {   # xrd.csv key -> (label, table, {column: value} selecting the row,
 for _pct, _tag in ((0, "0"), (-10, "m10"), (10, "p10")):
     for _t, _col in (("cs", "system weighted %"), ("sg", "group weighted %")):
         XRD_MAP[f"strain_100_{_tag}_{_t}"] = (
-            f"Table 5 · [100], strain {_pct:+d} % · {'crystal-system' if _t == 'cs' else 'space-group'} weighted accuracy %",
+            f"Table 5 · [100], strain {_pct:+d} % · {'crystal-system' if _t == 'cs' else 'space-group'} "
+            "weighted accuracy %",
             "table_xrd_5_strain", {"zone axis": "[100]", "strain %": _pct}, _col)
 for _pct in (0, 1, 50):
     for _t, _col in (("cs", "system weighted %"), ("sg", "group weighted %"), ("cs_top3", "system top-3 %"),
                      ("sg_top3", "group top-3 %")):
         XRD_MAP[f"subst_100_{_pct}_{_t}"] = (
-            f"Table 6 · [100], {_pct} % substituted · {_col.replace('system', 'crystal-system').replace('group', 'space-group')}",
+            f"Table 6 · [100], {_pct} % substituted · "
+            f"{_col.replace('system', 'crystal-system').replace('group', 'space-group')}",
             "table_xrd_6_substitution", {"zone axis": "[100]", "substituted %": _pct}, _col)
 
 
@@ -267,14 +275,16 @@ def xrd_checks() -> list[Check]:
             f"; {prof} profile ({_xrd_sizes(prof)})" if prof in PROFILES and prof != "paper" else ""))
         # Fig. B's angles between the 20 zone axes are a geometric identity: an analytic check
         out.append(Check("004", label, _num(paper.loc[key, "value"]), _num(r[ours_col]),
-                         "degrees" if geometric else "accuracy %", "", table, prof, "offline" if not geometric else "analytic", reason,
+                         "degrees" if geometric else "accuracy %", "", table, prof,
+                         "offline" if not geometric else "analytic", reason,
                          key=_key(table, key)))
     t = _read("table_09_structures")
     if t is not None and "paper total" in t:
         for r in t.to_dict("records"):
             if r["crystal system"] == "total" or np.isfinite(_num(r["paper total"])):
-                out.append(Check("004", f"section 2.1 · CIFs · {r['crystal system']}", _num(r["paper total"]), _num(r["total"]),
-                                 "count", "", "table_09_structures", str(r.get("profile", "")), str(r.get("structure_source", "")),
+                out.append(Check("004", f"section 2.1 · CIFs · {r['crystal system']}", _num(r["paper total"]),
+                                 _num(r["total"]), "count", "", "table_09_structures", str(r.get("profile", "")),
+                                 str(r.get("structure_source", "")),
                                  "PyXtal crystals, balanced per space group, instead of 52,191 ICSD CIFs",
                                  key=_key("table_09_structures", r["crystal system"])))
     return out
@@ -286,32 +296,36 @@ def related_checks() -> list[Check]:
     t = _read("table_16_defect_detection")
     for r in ([] if t is None else t.to_dict("records")):
         for c in ("precision", "recall"):
-            out.append(Check("001", f"SI Table S2 · {r['class']} · {c}", _num(r[f"paper {c}"]), _num(r[c]), "fraction", "",
-                             "table_16_defect_detection", r["profile"], "simulated", sim,
+            out.append(Check("001", f"SI Table S2 · {r['class']} · {c}", _num(r[f"paper {c}"]), _num(r[c]),
+                             "fraction", "", "table_16_defect_detection", r["profile"], "simulated", sim,
                              key=_key("table_16_defect_detection", r["class"], c)))
     t = _read("table_16_ww_spacing")
     for r in ([] if t is None else t.to_dict("records")):
         m, s = _num(r["document average mean (pm)"]), _num(r["document bootstrap std (pm)"])
         if np.isfinite(m):
-            out.append(Check("001", f"Fig. 3b · {r['class']} · class-average W-W (pm)", m, _num(r["average mean (pm)"]), "pm", "",
-                             "table_16_ww_spacing", r["profile"], "simulated", sim + " (its lattice constant is set to 330 pm)",
+            out.append(Check("001", f"Fig. 3b · {r['class']} · class-average W-W (pm)", m,
+                             _num(r["average mean (pm)"]), "pm", "", "table_16_ww_spacing", r["profile"], "simulated",
+                             sim + " (its lattice constant is set to 330 pm)",
                              key=_key("table_16_ww_spacing", r["class"], "average mean (pm)")))
-            out.append(Check("001", f"Fig. 3b · {r['class']} · bootstrap std (pm)", s, _num(r["bootstrap std (pm)"]), "pm", "",
-                             "table_16_ww_spacing", r["profile"], "simulated", "",
+            out.append(Check("001", f"Fig. 3b · {r['class']} · bootstrap std (pm)", s, _num(r["bootstrap std (pm)"]),
+                             "pm", "", "table_16_ww_spacing", r["profile"], "simulated", "",
                              key=_key("table_16_ww_spacing", r["class"], "bootstrap std (pm)")))
         if np.isfinite(_num(r.get("document strain (%)"))):
-            out.append(Check("001", f"Fig. 3d · {r['class']} · local strain (%) (the simulated truth is the document's value)",
-                             _num(r["document strain (%)"]), _num(r["strain (%)"]), "strain %", "", "table_16_ww_spacing",
-                             r["profile"], "simulated", "", key=_key("table_16_ww_spacing", r["class"], "strain (%)")))
+            out.append(Check("001", f"Fig. 3d · {r['class']} · local strain (%) "
+                             "(the simulated truth is the document's value)",
+                             _num(r["document strain (%)"]), _num(r["strain (%)"]), "strain %", "",
+                             "table_16_ww_spacing", r["profile"], "simulated", "",
+                             key=_key("table_16_ww_spacing", r["class"], "strain (%)")))
     t = _read("table_16_scaling_slopes")
     for r in ([] if t is None else t.to_dict("records")):
         kind = "ratio" if "gain at" in r["quantity"] else "slope"
-        out.append(Check("001", f"Fig. 3c · {r['quantity']}", _num(r["document"]), _num(r["fitted log-log slope"]), kind, "",
-                         "table_16_scaling_slopes", r["profile"], "simulated", "",
+        out.append(Check("001", f"Fig. 3c · {r['quantity']}", _num(r["document"]), _num(r["fitted log-log slope"]),
+                         kind, "", "table_16_scaling_slopes", r["profile"], "simulated", "",
                          key=_key("table_16_scaling_slopes", r["quantity"])))
     t = _read("table_17_interplanar_angles")
     for r in ([] if t is None else t.to_dict("records")):
-        out.append(Check("002", f"ESI-3 · {r['cell']} · {r['plane 1']} vs {r['plane 2']} · formula against metric tensor (deg)",
+        out.append(Check("002", f"ESI-3 · {r['cell']} · {r['plane 1']} vs {r['plane 2']} · "
+                         "formula against metric tensor (deg)",
                          _num(r["metric tensor (deg)"]), _num(r["document formula (deg)"]), "degrees", "",
                          "table_17_interplanar_angles", "", "analytic", "",
                          key=_key("table_17_interplanar_angles", r["cell"], r["plane 1"], r["plane 2"])))
@@ -686,7 +700,8 @@ def checks() -> pd.DataFrame:
                      "comparison": c.comparison or comparison(c.profile, c.source),
                      "paper": c.paper, "ours": c.ours,
                      "difference": c.ours - c.paper,
-                     "tolerance": (f"{100 * verdicts.LEVEL:.0f} % prediction interval {verdicts.span(c.prediction, c.interval)}"
+                     "tolerance": (f"{100 * verdicts.LEVEL:.0f} % prediction interval "
+                                   f"{verdicts.span(c.prediction, c.interval)}"
                                    if judged else "from the seeds' spread" if c.pending and c.tol is None
                                    else ("≥ paper − " if c.at_least else "± ") + f"{c.tolerance:.3g}"),
                      "ours, 95 % interval": shown,
@@ -786,7 +801,8 @@ def beyond_section() -> str:
     refs = beyond_references("jv2d")
     shown = rows.assign(**{"gain over as trained (points)": [
         verdicts.with_interval(g, (lo, hi)) if np.isfinite(g) else ""
-        for g, lo, hi in zip(rows.get("gain_points", np.nan), rows.get("gain_low", np.nan), rows.get("gain_high", np.nan))]})
+        for g, lo, hi in zip(rows.get("gain_points", np.nan), rows.get("gain_low", np.nan),
+                             rows.get("gain_high", np.nan))]})
     cols = ["model_title", "way", "seeds", "n", "accuracy (shown)", "interval", "gain over as trained (points)"]
     return "\n".join([
         "## Beyond the paper: the same networks, eight symmetric copies and the seed ensemble\n",

@@ -47,7 +47,8 @@ def table_excerpt(md: str, name: str, max_rows: int = TABLE_ROWS) -> str:
     body = table[:2 + max_rows]
     rows = max(len(table) - 2, 0)
     shown = min(rows, max_rows)
-    more = (f"first {shown} of {rows} rows; " if rows > shown else "") + f"whole table: [tables/{name}.md](tables/{name}.md)"
+    more = ((f"first {shown} of {rows} rows; " if rows > shown else "")
+            + f"whole table: [tables/{name}.md](tables/{name}.md)")
     out = [f"**{title}** (`{name}`)", "", *body, "", f"*{more}*"]
     if notes:
         out += ["", *notes]

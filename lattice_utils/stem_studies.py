@@ -371,7 +371,8 @@ def classification_study(sd: SlotData, model: str, backbone: str | None = None, 
 
 def prediction_frame(ids, truth, predicted, proba=None) -> pd.DataFrame:
     """id, true, predicted and the class probabilities p0-p4 (NaN where the model gives none)."""
-    out = pd.DataFrame({"id": ids, "true": np.asarray(truth).astype(int), "predicted": np.asarray(predicted).astype(int)})
+    out = pd.DataFrame({"id": ids, "true": np.asarray(truth).astype(int),
+                        "predicted": np.asarray(predicted).astype(int)})
     for k in range(training.TrainConfig.n_classes):
         out[f"p{k}"] = np.nan if proba is None or k >= proba.shape[1] else np.asarray(proba)[:, k].round(6)
     return out

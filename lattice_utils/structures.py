@@ -4,7 +4,8 @@ Columns of every corpus table: ``id, formula, elements, band_gap, atoms`` (jarvi
 ``Atoms`` dict of the oriented cell), ``a, b, gamma`` (stored cell), ``label`` (the
 paper's jarvis rule), ``canon_a, canon_b, canon_gamma, canon_mult`` (reduced primitive
 cell), ``canon_label`` (the class the layer's symmetry fixes, ``lattice2d.symmetry_class``),
-``metric_label`` (the class of the reduced cell's metric at 0.5 % / 0.5 degree, a cross-check), ``source`` and, offline, ``prototype``.
+``metric_label`` (the class of the reduced cell's metric at 0.5 % / 0.5 degree, a cross-check),
+``source`` and, offline, ``prototype``.
 
 Sources
 * ``jarvis``: JV2D (``dft_2d``), C2DB (``c2db``), Alex-PBE (``alex_pbe_2d_all``)

@@ -29,7 +29,7 @@ from torch import nn
 from . import paths, storage
 # resolve_precision and default_device are part of this module's interface too
 from .fitting import (PRECISIONS, ConfigMismatchError, FitFiles, autocast, cached_final, default_device,
-                      load_weights_into, resolve_precision, run_epochs)
+                      load_weights_into, resolve_precision, run_epochs)  # noqa: F401  (re-exported)
 from .metrics import PARAMETERS
 from .models import ARCHITECTURES, IMAGENET_MEAN, IMAGENET_STD, build_network
 from .profiles import BATCH_SIZE, LR_CLASSIFY, NETWORK_EPOCHS, NETWORK_INPUT_PX

@@ -243,7 +243,8 @@ def test_build_in_parts_resumes_reuses_only_its_own_parts_and_keeps_corpus_order
     made.clear()
     blocks, got = storage.build_in_parts(path, expected, build)
     assert made == ["p1.json", "p0.json"] and got == parts                  # p2 reused, p1's foreign part redone
-    assert [r["id"] for b in blocks for r in b["rows"]] == ["p0.json-0", "p0.json-1", "p1.json-0", "p2.json-0", "p2.json-1"]
+    assert [r["id"] for b in blocks for r in b["rows"]] == ["p0.json-0", "p0.json-1", "p1.json-0",
+                                                            "p2.json-0", "p2.json-1"]
     (parts / "p0.json").write_bytes((parts / "p0.json").read_bytes()[:20])   # truncated
     made.clear()
     storage.build_in_parts(path, expected, build)

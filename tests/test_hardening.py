@@ -88,7 +88,8 @@ def test_malicious_weights_file_runs_nothing_from_the_command_line(tmp_path, lat
     assert out.returncode == 2 and "Traceback" not in out.stderr and "Warning" not in out.stderr
     # torch's safe unpickler reaches the os.system reference, or stops earlier at an opcode it
     # does not take (pickle protocol 5): refused either way
-    expect = "not a readable torch file" if protocol == 5 else "evil.pt holds objects other than tensors and plain data (posix.system)"
+    expect = ("not a readable torch file" if protocol == 5
+              else "evil.pt holds objects other than tensors and plain data (posix.system)")
     assert expect in out.stderr, out.stderr
     assert not marker.exists(), "unpickling the weights file ran its code"
 

@@ -18,7 +18,10 @@ def lattice_field(n: int = 100, period: float = 12.5, seed: int = 0) -> np.ndarr
     y, x = np.mgrid[:n, :n]
     rng = np.random.default_rng(seed)
     shift = rng.uniform(0, period, 2)
-    d = lambda u, s: ((u - s + period / 2) % period) - period / 2
+
+    def d(u, s):
+        return ((u - s + period / 2) % period) - period / 2
+
     return np.exp(-(d(x, shift[0]) ** 2 + d(y, shift[1]) ** 2) / (2 * 2.0 ** 2))
 
 
@@ -273,7 +276,8 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
     assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 0
     assert {p.name: p.read_bytes() for p in snap.iterdir() if p.suffix == ".csv"} == before
     assert {p: p.stat().st_mtime_ns for p in paths.MODELS.rglob("*.pt")} == weights
-    assert storage.read_json(snap / "meta.json")["symmetric_average_kept"] == ["seed 0 densenet121", "seed 1 densenet121"]
+    assert (storage.read_json(snap / "meta.json")["symmetric_average_kept"]
+            == ["seed 0 densenet121", "seed 1 densenet121"])
     (snap / "meta.json").write_bytes(meta_bytes)
 
     shutil.rmtree(paths.MODELS)                     # the next session's machine
@@ -295,7 +299,8 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
     # a committed training whose configuration changed since (here: its key) is not dropped silently
     meta_bytes = (snap / "meta.json").read_bytes()
     changed = storage.read_json(snap / "meta.json")
-    changed["runs"][[r.get("config_key") for r in changed["runs"]].index(runs[1]["config_key"])]["config_key"] = "0" * 12
+    second = [r.get("config_key") for r in changed["runs"]].index(runs[1]["config_key"])
+    changed["runs"][second]["config_key"] = "0" * 12
     storage.write_json(snap / "meta.json", changed)
     capsys.readouterr()
     assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 2

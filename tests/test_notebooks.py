@@ -64,7 +64,7 @@ def test_every_lattice_utils_name_a_notebook_uses_exists():
     missing = []
     for nb in NOTEBOOKS:
         code = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code")
-        tree = ast.parse("\n".join(l for l in code.splitlines() if not l.lstrip().startswith(("%", "!"))))
+        tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
         modules = {}
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("lattice_utils"):
@@ -119,7 +119,8 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
     declared = [n for o in EXPECTED.values() for n in o["figures"] + o["tables"]]
     for name in {Path(f).stem for f in declared}:
         assert f"`{name}`" in page, name
-    assert len(list((site / "figures").glob("*.png"))) == len({Path(f).stem for o in EXPECTED.values() for f in o["figures"]})
+    assert len(list((site / "figures").glob("*.png"))) == len({Path(f).stem for o in EXPECTED.values()
+                                                               for f in o["figures"]})
 
 
 @pytest.mark.slow

@@ -46,8 +46,11 @@ def test_fft_prediction_from_a_file_and_the_command_line(tmp_path, graphene):
 def test_command_line_errors_are_messages_not_tracebacks(tmp_path):
     f = tmp_path / "x.npy"
     np.save(f, np.ones((32, 32)))
-    run = lambda *a: subprocess.run([sys.executable, "-m", "lattice_utils", "predict", *a],
-                                    capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+
+    def run(*a):
+        return subprocess.run([sys.executable, "-m", "lattice_utils", "predict", *a],
+                              capture_output=True, text=True, cwd=paths.ROOT, timeout=120)
+
     out = run(str(f))
     assert out.returncode == 2 and "--pixel-size" in out.stderr and "Traceback" not in out.stderr
     out = run(str(f), "--pixel-size", "-1")

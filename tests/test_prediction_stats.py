@@ -135,8 +135,8 @@ def test_predictions_that_cannot_be_summed_are_refused_by_name():
     with pytest.raises(ValueError, match="same images"):
         ps.mcnemar_exact([1, 0, 1], [1, 0])
     with pytest.raises(ValueError, match="no class probabilities of 'mlp'"):
-        ps.seed_ensemble(preds[preds["model"] == "densenet121"].assign(model="mlp", **{f"p{k}": np.nan for k in range(5)}),
-                         "mlp")
+        ps.seed_ensemble(preds[preds["model"] == "densenet121"]
+                         .assign(model="mlp", **{f"p{k}": np.nan for k in range(5)}), "mlp")
 
 
 # ------------------------------------------------------------------ the eight symmetric copies

@@ -105,7 +105,10 @@ def test_class_averaging_precision_scales_as_one_over_root_n():
     inner = spec.x_ideal[(spec.x_ideal > 10).all(1) & (spec.x_ideal < 400 * spec.px - 10).all(1)]
     stack, _ = D.cut_windows(img, inner[:128], spec.px, 24)
     aligned = D.align(stack, iterations=1)
-    m = lambda im: D.nearest_ww_spacing(im, spec.px, 24)
+
+    def m(im):
+        return D.nearest_ww_spacing(im, spec.px, 24)
+
     spread = {n: np.std([m(aligned[np.random.default_rng(k).choice(len(aligned), n, replace=False)].mean(0))
                          for k in range(12)]) for n in (4, 64)}
     slope = np.log(spread[64] / spread[4]) / np.log(16)
@@ -174,8 +177,8 @@ def test_document_angle_formulas_match_the_metric_tensor():
 
 def test_spacing_conversion_and_candidate_d_spacings():
     # a 2.04 Å spacing in a 256 px FFT at 0.1677 Å/px sits 256 * 0.1677 / 2.04 px out
-    l = 256 * NP.PIXEL_002 / 2.04
-    assert F.spacing_from_pixels(l, 256, NP.PIXEL_002) == pytest.approx(2.04)
+    distance_px = 256 * NP.PIXEL_002 / 2.04
+    assert F.spacing_from_pixels(distance_px, 256, NP.PIXEL_002) == pytest.approx(2.04)
     with pytest.raises(ValueError, match="positive"):
         F.spacing_from_pixels(10, 0, 0.1)
     au = PH.candidate_spacings("Au")

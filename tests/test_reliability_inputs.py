@@ -284,7 +284,8 @@ def test_train_models_refuses_bad_arguments_in_one_line(monkeypatch, capsys, arg
         train_models.main(["--slot", "jv2d", "--task", "regress", *argv])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and expect in err, err
-    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("python -m lattice_utils.train_models: error:")
+    assert ("Traceback" not in err
+            and err.strip().splitlines()[-1].startswith("python -m lattice_utils.train_models: error:"))
 
 
 @bad_input

@@ -28,7 +28,8 @@ def test_checks_read_the_tables_and_say_why(scratch_dirs):
                    "data_source": "offline"},
                   {"dataset": "c2db", "subset": "baseline", "subset_title": "Baseline (training mean)",
                    "parameter": "b", "n": 5, "MAE": 0.9, "paper_MAE": 1.0, "RMSE": 1.3, "paper_RMSE": 1.29,
-                   "profile": "quick", "data_source": "offline"}]).to_csv(tmp_path / "table_1_regression.csv", index=False)
+                   "profile": "quick", "data_source": "offline"}]).to_csv(
+        tmp_path / "table_1_regression.csv", index=False)
     pd.DataFrame([{"measure": "nearest-neighbour mean (deg)", "ours": 13.03, "paper": 13.03}]).to_csv(
         tmp_path / "table_09_axis_coverage.csv", index=False)
     t = R.checks()
@@ -55,7 +56,8 @@ def test_the_paper_splits_class_counts_are_a_comparison_without_training(scratch
                    "ours_share": 0.30, "profile": "quick", "data_source": "offline"}]).to_csv(
         paths.TABLES / "table_s3_class_counts.csv", index=False)
     t = R.checks().set_index("item")
-    jv_train, jv_test = t.loc["Table S3 · JV2D train · class 0 · count"], t.loc["Table S3 · JV2D test · class 2 · count"]
+    jv_train = t.loc["Table S3 · JV2D train · class 0 · count"]
+    jv_test = t.loc["Table S3 · JV2D test · class 2 · count"]
     # the quick profile trained nothing that these counts depend on: the split is the paper's own
     assert jv_train["comparison"] == jv_test["comparison"] == "paper data, no training"
     # one image more than the paper is a difference: compared as counts, not as shares within 0.02
@@ -80,7 +82,8 @@ def test_seeded_snapshots_give_a_tolerance_from_their_spread(scratch_dirs, monke
     paper_runs.write_snapshot("stem_jv2d", "paper", per_seed, t2, [], date="2026-11-01")
     paper_runs.write_snapshot("stem_jv2d", "quick", per_seed.assign(accuracy_pct=50.0), t2, [], date="2026-11-01")
     t = R.checks()
-    s1 = t[t["item"].str.startswith("Table S1 · JV2D · DenseNet121") & t["item"].str.contains("accuracy")].set_index("profile")
+    s1 = t[t["item"].str.startswith("Table S1 · JV2D · DenseNet121")
+           & t["item"].str.contains("accuracy")].set_index("profile")
     # paper 80.65; ours 83.0 +- 1.0 over 3 seeds: the 95 % prediction interval for one more run is
     # 83.0 +- t(2) * 1.0 * sqrt(4/3) = 83.0 +- 4.97, wider than the 3-point margin: inconclusive
     assert s1.loc["paper", "ours"] == pytest.approx(83.0)
@@ -112,10 +115,12 @@ def test_a_paper_settings_snapshot_gets_a_status_only_when_all_its_seeds_have_fi
     from lattice_utils import paper_runs
 
     # paper 80.65: seeds spread too wide to tell, tight and far, tight and near
-    accuracies = {"differs": [90.0, 90.2, 90.1], "consistent": [80.5, 80.7, 80.6]}.get(status, [82.0, 84.0, 83.0])[:done]
+    accuracies = {"differs": [90.0, 90.2, 90.1],
+                  "consistent": [80.5, 80.7, 80.6]}.get(status, [82.0, 84.0, 83.0])[:done]
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed(accuracies), _class_rows(done), [],
                               date="2026-11-01", seeds_requested=range(requested))
-    meta = __import__("json").loads((paths.REPORTS / "snapshots" / "2026-11-01-stem_jv2d-paper" / "meta.json").read_text())
+    meta = __import__("json").loads(
+        (paths.REPORTS / "snapshots" / "2026-11-01-stem_jv2d-paper" / "meta.json").read_text())
     assert meta["seeds_done"] == list(range(done)) and meta["complete"] == (done == requested)
     t = R.checks()
     row = t[t["item"].str.startswith("Table S1 · JV2D · DenseNet121")].iloc[0]
@@ -202,7 +207,8 @@ def test_a_notebook_run_stamps_profile_source_and_commit_once(scratch_dirs):
                                 "commit abc1234.*")
     assert "Classes 0-4." in md
     xrd = report.NotebookRun("10", "quick", "offline", "structure_source", commit="x")
-    assert xrd.stamp(pd.DataFrame({"a": [1]}))[["profile", "structure_source"]].values.tolist() == [["quick", "offline"]]
+    assert (xrd.stamp(pd.DataFrame({"a": [1]}))[["profile", "structure_source"]].values.tolist()
+            == [["quick", "offline"]])
     assert "data_source" not in report.NotebookRun("16", "quick", commit="x").stamp(pd.DataFrame({"a": [1]}))
 
 
@@ -347,7 +353,8 @@ def test_the_commit_stamp_names_uncommitted_code_but_not_a_writers_own_outputs(t
 def test_the_headline_selects_rows_by_identity_not_by_their_labels(scratch_dirs):
     from lattice_utils import outputs, paper_runs
 
-    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [], date="2026-11-01")
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [],
+                              date="2026-11-01")
     t = R.checks()
     # the same rows under other words: still found, by the key the registry declares
     head = R.headline(t.assign(item="a label someone reworded"))
@@ -364,7 +371,8 @@ def test_the_headline_selects_rows_by_identity_not_by_their_labels(scratch_dirs)
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), t2, [], date="2026-11-01")
     t = R.checks()
     table_2 = t[t["key"].str.startswith("table_2_classification|")]
-    assert set(table_2["key"]) >= {"table_2_classification|jv2d|accuracy|f1", "table_2_classification|jv2d|weighted avg|recall"}
+    assert set(table_2["key"]) >= {"table_2_classification|jv2d|accuracy|f1",
+                                   "table_2_classification|jv2d|weighted avg|recall"}
     counted = R.summary(t)[["consistent", "inconclusive", "differs", "pending"]].to_numpy().sum()
     assert counted == len(t[t["status"].isin(["consistent", "inconclusive", "differs", "pending"])]) - 2
 
@@ -372,7 +380,8 @@ def test_the_headline_selects_rows_by_identity_not_by_their_labels(scratch_dirs)
 def test_every_row_says_how_many_trainings_stand_behind_it(scratch_dirs):
     from lattice_utils import paper_runs
 
-    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [], date="2026-11-01")
+    paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [],
+                              date="2026-11-01")
     t = R.checks()
     assert set(t.loc[t["table"].str.startswith("snapshots/"), "runs"]) == {"3 seeds"}
     one = R.Check("000", "x", 1.0, 1.0, "MAE", "", "table_1_regression", "quick", "offline",

@@ -55,9 +55,11 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     assert page.count("last run took") == 1
     assert "![fig1_example_images](figures/fig1_example_images.png)" in page
     # a table is shown up to TABLE_ROWS rows and linked whole
-    assert "*first 12 of 30 rows; whole table: [tables/table_s3_class_counts.md](tables/table_s3_class_counts.md)*" in page
+    assert ("*first 12 of 30 rows; whole table: "
+            "[tables/table_s3_class_counts.md](tables/table_s3_class_counts.md)*") in page
     assert "| 11 | 121 |" in page and "| 12 | 144 |" not in page.split("table_s3_class_counts")[1].split("**")[0]
-    assert (site / "tables" / "table_s3_class_counts.md").read_text() == (tables / "table_s3_class_counts.md").read_text()
+    assert ((site / "tables" / "table_s3_class_counts.md").read_text()
+            == (tables / "table_s3_class_counts.md").read_text())
     # every other notebook wrote nothing here: all its outputs are named as missing
     assert "fig3_parity_standard_subset" in out["missing"] and "## Not in this run" in page
     assert "fig1_paper_image_sets" not in out["missing"]          # needs the paper's file: absent by design

@@ -193,7 +193,8 @@ def test_the_seed_spread_figure_draws_the_intervals_the_verdict_uses():
     lo, hi = verdicts.prediction_interval(np.mean(per_seed["accuracy_pct"][:5]),
                                           np.std(per_seed["accuracy_pct"][:5], ddof=1), 5)
     assert band.min() == pytest.approx(lo) and band.max() == pytest.approx(hi)
-    assert ax.get_ylabel() == "test accuracy (%)" and "paper (one run)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert (ax.get_ylabel() == "test accuracy (%)"
+            and "paper (one run)" in [t.get_text() for t in ax.get_legend().get_texts()])
     plt.close(fig)
 
 

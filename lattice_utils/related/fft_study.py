@@ -98,9 +98,12 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
                     "spot recall": g["true matched"].sum() / max(g["true spots"].sum(), 1),
                     "spacing MAE (pm)": float(np.abs(err).mean()) if len(err) else np.nan,
                     "spacing max error (pm)": float(np.abs(err).max()) if len(err) else np.nan,
-                    "phase accuracy (%)": 100 * float((crystal["phase"] == crystal["true phase"]).mean()) if len(crystal) else np.nan,
-                    "angle error, median (deg)": float(np.nanmedian(crystal["angle error"])) if crystal["angle error"].notna().any() else np.nan,
-                    "empty windows with no phase claimed (%)": 100 * float(empty["phase"].isna().mean()) if len(empty) else np.nan})
+                    "phase accuracy (%)": (100 * float((crystal["phase"] == crystal["true phase"]).mean())
+                                           if len(crystal) else np.nan),
+                    "angle error, median (deg)": (float(np.nanmedian(crystal["angle error"]))
+                                                  if crystal["angle error"].notna().any() else np.nan),
+                    "empty windows with no phase claimed (%)": (100 * float(empty["phase"].isna().mean())
+                                                                if len(empty) else np.nan)})
     return pd.DataFrame(out)
 
 
@@ -113,7 +116,8 @@ def real_image_spacings(image: np.ndarray, pixel: float, size: int, expected: fl
         xy = F.peaks_plain(F.log_spectrum(w, size // 2))
         d = F.spacing_from_pixels(np.hypot(*xy.T), size, pixel) if len(xy) else np.zeros(0)
         near = d[np.abs(d / expected - 1) < 0.1]
-        rows.append({"row": r, "col": c, "spots": len(xy), "spacing (Å)": float(np.median(near)) if len(near) else np.nan,
+        rows.append({"row": r, "col": c, "spots": len(xy),
+                     "spacing (Å)": float(np.median(near)) if len(near) else np.nan,
                      "error (pm)": 100 * (float(np.median(near)) - expected) if len(near) else np.nan})
     return pd.DataFrame(rows)
 

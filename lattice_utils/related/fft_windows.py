@@ -44,7 +44,8 @@ def angle_cubic(hkl1, hkl2) -> float:                       # 002 eq. (3)
 def angle_orthorhombic(a, b, c, hkl1, hkl2) -> float:       # 002 eq. (2)
     w = np.array([1 / a ** 2, 1 / b ** 2, 1 / c ** 2])
     h1, h2 = _hkl(hkl1), _hkl(hkl2)
-    return float(np.degrees(np.arccos(np.clip((w * h1 * h2).sum() / np.sqrt((w * h1 * h1).sum() * (w * h2 * h2).sum()), -1, 1))))
+    cosine = (w * h1 * h2).sum() / np.sqrt((w * h1 * h1).sum() * (w * h2 * h2).sum())
+    return float(np.degrees(np.arccos(np.clip(cosine, -1, 1))))
 
 
 def angle_tetragonal(a, c, hkl1, hkl2) -> float:            # 002 eq. (5)

@@ -155,7 +155,8 @@ def divisive_kmeans(X: np.ndarray, max_depth: int = 3, min_size: int = 30, k_max
             return node
         lab = KMeans(k, random_state=seed, n_init=10).fit_predict(Xn)
         order = np.argsort([-np.sum(lab == c) for c in range(k)])
-        node.children = [grow(Node(f"{node.name}.{r + 1}" if node.name else str(r + 1), node.indices[lab == c], node.depth + 1))
+        node.children = [grow(Node(f"{node.name}.{r + 1}" if node.name else str(r + 1), node.indices[lab == c],
+                                   node.depth + 1))
                          for r, c in enumerate(order)]
         return node
 
@@ -230,10 +231,12 @@ def compare_methods(X: np.ndarray, truth: np.ndarray, seed: int = 0) -> pd.DataF
                "mini-batch K-means": lambda: MiniBatchKMeans(2, random_state=seed, n_init=3),
                "agglomerative (Ward)": lambda: AgglomerativeClustering(2),
                "BIRCH": lambda: Birch(n_clusters=2),
-               "spectral": lambda: SpectralClustering(2, random_state=seed, affinity="nearest_neighbors", n_neighbors=15)}
+               "spectral": lambda: SpectralClustering(2, random_state=seed, affinity="nearest_neighbors",
+                                                      n_neighbors=15)}
     rows = []
     for name, make in methods.items():
         t0 = time.perf_counter()
         lab = make().fit_predict(Xs)
-        rows.append({"method": name, "seconds": time.perf_counter() - t0, "accuracy (%)": 100 * matched_accuracy(lab, truth)})
+        rows.append({"method": name, "seconds": time.perf_counter() - t0,
+                     "accuracy (%)": 100 * matched_accuracy(lab, truth)})
     return pd.DataFrame(rows)

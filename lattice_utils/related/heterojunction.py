@@ -122,8 +122,9 @@ def make_scan(spec: ScanSpec = ScanSpec(), seed: int = 0, crystal: bool = True) 
                 R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
                 gr = g @ R.T
                 gz = g @ tilt[i, j]
-                I = structure_factor(hk, gz, metal, chal)
-                I = I / I.sum() * (1 - spec.beam_share - amorph)
-                pat = pat + _disks(D, cx + gr[:, 0] / spec.k_px, cy + gr[:, 1] / spec.k_px, I, spec.disk_radius)
+                intensity = structure_factor(hk, gz, metal, chal)
+                intensity = intensity / intensity.sum() * (1 - spec.beam_share - amorph)
+                pat = pat + _disks(D, cx + gr[:, 0] / spec.k_px, cy + gr[:, 1] / spec.k_px, intensity,
+                                   spec.disk_radius)
             data[i, j] = rng.poisson(np.clip(pat, 0, None) * spec.dose)
     return Scan(data, truth, rotation, tilt, spec)

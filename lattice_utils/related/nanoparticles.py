@@ -70,10 +70,10 @@ def make_particle(phase: str, zone, centre, radius: float, rotation: float) -> P
 def zone_spots(p: Particle, d_min: float = 1.0, rel: float = 0.02) -> pd.DataFrame:
     """The particle's reflections in its zone (h u + k v + l w = 0), with |F|^2 above ``rel`` of
     the strongest: Miller indices, spacing d (Å), and the in-plane reciprocal vector (1/Å)."""
-    hkl, g, d, I = _zone_reflections(p.phase, p.zone, d_min, rel)
+    hkl, g, d, intensity = _zone_reflections(p.phase, p.zone, d_min, rel)
     gi = g @ p.frame.T
     return pd.DataFrame({"h": hkl[:, 0], "k": hkl[:, 1], "l": hkl[:, 2], "d": d,
-                         "gx": gi[:, 0], "gy": gi[:, 1], "intensity": I})
+                         "gx": gi[:, 0], "gy": gi[:, 1], "intensity": intensity})
 
 
 @lru_cache(maxsize=None)
@@ -91,9 +91,9 @@ def _zone_reflections(phase: str, zone: tuple, d_min: float, rel: float):
     z = np.array([s.specie.Z for s in st], float)
     phase = np.exp(2j * np.pi * hkl @ st.frac_coords.T)
     F = (phase * z[None, :]).sum(1)               # Z as a stand-in form factor: extinctions right
-    I = np.abs(F) ** 2
-    sel = I > rel * I.max()
-    return hkl[sel], g[sel], 1 / gn[sel], I[sel] / I.max()
+    intensity = np.abs(F) ** 2
+    sel = intensity > rel * intensity.max()
+    return hkl[sel], g[sel], 1 / gn[sel], intensity[sel] / intensity.max()
 
 
 @dataclass
@@ -161,4 +161,5 @@ def window_truth(parts, r: int, c: int, size: int, pixel: float, min_cover: floa
             z = zone_spots(p)
             z["particle"], z["phase"] = k, p.phase
             rows.append(z)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["h", "k", "l", "d", "gx", "gy", "intensity", "particle", "phase"])
+    return (pd.concat(rows, ignore_index=True) if rows
+            else pd.DataFrame(columns=["h", "k", "l", "d", "gx", "gy", "intensity", "particle", "phase"]))

@@ -37,7 +37,8 @@ class ResUNet(nn.Module):
         chans = [base * 2 ** k for k in range(depth + 1)]
         self.down = nn.ModuleList([ResBlock(in_ch if k == 0 else chans[k - 1], chans[k]) for k in range(depth)])
         self.bottom = ResBlock(chans[depth - 1], chans[depth])
-        self.up = nn.ModuleList([nn.ConvTranspose2d(chans[k + 1], chans[k], 2, stride=2) for k in reversed(range(depth))])
+        self.up = nn.ModuleList([nn.ConvTranspose2d(chans[k + 1], chans[k], 2, stride=2)
+                                 for k in reversed(range(depth))])
         self.dec = nn.ModuleList([ResBlock(2 * chans[k], chans[k]) for k in reversed(range(depth))])
         self.head = nn.Conv2d(chans[0], n_classes, 1)
 

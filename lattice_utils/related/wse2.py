@@ -19,5 +19,8 @@ def hex_sites(size_A: tuple, a: float, origin) -> tuple[np.ndarray, np.ndarray]:
     i, j = np.meshgrid(np.arange(-nj - 2, ni), np.arange(-2, nj), indexing="ij")
     w = np.asarray(origin) + i.ravel()[:, None] * a1 + j.ravel()[:, None] * a2
     x = w + (a1 + a2) / 3
-    inside = lambda p: (p[:, 0] > -2) & (p[:, 0] < W + 2) & (p[:, 1] > -2) & (p[:, 1] < H + 2)
+
+    def inside(p):
+        return (p[:, 0] > -2) & (p[:, 0] < W + 2) & (p[:, 1] > -2) & (p[:, 1] < H + 2)
+
     return w[inside(w)], x[inside(x)]

@@ -3,7 +3,7 @@
 #
 #   ./run_all.sh [--profile smoke|quick|paper] [--data auto|paper|offline] [--only NN[,NN..]] [--from NN]
 #                [--force] [--plan]
-#   ./run_all.sh test [pytest arguments]
+#   ./run_all.sh test [pytest arguments]      (ruff check . first: a finding stops it before pytest)
 #   ./run_all.sh publish [--allow-missing] | --benchmarks
 #
 # All three bootstrap .venv from requirements.txt (only when it is missing or the pins
@@ -49,6 +49,10 @@ usage() { awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; }
 if [[ "${1:-}" == "test" ]]; then
     shift
     bootstrap
+    # lint first (ruff, configured in pyproject.toml: the package, tests, benchmarks and notebooks)
+    "$VENV/bin/ruff" check . \
+        || { status=$?; echo "[run_all] lint failed (ruff check .); see the findings above" >&2; exit $status; }
+    echo "[run_all] lint passed (ruff check .)"
     exec "$VENV/bin/python" -m pytest "$@"
 fi
 if [[ "${1:-}" == "publish" ]]; then

@@ -44,10 +44,10 @@ LEGEND = (
     "difference is shown anyway; **pending** = the paper's data at the paper's settings, but the seeded run "
     "behind it has not finished every seed (the reason says how many), so there is no spread to judge it by yet. "
     "**runs**: how many trainings stand behind ours: seeds of a snapshot; **one run** = one network trained in the "
-    "notebook's run, a single draw: another machine with another thread count or precision path trains another "
-    "network and moves it by about as much as another seed does (docs/performance.md, \"Why two machines give "
-    "different numbers\"), so its trailing digits are not a measurement; **no training** = a count, a property of "
-    "the data, an analytic check or an estimator with nothing learned.")
+    "notebook's run, a single draw: another machine trains another network, even one of the same kind with the "
+    "same thread count and precision path, and moves it by about as much as another seed does (docs/performance.md, "
+    "\"Why two machines give different numbers\"; docs/data.md), so its trailing digits are not a measurement; "
+    "**no training** = a count, a property of the data, an analytic check or an estimator with nothing learned.")
 
 
 # Table S1's F1: the paper does not name the average; its DenseNet121 value (0.81) lies with our

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .metrics import confusion
 from .verdicts import LEVEL, clopper_pearson, mean_interval
 
 PROBABILITIES = ("p0", "p1", "p2", "p3", "p4")
@@ -44,9 +45,7 @@ def confusion_over_seeds(preds: pd.DataFrame, model: str, n_classes: int = 5) ->
     sub = preds[preds["model"] == model]
     if sub.empty:
         raise ValueError(f"no predictions of {model!r}")
-    counts = np.zeros((n_classes, n_classes), dtype=int)
-    np.add.at(counts, (sub["true"].to_numpy(int), sub["predicted"].to_numpy(int)), 1)
-    return counts
+    return confusion(sub["true"], sub["predicted"], n_classes)
 
 
 def row_normalised(counts: np.ndarray) -> np.ndarray:

@@ -34,10 +34,9 @@ bootstrap() {
     echo "[run_all] creating $VENV from requirements.txt (a few minutes, once)"
     "$PYTHON_BIN" -m venv "$VENV"
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.txt
-    # make lattice_utils importable from the venv (notebooks, jupyter lab, pytest)
-    local site
-    site=$("$VENV/bin/python" -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")
-    pwd > "$site/lattice_utils_repo.pth"
+    # lattice_utils installed from this checkout as environment.yml does it (editable: notebooks,
+    # jupyter lab and pytest import the code as it stands)
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
     "$VENV/bin/python" -c "import lattice_utils, torch, jarvis, pyxtal, papermill" \
         || { echo "[run_all] the environment does not import; see the messages above" >&2; exit 1; }
     echo "$stamp" > "$VENV/.bootstrap-stamp"
@@ -58,7 +57,7 @@ fi
 if [[ "${1:-}" == "publish" ]]; then
     shift
     bootstrap
-    exec "$VENV/bin/python" -m lattice_utils.publish "$@"
+    exec "$VENV/bin/python" -m lattice_utils.repro.publish "$@"
 fi
 
 # the value of an option, or a message naming the option when it has none
@@ -122,11 +121,11 @@ fi
 
 bootstrap
 if [[ $PLAN -eq 1 ]]; then
-    exec "$VENV/bin/python" -m lattice_utils.plan --profile "$PROFILE"
+    exec "$VENV/bin/python" -m lattice_utils.repro.plan --profile "$PROFILE"
 fi
 # which of the paper's data files are in data/raw/, and what each changes
-"$VENV/bin/python" -m lattice_utils.sources --data "$DATA"
-# outputs go where lattice_utils.paths puts them (LATTICE_OUTPUT_DIR, default: the checkout)
+"$VENV/bin/python" -m lattice_utils.data.sources --data "$DATA"
+# outputs go where lattice_utils.core.paths puts them (LATTICE_OUTPUT_DIR, default: the checkout)
 OUT=${LATTICE_OUTPUT_DIR:-.}
 EXECUTED=$OUT/reports/executed
 mkdir -p "$EXECUTED"
@@ -134,7 +133,7 @@ export MPLBACKEND=Agg
 # expected seconds per notebook (its last run at this profile, else the plan's rates): progress lines
 declare -A EXPECT
 while read -r nbname seconds _; do EXPECT[$nbname]=$seconds; done \
-    < <("$VENV/bin/python" -m lattice_utils.plan --profile "$PROFILE" --executed "$EXECUTED" \
+    < <("$VENV/bin/python" -m lattice_utils.repro.plan --profile "$PROFILE" --executed "$EXECUTED" \
             --estimates "${NOTEBOOKS[@]}" 2>/dev/null || true)
 left=0
 for nb in "${NOTEBOOKS[@]}"; do left=$(( left + ${EXPECT[$(basename "$nb")]:-60} )); done

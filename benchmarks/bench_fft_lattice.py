@@ -27,9 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main():
-    from lattice_utils import fft_lattice, metrics, stem_studies
-    from lattice_utils.structures import projected_cell
-    from lattice_utils.profiles import DATASETS, get_profile
+    from lattice_utils.core.profiles import DATASETS, get_profile
+    from lattice_utils.data.structures import projected_cell
+    from lattice_utils.lattice import fft_lattice
+    from lattice_utils.learn import metrics
+    from lattice_utils.studies import stem_studies
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--profile", default="quick")
@@ -60,7 +62,7 @@ def main():
                                  "median |err b|": round(float(np.median(eb)), 4),
                                  "|err a| < 0.05 %": round(100 * float((ea < 0.05).mean()), 1),
                                  "a or b off by > 0.5 Å %": round(100 * float(((ea > 0.5) | (eb > 0.5)).mean()), 1)})
-    from lattice_utils.benchmark_results import record
+    from lattice_utils.repro.benchmark_results import record
 
     table = pd.DataFrame(rows_out)
     print(f"FFT lattice estimator, profile {P.name}, test splits")

@@ -37,7 +37,7 @@ def best_of(fn, repeats: int) -> float:
 def store_read(n_chunks: int, repeats: int) -> list[dict]:
     import numpy as np
 
-    from lattice_utils import storage
+    from lattice_utils.core import storage
 
     with tempfile.TemporaryDirectory() as d:
         rng = np.random.default_rng(0)
@@ -74,8 +74,8 @@ def store_read(n_chunks: int, repeats: int) -> list[dict]:
 def weights_load(repeats: int) -> list[dict]:
     import torch
 
-    from lattice_utils import storage
-    from lattice_utils.models import build_network
+    from lattice_utils.core import storage
+    from lattice_utils.learn.models import build_network
 
     net = build_network("densenet121", 3)
     with tempfile.TemporaryDirectory() as d:
@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=8)
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    from lattice_utils.benchmark_results import record
+    from lattice_utils.repro.benchmark_results import record
 
     store = store_read(args.chunks, args.repeats)
     weights = weights_load(args.repeats)

@@ -36,9 +36,10 @@ def child(case: str, size: int) -> dict:
     import numpy as np
     from scipy import ndimage
 
-    from lattice_utils import grains, predict
-    from lattice_utils.real_images import ExperimentalImage
-    from lattice_utils.hard_cases import cosine_lattice
+    from lattice_utils import predict
+    from lattice_utils.data.real_images import ExperimentalImage
+    from lattice_utils.lattice import grains
+    from lattice_utils.simulate.hard_cases import cosine_lattice
 
     if case == "predict":
         import contextlib
@@ -87,7 +88,7 @@ def case_file(size: int) -> str:
 def write_case(size: int) -> None:
     import numpy as np
 
-    from lattice_utils.hard_cases import cosine_lattice
+    from lattice_utils.simulate.hard_cases import cosine_lattice
 
     np.save(case_file(size), cosine_lattice(size, 0.1))
 
@@ -127,7 +128,7 @@ def main(argv=None) -> int:
     peak = dict(zip(table["case"], table["extra_peak_MB"]))
     table["memory ratio"] = [round(peak[c] / peak[c.removesuffix("-reference")], 1) if c.endswith("-reference")
                              and peak.get(c.removesuffix("-reference")) else 1.0 for c in table["case"]]
-    from lattice_utils.benchmark_results import record
+    from lattice_utils.repro.benchmark_results import record
 
     print("recorded", record("predict_memory", {
         f"FFT grain analysis of a {args.size}² image at 0.1 Å/px; CNN preparation of a 1024² image at 2 Å/px; "

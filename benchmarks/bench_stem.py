@@ -30,7 +30,7 @@ def corpus(n):
     import numpy as np
     import pandas as pd
 
-    from lattice_utils.offline_corpus import class_sequence, generate_block
+    from lattice_utils.data.offline_corpus import class_sequence, generate_block
 
     rows, _, _ = generate_block("c2db", np.arange(n), class_sequence("c2db", n, 0), seed=0)
     return pd.DataFrame(rows)
@@ -41,8 +41,8 @@ def throughput(table):
     from jarvis.analysis.stem.convolution_apprx import STEMConv
     from jarvis.core.atoms import Atoms
 
-    from lattice_utils import datasets
-    from lattice_utils.stem import StemParams, simulate_stem_image, to_uint8
+    from lattice_utils.data import datasets
+    from lattice_utils.simulate.stem import StemParams, simulate_stem_image, to_uint8
 
     p = StemParams()
     atoms = [Atoms.from_dict(a) for a in table["atoms"]]
@@ -58,7 +58,7 @@ def throughput(table):
         to_uint8(simulate_stem_image(a, p))
     ours = n / (time.perf_counter() - t)
     with tempfile.TemporaryDirectory() as tmp:
-        from lattice_utils import paths
+        from lattice_utils.core import paths
 
         paths.IMAGES = Path(tmp)
         t = time.perf_counter()
@@ -74,7 +74,7 @@ def _build_child(n, data_dir, base_json):
 import json, resource, sys, numpy as np, pandas as pd
 sys.path.insert(0, {str(ROOT)!r})
 from lattice_utils import datasets
-from lattice_utils.stem import StemParams
+from lattice_utils.simulate.stem import StemParams
 base = pd.read_json({str(base_json)!r}, orient='records')
 reps = -(-{n} // len(base))
 table = pd.concat([base] * reps, ignore_index=True).iloc[:{n}].copy()
@@ -122,7 +122,7 @@ def main():
             memory.append({"images N": n, "parent peak MB": round(r["parent_mb"]),
                            "largest worker peak MB": round(r["largest_worker_mb"]), "seconds": round(r["seconds"]),
                            "images/s on 2 workers": round(n / r["seconds"], 1)})
-    from lattice_utils.benchmark_results import record
+    from lattice_utils.repro.benchmark_results import record
 
     print("recorded", record("stem", {
         f"One core, {len(table)} offline C2DB-slot structures ({natoms:.1f} atoms per cell on average), "

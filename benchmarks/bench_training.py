@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 def throughput(px: int, steps: int):
     import torch
 
-    from lattice_utils.models import build_network
+    from lattice_utils.learn.models import build_network
 
     modes = [("fp32 NCHW (naive)", False, None), ("fp32 channels_last", True, None),
              ("bf16 channels_last", True, torch.bfloat16)]
@@ -73,8 +73,9 @@ def throughput(px: int, steps: int):
 
 
 def accuracy():
-    from lattice_utils import metrics, stem_studies, training
-    from lattice_utils.profiles import get_profile
+    from lattice_utils.core.profiles import get_profile
+    from lattice_utils.learn import metrics, training
+    from lattice_utils.studies import stem_studies
 
     P = get_profile("quick")
     sd = stem_studies.load_slot("jv2d", P)
@@ -105,8 +106,8 @@ def main():
     args = ap.parse_args()
     import torch
 
-    from lattice_utils.benchmark_results import record
-    from lattice_utils.fitting import resolve_precision
+    from lattice_utils.learn.fitting import resolve_precision
+    from lattice_utils.repro.benchmark_results import record
 
     native = resolve_precision("auto") == "bf16"
     tables = {f"{args.px} px, batch 16 (training, Adam) and 64 (inference), {args.steps} timed steps":

@@ -24,9 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from lattice_utils.profiles import get_profile  # noqa: E402
-from lattice_utils.profiles import XRD_PATTERN_SHAPE  # noqa: E402
-from lattice_utils.xrd import corpus, simulate as S  # noqa: E402
+from lattice_utils.core.profiles import XRD_PATTERN_SHAPE, get_profile  # noqa: E402
+from lattice_utils.xrd import corpus  # noqa: E402
+from lattice_utils.xrd import simulate as S  # noqa: E402
 
 
 def reference_pattern(c: S.Crystal, axis, shape=XRD_PATTERN_SHAPE) -> np.ndarray:
@@ -103,7 +103,7 @@ def main(argv=None):
     print(f"stored as spots: {per:.0f} bytes per pattern on average (float16 x, y, I + offset) vs "
           f"{image_bytes} bytes as a {XRD_PATTERN_SHAPE[0]} x {XRD_PATTERN_SHAPE[1]} uint8 image; the paper's "
           f"1,043,820 patterns: {per * 1043820 / 1e9:.2f} GB vs {image_bytes * 1043820 / 1e9:.0f} GB")
-    from lattice_utils.benchmark_results import record
+    from lattice_utils.repro.benchmark_results import record
 
     def row(name, t):
         return {"implementation": name, "patterns": len(t), "median ms": round(float(np.median(t)), 2),

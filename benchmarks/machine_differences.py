@@ -49,8 +49,10 @@ def run_variant(set_name: str, epochs: int, variant: dict, out: Path, scratch: P
     import torch
 
     torch.set_num_threads(variant["threads"])
-    from lattice_utils import metrics, paths, stem_studies, training
-    from lattice_utils.profiles import get_profile
+    from lattice_utils.core import paths
+    from lattice_utils.core.profiles import get_profile
+    from lattice_utils.learn import metrics, training
+    from lattice_utils.studies import stem_studies
 
     P = dataclasses.replace(get_profile("quick"), seed=variant["seed"])
     sd = stem_studies.load_slot("jv2d", P, set_name)
@@ -114,8 +116,8 @@ def main(argv=None) -> int:
                      "weights_identical": r["weights"] == ref["weights"], "seconds": r["seconds"]})
     table = pd.DataFrame(rows)
     print(table.to_string(index=False))
-    from lattice_utils.benchmark_results import record
-    from lattice_utils.fitting import resolve_precision
+    from lattice_utils.learn.fitting import resolve_precision
+    from lattice_utils.repro.benchmark_results import record
 
     native = resolve_precision("auto") == "bf16"
     print("recorded", record("machine_differences", {

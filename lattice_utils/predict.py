@@ -31,12 +31,13 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from . import fft_lattice, grains, paths
-from .profiles import STEM_IMAGE_PX, STEM_PX_SCALE
-from .lattice2d import CLASS_NAMES
-from .real_images import ExperimentalImage, ImageReadError, check_image, read_image
-from .storage import strict
-from .stem import normalise, to_uint8
+from .core import paths, storage
+from .core.profiles import STEM_IMAGE_PX, STEM_PX_SCALE
+from .core.storage import strict
+from .data.real_images import ExperimentalImage, ImageReadError, check_image, read_image
+from .lattice import fft_lattice, grains
+from .lattice.lattice2d import CLASS_NAMES
+from .simulate.stem import normalise, to_uint8
 
 TRAIN_PIXEL_SIZE = STEM_PX_SCALE   # Å per pixel of the simulated training images
 TRAIN_IMAGE_PX = STEM_IMAGE_PX     # their size: a 25.6 Å field of view
@@ -109,7 +110,8 @@ def prepare_for_model(img: ExperimentalImage, pixel_size: float = TRAIN_PIXEL_SI
 def _cnn(img: ExperimentalImage, model_path: Path) -> dict:
     """The network's answer on ``img``, resampled to the field of view the model was trained on
     (recorded in its file; files written before that were all trained on the simulated images)."""
-    from . import training
+    # torch loads only when a network is asked for: the FFT estimator answers without it
+    from .learn import training
 
     model = training.load_weights(model_path)
     field = model.field_A
@@ -165,7 +167,8 @@ DEFAULT_SLOT = "c2db"
 def default_model() -> Path:
     """The named default for ``--method cnn``: the C2DB-slot DenseNet121 a/b/gamma regressor of
     notebook 04, from the paper profile if trained, else quick, else smoke."""
-    from . import training
+    # torch loads only when a network is asked for: the FFT estimator answers without it
+    from .learn import training
     reg = training.registered_models()
     for profile in ("paper", "quick", "smoke"):
         for source in ("jarvis", "offline"):
@@ -174,7 +177,7 @@ def default_model() -> Path:
                 return reg[name] / "final.pt"
     raise FileNotFoundError(
         "no trained C2DB-slot DenseNet regressor in data/models/: run notebook 04 "
-        "(./run_all.sh --only 04) or `python -m lattice_utils.train_models --slot c2db "
+        "(./run_all.sh --only 04) or `python -m lattice_utils.studies.train_models --slot c2db "
         "--task regress`, or give --model PATH")
 
 
@@ -262,7 +265,8 @@ def save_grain_map(result: dict, image: ExperimentalImage, path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import plots, storage
+    # matplotlib loads only when a figure is asked for
+    from .repro import plots
 
     f = result["fft"]
     fig = plots.grain_map_figure(image.data, image.pixel_size, np.array(f["grain_map"]), f["stride_px"],

@@ -16,7 +16,7 @@ def hexagonal(a, frac, elements, c=20.0, gamma=120.0):
 def train_tiny(task: str = "regress", n: int = 8, px: int = 16, seed: int = 0, field_A: float | None = None):
     """A real trained model of this repository: a 1-epoch small CNN on random images (a, b,
     gamma regressor, or a 5-class classifier), in whatever ``paths.MODELS`` points at."""
-    from lattice_utils import training
+    from lattice_utils.learn import training
 
     rng = np.random.default_rng(seed)
     inputs = training.Inputs(rng.integers(0, 255, (n, px, px), dtype=np.uint8), f"rand-{n}-{px}-{seed}", px,
@@ -71,7 +71,7 @@ def fese():
 @pytest.fixture
 def scratch_dirs(tmp_path, monkeypatch):
     """Point every data and output directory of ``paths`` at a temporary directory."""
-    from lattice_utils import paths
+    from lattice_utils.core import paths
 
     for name, value in paths.layout(tmp_path / "data", tmp_path).items():
         monkeypatch.setattr(paths, name, value)

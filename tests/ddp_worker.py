@@ -8,7 +8,7 @@ import torch.distributed as dist
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from test_training import config_for, stripes  # noqa: E402
 
-from lattice_utils import training  # noqa: E402
+from lattice_utils.learn import training  # noqa: E402
 
 inputs, period = stripes(n=40)
 rows = np.arange(len(period))

@@ -6,8 +6,9 @@ import json
 import pandas as pd
 import pytest
 
-from lattice_utils import benchmark_results as B
-from lattice_utils import paths, publish
+from lattice_utils.core import paths
+from lattice_utils.repro import benchmark_results as B
+from lattice_utils.repro import publish
 
 
 def test_a_record_round_trips_into_the_page(scratch_dirs):

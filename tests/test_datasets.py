@@ -6,11 +6,12 @@ import os
 import numpy as np
 import pytest
 
-from lattice_utils import datasets, paths, storage
-from lattice_utils.offline_corpus import class_sequence, generate_block
-from lattice_utils.profiles import PAPER_CLASS_TOTALS, class_counts, get_profile
-from lattice_utils.report import paper_values
-from lattice_utils.stem import StemParams
+from lattice_utils.core import paths, storage
+from lattice_utils.core.profiles import PAPER_CLASS_TOTALS, class_counts, get_profile
+from lattice_utils.data import datasets
+from lattice_utils.data.offline_corpus import class_sequence, generate_block
+from lattice_utils.repro.report import paper_values
+from lattice_utils.simulate.stem import StemParams
 
 
 @pytest.mark.parametrize("slot", ["jv2d", "c2db", "alex"])
@@ -87,11 +88,11 @@ def test_corpus_cache_and_resume(scratch_dirs):
 
 
 def test_image_store_roundtrip_truncation_and_resume(scratch_dirs, graphene, fese):
+    import pandas as pd
     from jarvis.core.atoms import Atoms
 
-    from lattice_utils.stem import simulate_stem_image, to_uint8
-    from lattice_utils.structures import normalise_record
-    import pandas as pd
+    from lattice_utils.data.structures import normalise_record
+    from lattice_utils.simulate.stem import simulate_stem_image, to_uint8
 
     params = StemParams(image_px=64)
     table = pd.DataFrame([normalise_record(f"s{i}", s, "test")
@@ -133,7 +134,7 @@ def _square(x):
 
 
 def test_parallel_imap_matches_inline_and_keeps_order():
-    from lattice_utils import parallel
+    from lattice_utils.core import parallel
 
     tasks = list(range(13))
     assert list(parallel.imap(_square, tasks, workers=1)) == [t * t for t in tasks]
@@ -145,9 +146,10 @@ def test_parallel_imap_matches_inline_and_keeps_order():
 def test_per_record_rotation_and_pixel_size_are_imaged(scratch_dirs, graphene):
     import pandas as pd
 
-    from lattice_utils import datasets, fft_lattice
-    from lattice_utils.stem import StemParams
-    from lattice_utils.structures import normalise_record
+    from lattice_utils.data import datasets
+    from lattice_utils.data.structures import normalise_record
+    from lattice_utils.lattice import fft_lattice
+    from lattice_utils.simulate.stem import StemParams
 
     rec = normalise_record("g", graphene, "test")
     table = pd.DataFrame([rec, rec, rec]).assign(id=["g0", "g1", "g2"], rot=[0.0, 30.0, 0.0],
@@ -173,7 +175,7 @@ def _busy(seconds):
 
 
 def test_time_limit_abandons_an_attempt_after_its_cpu_seconds():
-    from lattice_utils import parallel
+    from lattice_utils.core import parallel
     with pytest.raises(parallel.AttemptTimeout):
         with parallel.time_limit(0.05):
             _busy(2)
@@ -189,7 +191,7 @@ def test_time_limit_is_not_cut_short_by_a_busy_machine():
     same attempts as an idle one, so a corpus does not depend on what else runs."""
     import time
 
-    from lattice_utils import parallel
+    from lattice_utils.core import parallel
     with parallel.time_limit(0.05):
         time.sleep(0.3)
         _busy(0.01)
@@ -221,7 +223,7 @@ def test_first_xrd_structure_of_a_process_is_the_same_as_any_other():
 
 
 def test_build_in_parts_resumes_reuses_only_its_own_parts_and_keeps_corpus_order(tmp_path):
-    from lattice_utils import storage
+    from lattice_utils.core import storage
 
     path = tmp_path / "c.json.gz"
     expected = {"p0.json": 2, "p1.json": 1, "p2.json": 2}

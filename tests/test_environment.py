@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from lattice_utils import paths
+from lattice_utils.core import paths
 
 
 def _requirements():
@@ -40,7 +40,7 @@ def test_installed_versions_match_the_pins():
 
 
 def test_torchvision_imports_and_builds_densenet121():
-    from lattice_utils.compat import import_torchvision
+    from lattice_utils.core.compat import import_torchvision
 
     tv = import_torchvision()
     model = tv.models.densenet121(weights=None, num_classes=5)
@@ -60,7 +60,7 @@ def test_no_absolute_paths_in_module_or_notebooks():
 def test_scratch_dirs_redirects_every_generated_location(scratch_dirs):
     from pathlib import Path
 
-    from lattice_utils import paths
+    from lattice_utils.core import paths
 
     generated = paths.layout(Path("d"), Path("o"))
     fixed = {"ROOT", "NOTEBOOKS", "PAPER_VALUES", "DOCS"}       # parts of the checkout, never written by a run
@@ -71,7 +71,7 @@ def test_scratch_dirs_redirects_every_generated_location(scratch_dirs):
 
 
 def test_path_constants_are_the_layout_of_the_environments_roots():
-    from lattice_utils import paths
+    from lattice_utils.core import paths
 
     for name, value in paths._LAYOUT.items():
         assert getattr(paths, name) == value, name

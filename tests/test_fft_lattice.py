@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import cell
 from jarvis.core.atoms import Atoms
 
-from conftest import cell
-from lattice_utils import fft_lattice
-from lattice_utils.stem import StemParams, simulate_stem_image
-from lattice_utils.structures import normalise_record
+from lattice_utils.data.structures import normalise_record
+from lattice_utils.lattice import fft_lattice
+from lattice_utils.simulate.stem import StemParams, simulate_stem_image
 
 P = StemParams()
 
@@ -105,7 +105,7 @@ def test_noise_constant_nan_and_bad_pixel_size():
 
 
 def test_scan_distortion_and_drift_change_the_measured_cell_as_expected(fese):
-    from lattice_utils import degrade
+    from lattice_utils.simulate import degrade
 
     sq = cell(3.5, 3.5, 90.0, [[0, 0, 0.5]], ["Mo"])
     img = image_of(sq)
@@ -120,7 +120,7 @@ def test_scan_distortion_and_drift_change_the_measured_cell_as_expected(fese):
 def test_projected_cell_of_phosphorene_halves_the_armchair_period(phosphorene):
     from jarvis.core.atoms import Atoms
 
-    from lattice_utils.lattice2d import canonical_cell, projected_canonical_cell
+    from lattice_utils.lattice.lattice2d import canonical_cell, projected_canonical_cell
     rec = normalise_record("x", phosphorene, "test")
     at = Atoms.from_dict(rec["atoms"])
     full = canonical_cell(np.array(at.lattice_mat), np.array(at.cart_coords), at.elements)

@@ -1,7 +1,7 @@
-"""Real-image problems (issue 15): the distortion a lattice carries and the class it allows, peaks
+"""Real-image problems: the distortion a lattice carries and the class it allows, peaks
 that survive dopants, contamination and noise, a lattice per grain, strict output and the same
 input checks for every method. The hard cases are simulated with known answers
-(``lattice_utils.hard_cases``)."""
+(``lattice_utils.simulate.hard_cases``)."""
 from __future__ import annotations
 
 import json
@@ -11,9 +11,12 @@ import sys
 import numpy as np
 import pytest
 
-from lattice_utils import fft_lattice, grains, hard_cases, paths, predict
-from lattice_utils.real_images import ExperimentalImage
-from lattice_utils.lattice2d import class_allowing_distortion, class_distortions
+from lattice_utils import predict
+from lattice_utils.core import paths
+from lattice_utils.data.real_images import ExperimentalImage
+from lattice_utils.lattice import fft_lattice, grains
+from lattice_utils.lattice.lattice2d import class_allowing_distortion, class_distortions
+from lattice_utils.simulate import hard_cases
 
 
 def _cell(A):

@@ -1,4 +1,4 @@
-"""Bad inputs and faults (issue 13): every one is refused with a message that names the file,
+"""Bad inputs and faults: every one is refused with a message that names the file,
 repaired, or rebuilt, never run, never silently reused and never a traceback from a command.
 
 Each case carries the ``bad_input`` marker; the reliability page (docs/reliability.md) gives their count
@@ -19,13 +19,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from conftest import hexagonal, train_tiny
-from lattice_utils import datasets, fft_lattice, paths, predict, storage, structures, training
-from lattice_utils.profiles import get_profile
-from lattice_utils.stem import StemParams
 from test_fft_lattice import image_of
 from test_structures import fixture_records, jarvis_atoms
+
+from lattice_utils import predict
+from lattice_utils.core import paths, storage
+from lattice_utils.core.profiles import get_profile
+from lattice_utils.data import datasets, structures
+from lattice_utils.lattice import fft_lattice
+from lattice_utils.learn import training
+from lattice_utils.simulate.stem import StemParams
 
 bad_input = pytest.mark.bad_input
 
@@ -154,7 +158,7 @@ class _Interrupt(Exception):
 
 @bad_input
 def test_corpus_resumed_with_another_block_size_is_complete(scratch_dirs, monkeypatch):
-    from lattice_utils import offline_corpus
+    from lattice_utils.data import offline_corpus
 
     prof = get_profile("smoke")
     prof = type(prof)(**{**prof.as_dict(), "corpus_sizes": {"jv2d": 10}, "workers": 1})
@@ -281,7 +285,7 @@ def test_damaged_download_is_not_kept(tmp_path, monkeypatch):
 
 @bad_input
 def test_overwritten_chunk_bytes_are_caught_and_rebuilt(scratch_dirs, graphene, fese):
-    from lattice_utils.structures import normalise_record
+    from lattice_utils.data.structures import normalise_record
 
     params = StemParams(image_px=48)
     table = pd.DataFrame([normalise_record(f"s{i}", s, "t") for i, s in enumerate([graphene, fese] * 2)])
@@ -302,7 +306,7 @@ def test_overwritten_chunk_bytes_are_caught_and_rebuilt(scratch_dirs, graphene, 
 
 @bad_input
 def test_truncated_manifest_is_rebuilt_without_resimulating(scratch_dirs, graphene):
-    from lattice_utils.structures import normalise_record
+    from lattice_utils.data.structures import normalise_record
 
     params = StemParams(image_px=48)
     table = pd.DataFrame([normalise_record(f"s{i}", graphene, "t") for i in range(3)])
@@ -528,7 +532,7 @@ def test_run_all_arguments_are_checked_before_anything_runs(argv, expect):
 
 ORPHAN_SCRIPT = """
 import os, sys, time
-from lattice_utils import parallel
+from lattice_utils.core import parallel
 
 def sleepy(i):
     open(os.path.join(sys.argv[1], f"{os.getpid()}.pid"), "w").close()

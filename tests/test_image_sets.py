@@ -7,8 +7,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from lattice_utils import image_sets, paths
-from lattice_utils.structures import CorruptFileError, DataUnavailableError
+from lattice_utils.core import paths
+from lattice_utils.data import image_sets
+from lattice_utils.data.structures import CorruptFileError, DataUnavailableError
 
 bad_input = pytest.mark.bad_input
 
@@ -69,7 +70,7 @@ def test_crop_finds_the_drawn_square_exactly():
 
 
 def test_crop_of_a_matplotlib_jpeg_keeps_the_field():
-    from lattice_utils.training import resize_images
+    from lattice_utils.data.datasets import resize_images
 
     field = lattice_field()
     from PIL import Image
@@ -149,7 +150,7 @@ def test_damaged_download_is_not_kept(scratch_dirs, monkeypatch):
 
 
 def test_data_source_switch(scratch_dirs, capsys):
-    from lattice_utils import sources
+    from lattice_utils.data import sources
 
     assert sources.normalise("jarvis") == "paper"
     with pytest.raises(ValueError, match="auto, paper, offline"):
@@ -170,8 +171,8 @@ def test_data_source_switch(scratch_dirs, capsys):
 
 
 def test_classification_slot_uses_the_paper_images_with_their_split(scratch_dirs):
-    from lattice_utils import stem_studies
-    from lattice_utils.profiles import get_profile
+    from lattice_utils.core.profiles import get_profile
+    from lattice_utils.studies import stem_studies
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     P = get_profile("smoke")
@@ -185,8 +186,9 @@ def test_classification_slot_uses_the_paper_images_with_their_split(scratch_dirs
 def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkeypatch):
     import pandas as pd
 
-    from lattice_utils import paper_runs, storage
-    from lattice_utils.profiles import get_profile
+    from lattice_utils.core import storage
+    from lattice_utils.core.profiles import get_profile
+    from lattice_utils.studies import paper_runs
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     done = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",), log=lambda *a: None)
@@ -253,7 +255,9 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
 
     import pandas as pd
 
-    from lattice_utils import fitting, paper_runs, storage
+    from lattice_utils.core import storage
+    from lattice_utils.learn import fitting
+    from lattice_utils.studies import paper_runs
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     argv = ["--set", "stem_jv2d", "--profile", "smoke", "--seeds", "0", "1", "--models", "densenet121", "mlp"]
@@ -324,7 +328,7 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
 
 
 def test_epoch_timing_takes_the_median_so_a_paused_epoch_does_not_count():
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     history = [{"seconds": 200.0, "images_per_s": 4.3}, {"seconds": 9000.0, "images_per_s": 0.1},
                {"seconds": 210.0, "images_per_s": 4.1}]
@@ -338,11 +342,11 @@ def test_regression_joins_the_paper_images_to_the_dft_lattice_by_id(scratch_dirs
     import json
 
     from jarvis.db.figshare import get_db_info
-
-    from lattice_utils import stem_studies
-    from lattice_utils.profiles import get_profile
-    from lattice_utils.structures import jarvis_zip_path
     from test_structures import fixture_records
+
+    from lattice_utils.core.profiles import get_profile
+    from lattice_utils.data.structures import jarvis_zip_path
+    from lattice_utils.studies import stem_studies
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     P = get_profile("smoke")

@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import cell, hexagonal
-from lattice_utils.lattice2d import (StructureError, bravais_class_2d, canonical_cell,
-                                     gauss_reduce, lattice_params_2d, orient_layer)
-from lattice_utils.offline_corpus import supercell_2x1
-from lattice_utils.structures import normalise_record
+
+from lattice_utils.data.offline_corpus import supercell_2x1
+from lattice_utils.data.structures import normalise_record
+from lattice_utils.lattice.lattice2d import (
+    StructureError,
+    bravais_class_2d,
+    canonical_cell,
+    gauss_reduce,
+    lattice_params_2d,
+    orient_layer,
+)
 
 
 def labels(atoms):
@@ -102,7 +108,7 @@ def test_orientation_unwraps_a_layer_split_across_c_with_a_tilted_c():
 
 
 def test_a_tilted_oblique_cell_is_rotated_into_the_plane():
-    from lattice_utils.structures import normalise_record
+    from lattice_utils.data.structures import normalise_record
 
     # an oblique layer whose a and b carry an out-of-plane component (the stored cell is tilted)
     tilt = np.array([[3.1, 0.0, 0.4], [0.9, 3.6, -0.3], [0.0, 0.0, 20.0]])

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from lattice_utils import manifest as M
-from lattice_utils import paths
+from lattice_utils.core import paths
+from lattice_utils.repro import manifest as M
 
 SEEDS = paths.ROOT.parent / "shared" / "seeds"
 
@@ -73,7 +73,7 @@ def test_nothing_outside_the_tests_points_outside_the_repository():
 def test_a_paper_is_cited_by_its_short_name_never_by_its_file_number():
     import pandas as pd
 
-    from lattice_utils import report
+    from lattice_utils.repro import report
 
     assert M.cite("000 Table S1") == "Chakrabarty et al. (main paper), Table S1"
     assert M.cite("004 section 3.2 (\"60%\")") == "XRD zone-axis paper, section 3.2 (\"60%\")"

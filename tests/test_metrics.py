@@ -4,10 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import (accuracy_score, f1_score, mean_absolute_error,
-                             mean_squared_error, precision_recall_fscore_support)
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    precision_recall_fscore_support,
+)
 
-from lattice_utils import metrics
+from lattice_utils.learn import metrics
 
 
 def test_mae_rmse_hand_computed():

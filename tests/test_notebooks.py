@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lattice_utils import paths
-from lattice_utils.manifest import expected_outputs
+from lattice_utils.core import paths
+from lattice_utils.repro.manifest import expected_outputs
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = expected_outputs()        # the manifest: lattice_utils/manifest.py
+EXPECTED = expected_outputs()        # the manifest: lattice_utils/repro/manifest.py
 
 
 def run_chain(out_dir):
@@ -98,12 +98,12 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
     assert "| document |" in report and "profile smoke" in report
     # every table the report reads gave it at least one row (a renamed column or a changed
     # label would drop them silently)
-    from lattice_utils import tables
+    from lattice_utils.repro import tables
     checked = set(pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv")["table"])
     assert set(tables.CHECKED) <= checked, sorted(set(tables.CHECKED) - checked)
     # rows of checks from every document, not only the always-present manifest table; each paper by
     # its short name, never by the file number the code keys it by
-    from lattice_utils import manifest, reproduction
+    from lattice_utils.repro import manifest, reproduction
     checks = pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv", dtype={"document": str})
     assert set(checks["document"]) == set(manifest.SHORT_NAMES), set(checks["document"])
     assert all(f"## {name}: " in report for name in manifest.SHORT_NAMES.values())

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lattice_utils import corpus_stats, datasets, offline_corpus, prototypes
-from lattice_utils.lattice2d import canonical_cell, symmetry_class
-from lattice_utils.profiles import get_profile
+from lattice_utils.core.profiles import get_profile
+from lattice_utils.data import datasets, offline_corpus, prototypes
+from lattice_utils.lattice.lattice2d import canonical_cell, symmetry_class
+from lattice_utils.studies import corpus_stats
 
 bad_input = pytest.mark.bad_input
 
@@ -178,7 +179,7 @@ def test_baseline_errors_match_scikit_learn():
 
 
 def test_realism_figures_of_graphene_and_a_supercell():
-    from lattice_utils.structures import normalise_record
+    from lattice_utils.data.structures import normalise_record
 
     lat = _cell(2.46, 2.46, 120)
     flat = normalise_record("g", {"lattice_mat": lat.tolist(), "coords": [[1 / 3, 2 / 3, .5], [2 / 3, 1 / 3, .5]],

@@ -4,8 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from lattice_utils import paths
-from lattice_utils.plan import plan
+from lattice_utils.core import paths
+from lattice_utils.repro.plan import plan
 
 
 def test_plan_rows_follow_the_profiles():
@@ -19,7 +19,7 @@ def test_plan_rows_follow_the_profiles():
 
 
 def test_plan_command_prints_a_table_and_runs_nothing():
-    out = subprocess.run([sys.executable, "-m", "lattice_utils.plan", "--profile", "paper", "--cpu-cores", "4"],
+    out = subprocess.run([sys.executable, "-m", "lattice_utils.repro.plan", "--profile", "paper", "--cpu-cores", "4"],
                          capture_output=True, text=True, cwd=paths.ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "| total |" in out.stdout and "ASSUMED" in out.stdout
@@ -28,7 +28,7 @@ def test_plan_command_prints_a_table_and_runs_nothing():
 def test_notebook_estimates_take_the_last_run_at_that_profile_else_the_plan(tmp_path):
     import json
 
-    from lattice_utils.plan import _group_numbers, notebook_estimates
+    from lattice_utils.repro.plan import _group_numbers, notebook_estimates
 
     assert _group_numbers("02-08, 14-15") == {"02", "03", "04", "05", "06", "07", "08", "14", "15"}
     record = {"duration": 123.4, "exception": None, "parameters": {"profile": "quick"}}

@@ -7,11 +7,14 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import cell, train_tiny
-from lattice_utils import fft_lattice, paths, predict, training
-from lattice_utils.real_images import ExperimentalImage
 from test_fft_lattice import image_of
+
+from lattice_utils import predict
+from lattice_utils.core import paths
+from lattice_utils.data.real_images import ExperimentalImage
+from lattice_utils.lattice import fft_lattice
+from lattice_utils.learn import training
 
 
 def test_prepare_rotates_a_lattice_vector_onto_x_and_resamples():

@@ -1,4 +1,4 @@
-"""What ``predict`` tells a user about a real image, second reliability round (issue 28): the answer
+"""What ``predict`` tells a user about a real image, second reliability round: the answer
 read first is the one the evidence supports, no file of the user's is overwritten, odd pixels,
 files and model files are refused or repaired with a note, and every method says whether its
 answer is supported. Each case that feeds the code a bad input carries the ``bad_input`` marker
@@ -8,8 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lattice_utils import degrade, fft_lattice, grains, hard_cases, predict, training
-from lattice_utils.fft_lattice import LatticeEstimate
+from lattice_utils import predict
+from lattice_utils.lattice import fft_lattice, grains
+from lattice_utils.lattice.fft_lattice import LatticeEstimate
+from lattice_utils.learn import training
+from lattice_utils.simulate import degrade, hard_cases
 
 bad_input = pytest.mark.bad_input
 SQ3 = np.sqrt(3.0)
@@ -186,7 +189,6 @@ def test_a_sidecar_that_disagrees_with_the_files_calibration_is_an_error(tmp_pat
 @pytest.fixture
 def weights(scratch_dirs):
     import torch
-
     from conftest import train_tiny
 
     path = train_tiny(field_A=25.6).path
@@ -198,7 +200,6 @@ def weights(scratch_dirs):
                                   "field inf", "input_px 20000", "input_px -5", "targets unknown"])
 def test_model_files_carry_only_numbers_in_range(tmp_path, weights, case):
     import torch
-
     from test_hardening import run_predict
 
     state = {**weights, "config": dict(weights["config"]), "meta": dict(weights["meta"])}
@@ -299,7 +300,7 @@ def test_declared_sizes_are_checked_for_every_format(tmp_path, monkeypatch, fmt)
     import matplotlib.image
     import tifffile
 
-    from lattice_utils import real_images
+    from lattice_utils.data import real_images
 
     img = _lattice_image(size=128)
     f = tmp_path / f"img{fmt}"
@@ -320,7 +321,7 @@ def test_a_fifo_or_folder_is_refused_not_waited_on(tmp_path, where):
     import subprocess
     import sys
 
-    from lattice_utils import paths
+    from lattice_utils.core import paths
 
     img = tmp_path / "img.npy"
     if where == "image":
@@ -369,7 +370,7 @@ def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path):
     import subprocess
     import sys
 
-    from lattice_utils import paths
+    from lattice_utils.core import paths
 
     f = tmp_path / "img.npy"
     np.save(f, _lattice_image())
@@ -384,7 +385,7 @@ def test_a_reader_that_stops_reading_gets_no_traceback(tmp_path):
 
 def test_the_image_checks_do_not_copy_a_float_image():
     # on an 8000² image each copy is 0.5 GB (bench_predict_memory.py measures the whole command)
-    from lattice_utils import real_images
+    from lattice_utils.data import real_images
 
     img = _lattice_image(size=512)
     img[3, 3] = np.nan

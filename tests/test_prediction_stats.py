@@ -10,8 +10,9 @@ import torch
 from scipy import stats
 from sklearn.metrics import accuracy_score, confusion_matrix
 
-from lattice_utils import prediction_stats as ps
-from lattice_utils import training, verdicts
+from lattice_utils.learn import training
+from lattice_utils.repro import prediction_stats as ps
+from lattice_utils.repro import verdicts
 
 bad_input = pytest.mark.bad_input
 

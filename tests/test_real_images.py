@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from lattice_utils import fft_lattice, real_images
-from lattice_utils.real_images import ImageReadError, read_image
+from lattice_utils.data import real_images
+from lattice_utils.data.real_images import ImageReadError, read_image
+from lattice_utils.lattice import fft_lattice
 
 
 def test_mos2_example_is_read_with_its_calibration():

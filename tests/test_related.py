@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from pymatgen.core import Lattice
 
-from lattice_utils.related import columns as C
 from lattice_utils.related import defect_specimen as DS
 from lattice_utils.related import defects as D
 from lattice_utils.related import fft_windows as F
@@ -16,7 +15,7 @@ from lattice_utils.related import heterojunction as H
 from lattice_utils.related import nanoparticles as NP
 from lattice_utils.related import phases as PH
 from lattice_utils.related import wse2 as W
-
+from lattice_utils.simulate import columns as C
 
 # ------------------------------------------------------------------ columns
 

@@ -14,11 +14,12 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from conftest import hexagonal
-from lattice_utils import image_sets, paths, structures
 from test_hardening import CIF, _no_network, _zip, assert_moved_aside_and_reported
 from test_structures import fixture_records, jarvis_atoms
+
+from lattice_utils.core import paths
+from lattice_utils.data import image_sets, structures
 
 bad_input = pytest.mark.bad_input
 
@@ -126,8 +127,8 @@ def test_foreign_json_in_a_jarvis_zip_is_moved_aside_and_reported(tmp_path, monk
 
 @bad_input
 def test_empty_jarvis_zip_is_never_the_papers_database(scratch_dirs, monkeypatch):
-    from lattice_utils import datasets
-    from lattice_utils.profiles import get_profile
+    from lattice_utils.core.profiles import get_profile
+    from lattice_utils.data import datasets
 
     monkeypatch.setattr("jarvis.db.figshare.get_request_data", _no_network)
     zpath = _zip(structures.jarvis_zip_path("jv2d"), [])
@@ -188,8 +189,8 @@ def test_lone_atom_closer_than_an_atom_to_its_own_image_is_refused(case):
 def test_stem_image_of_a_tiny_cell_is_refused_before_any_atom_is_placed(monkeypatch):
     from jarvis.core.atoms import Atoms
 
-    from lattice_utils import datasets
-    from lattice_utils.stem import StemParams, simulate_stem_image
+    from lattice_utils.data import datasets
+    from lattice_utils.simulate.stem import StemParams, simulate_stem_image
 
     def placed(self, *a, **k):
         raise AssertionError("the supercell was built")
@@ -211,7 +212,7 @@ def test_stem_image_of_a_tiny_cell_is_refused_before_any_atom_is_placed(monkeypa
 def test_stem_settings_that_would_need_a_huge_grid_are_refused(monkeypatch, graphene, params, expect):
     from jarvis.core.atoms import Atoms
 
-    from lattice_utils.stem import StemParams, simulate_stem_image
+    from lattice_utils.simulate.stem import StemParams, simulate_stem_image
 
     monkeypatch.setattr(Atoms, "make_supercell_matrix", lambda *a, **k: pytest.fail("simulated"))
     with pytest.raises(ValueError, match=expect):
@@ -277,7 +278,7 @@ def test_structure_factors_in_blocks_equal_those_in_one_pass(monkeypatch):
     (["--data-source", "stem_c2db"], "--data-source stem_c2db holds the c2db images: use it with --slot c2db"),
 ], ids=["profile", "data-source", "target", "target-twice", "image-set-of-another-slot"])
 def test_train_models_refuses_bad_arguments_in_one_line(monkeypatch, capsys, argv, expect):
-    from lattice_utils import train_models
+    from lattice_utils.studies import train_models
 
     monkeypatch.setattr(train_models, "load_slot", lambda *a, **k: pytest.fail("data were loaded"))
     with pytest.raises(SystemExit) as exit_:
@@ -285,12 +286,12 @@ def test_train_models_refuses_bad_arguments_in_one_line(monkeypatch, capsys, arg
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and expect in err, err
     assert ("Traceback" not in err
-            and err.strip().splitlines()[-1].startswith("python -m lattice_utils.train_models: error:"))
+            and err.strip().splitlines()[-1].startswith("python -m lattice_utils.studies.train_models: error:"))
 
 
 @bad_input
 def test_train_models_names_a_missing_data_file_without_a_traceback(scratch_dirs, monkeypatch, capsys):
-    from lattice_utils import train_models
+    from lattice_utils.studies import train_models
 
     monkeypatch.setattr(image_sets, "_download", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
     assert train_models.main(["--slot", "jv2d", "--task", "classify", "--data-source", "stem_jv2d"]) == 2
@@ -312,7 +313,7 @@ def test_run_all_refuses_a_from_number_no_notebook_has(start):
 
 @bad_input
 def test_sources_lists_a_folder_or_an_empty_file_as_not_usable(scratch_dirs, capsys):
-    from lattice_utils import datasets, sources
+    from lattice_utils.data import datasets, sources
 
     structures.jarvis_zip_path("jv2d").mkdir(parents=True)          # a folder named like the zip
     image_sets.image_set_path("stem_jv2d").write_bytes(b"")          # an interrupted copy

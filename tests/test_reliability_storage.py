@@ -12,10 +12,11 @@ import subprocess
 import pandas as pd
 import pytest
 
-from lattice_utils import paths
-from lattice_utils import reproduction as R
-from lattice_utils.fitting import resolve_precision
-from lattice_utils.profiles import get_profile
+from lattice_utils.core import paths
+from lattice_utils.core.profiles import get_profile
+from lattice_utils.learn.fitting import resolve_precision
+from lattice_utils.repro import reproduction as R
+from lattice_utils.studies import snapshots as S
 
 bad_input = pytest.mark.bad_input
 
@@ -42,7 +43,7 @@ def _snapshot_rows():
 
 @bad_input
 def test_repeated_seeds_are_refused_before_anything_trains(scratch_dirs, monkeypatch, capsys):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     trained = []
     monkeypatch.setattr(paper_runs, "run_seeds", lambda *a, **k: trained.append(a) or paper_runs.Results())
@@ -56,7 +57,7 @@ def test_repeated_seeds_are_refused_before_anything_trains(scratch_dirs, monkeyp
 
 @bad_input
 def test_a_snapshot_is_never_written_with_one_training_twice(scratch_dirs):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     with pytest.raises(ValueError, match="seed 0 densenet121 3 times"):
         paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([0, 0, 0]), pd.DataFrame(), _runs([0, 0, 0]),
@@ -67,7 +68,7 @@ def test_a_snapshot_is_never_written_with_one_training_twice(scratch_dirs):
 def _duplicated_snapshot(date="2026-11-01"):
     """The snapshot that ``--seeds 0 0 0 --snapshot`` wrote before it was refused: one training
     three times, its summary "3 seeds, sd 0.00"."""
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([0, 1, 2]), pd.DataFrame(), _runs([0, 1, 2]),
                               date=date)
@@ -91,12 +92,12 @@ def test_the_report_refuses_a_snapshot_that_holds_one_training_twice(scratch_dir
     assert rows.empty
     assert any(paths.relative(folder) in str(w.message) for w in seen)
     with pytest.warns(UserWarning):
-        assert R.newest_snapshots() == {}
+        assert S.newest_snapshots() == {}
 
 
 @bad_input
 def test_the_snapshot_guard_cannot_decide_on_a_snapshot_with_one_training_twice(scratch_dirs, monkeypatch, capsys):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     folder = _duplicated_snapshot()
     monkeypatch.setattr(paper_runs, "run_seeds", lambda *a, **k: pytest.fail("trained"))
@@ -111,7 +112,7 @@ def test_the_snapshot_guard_cannot_decide_on_a_snapshot_with_one_training_twice(
 def _register_many(models_dir, prefix, n, start):
     from pathlib import Path
 
-    from lattice_utils import training
+    from lattice_utils.learn import training
 
     paths.MODELS = Path(models_dir)      # a forked child: the parent's scratch dirs, made explicit
     start.wait()
@@ -123,7 +124,7 @@ def _register_many(models_dir, prefix, n, start):
 def test_models_registered_by_several_processes_at_once_all_survive(scratch_dirs):
     import multiprocessing
 
-    from lattice_utils import storage
+    from lattice_utils.core import storage
 
     ctx = multiprocessing.get_context("fork")
     start = ctx.Event()
@@ -171,7 +172,7 @@ def _tree(folder):
 def test_publish_of_a_site_without_tables_leaves_docs_as_it_was(tmp_path):
     import shutil
 
-    from lattice_utils import publish
+    from lattice_utils.repro import publish
 
     site, docs, readme = _site(tmp_path)
     shutil.rmtree(site / "tables")
@@ -187,7 +188,7 @@ def test_publish_of_a_site_without_tables_leaves_docs_as_it_was(tmp_path):
 def test_publish_that_fails_part_way_through_copying_leaves_docs_as_it_was(tmp_path, monkeypatch):
     import shutil
 
-    from lattice_utils import publish
+    from lattice_utils.repro import publish
 
     site, docs, readme = _site(tmp_path)
     before, readme_before = _tree(docs), readme.read_text()
@@ -217,7 +218,7 @@ def test_publish_that_fails_part_way_through_copying_leaves_docs_as_it_was(tmp_p
 def test_publish_command_refuses_an_incomplete_site_without_a_traceback(tmp_path, monkeypatch, capsys):
     import shutil
 
-    from lattice_utils import publish
+    from lattice_utils.repro import publish
 
     site, docs, readme = _site(tmp_path)
     shutil.rmtree(site / "tables")
@@ -237,7 +238,7 @@ import os, sys
 os.umask(int(sys.argv[1], 8))
 from pathlib import Path
 import numpy as np
-from lattice_utils import storage
+from lattice_utils.core import storage
 storage.write_text("a.md", "x")
 storage.write_json("b.json", {"a": 1})
 storage.save_npy("c.npy", np.zeros(3))
@@ -265,7 +266,7 @@ def test_atomic_writes_give_the_mode_of_a_plain_write(tmp_path, umask, modes):
 
 _WHERE = """
 import json, os, subprocess, sys
-from lattice_utils import paths
+from lattice_utils.core import paths
 here = {"output": str(paths.OUTPUT), "data": str(paths.DATA), "env_output": os.environ["LATTICE_OUTPUT_DIR"],
         "env_data": os.environ["LATTICE_DATA_DIR"]}
 if sys.argv[1] == "parent":       # a child in another folder, as papermill starts a kernel in notebooks/
@@ -304,8 +305,8 @@ def test_the_committed_snapshots_are_read_wherever_the_outputs_go(tmp_path):
 
     committed = sorted(m.parent.name for m in (paths.ROOT / "reports" / "snapshots").glob("*/meta.json"))
     assert committed, "the repository holds a committed snapshot"
-    code = ("from lattice_utils import paths, reproduction; "
-            "print(paths.relative(paths.SNAPSHOTS)); print(*[d.name for d, _ in reproduction.snapshot_folders()])")
+    code = ("from lattice_utils.core import paths; from lattice_utils.studies import snapshots; "
+            "print(paths.relative(paths.SNAPSHOTS)); print(*[d.name for d, _ in snapshots.snapshot_folders()])")
     env = dict(os.environ, LATTICE_OUTPUT_DIR=str(tmp_path / "out"))
     out = subprocess.run([sys.executable, "-c", code], cwd=paths.ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -314,7 +315,7 @@ def test_the_committed_snapshots_are_read_wherever_the_outputs_go(tmp_path):
 
 @bad_input
 def test_a_snapshot_is_written_where_it_is_read_not_under_the_outputs(scratch_dirs, monkeypatch):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     assert paths.SNAPSHOTS == scratch_dirs / "reports" / "snapshots"      # scratch_dirs isolates them
     repo = scratch_dirs / "checkout" / "reports" / "snapshots"
@@ -344,7 +345,7 @@ DAMAGE_WORDS = {"truncated JSON": "truncated or not JSON", "a list": "must be a 
 def test_a_damaged_snapshot_meta_is_skipped_by_rule_and_named(scratch_dirs, monkeypatch, capsys, case):
     import shutil
 
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([0, 1, 2]), pd.DataFrame(), _runs([0, 1, 2]),
                               date="2026-11-02")
@@ -353,9 +354,9 @@ def test_a_damaged_snapshot_meta_is_skipped_by_rule_and_named(scratch_dirs, monk
     shutil.copytree(good, bad)
     (bad / "meta.json").write_text(DAMAGED_META[case])
 
-    with pytest.warns(R.SnapshotWarning, match=f"{bad.name}.*{DAMAGE_WORDS[case]}"):
-        assert [d for d, _ in R.snapshot_folders()] == [good]
-    with pytest.warns(R.SnapshotWarning):
+    with pytest.warns(S.SnapshotWarning, match=f"{bad.name}.*{DAMAGE_WORDS[case]}"):
+        assert [d for d, _ in S.snapshot_folders()] == [good]
+    with pytest.warns(S.SnapshotWarning):
         rows = _snapshot_rows()           # notebook 99's reader: the readable snapshot's rows
     assert set(rows["table"]) == {f"snapshots/{good.name}"}
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from lattice_utils import paths
-from lattice_utils import reproduction as R
+from lattice_utils.core import paths
+from lattice_utils.repro import reproduction as R
+from lattice_utils.studies import snapshots as S
 
 
 def test_status_rules():
@@ -74,7 +75,7 @@ def test_splice_replaces_only_the_marked_block():
 
 
 def test_seeded_snapshots_give_a_tolerance_from_their_spread(scratch_dirs, monkeypatch):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     per_seed = _per_seed([82.0, 84.0, 83.0])
     t2 = pd.DataFrame([{"dataset": "jv2d", "class": "0", "precision": p, "recall": 0.9, "f1": 0.9, "support": 92,
@@ -112,7 +113,7 @@ def _class_rows(seeds):
                                                      (3, 3, "inconclusive"), (3, 3, "differs"), (3, 3, "consistent")])
 def test_a_paper_settings_snapshot_gets_a_status_only_when_all_its_seeds_have_finished(
         scratch_dirs, done, requested, status):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     # paper 80.65: seeds spread too wide to tell, tight and far, tight and near
     accuracies = {"differs": [90.0, 90.2, 90.1],
@@ -131,7 +132,7 @@ def test_a_paper_settings_snapshot_gets_a_status_only_when_all_its_seeds_have_fi
 
 
 def test_a_snapshot_without_a_finished_densenet_has_no_table_2_and_still_reports(scratch_dirs):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     mlp = _per_seed([77.0, 79.0, 78.0], title="EfficientNet-Lite0 (ImageNet) + MLP", model="mlp")
     paper_runs.write_snapshot("stem_jv2d", "paper", mlp, pd.DataFrame(), [], date="2026-11-01",
@@ -147,7 +148,7 @@ def test_a_snapshot_without_a_finished_densenet_has_no_table_2_and_still_reports
 
 
 def test_the_headline_prefers_the_paper_settings_row_and_reads_the_snapshot_title(scratch_dirs):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     mlp = _per_seed([83.0, 84.0, 85.0], title="EfficientNet-Lite0 (ImageNet) + MLP", model="mlp")
     paper_runs.write_snapshot("stem_jv2d", "paper", pd.concat([_per_seed([80.0, 81.0, 82.0]), mlp]), _class_rows(3),
@@ -169,7 +170,7 @@ def test_the_headline_prefers_the_paper_settings_row_and_reads_the_snapshot_titl
 
 
 def test_every_table_the_report_reads_is_declared_with_its_notebook():
-    from lattice_utils import manifest, tables
+    from lattice_utils.repro import manifest, tables
 
     for name in tables.CHECKED:
         assert manifest.is_table(name) and tables.notebook_of(name).isdigit(), name
@@ -180,7 +181,7 @@ def test_every_table_the_report_reads_is_declared_with_its_notebook():
 
 @pytest.mark.bad_input
 def test_a_checked_table_with_a_renamed_column_is_refused_where_it_is_written(scratch_dirs):
-    from lattice_utils import report
+    from lattice_utils.repro import report
 
     ok = pd.DataFrame({"measure": ["x"], "ours": [1.0], "document": [2.0], "profile": ["smoke"]})
     report.write_table(ok, "table_18_accuracy", "t")
@@ -190,7 +191,8 @@ def test_a_checked_table_with_a_renamed_column_is_refused_where_it_is_written(sc
 
 
 def test_a_notebook_run_stamps_profile_source_and_commit_once(scratch_dirs):
-    from lattice_utils import paths, report
+    from lattice_utils.core import paths
+    from lattice_utils.repro import report
 
     run = report.NotebookRun("05", "smoke", {"jv2d": "stem_jv2d", "c2db": "offline"}, commit="abc1234")
     df = pd.DataFrame({"dataset": ["jv2d", "c2db", "c2db"], "data_source": [None, None, "stem_c2db"],
@@ -217,7 +219,8 @@ def test_a_notebook_run_captions_its_figures(scratch_dirs):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from lattice_utils import paths, report
+    from lattice_utils.core import paths
+    from lattice_utils.repro import report
 
     fig = plt.figure()
     report.NotebookRun("04", "quick", "offline", commit="abc").save_figure(fig, "f", "Figure 3: parity. ")
@@ -228,7 +231,7 @@ def test_a_notebook_run_captions_its_figures(scratch_dirs):
 
 @pytest.mark.bad_input
 def test_a_notebook_run_refuses_rows_of_another_profile_and_tables_of_another_notebook(scratch_dirs):
-    from lattice_utils import report
+    from lattice_utils.repro import report
 
     run = report.NotebookRun("04", "quick", "offline", commit="x")
     with pytest.raises(ValueError, match=r"runs the quick profile, but rows of this table say \['smoke'\]"):
@@ -241,7 +244,7 @@ def test_a_notebook_run_refuses_rows_of_another_profile_and_tables_of_another_no
 
 @pytest.mark.bad_input
 def test_paper_quote_reads_the_paper_values_as_printed():
-    from lattice_utils import report
+    from lattice_utils.repro import report
 
     assert report.paper_quote("xrd", "[100] at -10 %: {strain_100_m10_cs} / {strain_100_m10_sg} %") == \
         "[100] at -10 %: 94.35 / 76.60 %"
@@ -252,7 +255,7 @@ def test_paper_quote_reads_the_paper_values_as_printed():
 
 
 def test_related_checks_read_the_documents_ww_values_as_numbers(scratch_dirs):
-    from lattice_utils import report, reproduction
+    from lattice_utils.repro import report, reproduction
 
     ww = pd.DataFrame({"class": ["2Se", "SeTe", "SV"], "document average mean (pm)": [329.5, 331.6, None],
                        "document bootstrap std (pm)": [0.3, 0.4, None], "average mean (pm)": [330.1, 331.9, 316.0],
@@ -268,7 +271,7 @@ def test_related_checks_read_the_documents_ww_values_as_numbers(scratch_dirs):
 
 
 def test_a_newer_snapshot_replaces_the_older_one_of_its_set_and_profile_only(scratch_dirs):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     root = paths.REPORTS / "snapshots"
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0]), pd.DataFrame(), [], date="2026-11-01")
@@ -287,7 +290,7 @@ def test_a_newer_snapshot_replaces_the_older_one_of_its_set_and_profile_only(scr
 
 
 def test_the_run_time_of_a_paper_settings_snapshot_comes_from_its_median_epoch(scratch_dirs):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     runs = [{"set": "stem_jv2d", "seed": s, "model": "densenet121", "train_seconds": 9e9, "wall_seconds": 1.0,
              "epochs": 50, "median_epoch_seconds": sec, "median_images_per_s": 4.0}
@@ -310,12 +313,12 @@ def test_the_run_time_of_a_paper_settings_snapshot_comes_from_its_median_epoch(s
 def test_the_paper_run_commands_the_readme_gives_reviewers_are_valid():
     import shlex
 
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     lines = [ln for ln in (paths.ROOT / "README.md").read_text().splitlines()
-             if ln.startswith(".venv/bin/python -m lattice_utils.paper_runs")]
+             if ln.startswith(".venv/bin/python -m lattice_utils.studies.paper_runs")]
     assert {"stem_jv2d", "stem_c2db"} <= {a for ln in lines for a in shlex.split(ln)}
-    committed = R.newest_snapshots()
+    committed = S.newest_snapshots()
     for ln in lines:
         args = paper_runs.parser().parse_args(shlex.split(ln)[3:])
         assert args.profile == "paper" and args.snapshot and len(set(args.seeds)) >= 3
@@ -329,7 +332,7 @@ def test_the_paper_run_commands_the_readme_gives_reviewers_are_valid():
 def test_the_commit_stamp_names_uncommitted_code_but_not_a_writers_own_outputs(tmp_path, monkeypatch):
     import subprocess
 
-    from lattice_utils import report
+    from lattice_utils.repro import report
 
     def git(*args):
         subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=tmp_path, check=True,
@@ -351,7 +354,8 @@ def test_the_commit_stamp_names_uncommitted_code_but_not_a_writers_own_outputs(t
 
 
 def test_the_headline_selects_rows_by_identity_not_by_their_labels(scratch_dirs):
-    from lattice_utils import outputs, paper_runs
+    from lattice_utils.repro import outputs
+    from lattice_utils.studies import paper_runs
 
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [],
                               date="2026-11-01")
@@ -378,7 +382,7 @@ def test_the_headline_selects_rows_by_identity_not_by_their_labels(scratch_dirs)
 
 
 def test_every_row_says_how_many_trainings_stand_behind_it(scratch_dirs):
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     paper_runs.write_snapshot("stem_jv2d", "paper", _per_seed([80.0, 81.0, 82.0]), _class_rows(3), [],
                               date="2026-11-01")

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lattice_utils import manifest, paths, publish, results_page
+from lattice_utils.core import paths
+from lattice_utils.repro import manifest, publish, results_page
 
 NB01 = "01_dataset_generation.ipynb"
 
@@ -132,7 +133,8 @@ def test_publish_allows_a_partial_run_when_asked(tmp_path):
 
 @pytest.mark.bad_input
 def test_publish_command_says_what_to_do_without_a_traceback(tmp_path):
-    env_code = ("import sys; from pathlib import Path; from lattice_utils import paths, publish; "
+    env_code = ("import sys; from pathlib import Path; from lattice_utils.core import paths; "
+                "from lattice_utils.repro import publish; "
                 f"paths.SITE = Path({str(tmp_path / 'none')!r}); sys.exit(publish.main([]))")
     out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, cwd=paths.ROOT)
     assert out.returncode == 2 and "Traceback" not in out.stderr

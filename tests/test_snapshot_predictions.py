@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
-from lattice_utils import manifest, paths, prediction_stats, reproduction
+from lattice_utils.core import paths
+from lattice_utils.repro import manifest, prediction_stats, reproduction
+from lattice_utils.studies import snapshots
 
 NETWORKS = ("densenet121", "googlenet")
 
@@ -21,12 +23,12 @@ NETWORKS = ("densenet121", "googlenet")
 def test_the_committed_snapshots_accuracies_follow_from_its_predictions():
     """Recomputed from the kept predictions of every training: Table S1's accuracy and weighted F1
     per seed and model, and Table 2's per-class precision and recall per seed."""
-    kept = reproduction.kept("stem_jv2d", "paper")
+    kept = snapshots.kept("stem_jv2d", "paper")
     assert kept is not None, "no committed paper-settings snapshot of STEM-JV2D"
     listed = set(kept.meta.get("predictions_kept", []))
     if not listed:
         pytest.skip(f"{kept.folder.name} predates per-image predictions (its retraining is under way)")
-    s1 = reproduction.read_snapshot_table(kept.folder / "table_s1_per_seed.csv")
+    s1 = snapshots.read_snapshot_table(kept.folder / "table_s1_per_seed.csv")
     # every training in the snapshot keeps its predictions, and the networks their symmetric averages
     assert listed == {f"seed {s} {m}" for s, m in zip(s1["seed"], s1["model"])}
     assert set(kept.meta["symmetric_average_kept"]) == {k for k in listed if not k.endswith(" mlp")}
@@ -36,7 +38,7 @@ def test_the_committed_snapshots_accuracies_follow_from_its_predictions():
         ours = acc[(acc["seed"] == r["seed"]) & (acc["model"] == r["model"])]
         assert len(sub) == r["n"] and ours["accuracy_pct"].iloc[0] == pytest.approx(r["accuracy_pct"], abs=1e-9)
         assert f1_score(sub["true"], sub["predicted"], average="weighted") == pytest.approx(r["f1_weighted"], abs=1e-4)
-    t2 = reproduction.read_snapshot_table(kept.folder / "table_2_per_seed.csv")
+    t2 = snapshots.read_snapshot_table(kept.folder / "table_2_per_seed.csv")
     for r in t2[t2["class"].astype(str).str.fullmatch(r"\d")].to_dict("records"):
         sub = kept.predictions[(kept.predictions["seed"] == r["seed"]) & (kept.predictions["model"] == "densenet121")]
         c = int(r["class"])
@@ -51,7 +53,7 @@ def test_the_committed_snapshots_accuracies_follow_from_its_predictions():
 
 def _synthetic_snapshot():
     """A complete paper-settings snapshot of three seeds whose predictions are known."""
-    from lattice_utils import paper_runs
+    from lattice_utils.studies import paper_runs
 
     rng = np.random.default_rng(0)
     n = 40
@@ -92,13 +94,13 @@ def _section(notebook: str, first: str, last: str) -> str:
 def test_the_notebook_sections_on_a_snapshot_of_known_predictions(scratch_dirs):
     import matplotlib.pyplot as plt
 
-    from lattice_utils import plots, report, verdicts
-    from lattice_utils.lattice2d import CLASS_SHORT
+    from lattice_utils.lattice.lattice2d import CLASS_SHORT
+    from lattice_utils.repro import plots, report, verdicts
 
     preds, sym = _synthetic_snapshot()
     assert manifest.kept_predictions_committed()
     ns = {"pd": pd, "np": np, "plt": plt, "plots": plots, "report": report, "reproduction": reproduction,
-          "verdicts": verdicts, "CLASS_SHORT": CLASS_SHORT, "display": lambda *a: None}
+          "snapshots": snapshots, "verdicts": verdicts, "CLASS_SHORT": CLASS_SHORT, "display": lambda *a: None}
     exec(_section("02_model_selection.ipynb", "prediction_stats", "## 3."), ns)
     exec(_section("05_bravais_classification.ipynb", "prediction_stats", "## Summary"), ns)
     plt.close("all")

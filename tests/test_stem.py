@@ -3,13 +3,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import cell
 from jarvis.core.atoms import Atoms
 
-from conftest import cell
-from lattice_utils.stem import StemParams, fft_peak_spacings, simulate_stem_image, to_uint8
-from lattice_utils.structures import normalise_record
+from lattice_utils.data.structures import normalise_record
+from lattice_utils.lattice.fft_lattice import find_peaks
+from lattice_utils.simulate.stem import StemParams, simulate_stem_image, to_uint8
 
 P = StemParams()
+
+
+def fft_peak_spacings(image: np.ndarray, px_scale: float, n_peaks: int = 6,
+                      min_spacing: float = 0.5) -> np.ndarray:
+    """Real-space spacings (A) of the strongest non-central FFT peaks, strongest first
+    (the peaks of ``fft_lattice.find_peaks``: Hann window, sub-pixel refinement)."""
+    k, *_ = find_peaks(image, px_scale, max_peaks=n_peaks, min_spacing=min_spacing)
+    return 1.0 / np.linalg.norm(k, axis=1)
 
 
 def image_of(atoms_dict, **kw):

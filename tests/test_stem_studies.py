@@ -8,13 +8,13 @@ import sys
 import numpy as np
 import pytest
 
-from lattice_utils import paths
+from lattice_utils.core import paths
 
 
 @pytest.mark.slow
 def test_cli_trains_into_the_cache_the_notebooks_read(tmp_path):
     env = dict(os.environ, LATTICE_DATA_DIR=str(tmp_path / "data"))
-    cmd = [sys.executable, "-m", "lattice_utils.train_models", "--profile", "smoke",
+    cmd = [sys.executable, "-m", "lattice_utils.studies.train_models", "--profile", "smoke",
            "--slot", "jv2d", "--task", "regress"]
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=paths.ROOT)
     assert res.returncode == 0, res.stderr[-3000:]
@@ -22,7 +22,7 @@ def test_cli_trains_into_the_cache_the_notebooks_read(tmp_path):
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, cwd=paths.ROOT)
     assert again.returncode == 0 and "reused cached" in again.stdout
     # what a notebook would ask for is that same file
-    code = ("from lattice_utils import stem_studies; from lattice_utils.profiles import get_profile; "
+    code = ("from lattice_utils.studies import stem_studies; from lattice_utils.core.profiles import get_profile; "
             "sd = stem_studies.load_slot('jv2d', get_profile('smoke')); "
             "cfg, *_ = stem_studies.network_setup(sd, 'regress', 'densenet121'); "
             "print((cfg.directory() / 'final.pt').exists())")
@@ -33,13 +33,13 @@ def test_cli_trains_into_the_cache_the_notebooks_read(tmp_path):
 
 @pytest.mark.slow
 def test_cli_needs_a_job():
-    res = subprocess.run([sys.executable, "-m", "lattice_utils.train_models", "--profile", "smoke"],
+    res = subprocess.run([sys.executable, "-m", "lattice_utils.studies.train_models", "--profile", "smoke"],
                          capture_output=True, text=True, cwd=paths.ROOT)
     assert res.returncode == 2 and "--all, or --slot and --task" in res.stderr
 
 
 def test_network_list_covers_the_notebooks():
-    from lattice_utils.stem_studies import NETWORKS
+    from lattice_utils.studies.stem_studies import NETWORKS
 
     assert {n for n, *_ in NETWORKS} == {"02", "03", "04", "05", "06"}
     assert len(NETWORKS) == 12          # 4 + 4 + 2 + 1 + 1
@@ -48,7 +48,7 @@ def test_network_list_covers_the_notebooks():
 
 
 def test_mlp_features_stay_inside_the_training_range():
-    from lattice_utils.stem_studies import standardised_features
+    from lattice_utils.studies.stem_studies import standardised_features
 
     rng = np.random.default_rng(0)
     train = rng.normal(size=(50, 4))

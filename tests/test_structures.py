@@ -6,12 +6,17 @@ import math
 import zipfile
 
 import pytest
+from conftest import hexagonal
 from jarvis.core.atoms import Atoms
 
-from conftest import hexagonal
-from lattice_utils import structures
-from lattice_utils.structures import (CorruptFileError, DataUnavailableError, jarvis_zip_path,
-                                      load_jarvis_records, load_jarvis_table)
+from lattice_utils.data import structures
+from lattice_utils.data.structures import (
+    CorruptFileError,
+    DataUnavailableError,
+    jarvis_zip_path,
+    load_jarvis_records,
+    load_jarvis_table,
+)
 
 
 def jarvis_atoms(d):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from lattice_utils import training
+from lattice_utils.learn import training
 
 
 def stripes(n: int = 48, px: int = 16, seed: int = 0):

@@ -1,4 +1,4 @@
-"""Verdicts with intervals (issue 29): the interval arithmetic against scipy's own, the three-way
+"""Verdicts with intervals: the interval arithmetic against scipy's own, the three-way
 status on hand-made cases, and Table S3 compared as counts."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lattice_utils import reproduction, verdicts
+from lattice_utils.repro import reproduction, verdicts
 
 
 def test_t_intervals_over_seeds_agree_with_scipy():
@@ -94,7 +94,7 @@ def test_snapshot_rows_carry_intervals_and_a_three_way_status():
 def test_the_referees_corrections(scratch_dirs):
     import pandas as pd
 
-    from lattice_utils import paths
+    from lattice_utils.core import paths
 
     paths.TABLES.mkdir(parents=True)
     pd.DataFrame([{"model": "googlenet", "model_title": "GoogLeNet (from scratch)", "subset": s, "parameter": "a",
@@ -163,7 +163,8 @@ def test_one_study_behind_table_s1_and_table_2():
 
     import nbformat
 
-    from lattice_utils import paper_runs, paths
+    from lattice_utils.core import paths
+    from lattice_utils.studies import paper_runs
 
     tree = ast.parse(inspect.getsource(paper_runs))
     called = {n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)}
@@ -182,7 +183,7 @@ def test_the_seed_spread_figure_draws_the_intervals_the_verdict_uses():
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from lattice_utils import plots
+    from lattice_utils.repro import plots
 
     per_seed = pd.DataFrame({"model": ["densenet121"] * 5 + ["googlenet"] * 5,
                              "model_title": ["DenseNet121 (from scratch)"] * 5 + ["GoogLeNet (from scratch)"] * 5,

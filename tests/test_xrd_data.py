@@ -4,10 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lattice_utils.profiles import get_profile
+from lattice_utils.core.profiles import get_profile
 from lattice_utils.xrd import corpus, model, patterns, symmetry, zone_axes
 from lattice_utils.xrd import simulate as S
-
 
 # ------------------------------------------------------------------ symmetry
 
@@ -59,7 +58,7 @@ def test_axis_sets_and_their_coverage():
 
 @pytest.fixture(scope="module")
 def smoke_structures(tmp_path_factory):
-    import lattice_utils.paths as paths
+    import lattice_utils.core.paths as paths
     mp = pytest.MonkeyPatch()
     data = tmp_path_factory.mktemp("xrd-data")
     for name, value in paths.layout(data / "data", data).items():

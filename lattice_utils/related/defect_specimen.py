@@ -1,4 +1,4 @@
-"""The specimen of notebook 16 (the defect document, 001): a simulated monolayer
+"""The specimen of notebook 16 (the defect class-averaging paper): a simulated monolayer
 2H-WSe2(1-x)Te2x with chalcogen-site defects (2Te, SeTe, SV, DV), each with a known displacement
 field, imaged in the convolution approximation; its ground truth, and the score of a list of
 detections against it. The analysis (detection, class averaging, displacements) is ``defects``.
@@ -16,9 +16,8 @@ import pandas as pd
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from .columns import Z_POWER, Probe, check_positions, render_columns
+from ..simulate.columns import Z_POWER, Probe, check_positions, render_columns
 from .wse2 import A_WSE2, CONTENTS, DEFECTS, hex_sites
-
 
 PIXEL = 0.2074         # Å per pixel, the document's sampling (20.74 pm)
 COLUMN_Z = {"2Se": (34, 34), "2Te": (52, 52), "SeTe": (34, 52), "SV": (34,), "DV": ()}

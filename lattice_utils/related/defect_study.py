@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..profiles import Profile
+from ..core.profiles import Profile
 from . import defect_specimen as S
 from . import defects as D
 from .unet import predict_proba, train_segmenter

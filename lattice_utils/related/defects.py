@@ -1,4 +1,4 @@
-"""The analysis of notebook 16 (the defect document, 001), free of the simulation: defects found
+"""The analysis of notebook 16 (the defect class-averaging paper), free of the simulation: defects found
 in a network's class probabilities, isolated defects cut out and registered into class averages,
 W-W spacings and SNR measured on them, and the displacement field fitted by a 2D Eshelby model.
 The specimen it is tried on, with its ground truth, is ``defect_specimen``."""
@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
-from .columns import fit_columns
+from ..simulate.columns import fit_columns
 from .wse2 import A_WSE2, CONTENTS, hex_sites
 
 ISOLATION = 6.6        # Å: a defect is isolated when no other defect is closer (the document)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..profiles import Profile
+from ..core.profiles import Profile
 from . import fft_windows as F
 from . import nanoparticles as N
 from .unet import predict_proba, train_segmenter

@@ -1,4 +1,4 @@
-"""The analysis of notebook 17 (the HRTEM nanoparticle document, 002), free of the simulation:
+"""The analysis of notebook 17 (Zhu et al., HRTEM nanoparticles), free of the simulation:
 lattice spacings and interplanar angles from the FFT spots of moving image windows, with phases
 matched against the candidates' d-spacings (``phases``). The specimen it is tried on is
 ``nanoparticles``.
@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from ..fft_lattice import parabola_offset
-from ..grains import window_origins
+from ..lattice.fft_lattice import parabola_offset
+from ..lattice.grains import window_origins
 from .phases import PHASES, candidate_spacings, phase_structure, plane_family
-
 
 # ------------------------------------------------------------------ interplanar angles
 

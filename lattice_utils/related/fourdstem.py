@@ -1,4 +1,4 @@
-"""The analysis of notebook 18 (the 4D-STEM clustering document, 003), free of the simulation:
+"""The analysis of notebook 18 (the 4D-STEM divisive K-means paper), free of the simulation:
 central-beam alignment, the ring-mask feature selection, the divisive hierarchical K-means with
 its elbow rule, virtual images of momentum-space clusters, and accuracies against a labelling.
 The specimen it is tried on, with its ground truth, is ``heterojunction``."""
@@ -225,6 +225,7 @@ def compare_methods(X: np.ndarray, truth: np.ndarray, seed: int = 0) -> pd.DataF
     """Two-cluster methods on the same features (the document's Supplementary Table 1): time
     and accuracy against ``truth`` (best one-to-one matching)."""
     import time
+
     from sklearn.cluster import AgglomerativeClustering, Birch, KMeans, MiniBatchKMeans, SpectralClustering
     Xs = np.asarray(X, dtype=np.float64)
     methods = {"K-means": lambda: KMeans(2, random_state=seed, n_init=10),

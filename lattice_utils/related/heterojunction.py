@@ -1,4 +1,4 @@
-"""The specimen of notebook 18 (the 4D-STEM clustering document, 003): a simulated 4D-STEM scan of
+"""The specimen of notebook 18 (the 4D-STEM divisive K-means paper): a simulated 4D-STEM scan of
 a WS2-WSe2 lateral heterojunction with its ground truth (regions, lattice rotation, tilt). The
 analysis (alignment, features, divisive hierarchical K-means) is ``fourdstem``.
 

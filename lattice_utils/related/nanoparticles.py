@@ -1,4 +1,4 @@
-"""The specimen of notebook 17 (the nanoparticle document, 002): spherical nanoparticles of the
+"""The specimen of notebook 17 (Zhu et al., HRTEM nanoparticles): spherical nanoparticles of the
 candidate phases on an amorphous carbon film, each in a low-index zone axis, imaged in the
 convolution approximation; its ground truth, the reflections of every particle and of every
 window. The analysis (moving-window FFT, spot finding, phase identification) is
@@ -11,9 +11,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .columns import Z_POWER, Probe, render_columns
+from ..simulate.columns import Z_POWER, Probe, render_columns
 from .phases import PHASES, ZONES, phase_structure
-
 
 PIXEL_002 = 0.16765363      # Å per pixel: the document's example (256 px <-> 1/0.016765363 nm^-1)
 

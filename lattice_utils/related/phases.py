@@ -1,4 +1,4 @@
-"""The candidate crystal phases of notebook 17 (the nanoparticle document, 002): their
+"""The candidate crystal phases of notebook 17 (Zhu et al., HRTEM nanoparticles): their
 structures, the zone axes the specimen draws, and the d-spacings and plane families the analysis
 matches measured spots against."""
 from __future__ import annotations

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import paths, storage
-from ..fitting import FitFiles, cached_final, load_weights_into, run_epochs
-from ..training import default_device
+from ..core import paths, storage
+from ..learn.fitting import FitFiles, cached_final, load_weights_into, run_epochs
+from ..learn.training import default_device
 
 UNET_VERSION = 1
 

@@ -1,9 +1,20 @@
-"""Synthetic single-crystal 2D X-ray diffraction along zone axes (notebooks 09-13).
+"""Synthetic single-crystal 2D X-ray diffraction along zone axes (the XRD paper; notebooks 09-13).
 
-- ``simulate``: zero-order Laue zone reflections, structure factors, spot rendering, 1D powder.
-- ``axes``: the zone-axis sets of the paper and their angular coverage.
-- ``symmetry``: crystal systems, centrosymmetry from the symmetry operations, enantiomorphs.
-- ``corpus``: crystal structures (PyXtal random crystals offline; any CIF folder; AFLOW prototypes).
-- ``patterns``: memory-bounded storage of spot lists, rendered to images on demand.
-- ``model``: the paper's CNN (two heads: 230 space groups, 7 crystal systems) and its training.
+- ``simulate``: kinematic zero-order-Laue-zone spot patterns along [uvw] (Cu Kα, structure factors,
+  rendering, polar rendering) and the 1D powder pattern.
+- ``zone_axes``: the zone-axis sets of the XRD paper (Table 1) and their angular coverage.
+- ``symmetry``: crystal systems, centrosymmetry, enantiomorphic pairs and lattice centring of the
+  230 space groups, from spglib's symmetry operations.
+- ``corpus``: crystal structures labelled by the space group spglib finds: PyXtal random crystals, a
+  folder of CIFs, or the AFLOW prototypes.
+- ``perturb``: perturbed crystals for notebook 13: strain, substitution, depletion towards b.c.c. /
+  f.c.c..
+- ``patterns``: memory-bounded storage of patterns as spot lists, rendered to images on demand.
+- ``features``: the reference classifier: physical features of a spot pattern and gradient-boosted
+  trees.
+- ``model``: the XRD paper's CNN (230 space groups, 7 crystal systems), its training, evaluation and
+  measures.
+- ``studies``: the XRD studies of notebooks 09-13 as small functions.
 """
+
+__all__ = ["simulate", "zone_axes", "symmetry", "corpus", "perturb", "patterns", "features", "model", "studies"]

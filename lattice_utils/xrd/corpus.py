@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import parallel, paths, storage
-from ..profiles import Profile
-from ..structures import closest_sites
+from ..core import parallel, paths, storage
+from ..core.profiles import Profile
+from ..data.structures import closest_sites
 from .simulate import Crystal, CrystalError
 from .symmetry import crystal_system
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .. import storage
+from ..core import storage
 
 FEATURES = ("g1 (1/Å)", "|g2|/|g1|", "net angle (deg)", "spots", "rot 90", "rot 60", "rot 120",
             "mirror g1", "mirror g2", "mirror g1+g2", "mirror g1-g2", "mean I", "share I>0.1",

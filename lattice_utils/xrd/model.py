@@ -9,7 +9,7 @@ heads, Adam. The paper does not say how the last feature map is flattened; we po
 7 x 7 as VGG does (a 321 px input would otherwise give 20 x 20 x 512 inputs to a 4096-wide layer,
 840 M weights).
 
-Training is cached by its full configuration (like ``lattice_utils.training``): a checkpoint is
+Training is cached by its full configuration (like ``lattice_utils.learn.training``): a checkpoint is
 written atomically after every epoch and an interrupted run resumes; a finished model is reused.
 """
 from __future__ import annotations
@@ -23,10 +23,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import paths, storage
-from ..fitting import (FitFiles, autocast, cached_final, default_device, load_weights_into, resolve_precision,
-                       run_epochs)
-from ..profiles import XRD_PATTERN_SHAPE
+from ..core import paths, storage
+from ..core.profiles import XRD_PATTERN_SHAPE
+from ..learn.fitting import (
+    FitFiles,
+    autocast,
+    cached_final,
+    default_device,
+    load_weights_into,
+    resolve_precision,
+    run_epochs,
+)
+from .symmetry import crystal_systems
 
 XRD_VERSION = 1
 N_GROUPS, N_SYSTEMS = 230, 7
@@ -126,7 +134,6 @@ def _files(config: XrdConfig) -> FitFiles:
 def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_groups=None,
               force: bool = False, log=print) -> XrdModel:
     """Train (or load) the CNN on ``images`` [n, H, W] uint8 with labels 1-230."""
-    from .symmetry import crystal_systems
     device = default_device()
     files = _files(config)
     torch.manual_seed(config.seed)

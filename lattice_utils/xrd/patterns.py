@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import parallel, paths, storage
-from ..profiles import Profile
-from .zone_axes import label
+from ..core import parallel, paths, storage
+from ..core.profiles import Profile
 from .corpus import crystal_of
 from .simulate import CU_KA, render_input, zone_axis_pattern
+from .zone_axes import label
 
 CHUNK = 4096
 PATTERN_VERSION = 1

@@ -7,6 +7,7 @@ import numpy as np
 
 from .corpus import ELEMENTS
 from .simulate import Crystal, CrystalError
+from .symmetry import centring
 
 KEY_SITES = {
     "bcc": np.array([[0, 0, 0], [0.5, 0.5, 0.5]]),
@@ -46,7 +47,6 @@ def key_site_mask(crystal: Crystal, target: str, tol: float = 1e-3) -> np.ndarra
 def is_depletion_candidate(crystal: Crystal, space_group: int, target: str) -> bool:
     """A cubic structure of the target's centring (I for b.c.c., F for f.c.c.) with one
     species on every key site, atoms elsewhere too, and the paper's minimum size."""
-    from .symmetry import centring
     if not 195 <= space_group <= 230 or centring(space_group) != TARGET_CENTRING[target]:
         return False
     key = key_site_mask(crystal, target)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..profiles import XRD_PATTERN_SHAPE
+from ..core.profiles import XRD_PATTERN_SHAPE
 
 CU_KA = 1.5406            # Å, Cu K-alpha (the paper's wavelength)
 SPOT_SCALE = 0.1          # spot radius in 1/Å at I = I_max (the paper's scale factor)

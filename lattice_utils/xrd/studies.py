@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import storage
-from ..profiles import Profile
+from ..core import storage
+from ..core.profiles import Profile
 from . import zone_axes
 from .corpus import crystal_of, load_structures
+from .features import feature_matrix, fit_symmetry_baseline
 from .model import XrdModel, accuracy_table, make_config, train_xrd
 from .patterns import PatternSet, build_patterns
 from .simulate import render_input, zone_axis_pattern
@@ -103,7 +104,6 @@ def crystals_of(table: pd.DataFrame) -> list:
 def symmetry_baseline(ps: PatternSet, axes, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:
     """The reference classifier of ``features`` trained on the train split along ``axes`` and
     scored on the test split: (crystal-system scores in %, test space groups, P(system))."""
-    from .features import feature_matrix, fit_symmetry_baseline
     g = ps.meta["space_group"].to_numpy()
     tr, te = ps.select(axes, "train"), ps.select(axes, "test")
     clf = fit_symmetry_baseline(feature_matrix(ps, tr), crystal_systems(g[tr]), seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .simulate import parse_zone_axis
+from .symmetry import rotations
 
 # the authors' code lists the 20 axes of model-4 and the 4 of model-2; the 10 of model-3 are
 # not published: we take the first 10 of the 20 (docs/deviations.md#deviation-23)
@@ -52,7 +53,6 @@ def _canonical(uvw) -> tuple:
 def equivalent_axes(axis, crystal_system: int) -> set:
     """Directions equivalent to [uvw] under the lattice point group of a crystal system
     (0 triclinic .. 6 cubic), with [uvw] and -[uvw] counted as one axis."""
-    from .symmetry import rotations
     u = np.array(parse_zone_axis(axis))
     return {_canonical(W @ u) for W in rotations(_HOLOHEDRY[crystal_system])}
 

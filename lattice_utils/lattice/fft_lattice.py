@@ -1,0 +1,555 @@
+"""A physics-based lattice estimator: a, b, gamma and the 2D Bravais class from the FFT.
+
+The power spectrum of an image of a 2D crystal has peaks on the reciprocal lattice. We find them
+(windowed, zero-padded FFT; sub-pixel refinement by a Gaussian fit through each peak and its
+neighbours), look for the coarsest pair of peaks that indexes all of them with integers
+(the primitive reciprocal basis), refine that basis by least squares over every indexed peak
+(high orders pin it down best), and invert it to the real-space cell, Gauss-reduced
+(a <= b, 90 <= gamma <= 120, the canonical convention of ``lattice2d``).
+
+It is rotation-invariant by construction and exact in units of the pixel size: a calibration
+error of the pixel size is a proportional error of a and b, nothing is learned. The
+uncertainty is the heteroscedasticity-consistent (HC3) covariance of the fitted basis over the
+independent (one Friedel half-plane) peaks, with a floor for the bias of the sub-pixel refinement
+and a Student-t widening for few peaks, propagated to a, b, gamma by sampling. It is the
+precision of the lattice *in the image*: scan distortion and drift change that lattice and are
+not in it (notebook 14 compares it with the error).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+
+import numpy as np
+from scipy import ndimage, stats
+
+from .lattice2d import (
+    CLASS_NAMES,
+    CLASS_SHORT,
+    CONSTRAINTS,
+    SCAN_DISTORTION_ALLOWANCE,
+    bravais_class_2d,
+    class_allowing_distortion,
+    class_distortions,
+    orientation_deg,
+    reduced_cell,
+)
+
+# Peaks are measured against the spectrum's own background: the noise power of the same ring |k|
+# (the whitened spectrum, ``ring_background``), so slow background, amorphous material and the
+# low-frequency power of bright dopants do not count as signal. The noise level is the data's: a
+# whitened noise spectrum is exponential with median 1, and its largest value over the M pixels of
+# the band is about log2(M) (a 256 px image: about 17, measured 16). A lattice needs a peak
+# DETECT_OVER_NOISE times above that.
+DETECT_OVER_NOISE = 3.0
+RING_QUARTILE_TO_MEDIAN = float(np.log(2) / np.log(4 / 3))
+SHARP_OVER_SURROUND = 3.0  # a sharp peak: this much above the mean of its (4 pad + 1)^2 surroundings
+KEEP_OVER_NOISE = 1.5     # weaker peaks than this multiple of the expected noise maximum are dropped
+POWER_FLOOR = 1e-4        # peaks weaker than this share of the strongest one's power are dropped
+CLIP_SPREAD = 1.5         # intensities beyond median + 1.5 (99.5th percentile - median) are clipped
+INDEX_TOL = 0.12          # a peak is indexed when both Miller indices are this close to integers
+# bias of the sub-pixel refinement, in pixels of the padded spectrum: calibrated on clean
+# simulated images (training split), where it is the whole error (notebook 14, section 5)
+PEAK_BIAS_PX = 0.02
+STRAY_POWER = 0.05        # unindexed peaks off any superlattice, weaker than this share: stray
+MIN_PERIODS = 3.0         # the field of view must hold at least this many periods of b
+MAX_BAD_PIXELS = 0.25     # share of NaN/inf pixels that can be filled; more and nothing is found
+MIN_IMAGE_PX = 16         # smaller images hold too few periods for any answer
+MAX_FFT_PX = 2048         # a larger image is analysed on its central 2048 x 2048 px (memory bound)
+
+
+@dataclass
+class LatticeEstimate:
+    a: float
+    b: float
+    gamma: float
+    a_err: float
+    b_err: float
+    gamma_err: float
+    label: int                  # 0 hp, 1 tp, 2 op, 3 oc, 4 mp; -1 when nothing was found
+    class_name: str
+    orientation_deg: float      # angle from the image x axis (counter-clockwise, y up) of the
+                                # shortest lattice vector closest to x: rotate by -this to align
+    reliable: bool
+    reason: str                 # why the result is unreliable ("" when reliable)
+    n_peaks: int                # peaks indexed and used in the fit
+    peak_snr: float             # strongest peak power / median power
+    pixel_size: float
+    a_vec: list = field(default_factory=list)   # real-space basis in A, (x, y)
+    b_vec: list = field(default_factory=list)
+    n_stray: int = 0            # weak peaks off the lattice and off any superlattice, ignored
+    notes: list = field(default_factory=list)   # what was done to the input (e.g. pixels filled)
+    # the class within the allowance for scan distortion (lattice2d.class_distortions), and the
+    # anisotropic strain that separates the measured cell from that class
+    label_allowing_distortion: int = -1
+    class_allowing_distortion: str = "none"
+    distortion_pct: float = float("nan")
+    distortion_err_pct: float = float("nan")
+    distortion_allowance_pct: float = float("nan")
+    distortions_pct: dict = field(default_factory=dict)        # per class (hp, tp, op, oc, mp)
+    first_order_spacings: list = field(default_factory=list)   # Å, the three largest d
+    spacing_spread_pct: float = float("nan")   # (max - min) / mean of those three
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        if self.label < 0:
+            return f"no lattice found ({self.reason})"
+        s = (f"a = {self.a:.3f} ± {self.a_err:.3f} Å, b = {self.b:.3f} ± {self.b_err:.3f} Å, "
+             f"γ = {self.gamma:.2f} ± {self.gamma_err:.2f}°, class {self.label} ({self.class_name})")
+        if self.label_allowing_distortion not in (-1, 4, self.label):
+            s += (f"; {self.class_allowing_distortion} within {self.distortion_pct:.1f} ± "
+                  f"{self.distortion_err_pct:.1f} % distortion (allowance "
+                  f"{self.distortion_allowance_pct:.0f} %)")
+        # a hexagonal or square lattice just beyond the allowance is worth saying
+        for k, short in ((0, "hp"), (1, "tp")):
+            d = (self.distortions_pct or {}).get(short)
+            if d is not None and self.label_allowing_distortion not in (0, 1) and \
+                    self.distortion_allowance_pct < d < 3 * self.distortion_allowance_pct:
+                s += f"; {CLASS_NAMES[k]} would need {d:.1f} % distortion"
+        return s if self.reliable else s + f"  [unreliable: {self.reason}]"
+
+
+def _failed(reason: str, pixel_size: float, snr: float = float("nan"), n: int = 0,
+            notes: list | None = None) -> LatticeEstimate:
+    nan = float("nan")
+    return LatticeEstimate(nan, nan, nan, nan, nan, nan, -1, "none", nan, False, reason, n, snr,
+                           pixel_size, notes=list(notes or []))
+
+
+def fill_bad_pixels(image: np.ndarray, sigma: float = 2.0) -> tuple[np.ndarray, int]:
+    """NaN/inf pixels (dead pixels, a masked region) replaced by the Gaussian-weighted mean of
+    their finite neighbours (the global mean where none is near), and how many there were.
+    Left in, a single NaN makes the whole spectrum NaN."""
+    img = np.asarray(image, dtype=float)
+    bad = ~np.isfinite(img)
+    n_bad = int(bad.sum())
+    if n_bad == 0 or n_bad == img.size:
+        return img, n_bad
+    good = (~bad).astype(float)
+    values = np.where(bad, 0.0, img)
+    weight = ndimage.gaussian_filter(good, sigma, mode="reflect")
+    local = ndimage.gaussian_filter(values, sigma, mode="reflect") / np.maximum(weight, 1e-12)
+    fill = np.where(weight > 1e-3, local, float(values.sum() / good.sum()))
+    return np.where(bad, fill, img), n_bad
+
+
+def power_spectrum(image: np.ndarray, pad: int = 2):
+    """Hann-windowed, zero-padded power spectrum (square, DC at the centre) and its size."""
+    img = np.asarray(image, dtype=float)
+    ny, nx = img.shape
+    win = np.outer(np.hanning(ny), np.hanning(nx))
+    n = pad * max(ny, nx)
+    f = np.fft.fft2((img - img.mean()) * win, s=(n, n))
+    return np.fft.fftshift(np.abs(f) ** 2), n
+
+
+def parabola_offset(m, c, p) -> np.ndarray:
+    """Sub-pixel offset (within +-0.5) of the vertex of the parabola through three samples
+    m, c, p at -1, 0, +1; 0 where they do not curve downwards. Element-wise."""
+    m, c, p = (np.asarray(v, dtype=float) for v in (m, c, p))
+    den = m - 2 * c + p
+    return np.where(den < 0, 0.5 * (m - p) / np.where(den < 0, den, -1.0), 0.0).clip(-0.5, 0.5)
+
+
+def _refine(spec: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
+    """Sub-pixel peak position from a parabola through the log power (Gaussian peak model)."""
+    n = spec.shape[0]
+
+    def offset(m, c, p):
+        return float(parabola_offset(*(np.log(max(v, 1e-300)) for v in (m, c, p))))
+
+    dy = offset(spec[(iy - 1) % n, ix], spec[iy, ix], spec[(iy + 1) % n, ix])
+    dx = offset(spec[iy, (ix - 1) % n], spec[iy, ix], spec[iy, (ix + 1) % n])
+    return iy + dy, ix + dx
+
+
+def suppress_outliers(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """Intensities beyond median +- CLIP_SPREAD x (99.5th or 0.5th percentile - median) clipped,
+    and how many pixels were. A clean lattice image loses nothing; a bright dopant, a
+    contamination spot or a hot pixel stops dominating the spectrum's low frequencies."""
+    img = np.asarray(image, dtype=float)
+    lo_q, med, hi_q = np.percentile(img, [0.5, 50.0, 99.5])
+    hi = med + CLIP_SPREAD * (hi_q - med)
+    lo = med - CLIP_SPREAD * (med - lo_q)
+    n = int(np.count_nonzero((img > hi) | (img < lo)))
+    return (np.clip(img, lo, hi) if n else img), n
+
+
+def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
+    """Gaussian blur of width ``sigma_px``; a wide one on a copy binned by sigma / 4 and
+    interpolated back (the same slow background at a small part of the cost)."""
+    img = np.asarray(image, dtype=float)
+    f = int(sigma_px // 4)
+    if f < 2 or img.size <= 512 * 512:
+        return ndimage.gaussian_filter(img, sigma_px, mode="reflect")
+    H, W = img.shape
+    ph, pw = -H % f, -W % f
+    padded = np.pad(img, ((0, ph), (0, pw)), mode="reflect")
+    small = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f).mean(axis=(1, 3))
+    small = ndimage.gaussian_filter(small, sigma_px / f, mode="reflect")
+    # bin centres sit at (f - 1) / 2 + f i: interpolate back onto every pixel
+    y = (np.arange(H) - (f - 1) / 2) / f
+    x = (np.arange(W) - (f - 1) / 2) / f
+    yy, xx = np.meshgrid(np.clip(y, 0, small.shape[0] - 1), np.clip(x, 0, small.shape[1] - 1), indexing="ij")
+    return ndimage.map_coordinates(small, [yy, xx], order=1, mode="nearest")
+
+
+def remove_background(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, float]:
+    """The image minus its Gaussian blur of width ``sigma_px`` (slow background, a bright corner,
+    uneven illumination), and the share of the image's variance that was removed."""
+    img = np.asarray(image, dtype=float)
+    background = smooth(img, sigma_px)
+    out = img - background
+    total = float(img.var())
+    return out, (float(background.var()) / total if total > 0 else 0.0)
+
+
+def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """The noise power of each ring of the spectrum (rings one padded pixel wide, over the valid
+    band; the median a noise ring would have, from its lower quartile), as a map: what a peak is
+    compared with."""
+    r = np.rint(radius).astype(int)
+    rv, pv = r[valid], spec[valid]
+    order = np.argsort(rv, kind="stable")
+    rv, pv = rv[order], pv[order]
+    edges = np.searchsorted(rv, np.arange(r.max() + 2))
+    med = np.full(r.max() + 1, np.nan)
+    for i in range(len(med)):
+        lo, hi = edges[i], edges[i + 1]
+        if hi - lo >= 16:
+            # the lower quartile, scaled to the median of noise (exponential: ln 2 / ln 4/3): on
+            # the rings of a large cell, peaks fill much of a ring and would lift its median
+            med[i] = np.percentile(pv[lo:hi], 25) * RING_QUARTILE_TO_MEDIAN
+    known = np.flatnonzero(np.isfinite(med) & (med > 0))
+    if len(known) == 0:
+        return np.full(spec.shape, np.nan)
+    med = np.interp(np.arange(len(med)), known, med[known])
+    return med[np.clip(r, 0, len(med) - 1)]
+
+
+def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: int = 2,
+               min_spacing: float | None = None):
+    """Reciprocal-space peaks: (k [m, 2] in cycles/A as (kx, ky), power [m], peak SNR, noise
+    maximum). Each peak is measured against the noise power of its ring (``ring_background``:
+    the whitened spectrum); the SNR is the strongest peak's whitened power, the noise maximum what white noise
+    would reach in this spectrum (log2 of its independent pixels)."""
+    spec, n = power_spectrum(image, pad)
+    c = n // 2
+    fov = max(np.asarray(image).shape) * pixel_size
+    idx = np.arange(n) - c
+    radius = np.hypot(idx[:, None], idx[None, :])
+    kk = radius / (n * pixel_size)
+    k_min = 1.5 / fov                      # longer periods than ~fov/1.5 are not lattices
+    # spacings below 1 A add little precision and crowd out weak superstructure peaks;
+    # never closer to Nyquist than 2.5 px
+    k_max = 1.0 / max(min_spacing or 1.0, 2.5 * pixel_size)
+    valid = (kk >= k_min) & (kk <= k_max)
+    del kk
+    empty = np.zeros((0, 2)), np.zeros(0), 0.0, float("nan")
+    if valid.sum() < 16:
+        return empty
+    local_max = (spec == ndimage.maximum_filter(spec, size=2 * pad + 1)) & valid
+    # the footprints of sharp peaks (well above the mean of their surroundings) are left out of
+    # the ring statistics: a large cell fills its low rings with peaks, which would lift the
+    # background they are measured against; the broad low-frequency hump of dopant clusters or
+    # contamination is not sharp and stays in it
+    sharp = local_max & (spec >= SHARP_OVER_SURROUND * ndimage.uniform_filter(spec, size=4 * pad + 1))
+    footprint = ndimage.binary_dilation(sharp, structure=np.ones((2 * pad + 1, 2 * pad + 1), bool))
+    background = ring_background(spec, valid & ~footprint, radius)
+    del radius, footprint
+    if not np.isfinite(background[valid]).all():
+        return empty
+    white = np.zeros_like(spec)
+    white[valid] = spec[valid] / np.maximum(background[valid], 1e-300)
+    del background
+    noise_max = float(np.log2(max(valid.sum(), 2.0)))
+    ys, xs = np.nonzero(local_max)
+    if len(ys) == 0:
+        return empty
+    power, whitened = spec[ys, xs], white[ys, xs]
+    order = np.argsort(power)[::-1][: 4 * max_peaks]
+    snr = float(whitened.max())
+    keep = [i for i in order if power[i] >= power[order[0]] * POWER_FLOOR
+            and whitened[i] >= KEEP_OVER_NOISE * noise_max][:max_peaks]
+    ks, ps = [], []
+    for i in keep:
+        y, x = _refine(spec, ys[i], xs[i])
+        ks.append(((x - c) / (n * pixel_size), (y - c) / (n * pixel_size)))
+        ps.append(power[i])
+    return np.array(ks).reshape(-1, 2), np.array(ps), snr, noise_max
+
+
+def _index(k: np.ndarray, basis: np.ndarray):
+    h = k @ np.linalg.inv(basis)
+    return h, np.max(np.abs(h - np.round(h)), axis=1)
+
+
+def reciprocal_basis(k: np.ndarray, power: np.ndarray, n_candidates: int = 12, strict: bool = True):
+    """The coarsest basis, made of two detected peaks, that indexes the peaks: all but a stray
+    one or two (``strict``), or 90 % of the power (the fallback). Candidates are the strongest
+    and the shortest peaks (a weak superstructure peak can be a basis vector)."""
+    norms = np.linalg.norm(k, axis=1)
+    cand = list(dict.fromkeys([*np.argsort(power)[::-1][:n_candidates],
+                               *np.argsort(norms)[:n_candidates]]))
+    best, best_key = None, None
+    for i, j in combinations(cand, 2):
+        basis = np.array([k[i], k[j]])
+        det = abs(np.linalg.det(basis))
+        if det < 1e-3 * norms[i] * norms[j]:
+            continue                      # collinear
+        _, res = _index(k, basis)
+        ok = res < INDEX_TOL
+        # weak superstructure peaks count as much as strong ones: a basis that leaves out
+        # more than a stray peak or two describes a sub-lattice of the image, not its lattice
+        if strict and ok.sum() < len(k) - 2 - len(k) // 40:   # one stray Friedel pair, or a few
+            continue
+        if not strict and power[ok].sum() < 0.9 * power.sum():
+            continue
+        key = (round(det, 9), -norms[i] - norms[j])
+        if best_key is None or key > best_key:
+            best, best_key = basis, key
+    return best
+
+
+def _integer_lattice_basis(vectors: np.ndarray) -> np.ndarray:
+    """Basis (2 x 2, Hermite normal form) of the lattice generated by integer 2-vectors."""
+    rows = [[int(x), int(y)] for x, y in vectors]
+    top = None
+    rest = []
+    for r in rows:                    # Euclid on the first column
+        while r[0] != 0:
+            if top is None:
+                top = r
+                break
+            if abs(r[0]) < abs(top[0]):
+                top, r = r, top
+            q = r[0] // top[0]
+            r = [r[0] - q * top[0], r[1] - q * top[1]]
+        else:
+            rest.append(r[1])
+    d = int(np.gcd.reduce(np.abs(rest))) if rest else 0
+    if top is None or d == 0:
+        return np.zeros((2, 2))
+    return np.array([[abs(top[0]), top[1] * np.sign(top[0]) % d], [0, d]], dtype=float)
+
+
+def superlattice(h_unindexed: np.ndarray, max_order: int = 6, share: float = 0.8):
+    """If most peaks left unindexed by a basis lie on an n-times finer reciprocal lattice
+    (n <= max_order), return (n, the integer lattice they span with the basis, in units of 1/n)
+    else None. Noise and defect peaks land at random fractional indices; a superstructure does not."""
+    h_unindexed = np.asarray(h_unindexed)
+    if len(h_unindexed) == 0:
+        return None
+    for n in range(2, max_order + 1):
+        nh = n * h_unindexed
+        on = np.max(np.abs(nh - np.round(nh)), axis=1) < INDEX_TOL
+        if on.mean() >= share:
+            gen = np.vstack([np.eye(2) * n, np.round(nh[on])])
+            basis = _integer_lattice_basis(gen)
+            if abs(np.linalg.det(basis)) > 0:
+                return n, basis
+    return None
+
+
+def _checked_array(image, pixel_size: float, prefix: str = "") -> np.ndarray:
+    """``image`` as an array, if it is 2D and the pixel size a positive finite number (not a
+    boolean); ``ValueError`` beginning with ``prefix`` otherwise."""
+    img = np.asarray(image)
+    if img.ndim != 2:
+        raise ValueError(f"{prefix}expected a 2D image, got shape {img.shape}")
+    if isinstance(pixel_size, (bool, np.bool_)) or not np.isfinite(pixel_size) or pixel_size <= 0:
+        raise ValueError(f"{prefix}pixel size must be a positive number of Å, got {pixel_size}")
+    return img
+
+
+def validate_image(image, pixel_size: float, name: str = "image") -> np.ndarray:
+    """The checks every method makes on a user's image: a 2D numeric array of at least
+    MIN_IMAGE_PX pixels a side, not constant, at most MAX_BAD_PIXELS NaN/inf, with a positive
+    finite pixel size. Returns it as float; raises ``ValueError`` naming ``name`` otherwise."""
+    img = _checked_array(image, pixel_size, f"{name}: ")
+    if not np.issubdtype(img.dtype, np.number) or np.issubdtype(img.dtype, np.complexfloating):
+        raise ValueError(f"{name}: pixel type {img.dtype} is not a real number")
+    if min(img.shape) < MIN_IMAGE_PX:
+        raise ValueError(f"{name}: image too small ({img.shape[1]} x {img.shape[0]} px; at least "
+                         f"{MIN_IMAGE_PX} px a side)")
+    # no copy of an image that is float already, and none of its finite pixels: on a large image
+    # each copy is the image's size again
+    img = img.astype(float, copy=False)
+    finite = np.isfinite(img)
+    n_bad = int(img.size - np.count_nonzero(finite))
+    if n_bad > MAX_BAD_PIXELS * img.size:
+        raise ValueError(f"{name}: {n_bad} of {img.size} pixels ({100 * n_bad / img.size:.0f} %) are "
+                         f"NaN or infinite, more than the {100 * MAX_BAD_PIXELS:.0f} % that can be filled")
+    if n_bad == img.size or np.max(img, where=finite, initial=-np.inf) == np.min(img, where=finite, initial=np.inf):
+        raise ValueError(f"{name}: the image is constant")
+    return img
+
+
+def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_samples: int = 400,
+                     seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE,
+                     distortion_errors: bool = True) -> LatticeEstimate:
+    """a, b, gamma (reduced primitive cell), Bravais class and uncertainties of the lattice in
+    ``image`` (2D array, rows = y) with square pixels of ``pixel_size`` A.
+
+    Before the FFT: an image larger than MAX_FFT_PX is cut to its centre, NaN pixels are filled,
+    outlying intensities clipped and the slow background removed; each step that changed
+    something is listed in ``notes``. Input that cannot hold a lattice (too small, constant,
+    mostly NaN) gives a failed estimate with the reason; a bad pixel size or shape raises.
+    ``distortion_errors=False`` skips the sampled errors of the distortions (about a third of the
+    time of a small image), for estimates whose class nobody reads (the grain analysis's windows)."""
+    img = _checked_array(image, pixel_size)
+    if min(img.shape) < MIN_IMAGE_PX:
+        return _failed(f"image too small ({img.shape[1]} x {img.shape[0]} px)", pixel_size)
+    notes = []
+    if max(img.shape) > MAX_FFT_PX:
+        y0, x0 = max(0, (img.shape[0] - MAX_FFT_PX) // 2), max(0, (img.shape[1] - MAX_FFT_PX) // 2)
+        notes.append(f"analysed the central {min(img.shape[1], MAX_FFT_PX)} x "
+                     f"{min(img.shape[0], MAX_FFT_PX)} px of {img.shape[1]} x {img.shape[0]} "
+                     f"(memory bound); use the grain analysis for the whole image")
+        img = img[y0:y0 + MAX_FFT_PX, x0:x0 + MAX_FFT_PX]
+    img, n_bad = fill_bad_pixels(img)
+    if n_bad:
+        share = n_bad / img.size
+        if share > MAX_BAD_PIXELS:
+            return _failed(f"{n_bad} of {img.size} pixels ({100 * share:.0f} %) are NaN or "
+                           f"infinite, more than the {100 * MAX_BAD_PIXELS:.0f} % that can be "
+                           "filled", pixel_size, notes=notes)
+        notes.append(f"{n_bad} NaN/inf pixels ({100 * share:.2f} %) filled with the mean of "
+                     "their neighbours")
+    if np.ptp(img) == 0:
+        return _failed("the image is constant", pixel_size, notes=notes)
+    img, n_clipped = suppress_outliers(img)
+    if n_clipped:
+        notes.append(f"{n_clipped} pixels ({100 * n_clipped / img.size:.2f} %) of outlying "
+                     "intensity clipped (dopants, contamination, hot pixels)")
+    sigma = max(min(img.shape) / 8.0, 4.0)
+    flat, removed = remove_background(img, sigma)
+    if removed > 0.05:
+        # only a background that matters is removed: a clean image keeps every peak as it was
+        img = flat
+        notes.append(f"slow background removed ({100 * removed:.0f} % of the variance; Gaussian "
+                     f"width {sigma * pixel_size:.1f} Å)")
+    est = _estimate(img, pixel_size, pad, n_samples, seed, allowance, distortion_errors)
+    est.notes = notes + est.notes
+    return est
+
+
+def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samples: int = 400,
+                       seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE,
+                       distortion_errors: bool = True) -> dict:
+    """The real-space cell of a fitted reciprocal basis ``B`` (rows: reciprocal vectors, 1/Å) with
+    the 4 x 4 covariance ``cov`` of vec(B) (ordered (c, j)): a, b, gamma and their errors by
+    sampling, the strict class (at 3 sigma), the class allowing ``allowance`` of distortion and
+    the measured distortion, the orientation, the three first-order spacings."""
+    rng = np.random.default_rng(seed)
+    chol = np.linalg.cholesky(cov + 1e-30 * np.eye(4) + 1e-12 * np.trace(cov) * np.eye(4))
+    dv = (chol @ rng.standard_normal((4, n_samples))).T.reshape(n_samples, 2, 2)   # (c, j)
+    samples = B[None] + dv.transpose(0, 2, 1)
+
+    def cell(Bm):
+        A = np.linalg.inv(Bm).T           # rows: real-space vectors with a_i . g_j = delta_ij
+        return reduced_cell(A[0], A[1])
+
+    a, b, gamma, u, v = cell(B)
+    draws = np.array([cell(smp)[:3] for smp in samples])
+    a_err, b_err, g_err = draws.std(axis=0)
+    len_tol = max(5e-3, 3 * max(a_err / a, b_err / b))
+    label = bravais_class_2d(a, b, gamma, len_tol=len_tol, ang_tol=max(0.5, 3 * g_err))
+    distortions = class_distortions(a, b, gamma)
+    # the class allowing distortion: its distortion within the allowance, or within two
+    # standard deviations of it (a measurement this uncertain cannot exclude the class)
+    spread = {k: 0.0 for k in range(5)}
+    for k in (0, 1, 2, 3) if distortion_errors else ():
+        # hexagonal and square are closed forms; the others a 1D fit each, so fewer draws
+        m = 40 if k in (0, 1) else 12
+        spread[k] = float(np.std([class_distortions(*d, classes=(k,))[k] for d in draws[:m]]))
+    loose = {k: max(0.0, d - 2 * spread[k]) for k, d in distortions.items()}
+    label_d = class_allowing_distortion(loose, allowance)
+    if CONSTRAINTS[label] > CONSTRAINTS[label_d]:
+        label_d = label      # what the strict test cannot exclude, allowing distortion cannot either
+    # first-order spacings: the three shortest reciprocal vectors (up to sign)
+    g = np.linalg.inv(np.array([u, v])).T                 # reciprocal of the reduced cell
+    first = sorted(1.0 / np.linalg.norm(w) for w in (g[0], g[1], g[0] + g[1], g[0] - g[1]))[::-1][:3]
+    return {"a": float(a), "b": float(b), "gamma": float(gamma), "a_err": float(a_err),
+            "b_err": float(b_err), "gamma_err": float(g_err), "label": int(label),
+            "class_name": CLASS_NAMES[label],
+            # of the shortest vectors (equal within the distortion allowance, so that a slightly
+            # distorted hexagonal lattice keeps its six), the one closest to the x axis
+            "orientation_deg": orientation_deg(u, v, max(1e-3, allowance)),
+            "a_vec": u.tolist(), "b_vec": v.tolist(),
+            "label_allowing_distortion": int(label_d),
+            "class_allowing_distortion": CLASS_NAMES[label_d],
+            "distortion_pct": float(100 * distortions[label_d]),
+            "distortion_err_pct": float(100 * spread[label_d]),
+            "distortion_allowance_pct": float(100 * allowance),
+            "distortions_pct": {CLASS_SHORT[k]: float(100 * d) for k, d in distortions.items()},
+            "first_order_spacings": [float(x) for x in first],
+            "spacing_spread_pct": float(100 * (max(first) - min(first)) / np.mean(first))}
+
+
+def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
+              seed: int, allowance: float = SCAN_DISTORTION_ALLOWANCE,
+              distortion_errors: bool = True) -> LatticeEstimate:
+    k, power, snr, noise_max = find_peaks(img, pixel_size, pad=pad)
+    threshold = DETECT_OVER_NOISE * noise_max
+    if not snr >= threshold or len(k) < 4:
+        return _failed(f"no periodic lattice: FFT peaks at noise level (the strongest is {snr:.0f} x "
+                       f"its ring's median power, below {threshold:.0f} x: 3 x the largest that noise "
+                       "reaches in this spectrum)", pixel_size, snr)
+    basis = reciprocal_basis(k, power)
+    strict = basis is not None
+    if basis is None:
+        basis = reciprocal_basis(k, power, strict=False)
+    if basis is None:
+        return _failed("the FFT peaks do not form a 2D lattice", pixel_size, snr, len(k))
+    h, res = _index(k, basis)
+    ok = res < INDEX_TOL
+    stray = 0
+    if not strict:
+        sup = superlattice(h[~ok])
+        if sup is not None:
+            # weak superstructure peaks on a finer reciprocal lattice: the true, larger cell
+            n, hb = sup
+            finer = hb @ basis / n
+            h2, res2 = _index(k, finer)
+            if (res2 < INDEX_TOL).sum() > ok.sum():
+                basis, h, res, strict = finer, h2, res2, True
+                ok = res < INDEX_TOL
+        elif power[~ok].sum() < STRAY_POWER * power.sum():
+            # peaks at random fractional indices, weak together: noise, defects, contamination
+            strict, stray = True, int((~ok).sum())
+    # the power spectrum is centrosymmetric: a peak and its Friedel mate carry the same error,
+    # so only one half-plane holds independent measurements
+    half = ok & (k @ np.array([1.0, 1e-3]) > 0)
+    hi, ki = np.round(h[half]), k[half]
+    # least squares over every indexed peak: k = h @ B
+    B, *_ = np.linalg.lstsq(hi, ki, rcond=None)
+    # uncertainty: heteroscedasticity-consistent (HC3) sandwich covariance of B. High orders
+    # carry the leverage and the larger position errors, which a pooled residual variance
+    # underestimates; HC3 weighs each residual by its leverage
+    X = hi
+    XtX_inv = np.linalg.inv(X.T @ X)
+    lev = np.einsum("ij,jk,ik->i", X, XtX_inv, X)
+    e = (ki - X @ B) / np.clip(1 - lev, 1e-3, None)[:, None]
+    Z = np.einsum("ij,ic->icj", X, e).reshape(len(X), 4)     # per-peak score, columns (c, j)
+    W = np.kron(np.eye(2), XtX_inv)                             # vec(B) ordered (c, j)
+    # plus a floor for the bias of the sub-pixel refinement, which residuals cannot show
+    floor = (PEAK_BIAS_PX / (pad * max(img.shape) * pixel_size)) ** 2
+    cov = W @ (Z.T @ Z + floor * np.kron(np.eye(2), X.T @ X)) @ W.T
+    # few peaks give a noisy variance: widen so that 2 sigma stays a 95 % interval (Student t)
+    dof = max(len(X) - 2, 1)
+    cov *= (stats.t.ppf(0.975, dof) / stats.norm.ppf(0.975)) ** 2
+    fit = lattice_from_basis(B, cov, pixel_size, n_samples, seed, allowance, distortion_errors)
+    b = fit["b"]
+    fov = min(img.shape) * pixel_size
+    reason = ""
+    if b * MIN_PERIODS > fov:
+        reason = f"cell too large for the field of view (b = {b:.1f} Å, view {fov:.1f} Å)"
+    elif not strict:
+        reason = f"{int((~ok).sum())} weaker FFT peak(s) not indexed: the cell may be a sub-cell"
+    elif not ok.all() and not stray:
+        reason = f"{int((~ok).sum())} FFT peak(s) off the fitted lattice"
+    return LatticeEstimate(**fit, reliable=reason == "", reason=reason, n_peaks=int(ok.sum()),
+                           peak_snr=snr, pixel_size=float(pixel_size), n_stray=stray)

@@ -1,0 +1,162 @@
+"""The results page of a run: every figure and table each notebook wrote, in notebook order, with
+the notebook's profile, data source and run time, so that a reader sees the results without
+running anything.
+
+Notebook 99 builds the page into ``reports/site/`` (git-ignored) with light copies of the
+figures; ``python -m lattice_utils.repro.publish`` (``./run_all.sh publish``) copies that folder into
+``docs/``. The page links figures as ``figures/<name>.png`` and tables as ``tables/<name>.md``,
+paths that hold in both places.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from ..core.storage import write_bytes, write_text
+from . import manifest
+
+LIGHT_PX = 1000               # longest side of a published figure (px)
+FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
+TABLE_ROWS = 12               # rows of each table shown on the page (the full table is linked)
+
+
+def light_png(src: Path, dst: Path, max_px: int = LIGHT_PX) -> int:
+    """A web copy of a figure: at most ``max_px`` on its longest side, 256 colours (plots and
+    greyscale images lose nothing a reader sees). Returns the bytes written."""
+    with Image.open(src) as im:
+        im = im.convert("RGB")
+        im.thumbnail((max_px, max_px), Image.LANCZOS)
+        light = im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    png = io.BytesIO()
+    light.save(png, format="PNG", optimize=True)
+    write_bytes(dst, png.getvalue())
+    return len(png.getvalue())
+
+
+def table_excerpt(md: str, name: str, max_rows: int = TABLE_ROWS) -> str:
+    """The first ``max_rows`` rows of a table as ``report.write_table`` wrote it (title, markdown
+    table, notes), the title as a bold line and a link to the whole table."""
+    lines = md.strip().splitlines()
+    title = lines[0].lstrip("# ").strip() if lines and lines[0].startswith("#") else name
+    table = [ln for ln in lines if ln.startswith("|")]
+    notes = [ln for ln in lines[1:] if ln.strip() and not ln.startswith("|")]
+    body = table[:2 + max_rows]
+    rows = max(len(table) - 2, 0)
+    shown = min(rows, max_rows)
+    more = ((f"first {shown} of {rows} rows; " if rows > shown else "")
+            + f"whole table: [tables/{name}.md](tables/{name}.md)")
+    out = [f"**{title}** (`{name}`)", "", *body, "", f"*{more}*"]
+    if notes:
+        out += ["", *notes]
+    return "\n".join(out)
+
+
+def notebook_title(path: Path) -> str:
+    """The first heading of a notebook ("01 · Dataset generation: ...")."""
+    nb = json.loads(path.read_text())
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            src = "".join(cell.get("source", "")).strip()
+            if src.startswith("#"):
+                return src.splitlines()[0].lstrip("# ").strip()
+    return path.stem
+
+
+def last_run(executed: Path, notebook: str) -> dict | None:
+    """How the notebook's last run went, from the papermill record in its executed copy
+    (``reports/executed/<notebook>``): seconds, end date, parameters; ``None`` without one."""
+    path = executed / notebook
+    if not path.exists():
+        return None
+    try:
+        meta = json.loads(path.read_text()).get("metadata", {}).get("papermill", {})
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return None
+    if meta.get("duration") is None or meta.get("exception"):
+        return None
+    return {"seconds": float(meta["duration"]), "finished": str(meta.get("end_time", ""))[:10],
+            "parameters": meta.get("parameters", {})}
+
+
+def _profile_and_source(tables: Path, names) -> tuple[str, str]:
+    """The profiles and data sources stamped on the notebook's tables (each distinct value once,
+    in order of appearance, joined by ", ")."""
+    profiles, sources = {}, {}
+    for name in names:
+        p = tables / f"{name}.csv"
+        if not (manifest.is_table(name) and p.exists()):
+            continue
+        with p.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                profiles.setdefault(row.get("profile") or "", None)
+                sources.setdefault(row.get("data_source") or row.get("structure_source") or "", None)
+    return ", ".join(filter(None, profiles)), ", ".join(filter(None, sources))
+
+
+def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,
+          budget: int = FIGURE_BUDGET) -> dict:
+    """Write ``site/results.md``, ``site/figures/*.png`` (light copies) and ``site/tables/*.md``.
+    Returns what was written: {"figures": n, "figure_bytes": b, "tables": n, "missing": [...]}.
+    Raises ValueError when the light figures exceed ``budget`` bytes."""
+    site_figs, site_tabs = site / "figures", site / "tables"
+    for d in (site_figs, site_tabs):
+        d.mkdir(parents=True, exist_ok=True)
+        for old in d.iterdir():            # a figure or table that a run no longer writes must not linger
+            old.unlink()
+    parts = [header.strip(), ""]
+    toc, body, missing = [], [], []
+    n_fig = n_tab = total = 0
+    # absent by design: without the paper's file, or before the snapshot keeps per-image predictions
+    optional = manifest.NEEDS_PAPER_DATA | (set() if manifest.kept_predictions_committed()
+                                            else manifest.NEEDS_KEPT_PREDICTIONS)
+    for nb, claims in manifest.CLAIMS.items():
+        names = [n for n in claims if n not in manifest.REPORT_OUTPUTS]
+        if not names:
+            continue
+        num = nb[:2]
+        title = notebook_title(notebooks / nb) if (notebooks / nb).exists() else nb
+        profile, source = _profile_and_source(tables, names)
+        run = last_run(executed, nb)
+        facts = [f"notebook [`{nb}`](../notebooks/{nb})"]
+        if profile:
+            facts.append(f"profile {profile}" + (f"; data: {source}" if source else ""))
+        if run:
+            facts.append(f"last run took {run['seconds']:.0f} s, on {run['finished']}")
+        toc.append(f"- [{title}](#nb-{num})")
+        body += [f'<a id="nb-{num}"></a>', "", f"## {title}", "", "; ".join(facts) + ".", ""]
+        for name in names:
+            item = claims[name] or "beyond the paper"
+            if manifest.is_table(name):
+                src = tables / f"{name}.md"
+                if not src.exists():
+                    if name not in optional:
+                        missing.append(name)
+                    continue
+                md = src.read_text()
+                write_text(site_tabs / f"{name}.md", md)
+                body += [f"Reproduces: {', '.join(manifest.cite(i) for i in item.split(', '))}.", "",
+                         table_excerpt(md, name), ""]
+                n_tab += 1
+            else:
+                src = figures / f"{name}.png"
+                if not src.exists():
+                    if name not in optional:
+                        missing.append(name)
+                    continue
+                total += light_png(src, site_figs / f"{name}.png")
+                body += [f"![{name}](figures/{name}.png)", "",
+                         f"*`{name}`; reproduces: {', '.join(manifest.cite(i) for i in item.split(', '))}.*", ""]
+                n_fig += 1
+    if total > budget:
+        raise ValueError(f"the light figures take {total / 1e6:.1f} MB, over the {budget / 1e6:.1f} MB budget")
+    if missing:
+        body += ["## Not in this run", "",
+                 "Outputs that the notebooks declare but this run did not write: "
+                 + ", ".join(f"`{m}`" for m in missing) + ".", ""]
+    page = "\n".join(parts + ["## Contents", ""] + toc + [""] + body)
+    write_text(site / "results.md", page.rstrip() + "\n")
+    return {"figures": n_fig, "figure_bytes": total, "tables": n_tab, "missing": missing}

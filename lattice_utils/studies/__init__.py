@@ -1,0 +1,17 @@
+"""The lattice paper's studies as functions the notebooks call, and the multi-seed runs on the
+paper's own images whose results are committed as snapshots.
+
+- ``stem_studies``: the model studies of notebooks 02-07 as small functions (load a slot, train or
+  reuse a network or MLP, predict the test split); ``classification_study`` is the one study behind
+  Table S1 and Table 2, called by notebooks 02 and 05 and by ``paper_runs``.
+- ``corpus_stats``: how much a corpus looks like real 2D materials: realism figures and the
+  data-only (mean-of-training) baseline of Table 1.
+- ``paper_runs``: the loop over seeds of ``classification_study`` on the paper's own images, with a
+  dated snapshot (summaries, run records and every test prediction).
+- ``snapshots``: the committed snapshots (``reports/snapshots/``): which folders can be read, the
+  newest of each set and profile, and what each keeps per image.
+- ``train_models``: command line to train the networks of notebooks 02-07 ahead of the notebooks,
+  also under ``torchrun``.
+"""
+
+__all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "train_models"]

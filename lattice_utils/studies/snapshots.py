@@ -1,0 +1,151 @@
+"""The committed snapshots of seeded paper-settings runs (``reports/snapshots/``): which folders
+can be read, the newest of each set and profile, and what each keeps per image. Written by
+``paper_runs``; read by it (to resume and guard), by the notebooks and by the reproduction report."""
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..core import paths, storage
+
+__all__ = ["HISTORY", "PREDICTIONS", "SYMMETRIC", "Kept", "SnapshotWarning", "damaged_snapshots", "kept",
+           "newest_snapshots", "read_kept", "read_snapshot_table", "scan_snapshots", "snapshot_folders"]
+
+
+class SnapshotWarning(UserWarning):
+    """A snapshot folder that is skipped; the message names the folder and says why."""
+
+
+def _repeated(pairs) -> str:
+    """'seed S model N times' of the first (seed, model) that occurs more than once, else ''."""
+    counts = Counter((int(seed), str(model)) for seed, model in pairs)
+    return next((f"seed {s} {m} {n} times" for (s, m), n in counts.items() if n > 1), "")
+
+
+# what the readers take from meta.json besides "set" and "profile", by kind
+_META_LISTS = ("runs", "seeds_requested", "seeds_done", "models_requested")
+_META_DICTS = ("settings", "machine", "model_titles")
+
+
+def _meta_problem(meta) -> str:
+    """What is wrong with a snapshot's meta.json as the readers use it, or ''."""
+    if not isinstance(meta, dict):
+        return f"must be a JSON object ({{...}}), this one is a {type(meta).__name__}"
+    for key in ("set", "profile"):
+        if not isinstance(meta.get(key), str) or not meta[key]:
+            return f'has no "{key}" (the set and profile it is a snapshot of)'
+    for key in _META_LISTS:
+        if not isinstance(meta.get(key, []), list):
+            return f'"{key}" must be a list, this one is a {type(meta[key]).__name__}'
+    if not all(isinstance(r, dict) for r in meta.get("runs", [])):
+        return '"runs" must be a list of training records ({...})'
+    for key in _META_DICTS:
+        if not isinstance(meta.get(key, {}), dict):
+            return f'"{key}" must be a JSON object, this one is a {type(meta[key]).__name__}'
+    return ""
+
+
+def _snapshot_problem(folder, meta) -> str:
+    """Why a snapshot folder cannot be read as one, or '' when it can."""
+    wrong = _meta_problem(meta)
+    if wrong:
+        return f"{paths.relative(folder / 'meta.json')} {wrong}"
+    per_seed = folder / "table_s1_per_seed.csv"
+    if not per_seed.exists():
+        return f"{paths.relative(folder)} holds no {per_seed.name}"
+    s1 = read_snapshot_table(per_seed)
+    # one training counted as several seeds would give a spread of 0 and a status that should
+    # have waited for a second real seed: the snapshot is not averaged at all
+    twice = (_repeated(zip(s1["seed"], s1["model"])) if {"seed", "model"} <= set(s1) else "") \
+        or _repeated((r.get("seed", -1), r.get("model")) for r in meta.get("runs") or [])
+    if twice:
+        return (f"{paths.relative(folder)} holds {twice} (one training counted as several seeds); "
+                "restore it from git or write it again with paper_runs --snapshot --replace")
+    return ""
+
+
+def scan_snapshots() -> tuple[list, list]:
+    """([(folder, meta)] of every readable committed snapshot, oldest first (folders are named by
+    date); [(folder, reason)] of the folders that cannot be read as one, which are skipped."""
+    root = paths.SNAPSHOTS
+    good, skipped = [], []
+    for m in sorted(root.glob("*/meta.json")) if root.exists() else []:
+        try:
+            meta = storage.read_json(m)
+            problem = _snapshot_problem(m.parent, meta)
+        except storage.StoredFileError as exc:      # names the file: truncated or not JSON
+            meta, problem = None, str(exc)
+        except (OSError, ValueError, TypeError, KeyError) as exc:   # a damaged CSV or record
+            meta, problem = None, f"{paths.relative(m.parent)} cannot be read ({type(exc).__name__}: {exc})"
+        if problem:
+            skipped.append((m.parent, problem))
+        else:
+            good.append((m.parent, meta))
+    return good, skipped
+
+
+def damaged_snapshots() -> list:
+    """[(folder, reason)] of the snapshot folders that ``snapshot_folders`` skips."""
+    return scan_snapshots()[1]
+
+
+def snapshot_folders() -> list:
+    """[(folder, meta)] of every committed snapshot that can be read, oldest first; each one that
+    cannot is skipped with a ``SnapshotWarning`` naming it and the reason."""
+    good, skipped = scan_snapshots()
+    for _, reason in skipped:
+        warnings.warn(f"snapshot skipped: {reason}", SnapshotWarning, stacklevel=2)
+    return good
+
+
+def newest_snapshots() -> dict:
+    """{(set, profile): (folder, meta)} of the newest committed snapshot of each set and profile."""
+    return {(meta["set"], meta["profile"]): (d, meta) for d, meta in snapshot_folders()}
+
+
+def read_snapshot_table(path, **read_csv) -> pd.DataFrame:
+    """A snapshot's CSV; an empty file (no DenseNet has finished, so no Table 2 yet) is an empty table."""
+    try:
+        return pd.read_csv(path, **read_csv)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+# what a paper-settings snapshot keeps per image (written by ``paper_runs.write_snapshot``): every test
+# prediction, the networks' predictions averaged over the eight symmetric copies of each image, and
+# the networks' per-epoch training loss
+PREDICTIONS = "predictions_per_image.csv"
+SYMMETRIC = "predictions_symmetric_average.csv"
+HISTORY = "training_history.csv"
+
+
+def read_kept(folder, name: str) -> pd.DataFrame:
+    """One of a snapshot's per-image files (``PREDICTIONS``, ``SYMMETRIC``, ``HISTORY``); empty for a
+    snapshot written before it was kept. Image ids stay text ("0012" is not 12)."""
+    path = folder / name
+    if not path.exists():
+        return pd.DataFrame()
+    return read_snapshot_table(path, **({} if name == HISTORY else {"dtype": {"id": str}}))
+
+
+@dataclass
+class Kept:
+    """The newest snapshot of a set and profile with what it keeps per image."""
+    folder: object
+    meta: dict
+    predictions: pd.DataFrame
+    symmetric: pd.DataFrame
+    history: pd.DataFrame
+
+
+def kept(set_name: str = "stem_jv2d", profile: str = "paper") -> Kept | None:
+    """The newest committed snapshot of ``set_name`` at ``profile`` with its per-image files, or
+    None when there is none."""
+    found = newest_snapshots().get((set_name, profile))
+    if found is None:
+        return None
+    folder, meta = found
+    return Kept(folder, meta, read_kept(folder, PREDICTIONS), read_kept(folder, SYMMETRIC), read_kept(folder, HISTORY))

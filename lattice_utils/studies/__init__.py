@@ -10,10 +10,13 @@ paper's own images whose results are committed as snapshots.
   dated snapshot (summaries, run records and every test prediction).
 - ``snapshots``: the committed snapshots (``reports/snapshots/``): which folders can be read, the
   newest of each set and profile, and what each keeps per image.
+- ``experimental``: notebook 08 as functions: the analysed part of a real image, and Table S6 with
+  the sources and licences of the paper's literature images.
 - ``physics_baseline``: notebook 14 as functions: the FFT estimator beside DenseNet121 on the test
   splits, and on images degraded by dose, scan stretch and drift.
 - ``train_models``: command line to train the networks of notebooks 02-07 ahead of the notebooks,
   also under ``torchrun``.
 """
 
-__all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "physics_baseline", "train_models"]
+__all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "experimental", "physics_baseline",
+           "train_models"]

@@ -39,6 +39,10 @@ from .lattice import fft_lattice, grains
 from .lattice.lattice2d import CLASS_NAMES
 from .simulate.stem import normalise, to_uint8
 
+__all__ = ["TRAIN_PIXEL_SIZE", "TRAIN_IMAGE_PX", "MAX_UPSAMPLING", "SCHEMA_VERSION", "CNN_RANGE_SD", "DEFAULT_SLOT",
+           "GRAIN_MAP_SOFTWARE", "Prepared", "prepare_for_model", "cnn_support", "default_model", "predict_image",
+           "check_grain_map_path", "save_grain_map", "main"]
+
 TRAIN_PIXEL_SIZE = STEM_PX_SCALE   # Å per pixel of the simulated training images
 TRAIN_IMAGE_PX = STEM_IMAGE_PX     # their size: a 25.6 Å field of view
 # an image upsampled more than this holds less detail than the model's training images showed
@@ -52,6 +56,16 @@ SCHEMA_VERSION = 4
 
 @dataclass
 class Prepared:
+    """A real image made like the training images (``prepare_for_model``), and what was done to it.
+
+    Attributes:
+        image: uint8 [size, size] crop at the target pixel size, a lattice vector along x (by
+            default [256, 256] at 0.1 Å/px).
+        rotation_deg: rotation applied (degrees, counter-clockwise, y up).
+        zoom: resampling factor applied (input pixel size / target pixel size; > 1 upsamples).
+        notes: what was done to the input.
+        lattice: the FFT estimate that set the rotation (None when not rotated).
+    """
     image: np.ndarray              # uint8 [256, 256] at 0.1 Å/px, a lattice vector along x
     rotation_deg: float            # applied rotation (counter-clockwise, y up)
     zoom: float                    # resampling factor applied
@@ -61,7 +75,21 @@ class Prepared:
 
 def prepare_for_model(img: ExperimentalImage, pixel_size: float = TRAIN_PIXEL_SIZE,
                       size: int = TRAIN_IMAGE_PX, rotate: bool = True) -> Prepared:
-    """Resample, rotate and crop a real image the way the training images were made."""
+    """Resample, rotate and crop a real image the way the training images were made.
+
+    NaN/inf pixels are filled and outlying intensities clipped first (as the FFT path does); the
+    rotation is the FFT estimator's orientation, found on the image at its own pixel size. An
+    image smaller than the field of view is padded by reflection.
+
+    Args:
+        img: the image and its pixel size (Å per pixel).
+        pixel_size: target pixel size (Å per pixel): the training images'.
+        size: side of the crop (px): the training images'.
+        rotate: rotate so that a lattice vector lies along x.
+
+    Returns:
+        The ``Prepared`` image, min-max normalised to uint8, with the rotation, zoom and notes.
+    """
     notes = []
     # as the FFT path does: a dead or hot pixel must not set the grey scale of the network's input
     # (one pixel at 50x the maximum turns the normalised crop black)
@@ -146,7 +174,19 @@ CNN_RANGE_SD = 4.0
 def cnn_support(lattice, answer: dict, model) -> tuple[bool, str]:
     """Whether the image supports the network's answer, and why: a network answers on any input,
     pure noise included, so the answer stands only where the FFT estimator finds a reliable
-    lattice in the same image and a regressed value lies within the range of the training targets."""
+    lattice in the same image and a regressed value lies within the range of the training targets.
+
+    Args:
+        lattice: the FFT estimate on the same image (``Prepared.lattice``), or None.
+        answer: the network's answer: {target: value} of a regressor (a, b in Å, gamma in
+            degrees), or {"label", "class_name"} of a classifier.
+        model: the loaded network (``training.load_weights``): its config (task, targets) and
+            training-target means and standard deviations are read.
+
+    Returns:
+        (supported, why): a bool and a sentence saying why. A regressed value more than
+        ``CNN_RANGE_SD`` standard deviations from the training mean is not supported.
+    """
     if lattice is None or lattice.label < 0 or not lattice.reliable:
         reason = "no lattice found" if lattice is None else (lattice.reason or "not reliable")
         return False, (f"not supported: the FFT estimator finds no reliable lattice in the image ({reason}); "
@@ -166,7 +206,15 @@ DEFAULT_SLOT = "c2db"
 
 def default_model() -> Path:
     """The named default for ``--method cnn``: the C2DB-slot DenseNet121 a/b/gamma regressor of
-    notebook 04, from the paper profile if trained, else quick, else smoke."""
+    notebook 04, from the paper profile if trained, else quick, else smoke (real databases before
+    offline ones).
+
+    Returns:
+        The path of its ``final.pt``.
+
+    Raises:
+        FileNotFoundError: no such regressor is trained; the message says how to train one.
+    """
     # torch loads only when a network is asked for: the FFT estimator answers without it
     from .learn import training
     reg = training.registered_models()
@@ -188,9 +236,34 @@ def _lattice_fields(est: fft_lattice.LatticeEstimate) -> dict:
 def predict_image(image, pixel_size: float | None = None, method: str = "fft",
                   model: str | Path | None = None, with_map: bool = False) -> dict:
     """Lattice of one image (a path or an ExperimentalImage), as a JSON-ready dict (strict: None
-    where a value is missing). ``fft``: the image's answer (``answer_source``), with every grain under
-    ``grains`` and the whole-image fit under ``whole_image``. ``with_map`` adds the grain map
-    (stride cells) for plotting. Raises ``ImageReadError``/``ValueError`` for refused input."""
+    where a value is missing).
+
+    ``fft``: the image's answer (``answer_source``), with every grain under ``grains`` and the
+    whole-image fit under ``whole_image``. ``cnn``: the network's answer on the image prepared
+    like its training images (``prepare_for_model``), with whether the image supports it.
+
+    Args:
+        image: a file path, or an ``ExperimentalImage`` (checked as a file is).
+        pixel_size: pixel size (Å per pixel) of a file that does not carry it; None to read it
+            from the file or its sidecar .json. Not used for an ``ExperimentalImage``.
+        method: "fft", "cnn" or "both".
+        model: trained weights (``final.pt``) for cnn/both; None for ``default_model()``.
+        with_map: add the grain map (grain index per stride cell, -1 for none) for plotting.
+
+    Returns:
+        dict with schema_version (``SCHEMA_VERSION``), image, pixel_size_A (Å per pixel), shape
+        ([H, W] px), notes, and "fft" and/or "cnn": lengths in Å, angles in degrees, distortions
+        in %, area shares as fractions.
+
+    Raises:
+        ImageReadError: the file or image is refused (missing, unreadable, unsupported, no or
+            implausible pixel size).
+        ValueError: an unknown method, or an image no method can use (not 2D, too small,
+            constant, mostly NaN).
+        FileNotFoundError: cnn/both without ``model`` and no default model trained, or no file
+            at ``model``.
+        storage.StoredFileError: ``model`` is not a usable weights file (an ``OSError``).
+    """
     if method not in ("fft", "cnn", "both"):
         raise ValueError(f"method must be fft, cnn or both, not {method!r}")
     # one validation for every entry point: an image built in Python is checked as a file is
@@ -239,7 +312,21 @@ def _png_texts(path: Path) -> dict:
 
 def check_grain_map_path(path, image_path, force: bool = False) -> Path:
     """The path a grain map may be written to, or ``ValueError``: never the input image, never
-    an existing file that is not a grain map of this command (unless ``force``), always a PNG name."""
+    an existing file that is not a grain map of this command (unless ``force``), always a PNG name.
+
+    Args:
+        path: the requested grain-map file.
+        image_path: the input image's file.
+        force: replace an existing regular file even if it is not a grain map of this command.
+
+    Returns:
+        ``path`` as a ``Path``.
+
+    Raises:
+        ValueError: the name does not end in .png, is the input image, exists and is not a
+            regular file, exists and is not a grain map of this command (without ``force``), or its
+            folder does not exist.
+    """
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"--grain-map {path}: the map is a PNG, give a file name ending in .png")
@@ -258,7 +345,16 @@ def check_grain_map_path(path, image_path, force: bool = False) -> Path:
 
 def save_grain_map(result: dict, image: ExperimentalImage, path) -> Path:
     """The image beside its grain map as a PNG (needs ``predict_image(..., with_map=True)``),
-    written atomically and marked as a grain map (``GRAIN_MAP_SOFTWARE``)."""
+    written atomically and marked as a grain map (``GRAIN_MAP_SOFTWARE``).
+
+    Args:
+        result: ``predict_image``'s result, with ``fft.grain_map``.
+        image: the analysed image (data and pixel size in Å per pixel).
+        path: the PNG file (check it first with ``check_grain_map_path``).
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
     import io
 
     import matplotlib
@@ -319,6 +415,15 @@ def _format(res: dict) -> str:
 
 
 def main(argv=None) -> int:
+    """The command line ``python -m lattice_utils predict``: analyse one image and print the result.
+
+    Args:
+        argv: the arguments after the command name; None for ``sys.argv[1:]``.
+
+    Returns:
+        The exit code: 0 analysed (the result may be "no lattice found"), 2 input refused,
+        3 unexpected error (``LATTICE_DEBUG=1`` raises it instead).
+    """
     ap = argparse.ArgumentParser(prog="python -m lattice_utils predict",
                                  description="a, b, gamma and the 2D Bravais class of an image",
                                  epilog="exit codes: 0 analysed (the result may be 'no lattice "

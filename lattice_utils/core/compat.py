@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+__all__ = ["patched", "import_torchvision"]
+
 _SCHEMAS = (
     "nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
     "qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
@@ -20,7 +22,18 @@ patched = False  # True when the schemas had to be declared
 
 
 def import_torchvision():
-    """Return the torchvision module, declaring the missing schemas only if needed."""
+    """Import torchvision, declaring the missing ``nms`` / ``qnms`` schemas only if needed.
+
+    A first plain import is tried; only when it dies with a ``torchvision::`` error are the
+    half-imported modules dropped, the two schemas declared and the import repeated (setting
+    ``patched``).
+
+    Returns:
+        The ``torchvision`` module.
+
+    Raises:
+        RuntimeError: the import failed for another reason than the missing schemas.
+    """
     global _library, patched
     try:
         import torchvision

@@ -8,18 +8,43 @@ import threading
 import time
 from contextlib import contextmanager
 
+__all__ = ["MAX_WORKERS", "TIME_LIMIT_CLOCK", "AttemptTimeout", "resolve_workers", "imap", "time_limit", "progress"]
+
 MAX_WORKERS = 16  # each worker holds ~0.2 GB (jarvis, pymatgen, PyXtal): caps the peak RSS
 
 
 def resolve_workers(workers: int) -> int:
-    """0 means all cores, at most ``MAX_WORKERS``."""
+    """The number of worker processes a ``workers`` setting asks for: 0 means all cores, at most
+    ``MAX_WORKERS``.
+
+    Args:
+        workers: processes asked for; 0 for all cores (capped at ``MAX_WORKERS``).
+
+    Returns:
+        The number of processes: ``workers`` itself when it is not 0.
+    """
     return workers or min(mp.cpu_count(), MAX_WORKERS)
 
 
 def imap(func, tasks, workers: int = 1, ordered: bool = True, chunksize: int = 1):
     """Yield ``func(task)`` for every task: inline for one worker, otherwise in spawned
-    processes (spawn, not fork: safe after torch or OpenMP are loaded). The pool is
-    always closed, also when the consumer stops early."""
+    processes (spawn, not fork: safe after torch or OpenMP are loaded).
+
+    The pool is always closed, also when the consumer stops early. Never more processes than
+    tasks; each worker ends when this process dies (``exit_with_parent``).
+
+    Args:
+        func: the function applied to each task; picklable (a module-level function) when
+            ``workers`` > 1.
+        tasks: iterable of task arguments, each passed to ``func`` as its single argument (read
+            into a list first).
+        workers: processes (``resolve_workers``: 0 for all cores, at most ``MAX_WORKERS``).
+        ordered: results in task order; ``False`` yields each as it finishes.
+        chunksize: tasks handed to a worker at a time.
+
+    Yields:
+        ``func(task)`` for each task, in task order when ``ordered``.
+    """
     tasks = list(tasks)
     workers = min(resolve_workers(workers), max(len(tasks), 1))
     if workers <= 1:
@@ -64,12 +89,25 @@ class AttemptTimeout(Exception):
 
 @contextmanager
 def time_limit(seconds: float):
-    """Raise ``AttemptTimeout`` inside the block once it has used ``seconds`` of CPU time
-    (ITIMER_PROF/SIGPROF). CPU time, not wall time: on a busy machine an attempt is slower by the
-    clock but not in CPU seconds, so which attempts are abandoned, and so which structures a
-    corpus holds, does not depend on the load (a wall-clock limit made two runs of the same
-    build differ). Only in a process's main thread, where batch tasks run; elsewhere, or for
-    ``seconds <= 0``, there is no limit."""
+    """Context manager: raise ``AttemptTimeout`` inside the block once it has used ``seconds`` of
+    CPU time (ITIMER_PROF/SIGPROF).
+
+    CPU time, not wall time: on a busy machine an attempt is slower by the clock but not in CPU
+    seconds, so which attempts are abandoned, and so which structures a corpus holds, does not
+    depend on the load (a wall-clock limit made two runs of the same build differ). Only in a
+    process's main thread, where batch tasks run; elsewhere, or for ``seconds <= 0``, there is no
+    limit. ``TIME_LIMIT_CLOCK`` names the clock.
+
+    Args:
+        seconds: CPU time the block may use (s); <= 0 for no limit.
+
+    Yields:
+        Nothing; the block runs under the limit, and the timer and the previous SIGPROF handler
+        are restored when it ends.
+
+    Raises:
+        AttemptTimeout: inside the block, when it has used ``seconds`` of CPU time.
+    """
     if seconds <= 0 or threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -87,7 +125,16 @@ def time_limit(seconds: float):
 
 
 def progress(total, desc):
-    """The text progress bar of every batch build (no ipywidgets needed, readable in logs)."""
+    """The text progress bar of every batch build (no ipywidgets needed, readable in logs).
+
+    Args:
+        total: number of items the bar counts to.
+        desc: label printed before the bar.
+
+    Returns:
+        A ``tqdm`` bar (unit "it", refreshed at most every 2 s); the caller calls ``update`` and
+        ``close``.
+    """
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="it", mininterval=2.0)

@@ -8,6 +8,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["ROOT", "NOTEBOOKS", "PAPER_VALUES", "DOCS", "DATA", "RAW", "CORPORA", "IMAGES", "INPUTS", "FEATURES",
+           "MODELS", "OUTPUT", "FIGURES", "REPORTS", "TABLES", "EXECUTED", "SITE", "BENCHMARKS", "SNAPSHOTS",
+           "layout", "ensure", "relative"]
+
 ROOT = Path(__file__).resolve().parents[2]      # lattice_utils/core/paths.py -> the checkout
 NOTEBOOKS = ROOT / "notebooks"
 PAPER_VALUES = ROOT / "lattice_utils" / "paper_values"
@@ -16,9 +20,20 @@ DOCS = ROOT / "docs"               # the committed snapshot of the last publishe
 
 def layout(data: Path, output: Path, repo: Path | None = None) -> dict[str, Path]:
     """Every generated location, given the data and output roots: the module's constants below
-    and the test suite's scratch directories come from this one table. ``repo``: the checkout
-    whose committed snapshots are read and written; by default the output root, so that a
-    scratch layout is a checkout of its own and never touches the real snapshots."""
+    and the test suite's scratch directories come from this one table.
+
+    Args:
+        data: root of the generated data (``LATTICE_DATA_DIR``; ``data/`` of the checkout by
+            default).
+        output: root of figures and reports (``LATTICE_OUTPUT_DIR``; the checkout by default).
+        repo: the checkout whose committed snapshots are read and written; by default (None) the
+            output root, so that a scratch layout is a checkout of its own and never touches the
+            real snapshots.
+
+    Returns:
+        {name: path} for DATA, RAW, CORPORA, IMAGES, INPUTS, FEATURES, MODELS, OUTPUT, FIGURES,
+        REPORTS, TABLES, EXECUTED, SITE, BENCHMARKS and SNAPSHOTS, in that order.
+    """
     reports = output / "reports"
     return {
         "DATA": data,
@@ -63,13 +78,27 @@ _LAYOUT = layout(_root_from_environment("LATTICE_DATA_DIR", ROOT / "data"),
 
 
 def ensure(path: Path) -> Path:
-    """Create a directory (and parents) if missing; return it."""
+    """Create a directory (and parents) if missing; return it.
+
+    Args:
+        path: the directory.
+
+    Returns:
+        ``path`` itself.
+    """
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def relative(path: Path | str) -> str:
-    """Path as written in reports: relative to the repository root when inside it."""
+    """Path as written in reports: relative to the repository root when inside it.
+
+    Args:
+        path: any path (resolved first: symbolic links and ``..`` are followed).
+
+    Returns:
+        The POSIX path relative to ``ROOT`` when inside the checkout, else the absolute one.
+    """
     p = Path(path).resolve()
     try:
         return p.relative_to(ROOT).as_posix()

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+__all__ = ["PAPER_CLASS_TOTALS", "DATASET_TITLES", "DATASETS", "XRD_PATTERN_SHAPE", "STEM_IMAGE_PX", "STEM_PX_SCALE",
+           "NETWORK_INPUT_PX", "NETWORK_EPOCHS", "BATCH_SIZE", "LR_CLASSIFY", "LR_REGRESS", "PROFILES", "XrdSettings",
+           "RelatedSettings", "Profile", "get_profile", "class_counts"]
+
 # Table S3 of the paper: per-class totals (train + test) of each dataset, classes 0..4.
 PAPER_CLASS_TOTALS = {
     "jv2d": (459, 172, 326, 34, 83),        # 1,074
@@ -32,7 +36,29 @@ LR_REGRESS = 5e-4
 
 @dataclass(frozen=True)
 class XrdSettings:
-    """The XRD zone-axis studies (notebooks 09-13); the paper's values in the paper profile."""
+    """Settings of the XRD zone-axis studies (notebooks 09-13); the paper's values in the paper profile.
+
+    Attributes:
+        per_group: structures generated per space group (the paper's cap).
+        group_stride: every n-th space group is used (smoke: a subset of the 230).
+        max_atoms: atoms per cell at most; larger PyXtal cells are redrawn.
+        attempt_timeout_s: CPU time (s) after which one PyXtal attempt is abandoned
+            (``parallel.time_limit``).
+        attempts: PyXtal attempts per structure before it is skipped.
+        split: (train, validation, test) fractions, per space group.
+        image_shape: (H, W) px of the detector image the network sees.
+        width: channels of the first conv block (doubling to 8x).
+        hidden: units of each of the two fully connected layers.
+        epochs: training epochs.
+        batch_size: images per training batch.
+        lr: learning rate.
+        batch_norm: batch normalisation in the CNN (the paper's CNN has none; the scaled profiles
+            need it).
+        representation: network input: "cartesian" (the detector image, the paper's) or "polar".
+        cache_limit_gb: rendered training images are cached when they fit under this size (GB,
+            1e9 bytes).
+        perturb_n: structures per perturbation study (paper: 6,038 cubic).
+    """
     per_group: int = 500              # structures generated per space group (the paper's cap)
     group_stride: int = 1             # every n-th space group (smoke: a subset of the 230)
     max_atoms: int = 250              # larger PyXtal cells are redrawn
@@ -53,7 +79,29 @@ class XrdSettings:
 
 @dataclass(frozen=True)
 class RelatedSettings:
-    """Notebooks 16-18 (related methods); the documents' sizes in the paper profile."""
+    """Settings of notebooks 16-18 (related methods); the documents' sizes in the paper profile.
+
+    Attributes:
+        defect_images: simulated regions of notebook 16 (defect finding and class averaging, 001);
+            the document's 4000 nm^2 is 9 regions of 1024^2 px at 20.74 pm per pixel.
+        defect_image_px: side of each region (px).
+        defect_dose: electron dose, counts on a W column peak.
+        defect_jitter_px: scan jitter, standard deviation per row (px).
+        defect_train_crops: training windows (the document's 14,600).
+        defect_crop_px: side of a training window (px).
+        defect_epochs: training epochs (the document: 550-2500).
+        unet_base: channels of the U-Net's first level.
+        bootstrap: bootstrap resamples (the document's M).
+        fft_image_px: side of notebook 17's image (moving-window FFT, 002; the document's example:
+            2048^2 px with 256^2 px windows).
+        fft_window_px: side of a moving window (px).
+        fft_train_windows: training windows.
+        fft_epochs: training epochs.
+        scan_px: probe positions per side of notebook 18's 4D-STEM scan (hierarchical clustering,
+            003).
+        detector_px: detector pixels per side (EMPAD: 128 x 128).
+        kmeans_restarts: k-means restarts (the document's repeat-run check).
+    """
     # 16: defect finding and class averaging (001)
     defect_images: int = 9            # 9 regions of 1024^2 px at 20.74 pm: the document's 4000 nm^2
     defect_image_px: int = 1024
@@ -77,6 +125,40 @@ class RelatedSettings:
 
 @dataclass(frozen=True)
 class Profile:
+    """One run size (smoke, quick or paper): every dataset size, seed and setting a notebook reads.
+
+    The STEM simulation keeps the paper's settings (section 2.1) in every profile; the networks
+    (sections 2.2-2.3) keep them unless a profile scales them down.
+
+    Attributes:
+        name: the profile's name ("smoke", "quick", "paper").
+        corpus_sizes: {dataset slot ("jv2d", "c2db", "alex"): number of structures}.
+        seed: random seed of the corpus, split and training.
+        image_px: side of a simulated STEM image (px).
+        px_scale: STEM pixel size (Å per pixel: 256 px cover 2.56 nm).
+        chunk_size: images per stored chunk file.
+        workers: processes for corpus and image builds (0: all cores, at most
+            ``parallel.MAX_WORKERS``).
+        test_fraction: share of each dataset held out for testing.
+        examples_per_class: images per class in the Figure 1 image panel.
+        input_px: side (px) the images are resized to before the network.
+        epochs: {dataset slot: training epochs}.
+        batch_size: images per training batch.
+        lr_classify: learning rate of the classifiers (Adam, constant in the paper).
+        lr_regress: learning rate of the a, b, gamma regressors.
+        googlenet_weight_decay: GoogLeNet's L2 weight decay (the paper's unstated lambda).
+        lr_schedule: "constant" (paper) or "cosine" (scaled profiles: fewer epochs).
+        precision: "auto": bf16 autocast on CPUs with native bf16, AMP on GPU.
+        backbone: frozen feature extractor of the paper's "Clip + MLP" (``clip_vit_l14`` when its
+            weights are on disk).
+        feature_px: side (px) of the images given to the backbone.
+        mlp_hidden: {dataset slot: widths of the MLP's hidden layers}.
+        mlp_epochs: {dataset slot: MLP training epochs}.
+        xrd: the XRD studies' settings.
+        related: the related methods' settings.
+        notes: what the profile is for.
+        extra: free-form further settings.
+    """
     name: str
     corpus_sizes: dict            # dataset slot -> number of structures
     seed: int = 0
@@ -109,6 +191,7 @@ class Profile:
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
+        """The profile as a plain (nested) dict, e.g. for a run's record."""
         return asdict(self)
 
 
@@ -150,6 +233,17 @@ PROFILES = {
 
 
 def get_profile(name: str) -> Profile:
+    """The settings of a named run size.
+
+    Args:
+        name: "smoke", "quick" or "paper".
+
+    Returns:
+        The ``Profile`` of that name (from ``PROFILES``).
+
+    Raises:
+        ValueError: an unknown name; the message lists the known ones.
+    """
     try:
         return PROFILES[name]
     except KeyError:
@@ -158,7 +252,19 @@ def get_profile(name: str) -> Profile:
 
 def class_counts(total: int, dataset: str) -> list[int]:
     """Split ``total`` over the five classes in the proportions of the paper's Table S3
-    (largest-remainder rounding, so the counts add up exactly)."""
+    (largest-remainder rounding, so the counts add up exactly).
+
+    Args:
+        total: number of structures to split.
+        dataset: dataset slot whose proportions are used ("jv2d", "c2db" or "alex").
+
+    Returns:
+        Five counts, classes 0..4 (hexagonal, square, rectangular, centred rectangular, oblique),
+        summing to ``total``.
+
+    Raises:
+        KeyError: an unknown dataset slot.
+    """
     weights = PAPER_CLASS_TOTALS[dataset]
     exact = [total * w / sum(weights) for w in weights]
     counts = [int(x) for x in exact]

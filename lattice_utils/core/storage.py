@@ -22,6 +22,10 @@ try:
 except ImportError:     # not POSIX
     fcntl = None
 
+__all__ = ["StoredFileError", "locked", "write_bytes", "write_text", "write_json", "read_json", "read_json_object",
+           "quarantine", "save_npy", "load_npy_checked", "checksum", "save_torch", "load_torch", "content_key",
+           "file_sha256", "summary_path", "build_in_parts", "write_corpus", "strict"]
+
 
 # os.umask can only be read by setting it: done once, at import, before this process starts
 # threads that create files (setting it later could race with them)
@@ -60,9 +64,17 @@ def _atomic(path: Path, write) -> Path:
 
 @contextlib.contextmanager
 def locked(path):
-    """Hold an exclusive lock on ``<name>.lock`` beside ``path`` while the block runs, so that a
-    read-modify-write of ``path`` by several processes at once loses no one's change. Readers need
-    no lock: every write replaces the file whole."""
+    """Context manager: hold an exclusive lock on ``<name>.lock`` beside ``path`` while the block
+    runs, so that a read-modify-write of ``path`` by several processes at once loses no one's
+    change. Readers need no lock: every write replaces the file whole. Off POSIX (no ``fcntl``) the
+    block runs unlocked.
+
+    Args:
+        path: the file guarded (its folder is created if missing; the lock file is left in place).
+
+    Yields:
+        Nothing; the lock is held until the block ends.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "a") as fh:
@@ -76,14 +88,47 @@ def locked(path):
 
 
 def write_bytes(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file beside it, synced, then renamed.
+
+    The folder is created if missing; the new file gets the mode a plain ``open(path, "w")`` would
+    give it, keeping the execute bits of a file it replaces.
+
+    Args:
+        path: destination file.
+        data: the bytes to write.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
     return _atomic(path, lambda fh: fh.write(data))
 
 
 def write_text(path, text: str) -> Path:
+    """Write ``text`` as UTF-8 to ``path`` atomically (``write_bytes``).
+
+    Args:
+        path: destination file.
+        text: the text to write.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
     return write_bytes(path, text.encode("utf-8"))
 
 
 def write_json(path, obj, gz: bool = False) -> Path:
+    """Write ``obj`` as compact JSON with sorted keys to ``path`` atomically, optionally gzipped.
+
+    The gzip header carries no time stamp (mtime 0), so the same content gives the same bytes.
+
+    Args:
+        path: destination file.
+        obj: a JSON-serialisable object.
+        gz: gzip the JSON.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
     data = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
     # mtime=0: the same content gives the same bytes
     return write_bytes(path, gzip.compress(data, mtime=0) if gz else data)
@@ -95,8 +140,18 @@ class StoredFileError(OSError):
 
 
 def read_json(path):
-    """Parse a (possibly gzipped) JSON file; ``StoredFileError`` naming the file if it is
-    truncated, not gzip or not JSON (``FileNotFoundError`` if it is missing)."""
+    """Parse a (possibly gzipped) JSON file; gzip is recognised by its magic bytes.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The parsed JSON value.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        StoredFileError: naming the file, when it is truncated, not gzip or not JSON.
+    """
     path = Path(path)
     raw = path.read_bytes()
     try:
@@ -109,7 +164,19 @@ def read_json(path):
 
 
 def read_json_object(path, what: str = "file") -> dict:
-    """``read_json`` of a file that must hold a JSON object (a mapping)."""
+    """``read_json`` of a file that must hold a JSON object (a mapping).
+
+    Args:
+        path: the file.
+        what: what the file is, for the error message ("corpus", "manifest", ...).
+
+    Returns:
+        The parsed object.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        StoredFileError: the file is unreadable (``read_json``) or holds another JSON value.
+    """
     obj = read_json(path)
     if not isinstance(obj, dict):
         raise StoredFileError(f"{_name(path)}: a {what} must be a JSON object "
@@ -119,7 +186,14 @@ def read_json_object(path, what: str = "file") -> dict:
 
 def quarantine(path) -> Path:
     """Move a damaged file aside to ``<name>.corrupt`` (replacing an older one) so that it is
-    never reused and can still be inspected; return the new path."""
+    never reused and can still be inspected.
+
+    Args:
+        path: the damaged file.
+
+    Returns:
+        The new path, ``<name>.corrupt`` beside the old one.
+    """
     path = Path(path)
     bad = path.with_name(path.name + ".corrupt")
     os.replace(path, bad)
@@ -131,11 +205,30 @@ def _name(path) -> str:
 
 
 def save_npy(path, array: np.ndarray) -> Path:
+    """Save ``array`` (made C-contiguous) as a ``.npy`` file atomically.
+
+    Args:
+        path: destination file.
+        array: the array to store, any shape and dtype.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
     return _atomic(path, lambda fh: np.save(fh, np.ascontiguousarray(array)))
 
 
 def load_npy_checked(path, shape_tail: tuple, dtype) -> np.ndarray | None:
-    """Memory-map a stored array; ``None`` if missing, truncated or of the wrong shape."""
+    """Memory-map a stored array; ``None`` if missing, truncated or of the wrong shape.
+
+    Args:
+        path: the ``.npy`` file.
+        shape_tail: the shape every row must have (the array's shape after its first axis).
+        dtype: the dtype the array must have.
+
+    Returns:
+        The read-only memory map, or None when the file is missing, unreadable, or of another
+        dtype or row shape.
+    """
     try:
         arr = np.load(path, mmap_mode="r")
     except (OSError, ValueError, EOFError):
@@ -147,7 +240,14 @@ def load_npy_checked(path, shape_tail: tuple, dtype) -> np.ndarray | None:
 
 def checksum(data) -> str:
     """CRC-32 of a bytes-like object or a C-contiguous array (a memory map is read once):
-    enough to catch a truncated or overwritten chunk, about 1 GB/s."""
+    enough to catch a truncated or overwritten chunk, about 1 GB/s.
+
+    Args:
+        data: bytes-like object or numpy array (its raw bytes in C order are summed).
+
+    Returns:
+        The checksum as 8 lower-case hex digits.
+    """
     if isinstance(data, np.ndarray):
         data = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
     return f"{zlib.crc32(memoryview(data)) & 0xFFFFFFFF:08x}"
@@ -171,7 +271,18 @@ def _safe_globals() -> list:
 
 
 def save_torch(path, obj) -> Path:
-    """``torch.save`` to ``path`` atomically."""
+    """``torch.save`` to ``path`` atomically.
+
+    Write plain types only (dicts, lists, numbers, strings, tensors): ``load_torch`` refuses
+    anything else.
+
+    Args:
+        path: destination file.
+        obj: the object to save.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
     import torch
 
     buf = io.BytesIO()
@@ -181,8 +292,24 @@ def save_torch(path, obj) -> Path:
 
 def load_torch(path, map_location="cpu", required: tuple = ()) -> dict:
     """Read a torch file without running code from it (``weights_only=True``); it must hold a
-    dict with the ``required`` keys. ``FileNotFoundError`` when missing, ``StoredFileError``
-    naming the file and the reason for anything else."""
+    dict with the ``required`` keys.
+
+    Numpy arrays and torch's version string, which older files of the repository hold, are
+    allowed (rebuilt from their data).
+
+    Args:
+        path: the torch file.
+        map_location: device the tensors are loaded onto (``torch.load``'s ``map_location``).
+        required: keys the dict must have.
+
+    Returns:
+        The stored dict.
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        StoredFileError: naming the file and the reason, for anything else: unreadable, holding
+            objects other than tensors and plain data, not a dict, or lacking a required key.
+    """
     import pickle
 
     import torch
@@ -217,6 +344,17 @@ def load_torch(path, map_location="cpu", required: tuple = ()) -> dict:
 
 
 def content_key(*parts, length: int = 12) -> str:
+    """A short content key: SHA-256 of the JSON (sorted keys; ``str`` for anything else) of each part.
+
+    Used in cache file names, so that a change of any setting gives another file.
+
+    Args:
+        *parts: the values the key depends on, in order.
+        length: hex digits kept.
+
+    Returns:
+        The first ``length`` hex digits of the digest.
+    """
     h = hashlib.sha256()
     for p in parts:
         h.update(json.dumps(p, sort_keys=True, default=str).encode("utf-8"))
@@ -225,6 +363,15 @@ def content_key(*parts, length: int = 12) -> str:
 
 
 def file_sha256(path, length: int = 12) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks.
+
+    Args:
+        path: the file.
+        length: hex digits kept.
+
+    Returns:
+        The first ``length`` hex digits of the digest.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -233,7 +380,14 @@ def file_sha256(path, length: int = 12) -> str:
 
 
 def summary_path(path) -> Path:
-    """``<name>.summary.json`` beside a ``<name>.json.gz`` corpus."""
+    """``<name>.summary.json`` beside a ``<name>.json.gz`` corpus.
+
+    Args:
+        path: the corpus file.
+
+    Returns:
+        The path of its summary file.
+    """
     path = Path(path)
     return path.with_name(path.name.replace(".json.gz", ".summary.json"))
 
@@ -241,13 +395,26 @@ def summary_path(path) -> Path:
 def build_in_parts(path, expected: dict, build, force: bool = False, bar=None):
     """A corpus built block by block so that an interrupted build resumes where it stopped.
 
-    ``expected`` maps each block's part-file name (in corpus order) to the number of records
-    it must hold (rows + skipped). A part file in ``.parts-<corpus>/`` that names this part and
-    this corpus and holds that many records is reused (``bar`` advances by its count); every
-    other block is made by ``build(todo)``, a generator given the missing part names in order
-    that yields ``(name, {"rows", "skipped", "rejected"})`` in any order; each block is written
-    atomically as it arrives. Returns the blocks in corpus order and the parts folder (for
-    ``write_corpus`` to clear)."""
+    A part file in ``.parts-<corpus>/`` that names this part and this corpus and holds the
+    expected number of records is reused; every other block is built, and each block is written
+    atomically as it arrives.
+
+    Args:
+        path: the corpus file (``<corpus>.json.gz``); the parts folder is made beside it.
+        expected: maps each block's part-file name (in corpus order) to the number of records it
+            must hold (rows + skipped).
+        build: ``build(todo)``, a generator given the missing part names in order that yields
+            ``(name, {"rows", "skipped", "rejected"})`` in any order.
+        force: rebuild every block, reusing none.
+        bar: progress bar (``parallel.progress``) advanced by the count of each reused block, or
+            None.
+
+    Returns:
+        (the blocks in corpus order, the parts folder for ``write_corpus`` to clear).
+
+    Raises:
+        RuntimeError: ``build`` gave no block for some expected part.
+    """
     path = Path(path)
     parts = paths.ensure(path.parent / (".parts-" + path.name.replace(".json.gz", "")))
     done = {}
@@ -279,8 +446,15 @@ def build_in_parts(path, expected: dict, build, force: bool = False, bar=None):
 
 
 def write_corpus(path, rows: list, summary: dict, parts) -> None:
-    """The finished corpus (atomic), its summary beside it (so reporting it never re-parses
-    every row), and the block files of the build removed."""
+    """Write the finished corpus (atomic), its summary beside it (so reporting it never re-parses
+    every row), and remove the block files of the build.
+
+    Args:
+        path: the corpus file (gzipped JSON ``{"rows", "summary"}``).
+        rows: the corpus records.
+        summary: the corpus summary, also written to ``summary_path(path)``.
+        parts: the parts folder of ``build_in_parts``, emptied and removed.
+    """
     write_json(path, {"rows": rows, "summary": summary}, gz=True)
     write_json(summary_path(path), summary)
     for part in parts.glob("*"):
@@ -290,7 +464,16 @@ def write_corpus(path, rows: list, summary: dict, parts) -> None:
 
 def strict(value):
     """``value`` with every NaN or infinite float replaced by None, numpy scalars and arrays
-    made plain: what ``json.dumps(..., allow_nan=False)`` accepts."""
+    made plain: what ``json.dumps(..., allow_nan=False)`` accepts.
+
+    Args:
+        value: a nested structure of dicts, lists, tuples, numpy arrays and scalars.
+
+    Returns:
+        The same structure of plain Python types: dict keys made ``str``, tuples and arrays made
+        lists, numpy booleans, integers and floats made ``bool``, ``int`` and ``float``,
+        non-finite floats None; anything else unchanged.
+    """
     if isinstance(value, dict):
         return {str(k): strict(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -24,12 +24,33 @@ from . import offline_corpus
 from .prototypes import LIBRARY
 from .structures import COLUMNS, NORMALISE_VERSION, jarvis_zip_path, load_jarvis_table
 
+__all__ = ["load_corpus", "corpus_path", "corpus_summary", "jarvis_corpus_path", "per_class_split", "stratified_split",
+           "with_split", "TRANSFORM_COLUMNS", "build_image_store", "build_store", "store_dir", "ImageStore",
+           "resize_images"]
+
 STORE_VERSION = 1
 
 
 # ---------------------------------------------------------------- corpora
 
 def corpus_path(slot: str, profile: Profile, source: str) -> Path:
+    """The cache file of one slot's offline corpus, named by everything the corpus depends on.
+
+    The content key covers the source, the slot, its size and seed, the generator and
+    normalisation code versions, the slot's settings and the prototype library's bytes (nothing
+    depends on time), so a changed input never returns the table of another.
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        profile: run profile; its ``corpus_sizes[slot]`` (number of structures) and ``seed`` are used.
+        source: data source named in the file (``offline``).
+
+    Returns:
+        ``data/corpora/<source>-<slot>-n<n>-s<seed>-<key>.json.gz`` (the file may not exist yet).
+
+    Raises:
+        KeyError: ``slot`` has no corpus size in ``profile`` or no offline settings.
+    """
     n = profile.corpus_sizes[slot]
     # every input of the stand-in: generator and labelling code versions, the per-slot settings
     # and the prototype library's bytes (nothing depends on time)
@@ -40,7 +61,31 @@ def corpus_path(slot: str, profile: Profile, source: str) -> Path:
 
 def load_corpus(slot: str, profile: Profile, source: str = "offline", force: bool = False,
                 block_size: int = 512, verbose: bool = True) -> pd.DataFrame:
-    """The structure table of one dataset slot (``jv2d``, ``c2db``, ``alex``)."""
+    """The structure table of one dataset slot (``jv2d``, ``c2db``, ``alex``).
+
+    Offline, the corpus is generated in blocks of ``block_size`` structures (each part written
+    atomically, so an interrupted build resumes) and cached by ``corpus_path``; an unreadable
+    or mismatched cache is rebuilt. From ``jarvis`` it is the paper's whole database, cached by
+    ``jarvis_corpus_path`` (``profile``, ``block_size`` and ``verbose`` are then not used).
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        profile: run profile: structures per slot (``corpus_sizes``), ``seed`` and ``workers``.
+        source: ``offline`` (the prototype stand-in) or ``jarvis`` (the paper's database).
+        force: rebuild even when a cached table exists.
+        block_size: structures per block (part file) of an offline build.
+        verbose: show a progress bar and print the generation summary.
+
+    Returns:
+        One row per kept structure: the columns of ``structures.COLUMNS`` (``a``, ``b`` in Å,
+        ``gamma`` in degrees, ``label`` the Bravais class 0-4) in that order, then extra columns
+        sorted by name.
+
+    Raises:
+        ValueError: ``source`` is neither ``offline`` nor ``jarvis``.
+        RuntimeError: the blocks of an offline build do not account for every requested structure.
+        structures.DataUnavailableError: ``jarvis``, with no database zip and no network.
+    """
     if source == "jarvis":
         return _load_jarvis_corpus(slot, force)
     if source != "offline":
@@ -94,6 +139,21 @@ def load_corpus(slot: str, profile: Profile, source: str = "offline", force: boo
 
 
 def corpus_summary(slot: str, profile: Profile, source: str = "offline") -> dict:
+    """What the build of an offline corpus kept, skipped and rejected (its ``.summary.json``).
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        profile: run profile the corpus was built with (``corpus_sizes``, ``seed``).
+        source: data source; only ``offline`` corpora have a summary.
+
+    Returns:
+        ``requested``, ``kept``, ``skipped`` (``[id, reason]`` pairs) and ``rejected_attempts``
+        (reason -> count); an empty dict for any other source.
+
+    Raises:
+        FileNotFoundError: the corpus has not been built (``load_corpus`` writes the summary).
+        storage.StoredFileError: the summary file is truncated or not JSON.
+    """
     if source != "offline":
         return {}
     return storage.read_json(storage.summary_path(corpus_path(slot, profile, source)))
@@ -101,8 +161,15 @@ def corpus_summary(slot: str, profile: Profile, source: str = "offline") -> dict
 
 def jarvis_corpus_path(slot: str) -> Path | None:
     """The cached table of a jarvis zip, named by the zip's content (SHA-256) and the version of
-    the normalisation: a replaced or damaged zip never returns the table of another. None
-    while no zip file is in ``data/raw/``."""
+    the normalisation: a replaced or damaged zip never returns the table of another.
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+
+    Returns:
+        ``data/corpora/jarvis-<slot>-<sha256, 16 hex digits>-v<version>.json.gz``, or None while no
+        zip file is in ``data/raw/``.
+    """
     zip_path = jarvis_zip_path(slot)
     if not zip_path.is_file():     # a folder named like the zip is no zip (the loader says so)
         return None
@@ -136,10 +203,20 @@ def _table(rows) -> pd.DataFrame:
 # ---------------------------------------------------------------- split
 
 def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
-    """Boolean ``is_test`` mask: scikit-learn's stratified split (``train_test_split``), which
-    rounds the test size of the whole set and then shares it out, missing some classes' counts
-    by one against the paper's per-class rule (``per_class_split``); classes with a single
-    member, which it refuses, go to training."""
+    """Boolean ``is_test`` mask by scikit-learn's stratified split (``train_test_split``).
+
+    It rounds the test size of the whole set and then shares it out, missing some classes'
+    counts by one against the paper's per-class rule (``per_class_split``); classes with a
+    single member, which it refuses, go to training.
+
+    Args:
+        labels: class label of every sample, shape [N].
+        test_fraction: share of the samples sent to the test set (0-1).
+        seed: ``random_state`` of the split.
+
+    Returns:
+        bool [N], True for a test sample.
+    """
     from sklearn.model_selection import train_test_split
 
     labels = np.asarray(labels)
@@ -155,12 +232,23 @@ def stratified_split(labels, test_fraction: float = 0.2, seed: int = 0) -> np.nd
 
 
 def per_class_split(labels, test_fraction: float = 0.2, seed: int = 0) -> np.ndarray:
-    """Boolean ``is_test`` mask: each class sends ceil(``test_fraction`` n) of its n members to the
-    test set, drawn by a seeded permutation (a class of one stays in training). This is the rule
-    of AtomVision's splits: it gives the paper's Table S3 test counts of C2DB (316/148/144/63/34)
-    and Alex-PBE (5715/1792/14579/3513/1970) exactly, and the STEM-JV2D zip's (92/35/66/7/17;
-    the paper prints 65 and 16 for classes 2 and 4), where scikit-learn's stratified split misses
-    some classes by one."""
+    """Boolean ``is_test`` mask by the paper's per-class 80/20 rule.
+
+    Each class sends ceil(``test_fraction`` n) of its n members to the test set, drawn by a
+    seeded permutation (a class of one stays in training). This is the rule of AtomVision's
+    splits: it gives the paper's Table S3 test counts of C2DB (316/148/144/63/34) and Alex-PBE
+    (5715/1792/14579/3513/1970) exactly, and the STEM-JV2D zip's (92/35/66/7/17; the paper
+    prints 65 and 16 for classes 2 and 4), where scikit-learn's stratified split misses some
+    classes by one.
+
+    Args:
+        labels: class label of every sample, shape [N].
+        test_fraction: share of each class sent to the test set (0-1).
+        seed: seed of the permutations (one generator, classes in sorted order).
+
+    Returns:
+        bool [N], True for a test sample.
+    """
     labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
     is_test = np.zeros(len(labels), dtype=bool)
@@ -174,7 +262,15 @@ def per_class_split(labels, test_fraction: float = 0.2, seed: int = 0) -> np.nda
 
 
 def with_split(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """The table with a ``split`` column (train/test) by ``per_class_split``."""
+    """The table with a ``split`` column (train/test) by ``per_class_split``.
+
+    Args:
+        table: corpus table with a ``label`` column (Bravais class).
+        profile: run profile; its ``test_fraction`` and ``seed`` set the split.
+
+    Returns:
+        A copy of ``table`` with ``split`` set to ``"train"`` or ``"test"`` on every row.
+    """
     out = table.copy()
     out["split"] = np.where(per_class_split(out["label"], profile.test_fraction, profile.seed),
                             "test", "train")
@@ -198,6 +294,20 @@ def _transforms(table: pd.DataFrame, params: StemParams) -> list | None:
 
 
 def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: int) -> Path:
+    """The folder of the image store of ``table``, named by the content of everything imaged.
+
+    The key covers the ids, every cell and its coordinates, the simulation parameters, the chunk
+    size, the store version and the per-record ``TRANSFORM_COLUMNS`` where present.
+
+    Args:
+        slot: dataset slot (the folder name's prefix).
+        table: corpus table with ``id`` and ``atoms`` columns.
+        params: STEM simulation parameters (image size in px, pixel size in Å per pixel, ...).
+        chunk_size: images per chunk file.
+
+    Returns:
+        ``data/images/<slot>-<N>-<key>`` (the folder may not exist yet).
+    """
     extra = _transforms(table, params)
     key = storage.content_key(list(table["id"]), [r["lattice_mat"] for r in table["atoms"]],
                               [r["coords"] for r in table["atoms"]], params.as_dict(),
@@ -239,7 +349,24 @@ def _write_chunk(args):
 def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemParams(),
                       chunk_size: int = 256, workers: int = 2, force: bool = False,
                       verbose: bool = True) -> "ImageStore":
-    """Simulate every structure of ``table`` into a chunked uint8 store (resumable)."""
+    """Simulate every structure of ``table`` into a chunked uint8 store (resumable).
+
+    A record whose simulation fails is left blank (zeros) and listed in the store's ``failed``.
+
+    Args:
+        slot: dataset slot (names the store folder and the progress bar).
+        table: corpus table with ``id`` and ``atoms`` columns, and optionally the per-record
+            ``TRANSFORM_COLUMNS`` (rotation in degrees, shift in Å, pixel size in Å per pixel).
+        params: STEM simulation parameters (image size in px, pixel size in Å per pixel, ...).
+        chunk_size: images per chunk file.
+        workers: processes that simulate chunks.
+        force: simulate every chunk again even when a whole one is stored.
+        verbose: show a progress bar and report failed records.
+
+    Returns:
+        The store at ``store_dir(slot, table, params, chunk_size)``: uint8 [params.image_px,
+        params.image_px] images, row ``i`` for ``table`` row ``i``.
+    """
     root = store_dir(slot, table, params, chunk_size)
     ids, atoms = list(table["id"]), list(table["atoms"])
     transforms = _transforms(table, params)
@@ -253,10 +380,29 @@ def build_image_store(slot: str, table: pd.DataFrame, params: StemParams = StemP
 def build_store(root: Path, name: str, ids: list, params: StemParams, chunk_size: int, make_chunk,
                 payloads: list, workers: int = 2, force: bool = False,
                 verbose: bool = True) -> "ImageStore":
-    """A chunked uint8 image store at ``root`` (resumable, checksummed): chunk ``c`` holds the
-    images ``make_chunk(payloads[c])`` returns as ``(uint8 [n, px, px], failed)``. Chunks that
-    are present, whole and match the manifest's checksum are kept; the rest are made, in
-    ``workers`` processes (``make_chunk`` must be a module-level function)."""
+    """A chunked uint8 image store at ``root`` (resumable, checksummed).
+
+    Chunk ``c`` holds the images ``make_chunk(payloads[c])`` returns as ``(uint8 [n, px, px],
+    failed)``. Chunks that are present, whole and match the manifest's checksum are kept; the
+    rest are made, in ``workers`` processes (``make_chunk`` must be a module-level function). A
+    manifest whose ids or chunk size differ describes another store, which is rebuilt.
+
+    Args:
+        root: the store's folder.
+        name: the store's name in the manifest (``slot``) and on the progress bar.
+        ids: record id of every image, in row order.
+        params: simulation parameters kept in the manifest; ``params.image_px`` is the side (px) of
+            every stored image.
+        chunk_size: images per chunk file.
+        make_chunk: module-level function, payload -> ``(uint8 [n, px, px], [(id, reason)])``.
+        payloads: one payload per chunk, in chunk order.
+        workers: processes that make chunks.
+        force: make every chunk again, ignoring stored chunks and manifest.
+        verbose: show a progress bar and report failed images.
+
+    Returns:
+        The store, its manifest written.
+    """
     manifest = root / "manifest.json"
     n = len(ids)
     old = None if force else _read_manifest(manifest)
@@ -317,7 +463,21 @@ def _read_manifest(path: Path) -> dict | None:
 
 
 class ImageStore:
-    """Read side of a chunked store: ``store[i]`` is the uint8 image of row ``i``."""
+    """Read side of a chunked store: ``store[i]`` is the uint8 image of row ``i``.
+
+    Opening reads the manifest only; each chunk is memory-mapped and checked (shape, CRC-32) on
+    its first read. ``storage.StoredFileError`` names a manifest that is not one, or a chunk that
+    is missing, truncated or fails its checksum.
+
+    Attributes:
+        root: the store's folder.
+        n: number of images.
+        chunk_size: images per chunk file.
+        ids: record id of every image, in row order.
+        params: the ``StemParams`` of the images (side ``image_px`` in px, ``px_scale`` in Å per pixel).
+        failed: ``(id, reason)`` of the images that could not be made (left blank).
+        checksums: CRC-32 of each chunk (None where a store predates checksums).
+    """
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -371,6 +531,7 @@ class ImageStore:
         return np.asarray(self._chunk(i // self.chunk_size)[i % self.chunk_size])
 
     def n_chunks(self) -> int:
+        """Number of chunk files of the store."""
         return (self.n + self.chunk_size - 1) // self.chunk_size
 
     def bad_chunks(self) -> list[int]:
@@ -392,10 +553,18 @@ class ImageStore:
 
 
 def resize_images(images: np.ndarray, px: int) -> np.ndarray:
-    """uint8 [N, H, W] -> uint8 [N, px, px], antialiased bilinear (the field of view is kept).
+    """Resize images to ``px`` x ``px``, antialiased bilinear (the field of view is kept).
 
     The one resizing of every network input: the image stores at training, a paper image set's
-    JPEGs, and a user's image at prediction."""
+    JPEGs, and a user's image at prediction.
+
+    Args:
+        images: uint8 [N, H, W] (a read-only memory map is fine: it is copied).
+        px: side of the output images, in pixels.
+
+    Returns:
+        uint8 [N, px, px] (rounded and clipped to 0-255; unchanged when already that size).
+    """
     # torch here only: the data layer imports without it, and only resizing needs it
     import torch
     import torch.nn.functional as F

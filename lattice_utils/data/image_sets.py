@@ -37,6 +37,10 @@ from ..simulate.stem import StemParams
 from . import datasets
 from .structures import CorruptFileError, DataUnavailableError, check_member_size
 
+__all__ = ["IMAGE_SETS", "SLOT_IMAGE_SET", "CITATION", "IMAGE_PX", "SPLIT_FOLDERS", "MAX_IMAGE_BYTES",
+           "MAX_IMAGE_PIXELS", "ImageSet", "LoadedImageSet", "LayoutError", "image_set_path", "missing_message",
+           "fetch_image_set", "verify_archive", "index_archive", "crop_drawn_square", "decode_member", "load_image_set"]
+
 IMAGE_PX = 256              # stored size of the cropped square
 CROP_VERSION = 1            # bump when the crop or the stored size changes: stores are rebuilt
 SPLIT_FOLDERS = {"train": "train_folder", "test": "test_folder"}
@@ -50,6 +54,16 @@ MAX_IMAGE_PIXELS = 2048 * 2048
 
 @dataclass(frozen=True)
 class ImageSet:
+    """One of the paper's STEM image sets: where its zip comes from and what it shows.
+
+    Attributes:
+        name: the set's name (``stem_jv2d``, ``stem_c2db``).
+        slot: the paper's dataset slot it images (``jv2d``, ``c2db``).
+        file: the zip's file name in ``data/raw/``.
+        url: figshare download URL of the zip.
+        field_A: side of the square field of view of every image, in Å.
+        citation: the reference to cite for the set.
+    """
     name: str
     slot: str               # the paper's dataset slot it images (jv2d, c2db)
     file: str               # the zip's name in data/raw/
@@ -74,6 +88,17 @@ class LayoutError(ValueError):
 
 
 def image_set_path(name: str) -> Path:
+    """Where the zip of an image set goes: ``data/raw/<file>``.
+
+    Args:
+        name: image set name, ``stem_jv2d`` or ``stem_c2db``.
+
+    Returns:
+        The zip's path (the file may not exist).
+
+    Raises:
+        ValueError: ``name`` is not one of ``IMAGE_SETS``.
+    """
     return paths.RAW / _info(name).file
 
 
@@ -85,6 +110,17 @@ def _info(name: str) -> ImageSet:
 
 
 def missing_message(name: str) -> str:
+    """The message for an image set that is neither in ``data/raw/`` nor downloadable.
+
+    Args:
+        name: image set name, ``stem_jv2d`` or ``stem_c2db``.
+
+    Returns:
+        Text naming the file, its URL, where to place it, and the offline alternative.
+
+    Raises:
+        ValueError: ``name`` is not one of ``IMAGE_SETS``.
+    """
     info = _info(name)
     return (f"The paper's image set {name} is not in {paths.relative(paths.RAW)}/ and cannot be "
             f"downloaded here. Place the file {info.file} (AtomVision, {info.url}) at "
@@ -95,9 +131,18 @@ def missing_message(name: str) -> str:
 # ------------------------------------------------------------------ the archive
 
 def verify_archive(path: Path) -> None:
-    """``CorruptFileError`` naming the file if it is not a whole zip (every member's CRC), or
-    if a member declares more than ``MAX_IMAGE_BYTES`` or inflates like a zip bomb (checked on
-    the zip's directory, before anything is inflated)."""
+    """Check that ``path`` is a whole zip of plausible image members.
+
+    Every member's CRC is tested; a member that declares more than ``MAX_IMAGE_BYTES`` or
+    inflates like a zip bomb is refused on the zip's directory, before anything is inflated.
+
+    Args:
+        path: the zip file.
+
+    Raises:
+        CorruptFileError: naming the file, when it is not a readable zip, a member fails its CRC,
+            or a member is too large.
+    """
     try:
         with zipfile.ZipFile(path) as z:
             for info in z.infolist():
@@ -111,10 +156,19 @@ def verify_archive(path: Path) -> None:
 
 
 def index_archive(path: Path) -> pd.DataFrame:
-    """One row per image: ``id`` (file stem: the JARVIS id), ``label`` (class folder 0-4),
-    ``split`` (train/test) and ``member`` (its name in the zip), sorted by split, label, id.
-    ``LayoutError`` says what the zip holds when it has no train and test class folders, and
-    names the ids when an id is in two class folders or in both splits."""
+    """The images of an AtomVision zip, one row each, with the set's own labels and split.
+
+    Args:
+        path: the zip file (checked beforehand by ``verify_archive``).
+
+    Returns:
+        Columns ``id`` (file stem: the JARVIS id), ``label`` (class folder 0-4), ``split``
+        (train/test) and ``member`` (its name in the zip), sorted by split (train first), label, id.
+
+    Raises:
+        LayoutError: says what the zip holds when it has no train and test class folders, and
+            names the ids when an id is in two class folders or in both splits.
+    """
     with zipfile.ZipFile(path) as z:
         names = [n for n in z.namelist() if not n.endswith("/")]
     pattern = re.compile(r"^(?:.*/)?(train_folder|test_folder)/([0-4])/([^/]+)$")
@@ -166,9 +220,24 @@ def _refuse_ids_in_both_splits(path: Path, table: pd.DataFrame) -> None:
 
 
 def fetch_image_set(name: str, download: bool = True) -> Path:
-    """The zip in ``data/raw/``, downloaded there first when missing (progress bar, atomic).
-    A damaged zip is moved aside to ``*.corrupt`` and fetched again; without network,
-    ``DataUnavailableError`` names the file, the folder and the URL."""
+    """The zip of an image set in ``data/raw/``, downloaded there first when missing.
+
+    The download shows a progress bar and is atomic. A damaged zip is moved aside to
+    ``*.corrupt`` and fetched again.
+
+    Args:
+        name: image set name, ``stem_jv2d`` or ``stem_c2db``.
+        download: fetch a missing or damaged zip; without it such a zip raises.
+
+    Returns:
+        Path of the verified zip.
+
+    Raises:
+        ValueError: ``name`` is not one of ``IMAGE_SETS``.
+        DataUnavailableError: no usable zip and the download is off or fails (no network): names
+            the file, the folder and the URL.
+        CorruptFileError: the downloaded zip is damaged (it is not kept).
+    """
     info = _info(name)
     path = image_set_path(name)
     moved = ""
@@ -213,10 +282,22 @@ def _download(url: str, dest: Path, timeout: float = 30.0) -> None:
 # ------------------------------------------------------------------ the images
 
 def crop_drawn_square(image: np.ndarray, white: float = 245.0) -> np.ndarray:
-    """The square a matplotlib figure draws inside its white frame, as grey float [n, n] on a
-    0-255 scale. Columns and rows of the square are those where most pixels are not white
-    (the frame is white; the field is dark with bright atoms); JPEG ringing at the edges is
-    below that share. ``ValueError`` when no square is framed."""
+    """The square field a matplotlib figure draws inside its white frame.
+
+    Columns and rows of the square are those where most pixels are not white (the frame is
+    white; the field is dark with bright atoms); JPEG ringing at the edges is below that share.
+
+    Args:
+        image: the figure, RGB(A) [H, W, 3 or 4] or grey [H, W], on a 0-255 scale or on 0-1
+            (a maximum of at most 1 is read as 0-1).
+        white: grey level on the 0-255 scale from which a pixel counts as the white frame.
+
+    Returns:
+        Grey float [n, n] on a 0-255 scale.
+
+    Raises:
+        ValueError: the image is not 2D or RGB, is all white, or frames no square of 16 px or more.
+    """
     img = np.asarray(image, dtype=float)
     if img.ndim == 3:
         img = img[..., :3].mean(axis=-1)
@@ -249,7 +330,19 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def decode_member(data: bytes, px: int = IMAGE_PX) -> np.ndarray:
-    """One JPEG/PNG of the set -> uint8 [px, px]: the drawn square, grey, resized."""
+    """Decode one image of the set into the drawn square, grey and resized.
+
+    Args:
+        data: the bytes of one JPEG or PNG member.
+        px: side of the output image, in pixels.
+
+    Returns:
+        uint8 [px, px] (by ``crop_drawn_square`` and ``datasets.resize_images``).
+
+    Raises:
+        ValueError: the image declares more than ``MAX_IMAGE_PIXELS`` (not decoded) or frames
+            no square.
+    """
     import matplotlib.image
     from PIL import Image
 
@@ -279,6 +372,14 @@ def _decode_chunk(payload):
 
 @dataclass
 class LoadedImageSet:
+    """A paper image set ready for training: its images in a store and its table.
+
+    Attributes:
+        info: the set's description (``ImageSet``).
+        table: ``id``, ``label``, ``split``, ``member``, one row per image (``index_archive``).
+        store: uint8 [IMAGE_PX, IMAGE_PX] images, row ``i`` for ``table`` row ``i``.
+        zip_sha256: the zip's SHA-256, first 16 hex digits.
+    """
     info: ImageSet
     table: pd.DataFrame     # id, label, split, member (+ the paper's Table S3 is in profiles)
     store: datasets.ImageStore
@@ -292,8 +393,28 @@ class LoadedImageSet:
 
 def load_image_set(name: str, download: bool = True, workers: int = 1, chunk_size: int = 256,
                    force: bool = False, verbose: bool = True) -> LoadedImageSet:
-    """The images of a paper image set in a chunked store (built once, keyed by the zip's
-    content), with their table. See the module docstring."""
+    """The images of a paper image set in a chunked store, with their table.
+
+    The store is built once, keyed by the zip's content; see the module docstring. Images that
+    cannot be decoded are blank in the store and listed in its ``failed``.
+
+    Args:
+        name: image set name, ``stem_jv2d`` or ``stem_c2db``.
+        download: fetch the zip when it is missing or damaged.
+        workers: processes that decode chunks.
+        chunk_size: images per chunk file.
+        force: decode every image again even when a store exists.
+        verbose: show a progress bar and report images that could not be read.
+
+    Returns:
+        The loaded set; its images show ``info.field_A`` (10 Å) at ``pixel_size`` Å per pixel.
+
+    Raises:
+        ValueError: ``name`` is not one of ``IMAGE_SETS``.
+        DataUnavailableError: no zip in ``data/raw/`` and none can be downloaded.
+        CorruptFileError: the downloaded zip is damaged.
+        LayoutError: the zip is not laid out as an AtomVision image set.
+    """
     info = _info(name)
     path = fetch_image_set(name, download)
     table = index_archive(path)

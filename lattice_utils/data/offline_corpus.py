@@ -41,6 +41,9 @@ from ..lattice.lattice2d import StructureError, lattice_params_2d
 from . import prototypes
 from .structures import normalise_record
 
+__all__ = ["GENERATOR_VERSION", "SLOT_SETTINGS", "class_sequence", "generate_block", "generate_one", "supercell",
+           "supercell_2x1"]
+
 GENERATOR_VERSION = 3
 SLOT_SEEDS = {"jv2d": 1, "c2db": 2, "alex": 3}
 MAX_ATTEMPTS = 40
@@ -68,13 +71,37 @@ RES2_SHARE = 0.3            # oblique records from the ReS2-type prototype
 
 
 def class_sequence(slot: str, n: int, seed: int) -> np.ndarray:
-    """Target class of every index: Table S3 proportions, deterministic order."""
+    """Target Bravais class of every index of a slot's corpus: Table S3 proportions, seeded order.
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        n: number of structures of the corpus.
+        seed: the profile's seed (combined with the slot's own).
+
+    Returns:
+        int [n], classes 0-4 (hexagonal, square, rectangular, centred rectangular, oblique) in
+        the counts of ``profiles.class_counts``, permuted deterministically.
+    """
     seq = np.repeat(np.arange(5), class_counts(n, slot))
     return np.random.default_rng([seed, SLOT_SEEDS[slot], 7]).permutation(seq)
 
 
 def supercell(lat, frac, species, matrix):
-    """Supercell with in-plane vectors ``matrix`` (2x2 integers, rows in units of a, b)."""
+    """Supercell of a layer with in-plane vectors ``matrix`` (c is kept).
+
+    Args:
+        lat: lattice matrix [3, 3], rows a, b, c in Å.
+        frac: fractional coordinates [N, 3].
+        species: element symbol of each of the N atoms.
+        matrix: 2x2 integers, the new a and b as rows in units of the old a, b.
+
+    Returns:
+        ``(lattice [3, 3] in Å, fractional coordinates [n N, 3] with x, y in [0, 1), species)``,
+        where n = |det matrix|.
+
+    Raises:
+        StructureError: the supercell does not hold n N atoms.
+    """
     lat = np.asarray(lat, float)
     frac = np.asarray(frac, float)
     m = np.asarray(matrix, int)
@@ -97,6 +124,16 @@ def supercell(lat, frac, species, matrix):
 
 
 def supercell_2x1(lat, frac, species):
+    """The 2 x 1 supercell of a layer (a doubled, b kept).
+
+    Args:
+        lat: lattice matrix [3, 3], rows a, b, c in Å.
+        frac: fractional coordinates [N, 3].
+        species: element symbol of each of the N atoms.
+
+    Returns:
+        ``(lattice [3, 3] in Å, fractional coordinates [2 N, 3], species)``, as ``supercell``.
+    """
     return supercell(lat, frac, species, [[2, 0], [0, 1]])
 
 
@@ -191,9 +228,23 @@ def _draw(slot: str, target: int, rng):
 
 
 def generate_one(slot: str, index: int, target: int, seed: int):
-    """One corpus record (dict) for ``index`` or ``None``; plus a Counter of the reasons
-    attempts were rejected. Nothing here depends on time: the record is a function of its
-    arguments."""
+    """One corpus record of class ``target`` for ``index``, from up to ``MAX_ATTEMPTS`` draws.
+
+    Nothing here depends on time: the record is a function of its arguments. A draw is rejected
+    when atoms are implausibly close, the record cannot be normalised, the paper's label or the
+    symmetry class differs from ``target``, or a cell meant to be primitive is not.
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex`` (its settings and seed).
+        index: the record's index in the corpus (its id is ``<slot>-proto-<index>``).
+        target: the Bravais class 0-4 to produce.
+        seed: the profile's seed.
+
+    Returns:
+        ``(record, rejected)``: the normalised record (``structures.normalise_record``, with
+        ``prototype``, ``supercell`` and ``tail_supercell``) or None when every attempt failed,
+        and a Counter of the reasons attempts were rejected.
+    """
     warnings.filterwarnings("ignore")
     rejected = Counter()
     for attempt in range(MAX_ATTEMPTS):
@@ -234,9 +285,23 @@ def _task(args):
 
 
 def generate_block(slot: str, indices, targets, seed: int, workers: int = 1, progress=None):
-    """Records for ``indices`` (in order), the skipped ``(id, reason)`` and a Counter of
-    rejected attempts. Runs in ``workers`` spawned processes (0 = all cores, at most
-    ``parallel.MAX_WORKERS``); the result does not depend on ``workers``."""
+    """Corpus records for a block of indices, by ``generate_one``.
+
+    Runs in ``workers`` spawned processes (0 = all cores, at most ``parallel.MAX_WORKERS``);
+    the result does not depend on ``workers``.
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        indices: corpus indices of the block.
+        targets: the Bravais class 0-4 of each index.
+        seed: the profile's seed.
+        workers: processes to use (0 = all cores).
+        progress: progress bar to advance by one per index, or None.
+
+    Returns:
+        ``(rows, skipped, rejected)``: the records for ``indices`` (in order), the skipped
+        ``(id, reason)`` and a Counter of rejected attempts.
+    """
     tasks = [(slot, int(i), int(t), seed) for i, t in zip(indices, targets)]
     rows, skipped, rejected = [], [], Counter()
     for index, row, rej in parallel.imap(_task, tasks, workers, ordered=True, chunksize=8):

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["LIBRARY", "VACUUM_C", "MIN_BOND_RATIO", "Prototype", "load_library", "covalent_radii", "pick", "decorate",
+           "build", "cell_matrix", "implausible_bonds"]
+
 LIBRARY = Path(__file__).with_name("monolayer_prototypes.json")
 VACUUM_C = 25.0     # Å, the stored c length (orient_layer resets it anyway)
 # a distance below this fraction of the two atoms' covalent-radius sum is implausible; real
@@ -25,6 +28,23 @@ MIN_BOND_RATIO = 0.8
 
 @dataclass(frozen=True)
 class Prototype:
+    """A known 2D prototype of the library: its sites, the elements each role may take, and
+    the examples its cell is scaled from.
+
+    Attributes:
+        name: the prototype's name.
+        bravais_class: its 2D Bravais class, 0-4 (hexagonal, square, rectangular, centred
+            rectangular, oblique).
+        roles: role -> tuple of elements it may take.
+        sites: ``(role, x, y, z)`` per site: x, y fractional, z in Å for the first example.
+        examples: dicts of real compounds: ``elements`` (role -> element), ``a``, ``b`` in Å and
+            ``gamma`` in degrees (``b`` and ``gamma`` optional).
+        bonds: ``(role, role)`` pairs whose bond lengths set the cell.
+        pairs: allowed (role A, role X) element pairs, when the pools are not free.
+        restrict: role -> element -> {other role: allowed elements}, or None.
+        reference: where the prototype is described.
+        weight: relative frequency within its class (flat layers are rare: 1 % of real ones).
+    """
     name: str
     bravais_class: int
     roles: dict          # role -> tuple of elements
@@ -39,6 +59,11 @@ class Prototype:
 
 @lru_cache(maxsize=1)
 def covalent_radii() -> dict:
+    """Covalent radii of the elements (Cordero et al. 2008, as shipped with pymatgen).
+
+    Returns:
+        Element symbol -> covalent radius in Å.
+    """
     from pymatgen.analysis.molecule_structure_comparator import CovalentRadius
 
     return dict(CovalentRadius.radius)
@@ -46,9 +71,21 @@ def covalent_radii() -> dict:
 
 @lru_cache(maxsize=1)
 def load_library(path: Path = LIBRARY) -> tuple:
-    """The prototypes, checked: every role has elements with a tabulated radius, every example
-    names an element for every role, every class 0-4 except centred rectangular has one
-    (centred rectangular cells come from distorting hexagonal and square ones)."""
+    """The prototypes of the library, checked (and cached).
+
+    Every role has elements with a tabulated radius, every example names an element for every
+    role, every class 0-4 except centred rectangular has one (centred rectangular cells come
+    from distorting hexagonal and square ones).
+
+    Args:
+        path: the library's JSON file.
+
+    Returns:
+        Tuple of ``Prototype``, in the file's order.
+
+    Raises:
+        ValueError: a check fails; the message names the file and the prototype.
+    """
     raw = json.loads(Path(path).read_text())
     radii = covalent_radii()
     out = []
@@ -75,7 +112,15 @@ def load_library(path: Path = LIBRARY) -> tuple:
 
 
 def pick(protos, rng):
-    """One prototype of ``protos``, drawn by weight."""
+    """One prototype of ``protos``, drawn by weight.
+
+    Args:
+        protos: sequence of ``Prototype`` to draw from.
+        rng: NumPy random generator.
+
+    Returns:
+        The drawn ``Prototype``.
+    """
     w = np.array([p.weight for p in protos], float)
     return protos[int(rng.choice(len(protos), p=w / w.sum()))]
 
@@ -99,7 +144,15 @@ def _allowed(proto: Prototype, role: str, element: str, chosen: dict) -> bool:
 
 
 def decorate(proto: Prototype, rng: np.random.Generator) -> dict:
-    """Elements for every role (role -> element), respecting the prototype's pairs and rules."""
+    """Elements for every role, respecting the prototype's pairs and rules.
+
+    Args:
+        proto: the prototype to decorate.
+        rng: NumPy random generator.
+
+    Returns:
+        Role -> element symbol.
+    """
     if proto.pairs:
         a, x = proto.pairs[int(rng.integers(len(proto.pairs)))]
         roles = list(proto.roles)
@@ -129,12 +182,35 @@ def bond_scale(proto: Prototype, elements: dict, example: dict) -> float:
 
 
 def cell_matrix(a: float, b: float, gamma: float, c: float = VACUUM_C) -> np.ndarray:
+    """Lattice matrix of a layer: a along x, b in the xy plane at ``gamma`` from a, c along z.
+
+    Args:
+        a: length of a, in Å.
+        b: length of b, in Å.
+        gamma: angle between a and b, in degrees.
+        c: length of c (layer and vacuum), in Å.
+
+    Returns:
+        float [3, 3], rows a, b, c in Å.
+    """
     g = np.radians(gamma)
     return np.array([[a, 0.0, 0.0], [b * np.cos(g), b * np.sin(g), 0.0], [0.0, 0.0, c]])
 
 
 def build(proto: Prototype, elements: dict) -> tuple[np.ndarray, np.ndarray, list, tuple]:
-    """Unstrained decorated layer: (lattice 3x3, fractional coordinates, species, (a, b, gamma))."""
+    """The unstrained layer of a prototype decorated with ``elements``.
+
+    The cell is the prototype's example sharing most elements with ``elements``, rescaled by the
+    mean ratio of covalent-radius sums over the prototype's bonds; heights scale with it.
+
+    Args:
+        proto: the prototype.
+        elements: role -> element symbol (``decorate``).
+
+    Returns:
+        ``(lattice [3, 3] in Å, fractional coordinates [N, 3], species, (a, b in Å, gamma in
+        degrees))``.
+    """
     first, example = proto.examples[0], _nearest_example(proto, elements)
     default_gamma = {0: 120.0, 1: 90.0, 2: 90.0}.get(proto.bravais_class, 90.0)
     a = float(example["a"])
@@ -151,7 +227,18 @@ def build(proto: Prototype, elements: dict) -> tuple[np.ndarray, np.ndarray, lis
 
 
 def implausible_bonds(lat, frac, species, ratio: float = MIN_BOND_RATIO) -> list:
-    """Element pairs closer than ``ratio`` x their covalent-radius sum: [(e1, e2, d, sum)]."""
+    """Atom pairs closer than ``ratio`` x their covalent-radius sum (in-plane periodic images included).
+
+    Args:
+        lat: lattice matrix [3, 3], rows a, b, c in Å.
+        frac: fractional coordinates [N, 3].
+        species: element symbol of each of the N atoms.
+        ratio: the shortest plausible distance, as a fraction of the covalent-radius sum.
+
+    Returns:
+        ``[(e1, e2, d, sum)]``, one per offending pair: the elements, their distance and
+        their covalent-radius sum, both in Å (empty when every distance is plausible).
+    """
     radii = covalent_radii()
     frac = np.asarray(frac, float)
     lat = np.asarray(lat, float)

@@ -22,6 +22,10 @@ import numpy as np
 
 from ..core import paths
 
+__all__ = ["FORMATS", "UNIT_TO_ANGSTROM", "PIXEL_SIZE_RANGE", "MAX_IMAGE_PIXELS", "MOS2_CITATION", "MOS2_LITERATURE",
+           "AU_CITATION", "AU_SPACINGS", "ImageReadError", "ExperimentalImage", "read_image", "check_image",
+           "check_pixel_size", "mos2_example", "au_example", "user_images"]
+
 UNIT_TO_ANGSTROM = {"nm": 10.0, "Å": 1.0, "A": 1.0, "angstrom": 1.0, "pm": 0.01, "µm": 1e4,
                     "um": 1e4}
 FORMATS = (".dm3", ".dm4", ".emd", ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".npy")
@@ -60,6 +64,15 @@ class ImageReadError(ValueError):
 
 @dataclass
 class ExperimentalImage:
+    """A real microscope image with its calibration.
+
+    Attributes:
+        data: float64 [y, x] pixel values (any real scale).
+        pixel_size: Å per pixel.
+        name: file name (no directories: nothing absolute leaks into reports).
+        meta: material, reference, source ... (from the file and its sidecar).
+        notes: conversions made while reading.
+    """
     data: np.ndarray            # float64 [y, x]
     pixel_size: float           # Å per pixel
     name: str                   # file name (no directories: nothing absolute leaks into reports)
@@ -68,6 +81,7 @@ class ExperimentalImage:
 
     @property
     def field_of_view(self) -> tuple[float, float]:
+        """(width, height) of the image in Å."""
         return self.data.shape[1] * self.pixel_size, self.data.shape[0] * self.pixel_size
 
 
@@ -102,8 +116,20 @@ def _sidecar(path: Path) -> dict:
 
 
 def check_pixel_size(value, name: str, origin: str = "given") -> float:
-    """A pixel size in Å as a float, or ``ImageReadError`` naming the file and where the value
-    came from: it must be a number (not a boolean or a string) inside ``PIXEL_SIZE_RANGE``."""
+    """Check a pixel size: a number (not a boolean or a string) inside ``PIXEL_SIZE_RANGE``.
+
+    Args:
+        value: the pixel size to check, in Å per pixel.
+        name: the image's file name, for the message.
+        origin: where the value came from, for the message (``given``, the sidecar, the file).
+
+    Returns:
+        The pixel size in Å per pixel, as a float.
+
+    Raises:
+        ImageReadError: naming the file and where the value came from, when it is not a number
+            or lies outside ``PIXEL_SIZE_RANGE``.
+    """
     lo, hi = PIXEL_SIZE_RANGE
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ImageReadError(f"{name}: pixel size {value!r} ({origin}) is not a number; give Å "
@@ -173,10 +199,21 @@ def _declared_shape(path: Path, suffix: str) -> tuple:
 
 
 def check_image(img: ExperimentalImage) -> ExperimentalImage:
-    """The checks every entry point makes on an image, from a file or built in Python: a 2D
-    array of real numbers (not complex, not objects) of at most ``MAX_IMAGE_PIXELS``, with a pixel
-    size inside ``PIXEL_SIZE_RANGE``. Returns it as float64, divided by its largest magnitude when
-    that lies outside ``VALUE_RANGE`` (with a note); ``ImageReadError`` naming it otherwise."""
+    """The checks every entry point makes on an image, from a file or built in Python.
+
+    The image must be a 2D array of real numbers (not complex, not objects) of at most
+    ``MAX_IMAGE_PIXELS``, with a pixel size inside ``PIXEL_SIZE_RANGE``.
+
+    Args:
+        img: the image to check.
+
+    Returns:
+        A new ``ExperimentalImage`` with float64 [y, x] data, divided by its largest magnitude
+        when that lies outside ``VALUE_RANGE`` (with a note); pixel size in Å per pixel.
+
+    Raises:
+        ImageReadError: naming the image, when a check fails.
+    """
     name = str(img.name)
     data = np.asarray(img.data)
     if not np.issubdtype(data.dtype, np.number):      # objects and booleans are not numbers either
@@ -203,7 +240,25 @@ def check_image(img: ExperimentalImage) -> ExperimentalImage:
 
 
 def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
-    """Read a real image as float [y, x] with its pixel size in Å (see the module docstring)."""
+    """Read a real image as float [y, x] with its pixel size in Å (see the module docstring).
+
+    The pixel size is ``pixel_size`` when given (a differing file calibration or sidecar is
+    noted), else the sidecar's ``pixel_size_A``, else the file's calibration. Colour images are
+    converted to grey (mean of R, G, B).
+
+    Args:
+        path: the image file: ``.dm3``/``.dm4``, ``.emd``, TIFF, PNG/JPEG or ``.npy``.
+        pixel_size: Å per pixel, overriding the file and the sidecar; None to take it from them.
+
+    Returns:
+        The checked image (``check_image``): float64 [y, x], pixel size in Å per pixel, metadata
+        from the file and the sidecar, and notes on the conversions made.
+
+    Raises:
+        ImageReadError: the file is missing, not a regular file, of another format, unreadable
+            or too large; the sidecar is invalid; the file's calibration and the sidecar disagree
+            by more than ``PIXEL_SIZE_AGREEMENT``; no pixel size is known; or a check fails.
+    """
     path = Path(path)
     if not path.exists():
         raise ImageReadError(f"{path}: no such file")
@@ -286,7 +341,15 @@ def temul_example_path(relative: str = MOS2_EXAMPLE) -> Path:
 
 
 def mos2_example() -> ExperimentalImage:
-    """The real monolayer MoS2 ADF-STEM image of temul-toolkit (1024 x 1024 px, 0.127 Å/px)."""
+    """The real monolayer MoS2 ADF-STEM image of temul-toolkit (1024 x 1024 px, 0.127 Å/px).
+
+    Returns:
+        The image, its ``meta`` holding ``material``, ``citation`` and ``reference`` (literature
+        a, b in Å and gamma in degrees).
+
+    Raises:
+        ImageReadError: temul-toolkit is not installed or lacks the file.
+    """
     img = read_image(temul_example_path())
     img.meta.update({"material": "MoS2 (monolayer, Se-implanted)", "citation": MOS2_CITATION,
                      "reference": MOS2_LITERATURE})
@@ -294,7 +357,15 @@ def mos2_example() -> ExperimentalImage:
 
 
 def au_example() -> ExperimentalImage:
-    """The real Au nanoparticle HAADF image of temul-toolkit (2048 x 2048 px, 0.075 Å/px)."""
+    """The real Au nanoparticle HAADF image of temul-toolkit (2048 x 2048 px, 0.075 Å/px).
+
+    Returns:
+        The image, its ``meta`` holding ``material``, ``citation`` and ``spacings`` (fcc Au plane
+        spacings in Å, ``AU_SPACINGS``).
+
+    Raises:
+        ImageReadError: temul-toolkit is not installed or lacks the file.
+    """
     img = read_image(temul_example_path(AU_EXAMPLE))
     img.meta.update({"material": "Au nanoparticle (fcc, a = 4.078 Å)", "citation": AU_CITATION,
                      "spacings": AU_SPACINGS})
@@ -302,7 +373,14 @@ def au_example() -> ExperimentalImage:
 
 
 def user_images(folder: Path | None = None) -> list[Path]:
-    """Images placed in ``data/experimental/`` (each with an optional ``.json`` sidecar)."""
+    """Images placed in ``data/experimental/`` (each with an optional ``.json`` sidecar).
+
+    Args:
+        folder: the folder to list; None for ``data/experimental/``.
+
+    Returns:
+        Sorted paths of the files with a suffix of ``FORMATS`` (empty when the folder is missing).
+    """
     folder = Path(folder) if folder else paths.DATA / "experimental"
     if not folder.exists():
         return []

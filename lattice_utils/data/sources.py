@@ -21,13 +21,24 @@ from ..core import paths
 from .image_sets import IMAGE_SETS, SLOT_IMAGE_SET, image_set_path, missing_message
 from .structures import JARVIS_DATASETS, DataUnavailableError, jarvis_zip_path
 
+__all__ = ["CHOICES", "ALIASES", "normalise", "structure_source", "image_set_for", "paper_files", "file_problem"]
+
 CHOICES = ("auto", "paper", "offline")
 ALIASES = {"jarvis": "paper"}
 
 
 def file_problem(path) -> str:
-    """What keeps ``path`` from being a data file to read ("" when nothing does): a folder, a
-    link or device, or an empty file (an interrupted copy) named like the paper's zip is not it."""
+    """What keeps ``path`` from being a data file to read.
+
+    A folder, a link or device, or an empty file (an interrupted copy) named like the paper's zip
+    is not it.
+
+    Args:
+        path: the expected data file.
+
+    Returns:
+        ``"missing"``, another short description of the problem, or ``""`` when nothing keeps it.
+    """
     from pathlib import Path
 
     path = Path(path)
@@ -43,6 +54,17 @@ def file_problem(path) -> str:
 
 
 def normalise(data_source: str) -> str:
+    """The ``data_source`` choice in its current name (``jarvis`` means ``paper``).
+
+    Args:
+        data_source: ``auto``, ``paper``, ``offline`` or an alias of ``ALIASES``.
+
+    Returns:
+        One of ``CHOICES``.
+
+    Raises:
+        ValueError: ``data_source`` is none of them.
+    """
     value = ALIASES.get(str(data_source), str(data_source))
     if value not in CHOICES:
         raise ValueError(f"data_source must be one of {', '.join(CHOICES)} (or jarvis, meaning "
@@ -51,8 +73,23 @@ def normalise(data_source: str) -> str:
 
 
 def image_set_for(slot: str, data_source: str, log=print) -> str | None:
-    """The paper's STEM image set to use for ``slot`` (``stem_jv2d``, ``stem_c2db``), or None
-    for images simulated from a structure table."""
+    """The paper's STEM image set to use for ``slot``, or None for images simulated from a structure table.
+
+    In ``auto`` mode a missing or unusable zip falls back to simulated images, with a line to
+    ``log``; in ``paper`` mode a missing one raises, and a damaged one is left to the loader.
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex`` (Alex-PBE has no image set).
+        data_source: ``auto``, ``paper`` or ``offline`` (or an alias).
+        log: callable that takes the fallback message.
+
+    Returns:
+        ``stem_jv2d``, ``stem_c2db`` or None.
+
+    Raises:
+        ValueError: ``data_source`` is not a valid choice.
+        DataUnavailableError: ``paper`` mode and the zip is not in ``data/raw/``.
+    """
     data = normalise(data_source)
     name = SLOT_IMAGE_SET.get(slot)
     if data == "offline" or name is None:
@@ -75,8 +112,22 @@ def _where(problem: str) -> str:
 
 
 def structure_source(slot: str, data_source: str, log=print) -> str:
-    """``jarvis`` (the paper's database of this slot) or ``offline`` (the prototype stand-in). In
-    ``paper`` mode a missing database is fetched or refused by the jarvis loader itself."""
+    """Where the structure table of ``slot`` comes from.
+
+    In ``paper`` mode a missing database is fetched or refused by the jarvis loader itself; in
+    ``auto`` mode a missing or unusable zip falls back to the stand-in, with a line to ``log``.
+
+    Args:
+        slot: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        data_source: ``auto``, ``paper`` or ``offline`` (or an alias).
+        log: callable that takes the fallback message.
+
+    Returns:
+        ``jarvis`` (the paper's database of this slot) or ``offline`` (the prototype stand-in).
+
+    Raises:
+        ValueError: ``data_source`` is not a valid choice.
+    """
     data = normalise(data_source)
     if data == "offline":
         return "offline"
@@ -89,8 +140,13 @@ def structure_source(slot: str, data_source: str, log=print) -> str:
 
 
 def paper_files() -> list[dict]:
-    """Each paper data file: name, where it goes, whether it is there (``present``: a regular,
-    non-empty file; ``problem`` says otherwise what is wrong), its URL and its use."""
+    """Each paper data file (the three jarvis databases, the two STEM image sets) and its state.
+
+    Returns:
+        One dict per file: ``file`` (name), ``path`` (where it goes), ``present`` (a regular,
+        non-empty file), ``problem`` (otherwise what is wrong, see ``file_problem``), ``url``
+        and ``use``.
+    """
     from jarvis.db.figshare import get_db_info
 
 

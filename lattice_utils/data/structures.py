@@ -40,6 +40,10 @@ from ..lattice.lattice2d import (
     symmetry_class,
 )
 
+__all__ = ["JARVIS_DATASETS", "NORMALISE_VERSION", "COLUMNS", "MAX_MEMBER_BYTES", "DataUnavailableError",
+           "CorruptFileError", "normalise_record", "closest_sites", "projected_cell", "records_to_table",
+           "jarvis_zip_path", "check_member_size", "read_jarvis_zip", "load_jarvis_records", "load_jarvis_table"]
+
 # dataset slot -> jarvis-tools dataset name and its record keys
 JARVIS_DATASETS = {
     "jv2d": {"name": "dft_2d", "id": "jid", "gap": "optb88vdw_bandgap"},
@@ -106,8 +110,18 @@ def element_of(label) -> str | None:
 
 
 def closest_sites(lattice: np.ndarray, frac: np.ndarray) -> tuple[float, int, int]:
-    """Shortest distance between two sites, periodic images included (an atom and its own
-    image too: then both sites are that atom), and the two sites."""
+    """Shortest distance between two sites, periodic images included.
+
+    An atom and its own image count too: then both sites are that atom. Memory stays bounded
+    (the sites are compared in blocks).
+
+    Args:
+        lattice: lattice matrix [3, 3], rows a, b, c in Å.
+        frac: fractional coordinates [N, 3].
+
+    Returns:
+        ``(distance in Å, i, j)``: the shortest distance and the indices of the two sites.
+    """
     n = len(frac)
     step = max(1, (1 << 20) // max(n, 1))      # rows per block: [step, n, 3] stays ~24 MB
     best, pair = np.inf, (0, 0)
@@ -137,8 +151,28 @@ def _symmetry_or_metric(lat, cart, elements, metric: int) -> int:
 
 def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
                      formula: str | None = None, extra: dict | None = None) -> dict:
-    """Validate, orient (a x b along z) and label one structure. Raises
-    ``StructureError`` with the reason for a record that cannot be used."""
+    """Validate, orient (a x b along z) and label one structure: one row of a corpus table.
+
+    Refused: no atoms, a malformed or non-finite cell, unknown elements, lattice vectors outside
+    ``MIN_CELL``-``MAX_CELL`` Å, fractional coordinates beyond ``MAX_FRAC``, or two sites (or an
+    atom and its own periodic image) closer than ``MIN_SITE_DISTANCE`` Å.
+
+    Args:
+        rid: the record's id.
+        atoms_dict: jarvis ``Atoms`` dict: ``lattice_mat`` (Å), ``coords``, ``elements`` (symbols
+            or numbered site labels such as ``Cr1``) and ``cartesian``.
+        source: the data source written into the row (``jarvis``, ``offline-prototype`` ...).
+        band_gap: band gap in eV; NaN (or anything not numeric) when unknown.
+        formula: the formula to keep; None for the reduced formula of the atoms.
+        extra: further columns to add to the row.
+
+    Returns:
+        The row: the keys of ``COLUMNS`` (``a``, ``b``, ``canon_a``, ``canon_b`` in Å, ``gamma``,
+        ``canon_gamma`` in degrees, labels 0-4, ``atoms`` the oriented cell) plus ``extra``.
+
+    Raises:
+        StructureError: with the reason for a record that cannot be used.
+    """
     from jarvis.core.atoms import Atoms
 
     if not isinstance(atoms_dict, dict):
@@ -199,8 +233,17 @@ def normalise_record(rid: str, atoms_dict: dict, source: str, band_gap=np.nan,
 
 
 def projected_cell(atoms_dict: dict) -> CanonicalCell:
-    """Reduced cell of a normalised record (the ``atoms`` column) projected along z: the
-    lattice its image shows, which can be smaller than the crystal's."""
+    """Reduced cell of a normalised record projected along z: the lattice its image shows.
+
+    That lattice can be smaller than the crystal's (atoms of one species at different heights).
+
+    Args:
+        atoms_dict: the record's ``atoms`` column (jarvis ``Atoms`` dict of the oriented cell).
+
+    Returns:
+        The projected cell: ``a``, ``b`` in Å, ``gamma`` in degrees, its Bravais class and its
+        multiplicity.
+    """
     from jarvis.core.atoms import Atoms
 
     at = Atoms.from_dict(atoms_dict)
@@ -208,8 +251,24 @@ def projected_cell(atoms_dict: dict) -> CanonicalCell:
 
 
 def records_to_table(records, dataset: str, source: str = "jarvis", verbose: bool = True):
-    """Normalise raw jarvis-format records; bad ones are skipped with id and reason.
-    Returns ``(table, skipped)`` where ``skipped`` is a list of ``(id, reason)``."""
+    """Normalise raw jarvis-format records into a corpus table; bad ones are skipped with id and reason.
+
+    Site labels numbered by the database (``Cr1``, ``Cr2``) are read as their element; the ids
+    of such records are in ``table.attrs["relabelled"]``.
+
+    Args:
+        records: the database's records (dicts), as ``load_jarvis_records`` returns them.
+        dataset: dataset slot whose keys they use, ``jv2d``, ``c2db`` or ``alex``.
+        source: the data source written into every row.
+        verbose: print how many were kept and why the others were skipped.
+
+    Returns:
+        ``(table, skipped)``: one row per kept record (``normalise_record``; the ``COLUMNS`` when
+        empty), and a list of ``(id, reason)``.
+
+    Raises:
+        KeyError: ``dataset`` is not one of ``JARVIS_DATASETS``.
+    """
     keys = JARVIS_DATASETS[dataset]
     rows, skipped, relabelled = [], [], []
     for k, rec in enumerate(records):
@@ -248,6 +307,18 @@ def print_skip_summary(name: str, n_in: int, skipped) -> None:
 # ---------------------------------------------------------------- jarvis-tools loader
 
 def jarvis_zip_path(dataset: str, store_dir: Path | None = None) -> Path:
+    """Where the jarvis-tools zip of a paper database goes.
+
+    Args:
+        dataset: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        store_dir: folder of the zip; None for ``data/raw/``.
+
+    Returns:
+        The zip's path, named as jarvis-tools names it (the file may not exist).
+
+    Raises:
+        KeyError: ``dataset`` is not one of ``JARVIS_DATASETS``.
+    """
     from jarvis.db.figshare import get_db_info
 
     name = JARVIS_DATASETS[dataset]["name"]
@@ -255,9 +326,18 @@ def jarvis_zip_path(dataset: str, store_dir: Path | None = None) -> Path:
 
 
 def check_member_size(path: Path, info: zipfile.ZipInfo, max_bytes: int | None = None) -> None:
-    """``CorruptFileError`` naming the zip and the member when the member declares more than
-    ``max_bytes`` (default ``MAX_MEMBER_BYTES``) uncompressed, or inflates more than
-    ``MAX_COMPRESSION_RATIO`` times: checked on the zip's directory, before anything is read."""
+    """Refuse a zip member too large to be real, on the zip's directory, before anything is read.
+
+    Args:
+        path: the zip file, for the message.
+        info: the member's entry in the zip's directory.
+        max_bytes: largest uncompressed size accepted, in bytes; None for ``MAX_MEMBER_BYTES``.
+
+    Raises:
+        CorruptFileError: naming the zip and the member when the member declares more than
+            ``max_bytes`` uncompressed, or (above ``MIN_RATIO_CHECK_BYTES``) inflates more than
+            ``MAX_COMPRESSION_RATIO`` times.
+    """
     limit = MAX_MEMBER_BYTES if max_bytes is None else max_bytes
     where = paths.relative(path)
     if info.file_size > limit:
@@ -272,10 +352,21 @@ def check_member_size(path: Path, info: zipfile.ZipInfo, max_bytes: int | None =
 
 
 def read_jarvis_zip(path: Path, member: str) -> list[dict]:
-    """The records in member ``member`` of a jarvis-tools zip, or ``CorruptFileError`` naming
-    the file for every kind of damage: not a zip, cut off, a deflate stream or CRC that fails,
-    the member missing or inflating beyond any real file (``check_member_size``), not JSON, JSON
-    nested too deeply to parse, or JSON that is not a non-empty list of records."""
+    """The records in member ``member`` of a jarvis-tools zip.
+
+    Args:
+        path: the zip file.
+        member: name of the JSON member holding the records.
+
+    Returns:
+        The member's JSON list (at least one element is a record dict).
+
+    Raises:
+        CorruptFileError: naming the file for every kind of damage: not a zip, cut off, a
+            deflate stream or CRC that fails, the member missing or inflating beyond any real
+            file (``check_member_size``), not JSON, JSON nested too deeply to parse, or JSON that
+            is not a non-empty list of records.
+    """
     where = paths.relative(path)
     try:
         with zipfile.ZipFile(path) as z:
@@ -311,9 +402,25 @@ def read_jarvis_zip(path: Path, member: str) -> list[dict]:
 
 
 def load_jarvis_records(dataset: str, store_dir: Path | None = None) -> list[dict]:
-    """Raw records of a paper database. A zip placed in ``data/raw/`` is used as is;
-    otherwise it is downloaded there (atomically). A damaged zip (see ``read_jarvis_zip``) is
-    moved aside to ``*.corrupt`` and reported, never silently reused."""
+    """Raw records of a paper database.
+
+    A zip placed in ``data/raw/`` is used as is; otherwise it is downloaded there (atomically).
+    A damaged zip (see ``read_jarvis_zip``) is moved aside to ``*.corrupt`` and reported, never
+    silently reused.
+
+    Args:
+        dataset: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        store_dir: folder of the zip; None for ``data/raw/``.
+
+    Returns:
+        The database's records (dicts in jarvis format).
+
+    Raises:
+        KeyError: ``dataset`` is not one of ``JARVIS_DATASETS``.
+        DataUnavailableError: no usable zip and the download fails (no network); names the
+            file, the URL and where to place it.
+        CorruptFileError: the downloaded zip is damaged (it is not kept).
+    """
     from jarvis.db.figshare import get_db_info, get_request_data
 
     name = JARVIS_DATASETS[dataset]["name"]
@@ -346,4 +453,19 @@ def load_jarvis_records(dataset: str, store_dir: Path | None = None) -> list[dic
 
 
 def load_jarvis_table(dataset: str, store_dir: Path | None = None):
+    """The normalised corpus table of a paper database (``load_jarvis_records``, then
+    ``records_to_table``).
+
+    Args:
+        dataset: dataset slot, ``jv2d``, ``c2db`` or ``alex``.
+        store_dir: folder of the zip; None for ``data/raw/``.
+
+    Returns:
+        ``(table, skipped)`` as ``records_to_table`` returns them.
+
+    Raises:
+        KeyError: ``dataset`` is not one of ``JARVIS_DATASETS``.
+        DataUnavailableError: no usable zip and the download fails.
+        CorruptFileError: the downloaded zip is damaged.
+    """
     return records_to_table(load_jarvis_records(dataset, store_dir), dataset)

@@ -35,6 +35,10 @@ from .lattice2d import (
     reduced_cell,
 )
 
+__all__ = ["MIN_IMAGE_PX", "MAX_BAD_PIXELS", "MAX_FFT_PX", "LatticeEstimate", "fill_bad_pixels", "power_spectrum",
+           "parabola_offset", "suppress_outliers", "find_peaks", "superlattice", "validate_image", "estimate_lattice",
+           "lattice_from_basis"]
+
 # Peaks are measured against the spectrum's own background: the noise power of the same ring |k|
 # (the whitened spectrum, ``ring_background``), so slow background, amorphous material and the
 # low-frequency power of bright dopants do not count as signal. The noise level is the data's: a
@@ -60,6 +64,39 @@ MAX_FFT_PX = 2048         # a larger image is analysed on its central 2048 x 204
 
 @dataclass
 class LatticeEstimate:
+    """The lattice the FFT estimator finds in an image: reduced cell, class, uncertainties, and
+    why it may not be reliable. A failed estimate has label -1, class "none" and NaN values.
+
+    Attributes:
+        a: shorter length of the reduced primitive cell (Å).
+        b: longer length (Å).
+        gamma: angle between a and b (degrees, 90-120).
+        a_err: standard deviation of a (Å), sampled from the fit's covariance.
+        b_err: standard deviation of b (Å).
+        gamma_err: standard deviation of gamma (degrees).
+        label: strict class: 0 hp, 1 tp, 2 op, 3 oc, 4 mp; -1 when nothing was found.
+        class_name: the strict class's name ("none" when nothing was found).
+        orientation_deg: angle (degrees) from the image x axis (counter-clockwise, y up) of the
+            shortest lattice vector closest to x: rotate by -this to align.
+        reliable: whether the result can be trusted.
+        reason: why the result is unreliable ("" when reliable).
+        n_peaks: FFT peaks indexed and used in the fit.
+        peak_snr: the strongest peak's power over the median (noise) power of its ring.
+        pixel_size: the image's pixel size (Å per pixel).
+        a_vec: real-space basis vector a (Å, (x, y)).
+        b_vec: real-space basis vector b (Å, (x, y)).
+        n_stray: weak peaks off the lattice and off any superlattice, ignored.
+        notes: what was done to the input (e.g. pixels filled).
+        label_allowing_distortion: the class within the allowance for scan distortion
+            (``lattice2d.class_distortions``); -1 when nothing was found.
+        class_allowing_distortion: its name.
+        distortion_pct: the anisotropic strain that separates the measured cell from that class (%).
+        distortion_err_pct: standard deviation of that strain (%).
+        distortion_allowance_pct: the allowance used (%).
+        distortions_pct: {class short name (hp, tp, op, oc, mp): distortion to that class (%)}.
+        first_order_spacings: the three largest lattice-plane spacings d (Å).
+        spacing_spread_pct: (max - min) / mean of those three (%).
+    """
     a: float
     b: float
     gamma: float
@@ -91,9 +128,12 @@ class LatticeEstimate:
     spacing_spread_pct: float = float("nan")   # (max - min) / mean of those three
 
     def as_dict(self) -> dict:
+        """The estimate as a plain dict (every field)."""
         return asdict(self)
 
     def summary(self) -> str:
+        """One line for people: a, b, gamma with errors (Å, degrees), the class, any class allowing
+        distortion, and why the estimate is unreliable, if it is."""
         if self.label < 0:
             return f"no lattice found ({self.reason})"
         s = (f"a = {self.a:.3f} ± {self.a_err:.3f} Å, b = {self.b:.3f} ± {self.b_err:.3f} Å, "
@@ -121,7 +161,16 @@ def _failed(reason: str, pixel_size: float, snr: float = float("nan"), n: int = 
 def fill_bad_pixels(image: np.ndarray, sigma: float = 2.0) -> tuple[np.ndarray, int]:
     """NaN/inf pixels (dead pixels, a masked region) replaced by the Gaussian-weighted mean of
     their finite neighbours (the global mean where none is near), and how many there were.
-    Left in, a single NaN makes the whole spectrum NaN."""
+    Left in, a single NaN makes the whole spectrum NaN.
+
+    Args:
+        image: 2D image [H, W], any real dtype.
+        sigma: width of the Gaussian weighting (px).
+
+    Returns:
+        (image, n_bad): the image as float64 [H, W] with the bad pixels filled (unchanged when none
+        or all are bad), and the number of NaN/inf pixels.
+    """
     img = np.asarray(image, dtype=float)
     bad = ~np.isfinite(img)
     n_bad = int(bad.sum())
@@ -136,7 +185,19 @@ def fill_bad_pixels(image: np.ndarray, sigma: float = 2.0) -> tuple[np.ndarray, 
 
 
 def power_spectrum(image: np.ndarray, pad: int = 2):
-    """Hann-windowed, zero-padded power spectrum (square, DC at the centre) and its size."""
+    """Hann-windowed, zero-padded power spectrum (square, DC at the centre) and its size.
+
+    The image's mean is removed first. Pixel (i, j) of the spectrum is the frequency
+    ((j - n // 2), (i - n // 2)) / (n x pixel size), in cycles per length.
+
+    Args:
+        image: 2D image [H, W].
+        pad: zero-padding factor: the spectrum's side is ``pad`` times the image's longer side.
+
+    Returns:
+        (spectrum, n): the power |F|^2 as float64 [n, n] (``fftshift``-ed, DC at [n // 2, n // 2];
+        in squared image intensity), and n.
+    """
     img = np.asarray(image, dtype=float)
     ny, nx = img.shape
     win = np.outer(np.hanning(ny), np.hanning(nx))
@@ -147,7 +208,16 @@ def power_spectrum(image: np.ndarray, pad: int = 2):
 
 def parabola_offset(m, c, p) -> np.ndarray:
     """Sub-pixel offset (within +-0.5) of the vertex of the parabola through three samples
-    m, c, p at -1, 0, +1; 0 where they do not curve downwards. Element-wise."""
+    m, c, p at -1, 0, +1; 0 where they do not curve downwards. Element-wise.
+
+    Args:
+        m: sample(s) at -1.
+        c: sample(s) at 0 (the maximum).
+        p: sample(s) at +1.
+
+    Returns:
+        The offset(s) of the vertex from 0, in sample steps (float array, clipped to [-0.5, 0.5]).
+    """
     m, c, p = (np.asarray(v, dtype=float) for v in (m, c, p))
     den = m - 2 * c + p
     return np.where(den < 0, 0.5 * (m - p) / np.where(den < 0, den, -1.0), 0.0).clip(-0.5, 0.5)
@@ -168,7 +238,15 @@ def _refine(spec: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
 def suppress_outliers(image: np.ndarray) -> tuple[np.ndarray, int]:
     """Intensities beyond median +- CLIP_SPREAD x (99.5th or 0.5th percentile - median) clipped,
     and how many pixels were. A clean lattice image loses nothing; a bright dopant, a
-    contamination spot or a hot pixel stops dominating the spectrum's low frequencies."""
+    contamination spot or a hot pixel stops dominating the spectrum's low frequencies.
+
+    Args:
+        image: 2D image [H, W] of finite values (fill NaN first: ``fill_bad_pixels``).
+
+    Returns:
+        (image, n_clipped): the image as float64 [H, W], clipped where needed, and the number of
+        pixels clipped.
+    """
     img = np.asarray(image, dtype=float)
     lo_q, med, hi_q = np.percentile(img, [0.5, 50.0, 99.5])
     hi = med + CLIP_SPREAD * (hi_q - med)
@@ -231,10 +309,27 @@ def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> 
 
 def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: int = 2,
                min_spacing: float | None = None):
-    """Reciprocal-space peaks: (k [m, 2] in cycles/A as (kx, ky), power [m], peak SNR, noise
-    maximum). Each peak is measured against the noise power of its ring (``ring_background``:
-    the whitened spectrum); the SNR is the strongest peak's whitened power, the noise maximum what white noise
-    would reach in this spectrum (log2 of its independent pixels)."""
+    """Reciprocal-space peaks of an image's power spectrum, with sub-pixel positions.
+
+    Each peak is measured against the noise power of its ring (``ring_background``: the whitened
+    spectrum). Only frequencies between 1.5 / field of view and 1 / max(``min_spacing``, 2.5 pixels)
+    are searched; peaks weaker than ``KEEP_OVER_NOISE`` times the noise maximum, or than
+    ``POWER_FLOOR`` of the strongest, are dropped.
+
+    Args:
+        image: 2D image [H, W] (rows = y).
+        pixel_size: pixel size (Å per pixel).
+        max_peaks: peaks kept at most (the strongest).
+        pad: zero-padding factor of the spectrum (``power_spectrum``).
+        min_spacing: smallest lattice spacing searched (Å); None for 1 Å.
+
+    Returns:
+        (k, power, snr, noise_max): k [m, 2] the peak positions in cycles/Å (1/Å, no 2 pi) as
+        (kx, ky); power [m] their power; the peak SNR, the strongest peak's whitened power; the
+        noise maximum, what white noise would reach in this spectrum (log2 of its independent
+        pixels). Fewer than 16 frequencies in the band, no finite ring background or no local
+        maximum: empty arrays, SNR 0 and noise maximum NaN.
+    """
     spec, n = power_spectrum(image, pad)
     c = n // 2
     fov = max(np.asarray(image).shape) * pixel_size
@@ -338,7 +433,17 @@ def _integer_lattice_basis(vectors: np.ndarray) -> np.ndarray:
 def superlattice(h_unindexed: np.ndarray, max_order: int = 6, share: float = 0.8):
     """If most peaks left unindexed by a basis lie on an n-times finer reciprocal lattice
     (n <= max_order), return (n, the integer lattice they span with the basis, in units of 1/n)
-    else None. Noise and defect peaks land at random fractional indices; a superstructure does not."""
+    else None. Noise and defect peaks land at random fractional indices; a superstructure does not.
+
+    Args:
+        h_unindexed: [m, 2] fractional Miller indices of the unindexed peaks in the basis.
+        max_order: largest refinement n tried.
+        share: fraction of the peaks that must lie on the finer lattice (within ``INDEX_TOL``).
+
+    Returns:
+        (n, basis) for the smallest n that works, basis a 2 x 2 integer matrix (float, Hermite
+        normal form) in units of 1/n of the original reciprocal basis; None when no n does.
+    """
     h_unindexed = np.asarray(h_unindexed)
     if len(h_unindexed) == 0:
         return None
@@ -367,7 +472,19 @@ def _checked_array(image, pixel_size: float, prefix: str = "") -> np.ndarray:
 def validate_image(image, pixel_size: float, name: str = "image") -> np.ndarray:
     """The checks every method makes on a user's image: a 2D numeric array of at least
     MIN_IMAGE_PX pixels a side, not constant, at most MAX_BAD_PIXELS NaN/inf, with a positive
-    finite pixel size. Returns it as float; raises ``ValueError`` naming ``name`` otherwise."""
+    finite pixel size.
+
+    Args:
+        image: the image, array-like [H, W].
+        pixel_size: pixel size (Å per pixel).
+        name: the image's name, for the error messages.
+
+    Returns:
+        The image as float64 [H, W] (not copied when it is float64 already).
+
+    Raises:
+        ValueError: naming ``name``, when any check fails.
+    """
     img = _checked_array(image, pixel_size, f"{name}: ")
     if not np.issubdtype(img.dtype, np.number) or np.issubdtype(img.dtype, np.complexfloating):
         raise ValueError(f"{name}: pixel type {img.dtype} is not a real number")
@@ -391,14 +508,31 @@ def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_sampl
                      seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE,
                      distortion_errors: bool = True) -> LatticeEstimate:
     """a, b, gamma (reduced primitive cell), Bravais class and uncertainties of the lattice in
-    ``image`` (2D array, rows = y) with square pixels of ``pixel_size`` A.
+    ``image`` (2D array, rows = y) with square pixels of ``pixel_size`` Å.
 
     Before the FFT: an image larger than MAX_FFT_PX is cut to its centre, NaN pixels are filled,
     outlying intensities clipped and the slow background removed; each step that changed
     something is listed in ``notes``. Input that cannot hold a lattice (too small, constant,
     mostly NaN) gives a failed estimate with the reason; a bad pixel size or shape raises.
-    ``distortion_errors=False`` skips the sampled errors of the distortions (about a third of the
-    time of a small image), for estimates whose class nobody reads (the grain analysis's windows)."""
+
+    Args:
+        image: 2D image [H, W] (rows = y), any real dtype; NaN/inf pixels allowed (filled).
+        pixel_size: pixel size (Å per pixel).
+        pad: zero-padding factor of the spectrum.
+        n_samples: draws from the fit's covariance for the errors of a, b and gamma.
+        seed: seed of those draws.
+        allowance: largest distortion (fraction; 0.03 = 3 %) still called a class, for the class
+            allowing distortion.
+        distortion_errors: ``False`` skips the sampled errors of the distortions (about a third of
+            the time of a small image), for estimates whose class nobody reads (the grain
+            analysis's windows).
+
+    Returns:
+        The ``LatticeEstimate``; label -1 with the reason when no lattice is found.
+
+    Raises:
+        ValueError: the image is not 2D, or the pixel size is not a positive finite number.
+    """
     img = _checked_array(image, pixel_size)
     if min(img.shape) < MIN_IMAGE_PX:
         return _failed(f"image too small ({img.shape[1]} x {img.shape[0]} px)", pixel_size)
@@ -442,7 +576,22 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
     """The real-space cell of a fitted reciprocal basis ``B`` (rows: reciprocal vectors, 1/Å) with
     the 4 x 4 covariance ``cov`` of vec(B) (ordered (c, j)): a, b, gamma and their errors by
     sampling, the strict class (at 3 sigma), the class allowing ``allowance`` of distortion and
-    the measured distortion, the orientation, the three first-order spacings."""
+    the measured distortion, the orientation, the three first-order spacings.
+
+    Args:
+        B: 2 x 2 reciprocal basis, rows g1, g2 (1/Å, cycles per Å as (kx, ky)).
+        cov: 4 x 4 covariance of vec(B) ((1/Å)^2), index c * 2 + j for component c of vector j.
+        pixel_size: the image's pixel size (Å per pixel); not used in the computation.
+        n_samples: draws from ``cov`` for the errors.
+        seed: seed of the draws.
+        allowance: largest distortion (fraction) still called a class.
+        distortion_errors: sample the errors of the distortions (else they are 0).
+
+    Returns:
+        The fields of a ``LatticeEstimate`` from a to spacing_spread_pct except reliable, reason,
+        n_peaks, peak_snr, pixel_size, n_stray and notes: lengths in Å, angles in degrees,
+        distortions in %.
+    """
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(cov + 1e-30 * np.eye(4) + 1e-12 * np.trace(cov) * np.eye(4))
     dv = (chol @ rng.standard_normal((4, n_samples))).T.reshape(n_samples, 2, 2)   # (c, j)

@@ -31,6 +31,11 @@ import numpy as np
 from .fft_lattice import LatticeEstimate, estimate_lattice, lattice_from_basis, validate_image
 from .lattice2d import SCAN_DISTORTION_ALLOWANCE
 
+__all__ = ["WINDOW_FIELD_A", "MIN_WINDOW_PX", "MAX_WINDOW_PX", "MAX_WINDOWS_PER_SIDE", "GRAIN_MATCH_TOL",
+           "SINGLE_GRAIN_SHARE", "HEADLINE_MIN_SHARE", "SUBCELL_INDICES", "SUBCELL_TOL", "Grain", "GrainAnalysis",
+           "window_origins", "window_size", "reciprocal_basis_of", "lattice_mismatch", "subcell_index",
+           "choose_answer", "analyse_image", "grain_rows"]
+
 WINDOW_FIELD_A = 40.0       # window side in Å: a dozen periods of a 3 Å lattice
 MIN_WINDOW_PX = 64
 MAX_WINDOW_PX = 1024        # a finer-sampled image is binned first (memory bound)
@@ -47,7 +52,20 @@ SUBCELL_TOL = 2 * GRAIN_MATCH_TOL    # relative residual of a sub-cell's vectors
 
 def window_origins(shape, size: int, stride: int, cover_edges: bool = True) -> list[tuple[int, int]]:
     """Top-left corners (row, col) of ``size`` px windows every ``stride`` px; with
-    ``cover_edges`` a last row and column of windows ends at the image's edge."""
+    ``cover_edges`` a last row and column of windows ends at the image's edge.
+
+    Args:
+        shape: the image's (H, W) in px.
+        size: window side (px).
+        stride: step between windows (px).
+        cover_edges: add a last row and column of windows that end at the image's edge.
+
+    Returns:
+        [(row, col)] of every window, row by row.
+
+    Raises:
+        ValueError: the window is larger than the image, or the stride is not positive.
+    """
     H, W = shape
     if size > min(H, W):
         raise ValueError(f"window of {size} px is larger than the image ({W} x {H} px)")
@@ -65,8 +83,16 @@ def window_origins(shape, size: int, stride: int, cover_edges: bool = True) -> l
 
 def window_size(shape, pixel_size: float) -> tuple[int, int]:
     """Window side and stride (px) for an image: about WINDOW_FIELD_A, at most half the image,
-    at least MIN_WINDOW_PX; a quarter-window stride, widened so that no side has more than
-    MAX_WINDOWS_PER_SIDE windows."""
+    at least MIN_WINDOW_PX (and never more than the image); a quarter-window stride, widened so
+    that no side has more than MAX_WINDOWS_PER_SIDE windows.
+
+    Args:
+        shape: the image's (H, W) in px.
+        pixel_size: pixel size (Å per pixel).
+
+    Returns:
+        (size, stride) in px.
+    """
     side = min(shape)
     size = int(round(WINDOW_FIELD_A / pixel_size))
     size = max(MIN_WINDOW_PX, min(size, side // 2))
@@ -79,7 +105,14 @@ def window_size(shape, pixel_size: float) -> tuple[int, int]:
 
 
 def reciprocal_basis_of(est: LatticeEstimate) -> np.ndarray:
-    """Rows: the reciprocal vectors (1/Å) dual to the estimate's reduced real-space basis."""
+    """Rows: the reciprocal vectors (1/Å) dual to the estimate's reduced real-space basis.
+
+    Args:
+        est: a lattice estimate with ``a_vec`` and ``b_vec`` (Å).
+
+    Returns:
+        2 x 2 float array, rows g1, g2 (1/Å, cycles per Å, no 2 pi) with a_i . g_j = delta_ij.
+    """
     return np.linalg.inv(np.array([est.a_vec, est.b_vec], dtype=float)).T
 
 
@@ -95,7 +128,15 @@ def short_vectors(B: np.ndarray) -> np.ndarray:
 def lattice_mismatch(B1: np.ndarray, B2: np.ndarray) -> float:
     """Largest relative distance from a basis vector (+-g1, +-g2) of one reduced reciprocal basis
     to the nearest short vector of the other, both ways: 0 for the same lattice in the same
-    orientation, whatever the choice of basis."""
+    orientation, whatever the choice of basis.
+
+    Args:
+        B1: 2 x 2 reduced reciprocal basis, rows g1, g2 (1/Å).
+        B2: the other one (1/Å).
+
+    Returns:
+        The mismatch as a fraction of the basis vector's length (0.015 = 1.5 %).
+    """
     def one_way(P, Q):
         p, q = np.vstack([P, -P]), short_vectors(Q)
         d = np.linalg.norm(p[:, None] - q[None], axis=-1).min(axis=1)
@@ -117,7 +158,15 @@ def subcell_index(small: np.ndarray, large: np.ndarray) -> int | None:
     """n when every reciprocal vector of the reduced reciprocal basis ``small`` is a vector of
     ``large``'s reciprocal lattice (rows ``small = M @ large`` with M integer, |det M| = n): the
     real cell of ``small`` is that of ``large`` divided by n in area. 1 is the same lattice; None
-    when ``small``'s vectors are not on ``large``'s lattice within ``SUBCELL_TOL``."""
+    when ``small``'s vectors are not on ``large``'s lattice within ``SUBCELL_TOL``.
+
+    Args:
+        small: 2 x 2 reduced reciprocal basis, rows g1, g2 (1/Å).
+        large: 2 x 2 reciprocal basis of the candidate larger cell (1/Å).
+
+    Returns:
+        n = |det M| (the real-cell area ratio), or None.
+    """
     M = np.rint(small @ np.linalg.inv(large))
     residual = np.linalg.norm(small - M @ large, axis=1) / np.linalg.norm(small, axis=1)
     n = int(round(abs(np.linalg.det(M))))
@@ -128,6 +177,15 @@ def subcell_index(small: np.ndarray, large: np.ndarray) -> int | None:
 
 @dataclass
 class Grain:
+    """One grain of an image: a region whose windows agree on one lattice, and that lattice.
+
+    Attributes:
+        lattice: the grain's lattice (fitted from its windows, or the whole-image fit).
+        area_share: share of the image's area assigned to this grain (0-1).
+        n_windows: windows that found this lattice.
+        source: "windows" (mean of its windows) or "whole image".
+        window_spread: standard deviation over its windows of a and b (Å) and gamma (degrees).
+    """
     lattice: LatticeEstimate
     area_share: float            # share of the image's area assigned to this grain
     n_windows: int
@@ -135,12 +193,32 @@ class Grain:
     window_spread: dict = field(default_factory=dict)   # std of a, b, gamma over its windows
 
     def summary(self) -> str:
+        """One line: area share, windows, orientation (degrees) and the lattice's summary."""
         return (f"{100 * self.area_share:.0f} % of the image, {self.n_windows} windows, "
                 f"orientation {self.lattice.orientation_deg:.1f}°: {self.lattice.summary()}")
 
 
 @dataclass
 class GrainAnalysis:
+    """The grain analysis of an image (``analyse_image``): its grains, the whole-image fit and the
+    image's answer.
+
+    When ``answer`` is not given it is chosen on construction (``choose_answer``), and the notes
+    of that choice are added to ``notes``.
+
+    Attributes:
+        grains: the ``Grain`` s, largest first.
+        whole: the whole-image fit.
+        window_px: window side, in px of the image as given.
+        stride_px: window stride, in px of the image as given; the grain map's cells are
+            ``stride_px`` x ``stride_px`` of those.
+        grain_map: int array [rows, cols], the grain index per stride cell, -1 where none.
+        n_windows: windows analysed.
+        n_windows_with_lattice: windows that found a single reliable lattice.
+        notes: what was done and found, for people.
+        answer: the image's answer (see the module docstring).
+        answer_source: "grain 0" or "whole image".
+    """
     grains: list                 # Grain, largest first
     whole: LatticeEstimate       # the whole-image fit
     window_px: int
@@ -160,7 +238,17 @@ class GrainAnalysis:
 
 def choose_answer(grains: list, whole: LatticeEstimate) -> tuple[LatticeEstimate, str, list]:
     """(answer, its source, notes): the largest grain when it covers ``HEADLINE_MIN_SHARE`` of the
-    image; else a reliable whole-image fit; else the largest grain, marked not reliable."""
+    image; else a reliable whole-image fit; else the largest grain, marked not reliable.
+
+    Args:
+        grains: the image's ``Grain`` s, largest first.
+        whole: the whole-image fit.
+
+    Returns:
+        (answer, source, notes): the chosen ``LatticeEstimate`` (a copy marked not reliable, with
+        the reason, when only a small grain shows it), "grain 0" or "whole image", and notes
+        saying why when the largest grain was not simply taken.
+    """
     whole_ok = whole.label >= 0 and whole.reliable
     if not grains:
         return whole, "whole image", []
@@ -216,8 +304,30 @@ def _fit_grain(members: list, estimates: list, pixel_size: float, seed: int,
 def analyse_image(image, pixel_size: float, window_px: int | None = None, stride_px: int | None = None,
                   allowance: float = SCAN_DISTORTION_ALLOWANCE, seed: int = 0,
                   name: str = "image") -> GrainAnalysis:
-    """Grains and their lattices in ``image`` (see the module docstring). Raises ``ValueError``
-    naming ``name`` for an image no method can use (``fft_lattice.validate_image``)."""
+    """Grains and their lattices in ``image`` (see the module docstring).
+
+    An image sampled so finely that a ``WINDOW_FIELD_A`` window would exceed ``MAX_WINDOW_PX`` is
+    binned first (not when ``window_px`` is given); an image smaller than two windows is analysed
+    whole.
+
+    Args:
+        image: 2D image [H, W] (rows = y), any real dtype.
+        pixel_size: pixel size (Å per pixel).
+        window_px: window side (px of the image as given: no binning then); None for
+            ``window_size``'s choice.
+        stride_px: window stride (px of the image analysed, so binned px when it is binned);
+            None for a quarter of ``window_px`` when that is given, else ``window_size``'s choice.
+        allowance: largest distortion (fraction; 0.03 = 3 %) still called a class.
+        seed: seed of the sampled errors.
+        name: the image's name, for the error messages.
+
+    Returns:
+        The ``GrainAnalysis``.
+
+    Raises:
+        ValueError: naming ``name``, for an image no method can use
+            (``fft_lattice.validate_image``).
+    """
     img = validate_image(image, pixel_size, name)
     notes: list = []
     factor = int(np.ceil(WINDOW_FIELD_A / pixel_size / MAX_WINDOW_PX))
@@ -350,7 +460,16 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
 
 def grain_rows(analysis: GrainAnalysis, image: str) -> list[dict]:
     """One table row per grain (and one for the whole-image fit): lattice with errors, the strict
-    class and the class allowing distortion, the distortion, first-order spacings, area share."""
+    class and the class allowing distortion, the distortion, first-order spacings, area share.
+
+    Args:
+        analysis: the image's grain analysis.
+        image: the image's name, written in every row.
+
+    Returns:
+        One dict per grain, then the whole-image fit (grain "whole"): lengths and spacings in Å,
+        angles in degrees, distortions in %, area share a fraction (None for the whole-image row).
+    """
     rows = []
     for k, g in [*enumerate(analysis.grains), ("whole", None)]:
         lat = analysis.whole if g is None else g.lattice

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["CLASS_NAMES", "CLASS_SHORT", "STANDARD_GAMMAS", "SCAN_DISTORTION_ALLOWANCE", "CONSTRAINTS", "SYMPREC",
+           "StructureError", "CanonicalCell", "orient_layer", "lattice_params_2d", "paper_label", "is_standard_gamma",
+           "gauss_reduce", "reduced_cell", "orientation_deg", "bravais_class_2d", "class_distortions",
+           "class_allowing_distortion", "canonical_cell", "projected_canonical_cell", "symmetry_class"]
+
 CLASS_NAMES = ("hexagonal", "square", "rectangular", "centred rectangular", "oblique")
 CLASS_SHORT = ("hp", "tp", "op", "oc", "mp")
 STANDARD_GAMMAS = (60.0, 90.0, 120.0)
@@ -32,8 +37,20 @@ def orient_layer(lattice_mat, frac_coords, vacuum: float = 15.0):
 
     The layer is made contiguous along c first (an atom wrapped across the c boundary
     is moved by the full c vector, which is a true lattice translation), then c is
-    replaced by a vector along z of length (layer thickness + ``vacuum``).
-    Returns ``(lattice_mat, cart_coords)`` of the oriented cell.
+    replaced by a vector along z of length (layer thickness + ``vacuum``), the layer
+    centred in it (``vacuum / 2`` below its lowest atom).
+
+    Args:
+        lattice_mat: 3 x 3 cell, rows a, b, c (Å).
+        frac_coords: [n, 3] fractional coordinates of the atoms.
+        vacuum: vacuum added to the layer's thickness along c (Å).
+
+    Returns:
+        ``(lattice_mat, cart_coords)`` of the oriented cell: the 3 x 3 cell (Å, rows a, b, c with
+        a along x, b in the xy plane, c along z) and the [n, 3] Cartesian coordinates (Å).
+
+    Raises:
+        StructureError: no atoms, non-finite lattice or coordinates, or a zero-area in-plane cell.
     """
     lat = np.asarray(lattice_mat, dtype=float)
     f = np.array(frac_coords, dtype=float)
@@ -71,7 +88,15 @@ def orient_layer(lattice_mat, frac_coords, vacuum: float = 15.0):
 # ---------------------------------------------------------------- parameters
 
 def lattice_params_2d(lattice_mat) -> tuple[float, float, float]:
-    """(a, b, gamma in degrees) of the first two lattice vectors."""
+    """(a, b, gamma in degrees) of the first two lattice vectors.
+
+    Args:
+        lattice_mat: cell with the lattice vectors as rows (Å); only the first two are read.
+
+    Returns:
+        (a, b, gamma): the lengths of the first two vectors (Å) and the angle between them
+        (degrees), as the cell stores them (no reduction).
+    """
     lat = np.asarray(lattice_mat, dtype=float)
     a, b = np.linalg.norm(lat[0]), np.linalg.norm(lat[1])
     cosg = np.clip(np.dot(lat[0], lat[1]) / (a * b), -1.0, 1.0)
@@ -79,7 +104,17 @@ def lattice_params_2d(lattice_mat) -> tuple[float, float, float]:
 
 
 def paper_label(atoms) -> int:
-    """The paper's label: jarvis-tools' ``get_2d_lattice`` on the stored cell."""
+    """The paper's label: jarvis-tools' ``get_2d_lattice`` on the stored cell.
+
+    a and b are compared after rounding to 0.01 Å and gamma to 0.01 degree, so a supercell or an
+    a/b swap can change the label (see the module docstring).
+
+    Args:
+        atoms: a jarvis ``Atoms``, or its dict (with ``abc`` and ``angles``).
+
+    Returns:
+        The label 0-4 (hexagonal, square, rectangular, centred rectangular, oblique).
+    """
     from jarvis.core.lattice import get_2d_lattice
 
     d = atoms if isinstance(atoms, dict) and "abc" in atoms else atoms.to_dict()
@@ -87,7 +122,15 @@ def paper_label(atoms) -> int:
 
 
 def is_standard_gamma(gamma, tol: float = 0.5):
-    """gamma within ``tol`` degrees of 60, 90 or 120 (the paper's standard subset)."""
+    """gamma within ``tol`` degrees of 60, 90 or 120 (the paper's standard subset).
+
+    Args:
+        gamma: angle or array of angles (degrees).
+        tol: tolerance (degrees).
+
+    Returns:
+        Boolean (array of the shape of ``gamma``): True where gamma is standard.
+    """
     g = np.asarray(gamma, dtype=float)
     return np.any(np.abs(g[..., None] - np.array(STANDARD_GAMMAS)) <= tol, axis=-1)
 
@@ -96,7 +139,16 @@ def is_standard_gamma(gamma, tol: float = 0.5):
 
 def gauss_reduce(u, v, max_iter: int = 100):
     """Lagrange-Gauss reduction of a 2D basis: |u| <= |v|, |u.v| <= |u|^2 / 2,
-    and u.v <= 0 (obtuse convention, so a hexagonal cell has gamma = 120)."""
+    and u.v <= 0 (obtuse convention, so a hexagonal cell has gamma = 120).
+
+    Args:
+        u: first basis vector (any length unit; real or reciprocal space).
+        v: second basis vector, same unit.
+        max_iter: reduction steps at most.
+
+    Returns:
+        (u, v): the reduced basis of the same lattice, as float arrays in the input's unit.
+    """
     u, v = np.asarray(u, float), np.asarray(v, float)
     for _ in range(max_iter):
         if np.dot(u, u) > np.dot(v, v):
@@ -113,7 +165,16 @@ def gauss_reduce(u, v, max_iter: int = 100):
 
 
 def reduced_cell(u, v):
-    """(a, b, gamma, u, v) of the Gauss-reduced basis of the 2D lattice spanned by u and v."""
+    """(a, b, gamma, u, v) of the Gauss-reduced basis of the 2D lattice spanned by u and v.
+
+    Args:
+        u: first basis vector (Å, x y).
+        v: second basis vector (Å, x y).
+
+    Returns:
+        (a, b, gamma, u, v): the reduced lengths (Å; a <= b), the angle between them (degrees,
+        90 <= gamma <= 120) and the reduced basis vectors (Å).
+    """
     u, v = gauss_reduce(u, v)
     a, b = float(np.linalg.norm(u)), float(np.linalg.norm(v))
     gamma = float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1))))
@@ -122,7 +183,16 @@ def reduced_cell(u, v):
 
 def orientation_deg(u, v, rel_tol: float = 1e-3) -> float:
     """Angle from the x axis (degrees, counter-clockwise) of the lattice vector closest to x among
-    the shortest ones (lengths within ``rel_tol`` of the shortest) of a reduced basis u, v."""
+    the shortest ones (lengths within ``rel_tol`` of the shortest) of a reduced basis u, v.
+
+    Args:
+        u: the shorter vector of a reduced basis (x, y; any length unit).
+        v: the other vector, same unit.
+        rel_tol: relative tolerance on the lengths for a vector to count among the shortest.
+
+    Returns:
+        The angle (degrees, in (-180, 180]; the closest to 0 among the candidates).
+    """
     a = np.linalg.norm(u)
     shortest = [w for w in (u, -u, v, -v, u + v, -u - v, u - v, v - u)
                 if np.linalg.norm(w) <= a * (1 + rel_tol)]
@@ -134,8 +204,18 @@ def bravais_class_2d(a: float, b: float, gamma: float,
                      len_tol: float = 5e-3, ang_tol: float = 0.5) -> int:
     """Bravais class of a Gauss-reduced 2D cell (a <= b, 90 <= gamma <= 120).
 
-    ``len_tol`` is relative, ``ang_tol`` in degrees. Centred rectangular shows up either
-    as a rhombic reduced cell (a = b) or as b projecting onto a by exactly a/2.
+    Centred rectangular shows up either as a rhombic reduced cell (a = b) or as b projecting
+    onto a by exactly a/2.
+
+    Args:
+        a: shorter cell length (Å).
+        b: longer cell length (Å).
+        gamma: angle between them (degrees).
+        len_tol: relative tolerance on lengths.
+        ang_tol: tolerance on angles (degrees).
+
+    Returns:
+        The class 0-4: 0 hexagonal, 1 square, 2 rectangular, 3 centred rectangular, 4 oblique.
     """
     equal = abs(a - b) <= len_tol * max(a, b)
     right = abs(gamma - 90.0) <= ang_tol
@@ -182,7 +262,19 @@ def class_distortions(a: float, b: float, gamma: float, classes=(0, 1, 2, 3, 4))
     Hexagonal and square have no free shape; rectangular keeps the ratio b/a free, centred
     rectangular is either a rhombus (a = b, any angle) or a cell whose b projects onto a by a/2,
     with the free parameter fitted. 0 for oblique. Distorted graphene at a = 2.43, b = 2.47,
-    gamma = 118.9 is 2.9 % from hexagonal."""
+    gamma = 118.9 is 2.9 % from hexagonal.
+
+    Args:
+        a: reduced cell length a (Å).
+        b: reduced cell length b (Å).
+        gamma: angle between them (degrees).
+        classes: the classes (0-4) to compute.
+
+    Returns:
+        {class: distortion}, each a fraction (sigma_max / sigma_min - 1 of the map from the ideal
+        cell; 0.029 = 2.9 %); NaN for every class when a, b or gamma is not finite or a length is
+        not positive.
+    """
     from scipy.optimize import minimize_scalar
 
     if not (np.isfinite(a) and np.isfinite(b) and np.isfinite(gamma)) or min(a, b) <= 0:
@@ -220,7 +312,16 @@ def class_distortions(a: float, b: float, gamma: float, classes=(0, 1, 2, 3, 4))
 
 def class_allowing_distortion(distortions: dict, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> int:
     """The most constrained class whose distortion is within ``allowance`` (ties: the smaller
-    distortion); 4 (oblique) when none is."""
+    distortion); 4 (oblique) when none is.
+
+    Args:
+        distortions: {class: distortion as a fraction}, as ``class_distortions`` returns; NaN
+            entries never count.
+        allowance: largest distortion (fraction; 0.03 = 3 %) still called the class.
+
+    Returns:
+        The class 0-4.
+    """
     inside = [k for k, d in distortions.items() if np.isfinite(d) and d <= allowance]
     if not inside:
         return 4
@@ -229,6 +330,15 @@ def class_allowing_distortion(distortions: dict, allowance: float = SCAN_DISTORT
 
 @dataclass(frozen=True)
 class CanonicalCell:
+    """The reduced primitive 2D cell of a layer and its Bravais class.
+
+    Attributes:
+        a: shorter cell length (Å).
+        b: longer cell length (Å).
+        gamma: angle between a and b (degrees, 90-120 by the Gauss reduction).
+        label: Bravais class 0-4 (``bravais_class_2d``).
+        multiplicity: stored-cell area / primitive area (2 for a 2x1 supercell).
+    """
     a: float
     b: float
     gamma: float
@@ -266,7 +376,23 @@ def _pure_translations(lat2, frac, species, z, site_tol):
 
 def canonical_cell(lattice_mat, cart_coords, species, site_tol: float = 0.1,
                    len_tol: float = 5e-3, ang_tol: float = 0.5) -> CanonicalCell:
-    """Reduced primitive 2D cell of an oriented layer (a x b along z) and its class."""
+    """Reduced primitive 2D cell of an oriented layer (a x b along z) and its class.
+
+    Args:
+        lattice_mat: 3 x 3 cell of the oriented layer (Å), as ``orient_layer`` returns it.
+        cart_coords: [n, 3] Cartesian coordinates of the atoms (Å).
+        species: the n element symbols (or atomic numbers).
+        site_tol: distance (Å) within which a translated atom matches one of its species, in
+            plane and in height.
+        len_tol: relative length tolerance of the class (``bravais_class_2d``).
+        ang_tol: angle tolerance of the class (degrees).
+
+    Returns:
+        The ``CanonicalCell`` (a, b in Å, gamma in degrees, class, multiplicity).
+
+    Raises:
+        StructureError: a zero-area in-plane cell.
+    """
     lat = np.asarray(lattice_mat, float)
     lat2 = lat[:2, :2]
     if abs(np.linalg.det(lat2)) < 1e-6:
@@ -307,7 +433,22 @@ def _primitive_basis(lat2, trans):
 def projected_canonical_cell(lattice_mat, cart_coords, species, site_tol: float = 0.1,
                              len_tol: float = 5e-3, ang_tol: float = 0.5) -> CanonicalCell:
     """Reduced primitive cell of the layer projected along z: what an image can show. Atoms of
-    one species at different heights can make the projection repeat on a smaller cell."""
+    one species at different heights can make the projection repeat on a smaller cell.
+
+    Args:
+        lattice_mat: 3 x 3 cell of the oriented layer (Å).
+        cart_coords: [n, 3] Cartesian coordinates of the atoms (Å); their heights are ignored.
+        species: the n element symbols (or atomic numbers).
+        site_tol: distance (Å) within which a translated atom matches one of its species.
+        len_tol: relative length tolerance of the class.
+        ang_tol: angle tolerance of the class (degrees).
+
+    Returns:
+        The ``CanonicalCell`` of the projection.
+
+    Raises:
+        StructureError: a zero-area in-plane cell.
+    """
     cart = np.array(cart_coords, dtype=float)
     cart[:, 2] = 0.0
     return canonical_cell(lattice_mat, cart, species, site_tol, len_tol, ang_tol)
@@ -356,7 +497,20 @@ def symmetry_class(lattice_mat, cart_coords, species, symprec: float = SYMPREC) 
     reflection's own axes then decide primitive (op) or centred (oc): the shortest lattice
     vectors along and across the mirror line span the primitive cell (op) or twice it (oc).
     Otherwise oblique. A cell whose a and b agree to 0.25 % without a 4-fold axis is
-    rectangular here, whatever the metric says."""
+    rectangular here, whatever the metric says.
+
+    Args:
+        lattice_mat: 3 x 3 cell of the oriented layer (Å).
+        cart_coords: [n, 3] Cartesian coordinates of the atoms (Å).
+        species: the n element symbols.
+        symprec: spglib's position tolerance (Å).
+
+    Returns:
+        The class 0-4.
+
+    Raises:
+        StructureError: spglib finds no symmetry operations.
+    """
     lat = np.asarray(lattice_mat, float)
     cart = np.asarray(cart_coords, float)
     species = np.asarray(species, dtype=str)

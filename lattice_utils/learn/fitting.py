@@ -22,13 +22,29 @@ import torch
 
 from ..core import paths, storage
 
+__all__ = ["PRECISIONS", "resolve_precision", "default_device", "autocast", "ConfigMismatchError", "FitFiles",
+           "cached_final", "run_epochs", "load_weights_into"]
+
 CHECKPOINT_KEYS = ("optimizer", "scheduler", "torch_rng", "history", "epoch")
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def resolve_precision(precision: str = "auto", device: torch.device | None = None) -> str:
-    """``auto``: bf16 autocast where the hardware does bf16 natively, else fp32 (CPU), and
-    bf16 or fp16 AMP on GPU."""
+    """The numeric precision of a fit: ``auto`` resolved for the device, anything else checked.
+
+    ``auto``: bf16 autocast where the hardware does bf16 natively, else fp32 (CPU), and bf16
+    or fp16 AMP on GPU.
+
+    Args:
+        precision: ``auto`` or one of ``PRECISIONS``.
+        device: the device to decide for; None for ``default_device()``.
+
+    Returns:
+        One of ``PRECISIONS``.
+
+    Raises:
+        ValueError: ``precision`` is neither ``auto`` nor one of ``PRECISIONS``.
+    """
     if precision != "auto":
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be auto or one of {PRECISIONS}, not {precision!r}")
@@ -41,13 +57,26 @@ def resolve_precision(precision: str = "auto", device: torch.device | None = Non
 
 
 def default_device() -> torch.device:
+    """The device this process trains on.
+
+    Returns:
+        CUDA device ``LOCAL_RANK`` (0 outside torchrun) when CUDA is available, else the CPU.
+    """
     if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     return torch.device("cpu")
 
 
 def autocast(device: torch.device, precision: str):
-    """Mixed precision where ``precision`` asks for it (``resolve_precision`` gives it)."""
+    """Mixed precision where ``precision`` asks for it (``resolve_precision`` gives it).
+
+    Args:
+        device: the device the forward pass runs on.
+        precision: one of ``PRECISIONS``; ``fp32`` disables autocast.
+
+    Returns:
+        A ``torch.autocast`` context manager (bf16 or fp16, or disabled).
+    """
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
     return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
@@ -58,8 +87,16 @@ class ConfigMismatchError(ValueError):
 
 @dataclass
 class FitFiles:
-    """Where a fit is stored and what it must match: ``key`` (content key of the configuration),
-    ``config`` (its fields, for the message when they differ) and ``version`` (of the code)."""
+    """Where a fit is stored and what its files must match.
+
+    Attributes:
+        directory: the fit's folder (``final.pt``, ``checkpoint.pt``, ``history.json``).
+        key: content key of the configuration.
+        config: its fields, for the message when they differ.
+        version: version of the training code.
+        rank: this process's rank; only rank 0 writes (DDP).
+        barrier: callable that waits for every process (a no-op in one process).
+    """
     directory: Path
     key: str
     config: dict
@@ -69,10 +106,12 @@ class FitFiles:
 
     @property
     def final(self) -> Path:
+        """The final result, ``<directory>/final.pt``."""
         return self.directory / "final.pt"
 
     @property
     def checkpoint(self) -> Path:
+        """The per-epoch checkpoint, ``<directory>/checkpoint.pt``."""
         return self.directory / "checkpoint.pt"
 
     def check(self, state: dict, path: Path) -> None:
@@ -90,6 +129,7 @@ class FitFiles:
             "rerun with force=True to train this configuration.")
 
     def stamp(self, **content) -> dict:
+        """``content`` with the key, code version and configuration that ``check`` compares."""
         return {"key": self.key, "version": self.version, "config": self.config, **content}
 
     def _moved_aside(self, path: Path, exc: Exception, log, then: str) -> None:
@@ -99,10 +139,23 @@ class FitFiles:
 
 
 def cached_final(files: FitFiles, force: bool = False, log=print, load: Callable[[dict], object] = dict):
-    """The stored result of this fit, as ``load(state)`` makes it from the file's contents, or
-    None when there is none, ``force`` is set, or the file is damaged: unreadable, or refused by
-    ``load`` with ``storage.StoredFileError`` (weights that do not fit); it is then moved aside
-    so that the fit runs again. A result of another configuration raises."""
+    """The stored result of this fit, as ``load(state)`` makes it from the file's contents.
+
+    A damaged file (unreadable, or refused by ``load`` with ``storage.StoredFileError``:
+    weights that do not fit) is moved aside so that the fit runs again.
+
+    Args:
+        files: the fit's files and what they must match.
+        force: ignore a stored result (the fit runs again).
+        log: callable that takes the warning when a file is moved aside.
+        load: makes the result from the file's contents (a dict).
+
+    Returns:
+        ``load(state)``, or None when there is no result, ``force`` is set, or the file is damaged.
+
+    Raises:
+        ConfigMismatchError: the stored result is of another configuration or code version.
+    """
     if force or not files.final.exists():
         return None
     try:
@@ -119,9 +172,33 @@ def run_epochs(files: FitFiles, model: torch.nn.Module, optimizer, epochs: int,
                checkpoints: bool = True, describe: Callable[[dict], str] = str, log=print,
                final_content: Callable[[list], dict] | None = None) -> list:
     """Train ``model`` for ``epochs`` (resuming from the checkpoint unless ``resume`` is off),
-    then store the result. ``train_epoch(epoch)`` trains one epoch and returns its history
-    record; ``describe(record)`` is the log line's text. ``final_content(history)`` adds to the
-    final file (e.g. the target scaling). Returns the history."""
+    then store the result.
+
+    After every epoch rank 0 writes the checkpoint (model, optimiser, scheduler, torch RNG
+    state, history) atomically; at the end it writes ``final.pt`` and ``history.json`` and
+    removes the checkpoint. A damaged checkpoint is moved aside and training starts over.
+
+    Args:
+        files: the fit's files and what they must match.
+        model: the network; resumed weights are loaded into it in place.
+        optimizer: its optimiser (state saved and resumed).
+        epochs: total number of epochs of the fit.
+        train_epoch: ``train_epoch(epoch)`` trains one epoch (0-based) and returns its history record.
+        scheduler: learning-rate scheduler (state saved and resumed), or None.
+        resume: continue from a checkpoint of this configuration when there is one.
+        checkpoints: write a checkpoint after every epoch (and resume from one).
+        describe: ``describe(record)`` is the log line's text for an epoch.
+        log: callable that takes the log lines.
+        final_content: ``final_content(history)`` adds to the final file (e.g. the target
+            scaling; its ``meta`` also goes into ``history.json``), or None.
+
+    Returns:
+        The history: one record per epoch, resumed epochs included.
+
+    Raises:
+        ConfigMismatchError: the checkpoint is of another configuration or code version.
+        storage.StoredFileError: the checkpoint's weights do not fit ``model``.
+    """
     history, start = [], 0
     if resume and checkpoints and files.checkpoint.exists():
         state = _read_checkpoint(files, log)
@@ -172,7 +249,17 @@ def _read_checkpoint(files: FitFiles, log) -> dict | None:
 
 
 def load_weights_into(model: torch.nn.Module, state: dict, path: Path) -> None:
-    """``load_state_dict`` with a message that names the file when the weights do not fit."""
+    """``load_state_dict`` with a message that names the file when the weights do not fit.
+
+    Args:
+        model: the network to load into (in place).
+        state: a weights file's contents; its ``model`` entry holds the weights.
+        path: the file the state comes from, for the message.
+
+    Raises:
+        storage.StoredFileError: ``model`` is not a dict of tensors, or the weights do not fit
+            the network.
+    """
     weights = state.get("model")
     if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
         raise storage.StoredFileError(f"{paths.relative(path)}: 'model' is not a dict of tensors")

@@ -10,6 +10,11 @@ import pandas as pd
 
 from ..lattice.lattice2d import is_standard_gamma
 
+__all__ = ["PARAMETERS", "UNITS", "TEST_SUBSETS", "subset_mask", "mae", "rmse", "regression_rows",
+           "baseline_prediction", "subset_table", "confusion", "classification_table", "accuracy_and_f1", "CHALCOGENS",
+           "HALOGENS", "METAL_GAP_EV", "CHEMISTRY_GROUPS", "is_tmd", "chemistry_masks", "chemistry_table",
+           "GAMMA_CLASSES", "snap_gamma", "gamma_confusion"]
+
 PARAMETERS = ("a", "b", "gamma")
 UNITS = {"a": "Å", "b": "Å", "gamma": "°"}
 
@@ -28,6 +33,19 @@ TEST_SUBSETS = {
 
 
 def subset_mask(table: pd.DataFrame, subset: str) -> np.ndarray:
+    """Which rows of a test table belong to one of the paper's test subsets (section 2.3).
+
+    Args:
+        table: test table with the true ``a``, ``b`` (Å) and ``gamma`` (degrees).
+        subset: a key of ``TEST_SUBSETS`` (``full``, ``standard``, ``nonstandard_gamma``,
+            ``a_gt_10``, ``b_gt_10``).
+
+    Returns:
+        bool [N], True for a row in the subset.
+
+    Raises:
+        ValueError: ``subset`` is not a key of ``TEST_SUBSETS``.
+    """
     try:
         return np.asarray(TEST_SUBSETS[subset][1](table), dtype=bool)
     except KeyError:
@@ -35,11 +53,29 @@ def subset_mask(table: pd.DataFrame, subset: str) -> np.ndarray:
 
 
 def mae(y_true, y_pred) -> float:
+    """Mean absolute error.
+
+    Args:
+        y_true: true values, any shape.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        The MAE in the unit of the values (Å for a, b; degrees for gamma); NaN when empty.
+    """
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     return float(np.mean(np.abs(y_true - y_pred))) if y_true.size else float("nan")
 
 
 def rmse(y_true, y_pred) -> float:
+    """Root mean squared error.
+
+    Args:
+        y_true: true values, any shape.
+        y_pred: predictions, the same shape.
+
+    Returns:
+        The RMSE in the unit of the values (Å for a, b; degrees for gamma); NaN when empty.
+    """
     y_true, y_pred = np.asarray(y_true, float), np.asarray(y_pred, float)
     return float(np.sqrt(np.mean((y_true - y_pred) ** 2))) if y_true.size else float("nan")
 
@@ -54,7 +90,21 @@ def _as_2d(y, n_params):
 
 
 def regression_rows(y_true, y_pred, parameters=PARAMETERS, **labels) -> list[dict]:
-    """One row per parameter: n, MAE, RMSE (NaN with n = 0 for an empty set)."""
+    """One row per parameter: n, MAE, RMSE (NaN with n = 0 for an empty set).
+
+    Args:
+        y_true: true values [N, P] (or [N] for one parameter), a and b in Å, gamma in degrees.
+        y_pred: predictions, the same shape.
+        parameters: names of the P columns.
+        **labels: columns added to every row (model, dataset ...).
+
+    Returns:
+        One dict per parameter: ``**labels``, ``parameter``, ``n``, ``MAE``, ``RMSE`` (the
+        parameter's unit).
+
+    Raises:
+        ValueError: a column count differs from ``len(parameters)``, or the row counts differ.
+    """
     y_true, y_pred = _as_2d(y_true, len(parameters)), _as_2d(y_pred, len(parameters))
     if len(y_true) != len(y_pred):
         raise ValueError(f"{len(y_true)} true values but {len(y_pred)} predictions")
@@ -64,14 +114,37 @@ def regression_rows(y_true, y_pred, parameters=PARAMETERS, **labels) -> list[dic
 
 
 def baseline_prediction(train_targets, n: int) -> np.ndarray:
-    """The paper's baseline: the training-set mean of each parameter, for every test sample."""
+    """The paper's baseline: the training-set mean of each parameter, for every test sample.
+
+    Args:
+        train_targets: training targets [N_train, P] (a, b in Å, gamma in degrees).
+        n: number of test samples.
+
+    Returns:
+        float [n, P], every row the training mean.
+    """
     mean = np.asarray(train_targets, dtype=float).mean(axis=0)
     return np.broadcast_to(mean, (n, mean.size)).copy()
 
 
 def subset_table(test: pd.DataFrame, y_pred, subsets=tuple(TEST_SUBSETS),
                  parameters=PARAMETERS, **labels) -> pd.DataFrame:
-    """Table 1 layout: MAE/RMSE per parameter on each test subset, with its n."""
+    """Table 1 layout: MAE/RMSE per parameter on each test subset, with its n.
+
+    Args:
+        test: test table with the true parameters as columns (a, b in Å, gamma in degrees).
+        y_pred: predictions [N, P], rows as in ``test``.
+        subsets: keys of ``TEST_SUBSETS`` to report, in order.
+        parameters: names of the P parameters (columns of ``test``).
+        **labels: columns added to every row.
+
+    Returns:
+        One row per subset and parameter: ``**labels``, ``subset``, ``subset_title``,
+        ``parameter``, ``n``, ``MAE``, ``RMSE``.
+
+    Raises:
+        ValueError: an unknown subset, or predictions of another shape.
+    """
     y_true = test[list(parameters)].to_numpy(float)
     y_pred = _as_2d(y_pred, len(parameters))
     rows = []
@@ -85,6 +158,19 @@ def subset_table(test: pd.DataFrame, y_pred, subsets=tuple(TEST_SUBSETS),
 # ------------------------------------------------------------------ classification
 
 def confusion(y_true, y_pred, n_classes: int) -> np.ndarray:
+    """Confusion matrix of class labels.
+
+    Args:
+        y_true: true class labels [N], 0 to ``n_classes`` - 1.
+        y_pred: predicted class labels [N], same range.
+        n_classes: number of classes.
+
+    Returns:
+        int [n_classes, n_classes] counts, true class by row, predicted class by column.
+
+    Raises:
+        ValueError: a label lies outside 0 to ``n_classes`` - 1.
+    """
     y_true, y_pred = np.asarray(y_true, int), np.asarray(y_pred, int)
     for name, y in (("true", y_true), ("predicted", y_pred)):
         if y.size and (y.min() < 0 or y.max() >= n_classes):
@@ -101,6 +187,20 @@ def classification_table(y_true, y_pred, n_classes: int = 5, **labels) -> pd.Dat
     A class that is never predicted has undefined precision; a class absent from the test set
     has undefined recall: both are NaN here (scikit-learn would write 0 with a warning). The
     macro average runs over the classes present in the test set and says how many those are.
+
+    Args:
+        y_true: true class labels [N], 0 to ``n_classes`` - 1.
+        y_pred: predicted class labels [N], same range.
+        n_classes: number of classes (5 Bravais classes).
+        **labels: columns added to every row.
+
+    Returns:
+        One row per class (``class`` "0" ...), then ``accuracy`` (in ``f1``, as a fraction),
+        the macro and the weighted average: ``precision``, ``recall``, ``f1`` (fractions) and
+        ``support`` (counts).
+
+    Raises:
+        ValueError: a label lies outside 0 to ``n_classes`` - 1.
     """
     cm = confusion(y_true, y_pred, n_classes)
     tp = np.diag(cm).astype(float)
@@ -133,7 +233,19 @@ def classification_table(y_true, y_pred, n_classes: int = 5, **labels) -> pd.Dat
 
 
 def accuracy_and_f1(y_true, y_pred, n_classes: int = 5) -> dict:
-    """Table S1's two numbers (accuracy in %, F1), with both F1 averages named."""
+    """Table S1's two numbers (accuracy in %, F1), with both F1 averages named.
+
+    Args:
+        y_true: true class labels [N].
+        y_pred: predicted class labels [N].
+        n_classes: number of classes.
+
+    Returns:
+        ``accuracy_pct`` (%), ``f1_macro`` and ``f1_weighted`` (fractions), and ``n``.
+
+    Raises:
+        ValueError: a label lies outside 0 to ``n_classes`` - 1.
+    """
     t = classification_table(y_true, y_pred, n_classes).set_index("class")
     macro = t.index[t.index.str.startswith("macro")][0]
     return {"accuracy_pct": 100 * t.loc["accuracy", "f1"], "f1_macro": t.loc[macro, "f1"],
@@ -159,7 +271,14 @@ def _elements(value) -> set:
 
 
 def is_tmd(formula: str) -> bool:
-    """MX2 with M a transition metal and X a chalcogen (S, Se, Te)."""
+    """Whether a formula is a TMD: MX2 with M a transition metal and X a chalcogen (S, Se, Te).
+
+    Args:
+        formula: chemical formula (reduced before the test).
+
+    Returns:
+        True for a transition-metal dichalcogenide.
+    """
     from pymatgen.core import Composition
 
     comp = Composition(formula).reduced_composition
@@ -172,8 +291,19 @@ def is_tmd(formula: str) -> bool:
 
 
 def chemistry_masks(table: pd.DataFrame) -> dict:
-    """Group name -> (boolean mask, None) or (None, reason) when the table cannot fill it
-    (the offline corpus has no band gaps, so metals and semiconductors are not available)."""
+    """The rows of each chemistry group of Table S5.
+
+    Metals and semiconductors split at ``METAL_GAP_EV`` (eV); the offline corpus has no band
+    gaps, so those two groups are then not available.
+
+    Args:
+        table: table with ``elements`` (space-separated symbols or a collection), ``band_gap``
+            (eV) and ``formula``.
+
+    Returns:
+        Group name (keys of ``CHEMISTRY_GROUPS``) -> ``(bool [N] mask, None)``, or
+        ``(None, reason)`` when the table cannot fill the group.
+    """
     elements = table["elements"].map(_elements)
     gap = pd.to_numeric(table["band_gap"], errors="coerce")
     out = {}
@@ -192,7 +322,22 @@ def chemistry_masks(table: pd.DataFrame) -> dict:
 
 
 def chemistry_table(test: pd.DataFrame, y_pred, parameters=PARAMETERS, **labels) -> pd.DataFrame:
-    """Table S5: MAE and RMSE per chemistry group; unavailable groups are rows saying why."""
+    """Table S5: MAE and RMSE per chemistry group; unavailable groups are rows saying why.
+
+    Args:
+        test: test table with the true parameters (a, b in Å, gamma in degrees), ``elements``,
+            ``band_gap`` (eV) and ``formula``.
+        y_pred: predictions [N, P], rows as in ``test``.
+        parameters: names of the P parameters (columns of ``test``).
+        **labels: columns added to every row.
+
+    Returns:
+        Columns ``**labels``, ``group``, ``parameter``, ``n``, ``MAE``, ``RMSE`` (the parameter's
+        unit) and ``note`` (why a group is empty or not available).
+
+    Raises:
+        ValueError: predictions of another shape.
+    """
     y_true = test[list(parameters)].to_numpy(float)
     y_pred = _as_2d(y_pred, len(parameters))
     rows = []
@@ -210,13 +355,28 @@ GAMMA_CLASSES = np.array([60.0, 90.0, 120.0])
 
 
 def snap_gamma(gamma) -> np.ndarray:
-    """The nearest of 60, 90, 120 degrees (Figure S2's confusion matrices)."""
+    """The nearest of 60, 90, 120 degrees (Figure S2's confusion matrices).
+
+    Args:
+        gamma: angles in degrees, any shape.
+
+    Returns:
+        float array of the same shape, each 60.0, 90.0 or 120.0 degrees.
+    """
     g = np.asarray(gamma, dtype=float)
     return GAMMA_CLASSES[np.abs(g[..., None] - GAMMA_CLASSES).argmin(axis=-1)]
 
 
 def gamma_confusion(true_gamma, pred_gamma) -> np.ndarray:
     """[3, 3] counts of true (rows) against predicted (columns) gamma, each snapped to 60, 90 or
-    120 degrees (Figure S2)."""
+    120 degrees (Figure S2).
+
+    Args:
+        true_gamma: true angles [N], degrees.
+        pred_gamma: predicted angles [N], degrees.
+
+    Returns:
+        int [3, 3], rows and columns in the order 60, 90, 120 degrees.
+    """
     return confusion(GAMMA_CLASSES.searchsorted(snap_gamma(true_gamma)),
                      GAMMA_CLASSES.searchsorted(snap_gamma(pred_gamma)), len(GAMMA_CLASSES))

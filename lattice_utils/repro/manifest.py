@@ -6,6 +6,10 @@ from __future__ import annotations
 from ..studies import snapshots
 from .outputs import BY_NAME, KEPT_PREDICTIONS, OUTPUTS, PAPER_DATA
 
+__all__ = ["DOCUMENTS", "SHORT_NAMES", "PAPER_ITEMS", "CLAIMS", "NOT_REPRODUCED", "REPORT_OUTPUTS",
+           "NEEDS_PAPER_DATA", "NEEDS_KEPT_PREDICTIONS", "cite", "is_table", "expected_outputs",
+           "kept_predictions_committed", "claimed_items"]
+
 DOCUMENTS = {
     "000": "Predicting lattice parameters from atomic-scale images of 2D materials (main paper)",
     "004": "Crystallographic classification from synthetic 2D X-ray diffraction (XRD paper)",
@@ -28,7 +32,15 @@ SHORT_NAMES = {
 
 def cite(source: str) -> str:
     """A paper value's source as a reader should see it: "000 Table S1" becomes "Chakrabarty et al.
-    (main paper), Table S1"; a source that starts with no document key is returned as it is."""
+    (main paper), Table S1"; a source that starts with no document key is returned as it is.
+
+    Args:
+        source: a paper value's source, "<document key> <item>" ("000 Table S1"), or any text.
+
+    Returns:
+        The source with the document's short name (``SHORT_NAMES``) in place of its key; a bare
+        key becomes the short name alone.
+    """
     key, _, rest = str(source).partition(" ")
     return f"{SHORT_NAMES[key]}, {rest}" if key in SHORT_NAMES and rest else SHORT_NAMES.get(key, str(source))
 
@@ -111,7 +123,14 @@ NEEDS_KEPT_PREDICTIONS = {o.name for o in OUTPUTS if o.needs == KEPT_PREDICTIONS
 
 
 def is_table(name: str) -> bool:
-    """Whether an output is a table (its kind in the registry; an unregistered name by its prefix)."""
+    """Whether an output is a table (its kind in the registry; an unregistered name by its prefix).
+
+    Args:
+        name: the output's name, without extension.
+
+    Returns:
+        True for a table (an unregistered name: one starting ``table_``, ``labels_`` or ``corpus_``).
+    """
     if name in BY_NAME:
         return BY_NAME[name].kind == "table"
     return name.startswith(("table_", "labels_", "corpus_"))
@@ -120,7 +139,18 @@ def is_table(name: str) -> bool:
 def expected_outputs(kept_predictions: bool | None = None) -> dict:
     """notebook -> {"figures": [...files], "tables": [...files]} that the smoke run must write.
     ``kept_predictions`` (default: whether the committed paper-settings snapshot keeps them): the
-    outputs drawn from the snapshot's per-image predictions are expected too."""
+    outputs drawn from the snapshot's per-image predictions are expected too.
+
+    Notebook 99's own outputs and those that need the paper's data file are never expected.
+
+    Args:
+        kept_predictions: expect the outputs drawn from the snapshot's per-image predictions;
+            None: whether the committed paper-settings snapshot keeps them.
+
+    Returns:
+        Notebook file name -> {"figures": [``<name>.png``, ``<name>.pdf``, ...], "tables":
+        [``<name>.csv``, ``<name>.md``, ...]}.
+    """
     if kept_predictions is None:
         kept_predictions = kept_predictions_committed()
     skip = REPORT_OUTPUTS | NEEDS_PAPER_DATA | (set() if kept_predictions else NEEDS_KEPT_PREDICTIONS)
@@ -133,13 +163,21 @@ def expected_outputs(kept_predictions: bool | None = None) -> dict:
 
 
 def kept_predictions_committed() -> bool:
-    """Whether the newest committed STEM-JV2D paper-settings snapshot keeps per-image predictions."""
+    """Whether the newest committed STEM-JV2D paper-settings snapshot keeps per-image predictions.
+
+    Returns:
+        True when that snapshot exists and its ``PREDICTIONS`` file has rows.
+    """
     found = snapshots.kept("stem_jv2d", "paper")
     return found is not None and len(found.predictions) > 0
 
 
 def claimed_items() -> dict:
-    """paper item ("000 Fig. 1") -> [(notebook, output)]."""
+    """Which outputs reproduce each paper item.
+
+    Returns:
+        Paper item ("000 Fig. 1") -> [(notebook file name, output name)].
+    """
     out: dict = {}
     for nb, claims in CLAIMS.items():
         for name, items in claims.items():

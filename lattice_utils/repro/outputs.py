@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["NOTEBOOKS", "NOTEBOOK_FILES", "PAPER_DATA", "KEPT_PREDICTIONS", "Output", "OUTPUTS", "BY_NAME",
+           "of_notebook", "headline_keys"]
+
 NOTEBOOKS = ("01_dataset_generation", "02_model_selection", "03_multi_vs_single_output", "04_lattice_regression",
              "05_bravais_classification", "06_alex_model_comparison", "07_chemistry_breakdown",
              "08_experimental_inference", "09_xrd_dataset", "10_xrd_zone_axis_models", "11_xrd_symmetry_ambiguity",
@@ -28,6 +31,18 @@ KEPT_PREDICTIONS = "kept predictions"     # the committed paper-settings snapsho
 
 @dataclass(frozen=True)
 class Output:
+    """One table or figure a notebook writes, as the registry declares it.
+
+    Attributes:
+        notebook: the notebook's number ("02").
+        name: file name without extension, in ``reports/tables/`` or ``figures/``.
+        kind: ``table``, ``figure`` or ``report`` (notebook 99's own).
+        paper: the paper items it reproduces, "000 Table S1, 000 Fig. 3"; "" beyond the papers.
+        checked: the columns the reproduction report reads; () its presence only; None: not read.
+        needs: what it needs before a run can write it: "", ``PAPER_DATA`` or ``KEPT_PREDICTIONS``.
+        headline: the identities of its rows on the README headline.
+        trained: its numbers come from a network trained in the run (one seed).
+    """
     notebook: str            # "02"
     name: str                # file name without extension, in reports/tables or figures/
     kind: str                # "table" | "figure" | "report" (notebook 99's own)
@@ -41,10 +56,12 @@ class Output:
 
     @property
     def notebook_file(self) -> str:
+        """The notebook's file name ("02_model_selection.ipynb")."""
         return NOTEBOOK_FILES[self.notebook]
 
     @property
     def items(self) -> tuple:
+        """The paper items it reproduces, one string each ("000 Table S1", ...)."""
         return tuple(filter(None, (s.strip() for s in self.paper.split(","))))
 
 
@@ -230,10 +247,22 @@ if len(BY_NAME) != len(OUTPUTS):
 
 
 def of_notebook(number: str) -> list[Output]:
-    """The outputs of notebook ``number`` ("02"), in the order it writes them."""
+    """The outputs of one notebook, in the order it writes them.
+
+    Args:
+        number: the notebook's number ("02").
+
+    Returns:
+        Its ``Output`` entries ([] for an unknown number).
+    """
     return [o for o in OUTPUTS if o.notebook == number]
 
 
 def headline_keys() -> list[tuple[str, str]]:
-    """(document, full row key "table|identity") of every headline row, in notebook order."""
+    """The rows of the README headline, in notebook order.
+
+    Returns:
+        [(document, full row key "table|identity")], the document the first word of the output's
+        ``paper`` ("000").
+    """
     return [(o.paper.split()[0], f"{o.name}|{h}") for o in OUTPUTS for h in o.headline]

@@ -24,7 +24,13 @@ def _markdown(docstring: str) -> str:
 
 def module_list() -> str:
     """The package's floors from the top down, each with its docstring (what it holds, a line per
-    module), then the top-level modules; in the order of ``lattice_utils.__all__``."""
+    module), then the top-level modules; in the order of ``lattice_utils.__all__``.
+
+    Returns:
+        The list as Markdown (RST double backticks turned into code spans): the package's summary,
+        then a ``###`` section per subpackage (its whole docstring) and per top-level module (its
+        docstring's first paragraph).
+    """
     package = importlib.import_module("lattice_utils")
     parts = [_markdown(package.__doc__).split("\n\n")[0]]
     for name in package.__all__:
@@ -38,7 +44,14 @@ def module_list() -> str:
 
 
 def write_module_list() -> bool:
-    """Rewrite the list in ``docs/design.md``; True when it changed."""
+    """Rewrite the list in ``docs/design.md`` (between its ``modules`` markers).
+
+    Returns:
+        True when the page changed (and was written), False when it was already current.
+
+    Raises:
+        ValueError: the page lacks the markers.
+    """
     text = DESIGN.read_text()
     new = splice(text, module_list(), MARKER)
     if new != text:

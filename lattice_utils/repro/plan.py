@@ -13,6 +13,8 @@ from ..core import paths
 from ..core.profiles import get_profile
 from .results_page import last_run
 
+__all__ = ["CPU", "CPU_MEASURED_CORES", "GPU", "plan", "notebook_estimates", "main"]
+
 # measured here (2 cores), per second unless stated; the command that measured each is in docs/performance.md
 CPU = {
     "structures_per_core": 10.0,       # XRD PyXtal corpus (low end); the 2D stand-in builds 30-110/s per core
@@ -43,7 +45,20 @@ def _train_images(profile, slot: str) -> float:
 
 
 def plan(profile_name: str = "paper", cpu_cores: int | None = None, gpu_cores: int = 16) -> list[dict]:
-    """One row per notebook group: what runs, and estimated hours on CPU and on a GPU machine."""
+    """One row per notebook group: what runs, and estimated hours on CPU and on a GPU machine.
+
+    CPU hours scale the rates measured on ``CPU_MEASURED_CORES`` cores (``CPU``) to ``cpu_cores``;
+    GPU hours use the assumed ``GPU`` rates, with simulation on ``gpu_cores`` CPU cores.
+
+    Args:
+        profile_name: the profile (``smoke``, ``quick``, ``paper``).
+        cpu_cores: cores of the CPU machine; None: this machine's.
+        gpu_cores: CPU cores beside the GPU.
+
+    Returns:
+        [{"notebooks": "01", "work": what runs, "trainings": networks trained, "cpu_h": hours,
+        "gpu_h": hours}], one per group of notebooks.
+    """
     # torch loads only here: --plan answers in a second and runs nothing
     from ..learn.training import resolve_precision
 
@@ -127,7 +142,17 @@ def _group_numbers(label: str) -> set[str]:
 def notebook_estimates(profile_name: str, notebooks, executed=None, cpu_cores: int | None = None) -> dict:
     """Expected seconds of each notebook (file name): its last successful run at this profile
     (the papermill record in ``executed``) where there is one, else an even share of its plan
-    row on this CPU. Returns {notebook: (seconds, "last run" | "plan")}."""
+    row on this CPU.
+
+    Args:
+        profile_name: the profile.
+        notebooks: the notebooks (paths or file names).
+        executed: the folder of executed notebooks; None: use the plan alone.
+        cpu_cores: cores of this CPU; None: this machine's.
+
+    Returns:
+        {notebook file name: (seconds, "last run" | "plan")}; a notebook in no plan row gets 30 s.
+    """
     from pathlib import Path
 
 
@@ -156,6 +181,14 @@ def _fmt(h: float) -> str:
 
 
 def main(argv=None) -> int:
+    """``./run_all.sh --plan``: print the plan of a profile, or with ``--estimates`` each notebook's expected seconds.
+
+    Args:
+        argv: the command-line arguments, without the program name; None reads ``sys.argv``.
+
+    Returns:
+        The exit status, 0.
+    """
     ap = argparse.ArgumentParser(prog="python -m lattice_utils.repro.plan", description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="paper")
     ap.add_argument("--cpu-cores", type=int, default=None, help="cores of the CPU machine (default: this one's)")

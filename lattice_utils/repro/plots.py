@@ -9,11 +9,26 @@ from ..core.storage import write_text
 from ..lattice.lattice2d import CLASS_SHORT
 from . import verdicts
 
+__all__ = ["save_figure", "show_image", "lattice_histograms", "class_tick_labels", "parity_plots", "matrix_plot",
+           "error_histograms", "loss_curves", "show_grain_map", "grains_title", "grain_map_figure", "seed_spread",
+           "training_curves", "accuracy_beside_references"]
+
 
 def save_figure(fig, name: str, caption: str | None = None, dpi: int = 150, tight_layout: bool = True):
     """Write ``figures/<name>.png`` and ``.pdf`` (fixed metadata, so reruns give the
     same PDF bytes); an optional caption goes to ``figures/<name>.txt``. The layout is
-    tightened first unless the figure lays itself out (``constrained_layout``)."""
+    tightened first unless the figure lays itself out (``constrained_layout``).
+
+    Args:
+        fig: the matplotlib figure.
+        name: the file name without extension.
+        caption: the caption text; None or "" writes no caption file.
+        dpi: the PNG's resolution (dots per inch; the PDF is vector).
+        tight_layout: tighten the layout first.
+
+    Returns:
+        The path of the PNG, ``figures/<name>.png``.
+    """
     if tight_layout and not fig.get_constrained_layout():
         fig.tight_layout()
     paths.ensure(paths.FIGURES)
@@ -27,8 +42,15 @@ def save_figure(fig, name: str, caption: str | None = None, dpi: int = 150, tigh
 
 
 def show_image(ax, image, px_scale: float, title: str | None = None, scalebar: float = 5.0):
-    """A STEM image (row = y) in its physical orientation, with a scale bar of ``scalebar`` Å
-    (``px_scale``: Å per pixel)."""
+    """A STEM image (row = y) in its physical orientation, with a scale bar of ``scalebar`` Å.
+
+    Args:
+        ax: the matplotlib axes.
+        image: the image, [H, W] (row 0 at the bottom), drawn in grey on its own value range.
+        px_scale: the pixel size, Å per pixel.
+        title: the panel's title; None for none.
+        scalebar: the scale bar's length, Å.
+    """
     ny, nx = np.asarray(image).shape
     ax.imshow(image, cmap="gray", origin="lower", interpolation="nearest")
     bar = scalebar / px_scale
@@ -42,7 +64,14 @@ def show_image(ax, image, px_scale: float, title: str | None = None, scalebar: f
 
 
 def lattice_histograms(axes, table, title: str, bins: int = 40):
-    """Three panels: counts of a, b (Å) and γ (°)."""
+    """Three panels: counts of a, b (Å) and γ (°).
+
+    Args:
+        axes: three matplotlib axes.
+        table: records with ``a``, ``b`` (Å) and ``gamma`` (degrees).
+        title: the start of each panel's title (the dataset).
+        bins: histogram bins per panel.
+    """
     for ax, col, unit in zip(axes, ("a", "b", "gamma"), ("Å", "Å", "°")):
         ax.hist(table[col], bins=bins, color="tab:blue", alpha=0.85)
         ax.set_xlabel(f"{'γ' if col == 'gamma' else col} ({unit})")
@@ -51,6 +80,11 @@ def lattice_histograms(axes, table, title: str, bins: int = 40):
 
 
 def class_tick_labels():
+    """Tick labels of the five Bravais classes, number and short symbol.
+
+    Returns:
+        ["0 hp", "1 tp", "2 op", "3 oc", "4 mp"].
+    """
     return [f"{i} {s}" for i, s in enumerate(CLASS_SHORT)]
 
 
@@ -59,7 +93,18 @@ UNIT = {"a": "Å", "b": "Å", "gamma": "°"}
 
 
 def parity_plots(axes, y_true, y_pred, title: str, parameters=("a", "b", "gamma"), s: float = 6):
-    """True vs predicted, one panel per parameter, with the y = x line (Figures 3 and S1)."""
+    """True vs predicted, one panel per parameter, with the y = x line (Figures 3 and S1).
+
+    Each panel also prints the MAE and the number of points.
+
+    Args:
+        axes: one matplotlib axes per parameter.
+        y_true: true values, [n, n_parameters] (a, b in Å, gamma in degrees).
+        y_pred: predicted values, same shape and units.
+        title: the start of each panel's title.
+        parameters: the columns' parameters, in order (``a``, ``b``, ``gamma``).
+        s: marker size (points²).
+    """
     y_true, y_pred = np.atleast_2d(y_true), np.atleast_2d(y_pred)
     for k, (ax, p) in enumerate(zip(axes, parameters)):
         t, q = y_true[:, k], y_pred[:, k]
@@ -80,7 +125,19 @@ def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true
     """A confusion matrix with its values (counts, or per cent with ``fmt="{:.0f}"``) in the
     cells; empty (NaN) rows stay blank. ``colorbar``: its label (with units), drawn beside the
     matrix; ``vmax``: the top of the colour scale (100 for row percentages, so that two matrices
-    share one scale)."""
+    share one scale).
+
+    Args:
+        ax: the matplotlib axes.
+        matrix: [n, n] values, rows the true class (NaN: blank).
+        labels: the n tick labels (``class_tick_labels``).
+        title: the panel's title.
+        xlabel: the x axis label.
+        ylabel: the y axis label.
+        fmt: the ``str.format`` template of a cell's value.
+        colorbar: the colour bar's label, with units; None draws none.
+        vmax: the top of the colour scale; None: the largest value.
+    """
     m = np.asarray(matrix, dtype=float)
     top = vmax if vmax is not None else (np.nanmax(m) if np.isfinite(m).any() else 1)
     image = ax.imshow(np.nan_to_num(m), cmap="Blues", vmin=0, vmax=top)
@@ -98,7 +155,16 @@ def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true
 
 
 def error_histograms(axes, y_true, y_pred, title: str, parameters=("a", "b", "gamma"), bins=30):
-    """Histograms of predicted - actual per parameter (Figures S4-S6)."""
+    """Histograms of predicted - actual per parameter (Figures S4-S6).
+
+    Args:
+        axes: one matplotlib axes per parameter.
+        y_true: true values, [n, n_parameters] (a, b in Å, gamma in degrees).
+        y_pred: predicted values, same shape and units.
+        title: the start of each panel's title.
+        parameters: the columns' parameters, in order (``a``, ``b``, ``gamma``).
+        bins: histogram bins per panel.
+    """
     y_true, y_pred = np.atleast_2d(y_true), np.atleast_2d(y_pred)
     for k, (ax, p) in enumerate(zip(axes, parameters)):
         err = y_pred[:, k] - y_true[:, k]
@@ -113,7 +179,14 @@ def error_histograms(axes, y_true, y_pred, title: str, parameters=("a", "b", "ga
 
 def loss_curves(ax, history, title: str, ylabel: str = "training loss"):
     """Training loss per epoch for each model in a history frame (Figure S3); ``ylabel`` names
-    the loss and its unit ("MSE of standardised a, b, γ (no unit)")."""
+    the loss and its unit ("MSE of standardised a, b, γ (no unit)").
+
+    Args:
+        ax: the matplotlib axes.
+        history: a history frame (``stem_studies.history_frame``): ``model``, ``epoch``, ``loss``.
+        title: the panel's title.
+        ylabel: the y axis label: the loss and its unit.
+    """
     for name, h in history.groupby("model", sort=False):
         ax.plot(h["epoch"], h["loss"], marker="o", ms=3, label=name)
     ax.set_xlabel("epoch")
@@ -124,7 +197,17 @@ def loss_curves(ax, history, title: str, ylabel: str = "training loss"):
 
 def show_grain_map(ax, image, pixel_size: float, grain_map=None, stride_px: int = 1, title: str | None = None):
     """The image in Å (origin lower left, axes labelled x, y in Å) and, when given, its grains coloured
-    over it (one colour per grain index of ``grain_map``, a cell per ``stride_px`` px; -1 stays uncoloured)."""
+    over it (one colour per grain index of ``grain_map``, a cell per ``stride_px`` px; -1 stays uncoloured).
+
+    Args:
+        ax: the matplotlib axes.
+        image: the image, [H, W] (row 0 at the bottom); NaN drawn as its mean.
+        pixel_size: Å per pixel.
+        grain_map: grain index per cell, int [H / stride_px, W / stride_px] (-1: no grain); None
+            draws the image alone.
+        stride_px: the side of a ``grain_map`` cell, px.
+        title: the panel's title; None for none.
+    """
     img = np.asarray(image, dtype=float)
     img = np.nan_to_num(img, nan=float(np.nanmean(img)))
     ny, nx = img.shape
@@ -144,7 +227,16 @@ def show_grain_map(ax, image, pixel_size: float, grain_map=None, stride_px: int 
 
 
 def grains_title(grains: list, most: int = 3) -> str:
-    """"grain 0: a = 2.461 Å, 61 %; ..." from grain dicts or ``grains.Grain`` objects."""
+    """"grain 0: a = 2.461 Å, 61 %; ..." from grain dicts or ``grains.Grain`` objects.
+
+    Args:
+        grains: grains, largest first: dicts with ``a`` (Å) and ``area_share`` (fraction), or
+            ``grains.Grain``.
+        most: how many grains to name.
+
+    Returns:
+        The title; "no grain found" for none.
+    """
     parts = []
     for k, g in enumerate(grains[:most]):
         a, share = (g["a"], g["area_share"]) if isinstance(g, dict) else (g.lattice.a, g.area_share)
@@ -154,7 +246,19 @@ def grains_title(grains: list, most: int = 3) -> str:
 
 def grain_map_figure(image, pixel_size: float, grain_map, stride_px: int, grains: list, title: str = ""):
     """The image (left) and its grains coloured over it (right), with each grain's a and area
-    share; ``grain_map`` holds a grain index (-1: none) per ``stride_px`` cell."""
+    share; ``grain_map`` holds a grain index (-1: none) per ``stride_px`` cell.
+
+    Args:
+        image: the image, [H, W] (row 0 at the bottom).
+        pixel_size: Å per pixel.
+        grain_map: grain index per cell, int [H / stride_px, W / stride_px] (-1: no grain).
+        stride_px: the side of a ``grain_map`` cell, px.
+        grains: the grains, largest first (as for ``grains_title``).
+        title: the left panel's title.
+
+    Returns:
+        The matplotlib figure (two panels, 10 x 5 inches).
+    """
     fig, ax = plt.subplots(1, 2, figsize=(10, 5))
     show_grain_map(ax[0], image, pixel_size, title=title)
     show_grain_map(ax[1], image, pixel_size, grain_map, stride_px, grains_title(grains))
@@ -167,7 +271,17 @@ def seed_spread(ax, per_seed, paper: dict, title: str, value: str = "accuracy_pc
                 label: str = "test accuracy (%)"):
     """Each model's seeds (dots), their mean with its 95 % t interval (black bar), the 95 %
     prediction interval for one more run (grey band) and the paper's single run (red diamond):
-    what the reproduction report's verdict on Table S1 judges, drawn."""
+    what the reproduction report's verdict on Table S1 judges, drawn.
+
+    Args:
+        ax: the matplotlib axes.
+        per_seed: one row per training: ``model``, ``value``'s column and, optionally,
+            ``model_title`` (the tick labels).
+        paper: model -> the paper's value, in the unit of ``value``.
+        title: the panel's title.
+        value: the column drawn (``accuracy_pct``: %).
+        label: the y axis label, with its unit.
+    """
     models = list(dict.fromkeys(per_seed["model"]))
     rng = np.random.default_rng(0)          # fixed jitter: the figure's bytes do not change
     for x, model in enumerate(models):
@@ -193,7 +307,14 @@ def seed_spread(ax, per_seed, paper: dict, title: str, value: str = "accuracy_pc
 
 
 def training_curves(ax, history, title: str):
-    """Training loss against epoch, one line per seed (``history``: seed, epoch, loss)."""
+    """Training loss against epoch, one line per seed, on a log scale.
+
+    Args:
+        ax: the matplotlib axes.
+        history: one model's per-epoch record: ``seed``, ``epoch``, ``loss`` (cross-entropy, mean
+            per image).
+        title: the panel's title.
+    """
     for seed, g in history.groupby("seed"):
         g = g.sort_values("epoch")
         ax.plot(g["epoch"], g["loss"], lw=1, label=f"seed {seed}")
@@ -207,7 +328,14 @@ def training_curves(ax, history, title: str):
 def accuracy_beside_references(ax, rows, references, title: str):
     """Accuracies (%) with their 95 % intervals (``rows``: label, accuracy_pct, low, high), one per
     line, beside reference values drawn as dashed vertical lines (``references``: reference,
-    accuracy_pct)."""
+    accuracy_pct).
+
+    Args:
+        ax: the matplotlib axes.
+        rows: ``label``, ``accuracy_pct``, ``low``, ``high`` (%; a missing end draws no bar).
+        references: ``reference``, ``accuracy_pct`` (%).
+        title: the panel's title.
+    """
     y = np.arange(len(rows))[::-1]
     acc = rows["accuracy_pct"].to_numpy(float)
     lo, hi = rows["low"].to_numpy(float), rows["high"].to_numpy(float)

@@ -15,6 +15,9 @@ from scipy import stats
 from ..learn.metrics import confusion
 from .verdicts import LEVEL, clopper_pearson, mean_interval
 
+__all__ = ["PROBABILITIES", "accuracy_per_run", "confusion_over_seeds", "row_normalised", "bootstrap_accuracy",
+           "mcnemar_exact", "paired_tests", "seed_ensemble", "single_accuracy", "improvements"]
+
 PROBABILITIES = ("p0", "p1", "p2", "p3", "p4")
 
 
@@ -29,7 +32,18 @@ def _check(preds: pd.DataFrame) -> None:
 
 
 def accuracy_per_run(preds: pd.DataFrame) -> pd.DataFrame:
-    """model, seed, n (test images), correct and accuracy_pct of each training."""
+    """The test accuracy of each training (model and seed).
+
+    Args:
+        preds: a predictions table (one row per model, seed and test image).
+
+    Returns:
+        One row per (model, seed): ``model``, ``seed``, ``n`` (test images), ``correct`` and
+        ``accuracy_pct`` (%).
+
+    Raises:
+        ValueError: a required column is missing, or an image is predicted twice by one training.
+    """
     _check(preds)
     ok = (preds["true"] == preds["predicted"]).astype(int)
     g = ok.groupby([preds["model"], preds["seed"]], sort=True)
@@ -40,7 +54,20 @@ def accuracy_per_run(preds: pd.DataFrame) -> pd.DataFrame:
 
 def confusion_over_seeds(preds: pd.DataFrame, model: str, n_classes: int = 5) -> np.ndarray:
     """Counts [true class, predicted class] of ``model`` summed over its seeds: each test image
-    appears once per seed, so a row sums to (seeds x that class's test images)."""
+    appears once per seed, so a row sums to (seeds x that class's test images).
+
+    Args:
+        preds: a predictions table.
+        model: the model whose seeds are summed (``densenet121``, ...).
+        n_classes: the number of classes (5 Bravais classes).
+
+    Returns:
+        int counts [n_classes, n_classes], rows the true class, columns the predicted one.
+
+    Raises:
+        ValueError: a required column is missing, an image is predicted twice by one training, a
+            class lies outside 0..n_classes-1, or there is no prediction of ``model``.
+    """
     _check(preds)
     sub = preds[preds["model"] == model]
     if sub.empty:
@@ -50,7 +77,14 @@ def confusion_over_seeds(preds: pd.DataFrame, model: str, n_classes: int = 5) ->
 
 def row_normalised(counts: np.ndarray) -> np.ndarray:
     """Each row divided by its sum (the recall of each class on the diagonal); NaN for a class
-    without test images."""
+    without test images.
+
+    Args:
+        counts: a confusion matrix [n_classes, n_classes] (rows: true class).
+
+    Returns:
+        float [n_classes, n_classes], each row's fractions (summing to 1), or NaN for an empty row.
+    """
     counts = np.asarray(counts, dtype=float)
     totals = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -75,7 +109,22 @@ def bootstrap_accuracy(preds: pd.DataFrame, model: str, n_boot: int = 4000, seed
     test images: the images are drawn with replacement, the same draw for every seed, so the
     interval says how much another test set of the same size could move the mean. It leaves
     out the seed-to-seed spread (the verdicts' t interval has that), so the two answer
-    different questions."""
+    different questions.
+
+    Args:
+        preds: a predictions table.
+        model: the model (``densenet121``, ...).
+        n_boot: the number of bootstrap resamples.
+        seed: the random generator's seed (the draws, not a training seed).
+        level: the two-sided coverage (0.95).
+
+    Returns:
+        {"model", "seeds", "n" (test images), "accuracy_pct" (%), "low", "high" (the interval, %),
+        "resamples"}.
+
+    Raises:
+        ValueError: no prediction of ``model``, or its seeds did not predict the same test images.
+    """
     _, seeds, correct = _correct_matrix(preds, model)
     n = correct.shape[0]
     rng = np.random.default_rng(seed)
@@ -90,7 +139,18 @@ def bootstrap_accuracy(preds: pd.DataFrame, model: str, n_boot: int = 4000, seed
 def mcnemar_exact(correct_a, correct_b) -> dict:
     """McNemar's exact test of two classifiers on the same images: ``b`` images only A got right,
     ``c`` only B; under "equally accurate" each discordant image is a fair coin, so the two-sided
-    p value is the binomial tail of min(b, c) in b + c draws, doubled (1 when nothing differs)."""
+    p value is the binomial tail of min(b, c) in b + c draws, doubled (1 when nothing differs).
+
+    Args:
+        correct_a: bool [n]: whether classifier A got each image right.
+        correct_b: bool [n]: the same for classifier B, on the same images in the same order.
+
+    Returns:
+        {"only_a": b, "only_b": c, "p_value": two-sided p, at most 1}.
+
+    Raises:
+        ValueError: the two are not 1-D arrays of the same length.
+    """
     a, b_ = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
     if a.shape != b_.shape or a.ndim != 1:
         raise ValueError(f"the two classifiers must be scored on the same images: {a.shape} vs {b_.shape}")
@@ -101,7 +161,20 @@ def mcnemar_exact(correct_a, correct_b) -> dict:
 
 def paired_tests(preds: pd.DataFrame, model_a: str, model_b: str) -> pd.DataFrame:
     """McNemar between two networks for each seed both were trained with, on the images both
-    predicted: seed, n, accuracies, images only each got right, p value."""
+    predicted: seed, n, accuracies, images only each got right, p value.
+
+    Args:
+        preds: a predictions table.
+        model_a: the first model (``densenet121``, ...).
+        model_b: the second model.
+
+    Returns:
+        One row per common seed: ``seed``, ``n`` (images both predicted), ``<model> accuracy %``
+        for each, ``only <model>`` (images only that one got right) for each, ``McNemar p``.
+
+    Raises:
+        ValueError: a required column is missing, or an image is predicted twice by one training.
+    """
     _check(preds)
     rows = []
     a_all, b_all = preds[preds["model"] == model_a], preds[preds["model"] == model_b]
@@ -120,7 +193,20 @@ def paired_tests(preds: pd.DataFrame, model_a: str, model_b: str) -> pd.DataFram
 
 def seed_ensemble(preds: pd.DataFrame, model: str) -> pd.DataFrame:
     """One prediction per test image from all seeds of ``model``: the class of the highest mean
-    probability (id, true, predicted, seeds). Needs the class probabilities."""
+    probability (id, true, predicted, seeds). Needs the class probabilities.
+
+    Args:
+        preds: a predictions table with the class probabilities ``p0`` ... ``p4``.
+        model: the model whose seeds are averaged.
+
+    Returns:
+        One row per test image: ``id``, ``true``, ``predicted`` (the ensemble's class) and
+        ``seeds`` (how many seeds predicted it).
+
+    Raises:
+        ValueError: a required column is missing, an image is predicted twice by one training, or
+            ``model`` has no class probabilities.
+    """
     _check(preds)
     sub = preds[preds["model"] == model]
     cols = [c for c in PROBABILITIES if c in sub]
@@ -134,7 +220,19 @@ def seed_ensemble(preds: pd.DataFrame, model: str) -> pd.DataFrame:
 
 
 def single_accuracy(true, predicted, level: float = LEVEL) -> dict:
-    """Accuracy (%) of one classifier with its Clopper-Pearson interval over its n test images."""
+    """Accuracy (%) of one classifier with its Clopper-Pearson interval over its n test images.
+
+    Args:
+        true: the true classes, [n].
+        predicted: the predicted classes, [n].
+        level: the two-sided coverage (0.95).
+
+    Returns:
+        {"n", "correct", "accuracy_pct" (%), "low", "high" (the interval, %)}.
+
+    Raises:
+        ValueError: no test image (n = 0).
+    """
     true, predicted = np.asarray(true), np.asarray(predicted)
     n, k = len(true), int((true == predicted).sum())
     lo, hi = clopper_pearson(k, n, level)
@@ -156,7 +254,24 @@ def improvements(preds: pd.DataFrame, symmetric: pd.DataFrame, model: str) -> pd
     of each image, the ensemble of its seeds, and both. One row per way, with the accuracy (%),
     its 95 % interval and what that interval is (over seeds: Student's t; one classifier: Clopper-
     Pearson over the test images; a t interval is cut at 0 and 100 %), and for the symmetric
-    average its paired gain over the network as trained (per seed, t interval)."""
+    average its paired gain over the network as trained (per seed, t interval).
+
+    Args:
+        preds: a predictions table of the networks as trained (``PREDICTIONS``), with class
+            probabilities.
+        symmetric: the same networks' predictions averaged over the eight symmetric copies
+            (``SYMMETRIC``); may be empty, which leaves its rows out.
+        model: the model (``densenet121``, ...).
+
+    Returns:
+        One row per way: ``model``, ``way``, ``seeds``, ``n`` (test images), ``accuracy_pct``,
+        ``low``, ``high`` (%), ``interval`` (what the interval is) and, for the symmetric average,
+        ``gain_points``, ``gain_low``, ``gain_high`` (percentage points).
+
+    Raises:
+        ValueError: a required column is missing, an image is predicted twice by one training, or
+            ``model`` has no class probabilities.
+    """
     plain = accuracy_per_run(preds[preds["model"] == model]).set_index("seed")["accuracy_pct"]
     rows = []
 

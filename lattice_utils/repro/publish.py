@@ -22,6 +22,8 @@ from .benchmark_results import write_page
 from .package_map import write_module_list
 from .reproduction import splice
 
+__all__ = ["PAGES", "FOLDERS", "PublishError", "read_run", "publish", "replace_docs", "main"]
+
 PAGES = ("results.md", "reproduction.md")
 FOLDERS = ("figures", "tables")
 
@@ -31,7 +33,18 @@ class PublishError(ValueError):
 
 
 def read_run(site: Path) -> dict:
-    """The run's facts that notebook 99 wrote (``run.json``), checked for what publish needs."""
+    """The run's facts that notebook 99 wrote (``run.json``), checked for what publish needs.
+
+    Args:
+        site: the site folder (``reports/site``).
+
+    Returns:
+        ``run.json`` as a dict, with at least ``profile``, ``commit`` and ``missing``.
+
+    Raises:
+        PublishError: ``run.json`` is missing, not JSON or lacks a key, or a page or folder that
+            publish copies is missing.
+    """
     meta = site / "run.json"
     if not meta.exists():
         raise PublishError(f"{paths.relative(site)} holds no run.json: run the notebooks and notebook 99 "
@@ -55,7 +68,22 @@ def read_run(site: Path) -> dict:
 
 def publish(site: Path, docs: Path, readme: Path, allow_missing: bool = False) -> dict:
     """Copy the site into ``docs`` (figures and tables replaced as a whole) and splice the
-    headline into ``readme``. Returns the run's facts."""
+    headline into ``readme``.
+
+    Args:
+        site: the site folder notebook 99 wrote.
+        docs: the ``docs/`` folder.
+        readme: ``README.md``.
+        allow_missing: publish a run that lacks some declared outputs.
+
+    Returns:
+        The run's facts (``read_run``).
+
+    Raises:
+        PublishError: the site is incomplete, the run is a smoke run, or it lacks declared outputs
+            and ``allow_missing`` is False.
+        ValueError: the README lacks the headline markers (checked before anything moves).
+    """
     run = read_run(site)
     if run["profile"] == "smoke":
         raise PublishError("this is a smoke run (tiny sizes, meaningless numbers): publish a quick or paper run")
@@ -73,7 +101,12 @@ def publish(site: Path, docs: Path, readme: Path, allow_missing: bool = False) -
 def replace_docs(site: Path, docs: Path) -> None:
     """``docs`` with the site's folders and pages in place of its own, swapped in whole: the new
     folder is built beside it (a copy of ``docs`` with the site's parts) and renamed into place,
-    so a failure while copying leaves ``docs`` as it was."""
+    so a failure while copying leaves ``docs`` as it was.
+
+    Args:
+        site: the site folder (its ``figures/``, ``tables/`` and pages).
+        docs: the ``docs/`` folder (created when absent).
+    """
     new = docs.with_name(f".{docs.name}.publish-new")
     old = docs.with_name(f".{docs.name}.publish-old")
     if old.exists():
@@ -105,6 +138,15 @@ def replace_docs(site: Path, docs: Path) -> None:
 
 
 def main(argv=None) -> int:
+    """``./run_all.sh publish``: publish the last run, or with ``--benchmarks`` the performance page.
+
+    Args:
+        argv: the command-line arguments, without the program name; None reads ``sys.argv``.
+
+    Returns:
+        The exit status: 0 when published, 2 when refused or a file could not be written (the
+        reason on stderr).
+    """
     parser = argparse.ArgumentParser(prog="./run_all.sh publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--allow-missing", action="store_true",
                         help="publish a run that lacks some notebooks' outputs")

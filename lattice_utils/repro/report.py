@@ -16,9 +16,20 @@ from ..core.provenance import git_commit
 from ..core.storage import write_text
 from . import manifest, tables
 
+__all__ = ["paper_values", "paper_quote", "to_markdown", "write_table", "NotebookRun", "table_s3", "beside_paper",
+           "git_commit"]
+
 
 def paper_values(name: str, dtype=None) -> pd.DataFrame:
-    """``lattice_utils/paper_values/<name>.csv``; ``dtype=str`` keeps the values as printed."""
+    """The paper's values of one table: ``lattice_utils/paper_values/<name>.csv``.
+
+    Args:
+        name: the file's name without extension ("table_s1", "xrd", ...).
+        dtype: passed to ``pandas.read_csv``; ``str`` keeps the values as printed.
+
+    Returns:
+        The table, each row naming the paper item it comes from (``source``).
+    """
     return pd.read_csv(paths.PAPER_VALUES / f"{name}.csv", dtype=dtype)
 
 
@@ -26,7 +37,18 @@ def paper_quote(name: str, template: str) -> str:
     """``template`` with each ``{key}`` replaced by the paper's value of that key in
     ``paper_values/<name>.csv`` exactly as printed there ("76.60", not 76.6), or formatted by
     ``{key:fmt}``, so that a note quoting the paper reads its numbers from the data. An unknown key
-    is a ``KeyError`` naming it and the file."""
+    is a ``KeyError`` naming it and the file.
+
+    Args:
+        name: the paper-values file without extension (a table with ``key`` and ``value`` columns).
+        template: text with ``{key}`` or ``{key:fmt}`` fields (``fmt`` a format spec, ".1f").
+
+    Returns:
+        The text with every field replaced.
+
+    Raises:
+        KeyError: a field names a key the file lacks.
+    """
     values = paper_values(name, dtype=str).set_index("key")["value"]
 
     def one(m: re.Match) -> str:
@@ -39,6 +61,18 @@ def paper_quote(name: str, template: str) -> str:
 
 
 def to_markdown(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
+    """A table as Markdown: a header row, then one row per row of ``df``.
+
+    NaN is an empty cell, a whole float of 1000 or more is written as an integer, other floats
+    with ``floatfmt``; a literal "|" in a cell is escaped.
+
+    Args:
+        df: the table (its index is not written).
+        floatfmt: the ``str.format`` template of a float cell.
+
+    Returns:
+        The Markdown table, ending in a newline.
+    """
     def text(v) -> str:           # a literal | would end the cell
         return str(v).replace("|", "\\|")
 
@@ -58,7 +92,20 @@ def to_markdown(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
 
 def write_table(df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.DataFrame:
     """``reports/tables/<name>.csv`` and ``.md`` (atomic, byte-stable across reruns). A table the
-    reproduction report reads must hold the columns ``tables.CHECKED`` declares for it."""
+    reproduction report reads must hold the columns ``tables.CHECKED`` declares for it.
+
+    Args:
+        df: the table.
+        name: the file name without extension.
+        title: the Markdown file's heading.
+        notes: text written under the Markdown table ("" for none).
+
+    Returns:
+        ``df``, unchanged.
+
+    Raises:
+        ValueError: a declared table lacks a column the report reads.
+    """
     missing = tables.missing_columns(name, df.columns)
     if missing:
         raise ValueError(f"table {name} lacks the columns {missing}, which the reproduction report reads "
@@ -75,7 +122,17 @@ class NotebookRun:
     """What produced a notebook's outputs, stamped once on everything it writes: each table gets
     the ``profile`` and data-source columns and a provenance line, each figure caption the same
     line. A notebook builds one after it knows which data it used and writes through it, so no
-    table or caption states its profile or source by hand."""
+    table or caption states its profile or source by hand.
+
+    Attributes:
+        notebook: the notebook's number ("04").
+        profile: the profile it runs (``smoke``, ``quick``, ``paper``).
+        source: the data source: one name, or one per dataset slot ({"jv2d": "stem_jv2d"});
+            None: not stamped.
+        source_column: the column the source goes in: ``data_source`` (the XRD notebooks:
+            ``structure_source``).
+        commit: the checkout's commit (default: ``git_commit()`` when it is built).
+    """
     notebook: str                       # "04"
     profile: str
     source: str | dict | None = None    # one name, or one per dataset slot ({"jv2d": "stem_jv2d"})
@@ -84,7 +141,18 @@ class NotebookRun:
 
     def stamp(self, df: pd.DataFrame) -> pd.DataFrame:
         """``df`` with the profile and the data source of every row (rows that already name
-        their own source keep it; a row of another profile is an error)."""
+        their own source keep it; a row of another profile is an error).
+
+        Args:
+            df: the table.
+
+        Returns:
+            A copy with ``profile`` and the source column set.
+
+        Raises:
+            ValueError: a row names another profile, or a per-slot source meets a table without a
+                ``dataset`` column.
+        """
         out = df.copy()
         if "profile" in out.columns:
             other = sorted(set(out["profile"].dropna().astype(str)) - {self.profile})
@@ -105,6 +173,7 @@ class NotebookRun:
         return out
 
     def describe(self) -> str:
+        """The provenance line ("Notebook 04, profile quick; data source offline, commit abc1234")."""
         src = self.source
         if isinstance(src, dict):
             src = ", ".join(f"{k}: {v}" for k, v in src.items())
@@ -113,7 +182,21 @@ class NotebookRun:
 
     def write_table(self, df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.DataFrame:
         """``write_table`` of the stamped table; a table the manifest gives to another notebook
-        is refused (the report would credit the wrong notebook)."""
+        is refused (the report would credit the wrong notebook).
+
+        Args:
+            df: the table.
+            name: the file name without extension.
+            title: the Markdown file's heading.
+            notes: text written under the table, before the provenance line.
+
+        Returns:
+            The stamped table, as written.
+
+        Raises:
+            ValueError: the table belongs to another notebook, lacks a column the report reads, or
+                a row names another profile.
+        """
         try:
             owner = tables.notebook_of(name)
         except KeyError:
@@ -125,6 +208,18 @@ class NotebookRun:
         return write_table(self.stamp(df), name, title, f"{notes.strip()}\n\n{line}" if notes.strip() else line)
 
     def save_figure(self, fig, name: str, caption: str | None = None, dpi: int = 150, tight_layout: bool = True):
+        """``plots.save_figure`` with the provenance line appended to the caption.
+
+        Args:
+            fig: the matplotlib figure.
+            name: the file name without extension.
+            caption: the caption ("" or None: the provenance line alone).
+            dpi: the PNG's resolution (dots per inch).
+            tight_layout: tighten the layout first (unless the figure uses constrained layout).
+
+        Returns:
+            The path of the PNG, ``figures/<name>.png``.
+        """
         from . import plots  # matplotlib only where a figure is saved, not for every table reader
 
         text = f"{caption.strip()} {self.describe()}" if caption and caption.strip() else self.describe()
@@ -134,7 +229,17 @@ class NotebookRun:
 def table_s3(splits: dict[str, pd.DataFrame], source) -> pd.DataFrame:
     """Class counts per split, ours beside the paper's Table S3; ``source``: one name, or one
     per dataset slot (the split of a paper image set is its own folders, not the notebook's
-    structures, so each row names its source)."""
+    structures, so each row names its source).
+
+    Args:
+        splits: dataset slot -> its table (``label`` 0-4 and ``split`` columns).
+        source: the data source: one name, or a dict with one per dataset slot.
+
+    Returns:
+        One row per slot, split and class: ``dataset``, ``split``, ``class``, ``ours``, ``paper``
+        (counts), ``data_source``, ``ours_share`` and ``paper_share`` (fractions of the split, 4
+        decimals).
+    """
     paper = paper_values("table_s3")
     rows = []
     for slot, table in splits.items():
@@ -156,7 +261,18 @@ def table_s3(splits: dict[str, pd.DataFrame], source) -> pd.DataFrame:
 
 def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list) -> pd.DataFrame:
     """Left-join the paper's values (``paper_<column>``) onto our rows by ``keys`` (the notebook's
-    ``NotebookRun`` then stamps the profile and data source)."""
+    ``NotebookRun`` then stamps the profile and data source).
+
+    Args:
+        ours: our table.
+        paper_name: the paper-values file without extension (``paper_values``).
+        keys: the columns that match a row to the paper's (compared as text).
+        values: the paper's columns to bring in.
+
+    Returns:
+        ``ours`` with ``paper_<value>`` for each value and ``paper_source`` (the paper item, by the
+        paper's short name: ``manifest.cite``); NaN where the paper has no such row.
+    """
     paper = paper_values(paper_name)
     for k in keys:   # compare keys as text: "0" and 0 are the same class
         paper[k] = paper[k].astype(str)

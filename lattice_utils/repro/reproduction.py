@@ -16,6 +16,11 @@ from ..core.profiles import PROFILES, get_profile
 from ..studies.snapshots import newest_snapshots, read_snapshot_table
 from . import manifest, outputs, report, tables, verdicts
 
+__all__ = ["TOL", "STATUS_ORDER", "LEGEND", "ONE_RUN", "NO_TRAINING", "HEADLINE", "Check", "main_paper_checks",
+           "xrd_checks", "related_checks", "seed_tolerance", "snapshot_checks", "checks", "runs_of", "summary",
+           "headline", "headline_missing", "snapshot_run_times", "run_time_sentence", "beyond_references",
+           "beyond_section", "to_markdown", "splice"]
+
 SLOT = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
 SUBSET_WORDS = {"full": "full test set", "standard": "standard subset", "baseline": "baseline (training mean)"}
 # tolerances: how close counts as reproduced, per kind of quantity
@@ -57,6 +62,34 @@ S1_F1 = "F1 (weighted average; the paper does not name the average)"
 
 @dataclass
 class Check:
+    """One paper value beside ours: a row of the reproduction report.
+
+    Attributes:
+        document: the paper's document key ("000", "004", ...).
+        item: what the row is, in words ("Table S1 · JV2D · DenseNet121 · accuracy %").
+        paper: the paper's value, in the unit ``kind`` names.
+        ours: our value, same unit (NaN: none).
+        kind: the kind of quantity, a ``TOL`` key (``MAE``, ``accuracy %``, ``pm``, ...).
+        notebook: the notebook that writes ``table`` ("" for a declared table: filled in by
+            ``checks``).
+        table: the table the row is read from.
+        profile: the profile of our value.
+        source: the data source of our value.
+        reason: why the row is not comparable ("" when it is).
+        at_least: the paper states a lower bound ("> 99 %").
+        tol: this row's tolerance (from the spread over seeds), else ``TOL[kind]``.
+        pending: comparable, but the run behind it has not finished (``reason`` says how far).
+        comparison: the kind of comparison, when not the one profile and source imply.
+        interval: seeded rows: our mean's t interval (low, high).
+        prediction: seeded rows: the prediction interval for one more run (what the paper's single
+            run is judged against).
+        paper_interval: the paper's own binomial interval, where it is a rate of a known count.
+        n_test: the test images a rate is measured on.
+        scale: the rate's unit: 1 for a fraction, 100 for a percentage.
+        key: the row's identity, "table|what": the same quantity from a notebook's table and from
+            a snapshot share it; the headline selects by it.
+        runs: seeded rows: "5 seeds"; else from the registry (``runs_of``).
+    """
     document: str
     item: str
     paper: float
@@ -86,6 +119,7 @@ class Check:
 
     @property
     def tolerance(self) -> float:
+        """The row's tolerance: ``tol``, else ``TOL[kind]`` (in the unit of ``paper``)."""
         return TOL[self.kind] if self.tol is None else self.tol
 
     def verdict(self) -> tuple[str, str]:
@@ -93,6 +127,7 @@ class Check:
         return verdicts.verdict(self.paper, self.prediction, verdicts.MARGIN[self.kind], self.n_test, self.scale)
 
     def status(self) -> str:
+        """The row's status: pending, not comparable, a verdict by intervals, or matches / differs."""
         if self.pending:
             return "pending"
         if self.reason:
@@ -144,6 +179,14 @@ def _stand_in(profile: str, source: str, slot: str = "", network: bool = True) -
 
 
 def main_paper_checks() -> list[Check]:
+    """Rows of the main paper (000) from the tables its notebooks wrote.
+
+    Tables 1, S2, S4, S5 (MAE and RMSE), Table 2 (precision, recall, F1), Table S1 (accuracy, F1),
+    Table S6 (listed, never compared) and Table S3 (class counts); a table not written gives none.
+
+    Returns:
+        The ``Check`` rows.
+    """
     out = []
     specs = [("table_1_regression", "Table 1", ["MAE", "RMSE"]),
              ("table_s2_multi_vs_single", "Table S2", ["MAE", "RMSE"]),
@@ -258,6 +301,11 @@ def _xrd_sizes(profile: str) -> str:
 
 
 def xrd_checks() -> list[Check]:
+    """Rows of the XRD paper (004) from notebooks 09-13's tables (``XRD_MAP``) and the CIF counts.
+
+    Returns:
+        The ``Check`` rows (accuracies in %, angles in degrees, counts).
+    """
     paper = report.paper_values("xrd").set_index("key")
     out = []
     for key, (label, table, select, ours_col) in XRD_MAP.items():
@@ -291,6 +339,12 @@ def xrd_checks() -> list[Check]:
 
 
 def related_checks() -> list[Check]:
+    """Rows of the related documents (001-003) from notebooks 16-18's tables.
+
+    Returns:
+        The ``Check`` rows (precision and recall as fractions, W-W spacings in pm, strain in %,
+        slopes, angles in degrees, accuracies in %).
+    """
     out = []
     sim = "simulated specimen with a known truth instead of the document's experimental data"
     t = _read("table_16_defect_detection")
@@ -380,7 +434,16 @@ def paper_test_counts(slot: str) -> dict:
 def seed_tolerance(std: float, seeds: int, floor: float) -> float:
     """How far the paper's single run may lie from our mean over ``seeds`` runs and still agree:
     twice the standard deviation of their difference, if both are draws of the same training
-    (std * sqrt(1 + 1/seeds)), at least ``floor`` (one test image's worth)."""
+    (std * sqrt(1 + 1/seeds)), at least ``floor`` (one test image's worth).
+
+    Args:
+        std: the sample standard deviation over the seeds, in the value's unit.
+        seeds: the number of seeds.
+        floor: the smallest tolerance, in the value's unit.
+
+    Returns:
+        The tolerance, in the value's unit.
+    """
     return max(2.0 * std * np.sqrt(1.0 + 1.0 / seeds), floor)
 
 
@@ -390,7 +453,12 @@ def snapshot_checks() -> list[Check]:
     the newest snapshot per set and profile. Our value is the mean over seeds; at the paper's
     settings it carries its intervals and is judged by them (``verdicts``), at scaled settings it
     shows a tolerance from the spread (``seed_tolerance``). A paper-settings snapshot written part-way
-    through its run (fewer seeds than asked for, or one) is "pending": no status yet."""
+    through its run (fewer seeds than asked for, or one) is "pending": no status yet.
+
+    Returns:
+        The ``Check`` rows: Table S1 accuracy (%) and F1, Table 2 precision, recall and F1 per
+        class (fractions), for every snapshot.
+    """
     newest = newest_snapshots()
     paper_s1, paper_t2 = report.paper_values("table_s1"), report.paper_values("table_2")
     out = []
@@ -464,7 +532,16 @@ def snapshot_checks() -> list[Check]:
 def snapshot_run_times(profile: str = "paper") -> pd.DataFrame:
     """How long each network of the newest ``profile`` snapshots took on the machine that ran it,
     per training: epochs x the median epoch's seconds (the median, because a run paused for
-    other work or resumed across sessions has a sum of epoch times that includes the pauses)."""
+    other work or resumed across sessions has a sum of epoch times that includes the pauses).
+
+    Args:
+        profile: the snapshots' profile.
+
+    Returns:
+        One row per snapshot and model: ``snapshot``, ``set``, ``model`` (its title), ``seeds
+        finished``, ``epochs``, ``epoch (s, median)``, ``images/s (median)``, ``hours per
+        training``, ``input px``, ``batch``, ``precision``, ``cpus``, ``device``.
+    """
     rows = []
     for (set_name, prof), (d, meta) in sorted(newest_snapshots().items()):
         if prof != profile:
@@ -486,7 +563,14 @@ def snapshot_run_times(profile: str = "paper") -> pd.DataFrame:
 
 
 def run_time_sentence(times: pd.DataFrame) -> str:
-    """The front page's line on what a paper-settings training cost, from ``snapshot_run_times``."""
+    """The front page's line on what a paper-settings training cost, from ``snapshot_run_times``.
+
+    Args:
+        times: ``snapshot_run_times()``.
+
+    Returns:
+        The sentence (hours per seed, epochs, minutes per epoch, machine); '' for no snapshot.
+    """
     clauses = []
     for name, g in times.groupby("snapshot", sort=True) if len(times) else []:
         r = g.iloc[0]
@@ -506,7 +590,14 @@ PAPER_MODEL_NAMES = {"mlp": "Clip + MLP", "densenet121": "DenseNet121", "googlen
 def beyond_references(dataset: str = "jv2d") -> pd.DataFrame:
     """What the "beyond the paper" accuracies stand beside: the paper's best Table S1 accuracy and
     its Table 2 accuracy on ``dataset``, and the JARVIS-Leaderboard entry for the same task
-    (``paper_values/leaderboard.csv``), each with its source."""
+    (``paper_values/leaderboard.csv``), each with its source.
+
+    Args:
+        dataset: the dataset slot (``jv2d``, ``c2db``).
+
+    Returns:
+        One row per reference: ``reference``, ``accuracy_pct`` (%), ``source``.
+    """
     s1 = report.paper_values("table_s1").query("dataset == @dataset")
     best = s1.loc[s1["accuracy_pct"].idxmax()]
     t2 = report.paper_values("table_2").query("dataset == @dataset and `class` == 'accuracy'")
@@ -545,7 +636,14 @@ def runs_of(c: Check) -> str:
     """How many trainings stand behind a row that is not from a seeded snapshot: "one run" for a
     number of a network trained in the notebook's run (``outputs.Output.trained``; its baseline
     rows, the training mean, are not), else "no training" (counts, data properties, analytic
-    checks, estimators with nothing learned)."""
+    checks, estimators with nothing learned).
+
+    Args:
+        c: the row.
+
+    Returns:
+        ``ONE_RUN`` or ``NO_TRAINING``.
+    """
     o = outputs.BY_NAME.get(c.table)
     if o is not None and o.trained and "|baseline|" not in f"{c.key}|":
         return ONE_RUN
@@ -553,6 +651,14 @@ def runs_of(c: Check) -> str:
 
 
 def checks() -> pd.DataFrame:
+    """The reproduction report's table: every paper value beside ours, with its status.
+
+    Returns:
+        One row per check: ``document``, ``item``, ``runs``, ``comparison``, ``paper``, ``ours``,
+        ``difference`` (ours - paper, in the row's unit), ``tolerance`` (text), ``ours, 95 %
+        interval``, ``ours (shown)``, ``paper, 95 % interval``, ``status`` (``STATUS_ORDER``),
+        ``reason``, ``profile``, ``data source``, ``notebook``, ``table``, ``key``.
+    """
     rows = []
     for c in main_paper_checks() + snapshot_checks() + xrd_checks() + related_checks():
         if c.table in tables.CHECKED:
@@ -595,7 +701,15 @@ def evidence(row) -> str:
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     """Rows per document and kind of evidence and status, each physical quantity counted once
-    (``SAME_AS_ACCURACY`` rows left out); the report's summary table."""
+    (``SAME_AS_ACCURACY`` rows left out); the report's summary table.
+
+    Args:
+        table: ``checks()``.
+
+    Returns:
+        One row per document and kind of evidence (``split count``, ``analytic``, ``trained or
+        measured result``), with a count per status in ``STATUS_ORDER``.
+    """
     repeats = table["key"].str.startswith("table_2_classification|") & table["key"].str.endswith(SAME_AS_ACCURACY)
     counted = table[~repeats].copy()
     counted["evidence"] = counted.apply(evidence, axis=1)
@@ -615,7 +729,14 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
     """The front page's rows: for each HEADLINE key the check with that identity of the closest
     kind of comparison (the paper's data at its settings first) that has a value. A key that
     matches no row is left out here and named by ``headline_missing`` (the smoke run's test
-    fails on it: a renamed row must not drop off the front page unnoticed)."""
+    fails on it: a renamed row must not drop off the front page unnoticed).
+
+    Args:
+        table: ``checks()``.
+
+    Returns:
+        The chosen rows of ``table``, in ``HEADLINE`` order.
+    """
     rank = {"paper data, paper settings": 0, "paper data, no training": 0, "paper data, other settings": 1,
             "paper data, scaled settings": 2}
     rows = []
@@ -631,18 +752,45 @@ def headline(table: pd.DataFrame) -> pd.DataFrame:
 
 def headline_missing(table: pd.DataFrame) -> list[str]:
     """The HEADLINE keys that match no check of ``table`` (its table was not written, or the row
-    changed identity)."""
+    changed identity).
+
+    Args:
+        table: ``checks()``.
+
+    Returns:
+        The missing row keys, in ``HEADLINE`` order.
+    """
     have = set(zip(table["document"], table["key"]))
     return [key for doc, key in HEADLINE if (doc, key) not in have]
 
 
 def to_markdown(df: pd.DataFrame, cols) -> str:
-    """The report's tables: ``report.to_markdown`` of the chosen columns, four significant digits."""
+    """The report's tables: ``report.to_markdown`` of the chosen columns, four significant digits.
+
+    Args:
+        df: the table.
+        cols: the columns, in order.
+
+    Returns:
+        The Markdown table.
+    """
     return report.to_markdown(df[list(cols)], floatfmt="{:.4g}")
 
 
 def splice(text: str, block: str, name: str) -> str:
-    """Replace what lies between ``<!-- name:start -->`` and ``<!-- name:end -->``."""
+    """Replace what lies between ``<!-- name:start -->`` and ``<!-- name:end -->``.
+
+    Args:
+        text: the page (Markdown).
+        block: what goes between the markers (stripped).
+        name: the markers' name ("headline", "modules").
+
+    Returns:
+        The page with the block in place.
+
+    Raises:
+        ValueError: a marker is not in ``text``.
+    """
     a, b = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     if a not in text or b not in text:
         raise ValueError(f"markers {a} / {b} not found")
@@ -657,7 +805,11 @@ BEYOND = "table_05_beyond_the_paper"
 def beyond_section() -> str:
     """The report's "beyond the paper" section from notebook 05's table (written from the committed
     paper-settings snapshot), or '' before the snapshot keeps per-image predictions. It stands apart
-    from the checks: no row of it is a verdict."""
+    from the checks: no row of it is a verdict.
+
+    Returns:
+        The section's Markdown (the table and, beside it, ``beyond_references("jv2d")``), or ''.
+    """
     path = paths.TABLES / f"{BEYOND}.csv"
     if not path.exists():
         return ""

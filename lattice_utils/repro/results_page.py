@@ -19,6 +19,9 @@ from PIL import Image
 from ..core.storage import write_bytes, write_text
 from . import manifest
 
+__all__ = ["LIGHT_PX", "FIGURE_BUDGET", "TABLE_ROWS", "light_png", "table_excerpt", "notebook_title", "last_run",
+           "build"]
+
 LIGHT_PX = 1000               # longest side of a published figure (px)
 FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
 TABLE_ROWS = 12               # rows of each table shown on the page (the full table is linked)
@@ -26,7 +29,16 @@ TABLE_ROWS = 12               # rows of each table shown on the page (the full t
 
 def light_png(src: Path, dst: Path, max_px: int = LIGHT_PX) -> int:
     """A web copy of a figure: at most ``max_px`` on its longest side, 256 colours (plots and
-    greyscale images lose nothing a reader sees). Returns the bytes written."""
+    greyscale images lose nothing a reader sees).
+
+    Args:
+        src: the figure's PNG.
+        dst: where the web copy goes.
+        max_px: the longest side of the copy, px.
+
+    Returns:
+        The bytes written.
+    """
     with Image.open(src) as im:
         im = im.convert("RGB")
         im.thumbnail((max_px, max_px), Image.LANCZOS)
@@ -39,7 +51,16 @@ def light_png(src: Path, dst: Path, max_px: int = LIGHT_PX) -> int:
 
 def table_excerpt(md: str, name: str, max_rows: int = TABLE_ROWS) -> str:
     """The first ``max_rows`` rows of a table as ``report.write_table`` wrote it (title, markdown
-    table, notes), the title as a bold line and a link to the whole table."""
+    table, notes), the title as a bold line and a link to the whole table.
+
+    Args:
+        md: the table's Markdown file, as written.
+        name: the table's name (the link's target, ``tables/<name>.md``).
+        max_rows: the rows shown.
+
+    Returns:
+        The excerpt as Markdown.
+    """
     lines = md.strip().splitlines()
     title = lines[0].lstrip("# ").strip() if lines and lines[0].startswith("#") else name
     table = [ln for ln in lines if ln.startswith("|")]
@@ -56,7 +77,14 @@ def table_excerpt(md: str, name: str, max_rows: int = TABLE_ROWS) -> str:
 
 
 def notebook_title(path: Path) -> str:
-    """The first heading of a notebook ("01 · Dataset generation: ...")."""
+    """The first heading of a notebook ("01 · Dataset generation: ...").
+
+    Args:
+        path: the notebook (``.ipynb``).
+
+    Returns:
+        The text of its first Markdown heading; the file's stem when it has none.
+    """
     nb = json.loads(path.read_text())
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":
@@ -68,7 +96,16 @@ def notebook_title(path: Path) -> str:
 
 def last_run(executed: Path, notebook: str) -> dict | None:
     """How the notebook's last run went, from the papermill record in its executed copy
-    (``reports/executed/<notebook>``): seconds, end date, parameters; ``None`` without one."""
+    (``reports/executed/<notebook>``): seconds, end date, parameters; ``None`` without one.
+
+    Args:
+        executed: the folder of executed notebooks.
+        notebook: the notebook's file name.
+
+    Returns:
+        {"seconds": run time (s), "finished": end date "YYYY-MM-DD", "parameters": papermill's
+        parameters}, or None when there is no executed copy, it is unreadable, or the run failed.
+    """
     path = executed / notebook
     if not path.exists():
         return None
@@ -100,8 +137,25 @@ def _profile_and_source(tables: Path, names) -> tuple[str, str]:
 def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,
           budget: int = FIGURE_BUDGET) -> dict:
     """Write ``site/results.md``, ``site/figures/*.png`` (light copies) and ``site/tables/*.md``.
-    Returns what was written: {"figures": n, "figure_bytes": b, "tables": n, "missing": [...]}.
-    Raises ValueError when the light figures exceed ``budget`` bytes."""
+
+    Outputs a run may lack by design (those needing the paper's data file, or the snapshot's kept
+    predictions before it keeps them) are not counted missing.
+
+    Args:
+        tables: the folder of the notebooks' tables (``reports/tables``).
+        figures: the folder of their figures.
+        notebooks: the folder of the notebooks (for their titles).
+        executed: the folder of executed notebooks (for their run times).
+        site: where the page goes; its ``figures/`` and ``tables/`` are emptied first.
+        header: the page's opening Markdown.
+        budget: the most bytes all light figures may take.
+
+    Returns:
+        {"figures": n, "figure_bytes": b, "tables": n, "missing": [declared outputs not written]}.
+
+    Raises:
+        ValueError: the light figures take more than ``budget`` bytes.
+    """
     site_figs, site_tabs = site / "figures", site / "tables"
     for d in (site_figs, site_tabs):
         d.mkdir(parents=True, exist_ok=True)

@@ -10,18 +10,38 @@ from __future__ import annotations
 
 from .outputs import BY_NAME, OUTPUTS
 
+__all__ = ["CHECKED", "notebook_of", "missing_columns"]
+
 # table -> the columns reproduction.checks reads from it (() its presence only), from the registry
 CHECKED = {o.name: o.checked for o in OUTPUTS if o.kind == "table" and o.checked is not None}
 
 
 def notebook_of(table: str) -> str:
-    """The number ("04") of the notebook that writes ``table`` (``outputs.OUTPUTS``)."""
+    """The number of the notebook that writes a table (``outputs.OUTPUTS``).
+
+    Args:
+        table: the table's name, without extension.
+
+    Returns:
+        The notebook's number ("04").
+
+    Raises:
+        KeyError: no notebook declares the table.
+    """
     if table not in BY_NAME:
         raise KeyError(f"no notebook declares the table {table!r} (lattice_utils/repro/outputs.py)")
     return BY_NAME[table].notebook
 
 
 def missing_columns(table: str, columns) -> list[str]:
-    """The columns the report reads from ``table`` that ``columns`` lacks ([] if undeclared)."""
+    """The columns the report reads from ``table`` that ``columns`` lacks ([] if undeclared).
+
+    Args:
+        table: the table's name, without extension.
+        columns: the columns the table has.
+
+    Returns:
+        The missing columns, in ``CHECKED``'s order.
+    """
     have = set(columns)
     return [c for c in CHECKED.get(table, ()) if c not in have]

@@ -1,7 +1,7 @@
 """Simulated real-image problems with known answers: grain boundaries, dopant clusters, scan
 distortion and drift, contamination with a vacuum hole and a slow background, and low dose.
 
-Each case is rendered with the convolution approximation of ``related.columns`` (an atom's
+Each case is rendered with the convolution approximation of ``columns`` (an atom's
 intensity ~ Z^1.7 through an analytic probe), at the pixel size of a typical atomic-resolution
 image, and degraded with ``degrade``. The truth of every grain is the lattice *in the image*
 (after any distortion), with its reduced cell, the class of the undistorted material and the
@@ -19,11 +19,24 @@ from ..lattice.lattice2d import CLASS_NAMES, bravais_class_2d, orientation_deg, 
 from . import degrade
 from .columns import Z_POWER, Probe, render_columns
 
+__all__ = ["GRAPHENE", "MOS2", "FESE", "Layer", "HardCase", "layer_columns", "image_lattice", "grain_boundary",
+           "dopant_clusters", "scan_distortion", "contamination", "low_dose", "cosine_lattice", "all_cases",
+           "compare_with_truth"]
+
 
 @dataclass(frozen=True)
 class Layer:
     """A 2D crystal as seen down the beam: two lattice vectors (Å, x y) and the columns of one
-    cell (fractional coordinates and the summed Z^1.7 weight of the atoms in the column)."""
+    cell (fractional coordinates and the summed Z^1.7 weight of the atoms in the column).
+
+    Attributes:
+        name: the material's name.
+        a_vec: first lattice vector (Å, (x, y)).
+        b_vec: second lattice vector (Å, (x, y)).
+        columns: ((fx, fy, weight), ...): fractional coordinates of each column in the cell and
+            the summed Z^1.7 of its atoms.
+        label: Bravais class (0-4) of the undistorted layer.
+    """
     name: str
     a_vec: tuple
     b_vec: tuple
@@ -47,6 +60,19 @@ SI_WEIGHT = 14 ** Z_POWER
 
 @dataclass
 class HardCase:
+    """A simulated real-image problem and its known answer.
+
+    Attributes:
+        name: short name of the case.
+        description: what the image shows (material, defects, dose in e/px).
+        image: float [y, x] image (intensity normalised to a maximum of 1 before shot noise; NaN
+            for dead pixels where the case has them).
+        pixel_size: Å per pixel.
+        grains: the truth per grain: dict with a, b (Å), gamma (degrees), label (class of the
+            undistorted material), class_name, label_strict (class of the cell in the image),
+            a_vec, b_vec (Å), orientation_deg, area_share (0-1) and mask (bool [y, x]).
+        notes: remarks for people.
+    """
     name: str
     description: str
     image: np.ndarray        # float [y, x]
@@ -63,7 +89,19 @@ def _rotation(deg: float) -> np.ndarray:
 def layer_columns(layer: Layer, extent: tuple, rotation_deg: float = 0.0,
                   origin=(0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     """Column positions (Å, x y) covering a field ``extent`` = (width, height) Å, lattice
-    rotated counter-clockwise by ``rotation_deg``, and their weights."""
+    rotated counter-clockwise by ``rotation_deg``, and their weights.
+
+    Columns up to 3 Å beyond the field's edges are included.
+
+    Args:
+        layer: the crystal.
+        extent: (width, height) of the field (Å).
+        rotation_deg: counter-clockwise rotation of the lattice (degrees).
+        origin: (x, y) of a lattice point (Å).
+
+    Returns:
+        (xy, weights): float [n, 2] positions (Å, x y) and float [n] weights (Z^1.7 sums).
+    """
     A = np.array([layer.a_vec, layer.b_vec]) @ _rotation(rotation_deg).T
     w, h = extent
     corners = np.array([[0, 0], [w, 0], [0, h], [w, h]]) - np.asarray(origin)
@@ -82,7 +120,18 @@ def layer_columns(layer: Layer, extent: tuple, rotation_deg: float = 0.0,
 
 def image_lattice(layer: Layer, rotation_deg: float = 0.0, distortion=np.eye(2)) -> dict:
     """The reduced cell of the layer as it appears in the image: rotated, then distorted by the
-    2 x 2 map ``distortion`` (x y)."""
+    2 x 2 map ``distortion`` (x y).
+
+    Args:
+        layer: the crystal.
+        rotation_deg: counter-clockwise rotation of the lattice (degrees).
+        distortion: 2 x 2 linear map applied to (x, y) after the rotation (identity: none).
+
+    Returns:
+        dict: a, b (Å), gamma (degrees) of the reduced cell, label and class_name of the
+        undistorted layer, label_strict (``bravais_class_2d`` of the cell in the image), a_vec,
+        b_vec (Å, x y) and orientation_deg (degrees).
+    """
     A = np.array([layer.a_vec, layer.b_vec]) @ _rotation(rotation_deg).T @ np.asarray(distortion).T
     a, b, gamma, u, v = reduced_cell(A[0], A[1])
     return {"a": a, "b": b, "gamma": gamma, "label": layer.label, "class_name": CLASS_NAMES[layer.label],
@@ -102,7 +151,18 @@ def _truth(layer, rotation, mask, distortion=np.eye(2)) -> dict:
 def grain_boundary(size: int = 512, px: float = 0.1, tilt_deg: float = 9.0, dose: float = 200.0,
                    seed: int = 0) -> HardCase:
     """Two graphene grains, rotated by ``tilt_deg`` against each other, meeting on a slanted line
-    (60 / 40 % of the field)."""
+    (60 / 40 % of the field).
+
+    Args:
+        size: image side (px).
+        px: pixel size (Å per pixel).
+        tilt_deg: misorientation of the two grains (degrees).
+        dose: electrons per pixel at the brightest intensity.
+        seed: seed of the shot noise.
+
+    Returns:
+        The ``HardCase`` with one truth per grain.
+    """
     rng = np.random.default_rng(seed)
     extent = (size * px, size * px)
     yy, xx = np.mgrid[:size, :size] * px
@@ -124,7 +184,19 @@ def grain_boundary(size: int = 512, px: float = 0.1, tilt_deg: float = 9.0, dose
 def dopant_clusters(size: int = 512, px: float = 0.1, share: float = 0.04, clusters: int = 6,
                     dose: float = 100.0, seed: int = 1) -> HardCase:
     """Graphene with ``share`` of its carbon replaced by Si (4x brighter) in ``clusters``
-    clusters, under shot noise: the bright dopants dominate the low frequencies."""
+    clusters, under shot noise: the bright dopants dominate the low frequencies.
+
+    Args:
+        size: image side (px).
+        px: pixel size (Å per pixel).
+        share: fraction of the carbon columns replaced by Si.
+        clusters: number of clusters.
+        dose: electrons per pixel at the brightest intensity.
+        seed: seed of the cluster centres, the Si choice and the shot noise.
+
+    Returns:
+        The ``HardCase`` (one grain: the whole image).
+    """
     rng = np.random.default_rng(seed)
     extent = (size * px, size * px)
     xy, w = layer_columns(GRAPHENE, extent, 21.0)
@@ -142,7 +214,20 @@ def dopant_clusters(size: int = 512, px: float = 0.1, share: float = 0.04, clust
 def scan_distortion(size: int = 512, px: float = 0.1, stretch: float = 0.02, shear: float = 0.01,
                     drift_px: float = 4.0, dose: float = 300.0, seed: int = 2) -> HardCase:
     """MoS2 with the slow scan axis stretched by ``stretch``, sheared by ``shear`` and a linear
-    drift of ``drift_px`` over the frame: the image's lattice is no longer hexagonal."""
+    drift of ``drift_px`` over the frame: the image's lattice is no longer hexagonal.
+
+    Args:
+        size: image side (px).
+        px: pixel size (Å per pixel).
+        stretch: relative stretch of the slow (y) axis (0.02 = 2 %).
+        shear: shear, x displacement per unit of y.
+        drift_px: drift of the last row along x (px).
+        dose: electrons per pixel at the brightest intensity.
+        seed: seed of the shot noise.
+
+    Returns:
+        The ``HardCase``; its truth is the distorted lattice.
+    """
     rng = np.random.default_rng(seed)
     extent = (size * px, size * px)
     xy, w = layer_columns(MOS2, extent, 12.0)
@@ -159,7 +244,17 @@ def scan_distortion(size: int = 512, px: float = 0.1, stretch: float = 0.02, she
 
 def contamination(size: int = 512, px: float = 0.1, dose: float = 100.0, seed: int = 3) -> HardCase:
     """A square FeSe-like layer with a vacuum hole (no atoms), bright amorphous contamination in
-    a corner, a slow illumination gradient and 20 dead (NaN) pixels."""
+    a corner, a slow illumination gradient and 20 dead (NaN) pixels.
+
+    Args:
+        size: image side (px).
+        px: pixel size (Å per pixel).
+        dose: electrons per pixel at the brightest intensity.
+        seed: seed of the contamination, the shot noise and the dead pixels.
+
+    Returns:
+        The ``HardCase``; its grain is the layer outside the hole and the corner.
+    """
     rng = np.random.default_rng(seed)
     extent = (size * px, size * px)
     yy, xx = np.mgrid[:size, :size]
@@ -183,7 +278,17 @@ def contamination(size: int = 512, px: float = 0.1, dose: float = 100.0, seed: i
 
 
 def low_dose(dose: float, size: int = 512, px: float = 0.1, seed: int = 4) -> HardCase:
-    """MoS2 at ``dose`` electrons per pixel on its brightest column."""
+    """MoS2 at ``dose`` electrons per pixel on its brightest column.
+
+    Args:
+        dose: electrons per pixel at the brightest intensity.
+        size: image side (px).
+        px: pixel size (Å per pixel).
+        seed: seed of the shot noise.
+
+    Returns:
+        The ``HardCase`` (one grain: the whole image).
+    """
     rng = np.random.default_rng(seed)
     extent = (size * px, size * px)
     xy, w = layer_columns(MOS2, extent, -7.0)
@@ -195,7 +300,20 @@ def low_dose(dose: float, size: int = 512, px: float = 0.1, seed: int = 4) -> Ha
 def cosine_lattice(size: int, px: float, a: float = 3.16, rotation_deg: float = 10.0,
                    noise: float = 1.0, seed: int = 0) -> np.ndarray:
     """A hexagonal lattice of constant ``a`` as three cosines plus white noise (float32): cheap at
-    any size, for memory and sampling checks where rendering atoms would cost too much."""
+    any size, for memory and sampling checks where rendering atoms would cost too much.
+
+    Args:
+        size: image side (px).
+        px: pixel size (Å per pixel).
+        a: lattice constant (Å); the fringes are a sqrt(3) / 2 apart.
+        rotation_deg: direction of the first fringe normal from the x axis (degrees,
+            counter-clockwise).
+        noise: standard deviation of the Gaussian white noise (each cosine has amplitude 1).
+        seed: seed of the noise.
+
+    Returns:
+        float32 [size, size] image, not normalised.
+    """
     y, x = np.mgrid[:size, :size].astype(np.float32) * np.float32(px)
     img = np.zeros((size, size), np.float32)
     k = 2 * np.pi / (a * np.sqrt(3) / 2)
@@ -208,7 +326,15 @@ def cosine_lattice(size: int, px: float, a: float = 3.16, rotation_deg: float = 
 
 
 def all_cases(size: int = 512) -> list[HardCase]:
-    """The cases of notebook 08, in order."""
+    """The cases of notebook 08, in order.
+
+    Args:
+        size: image side of every case (px).
+
+    Returns:
+        [grain boundary, dopant clusters, scan distortion, contamination, then low dose at 10, 100
+        and 1000 electrons per pixel], each a ``HardCase`` at its default settings.
+    """
     return [grain_boundary(size), dopant_clusters(size), scan_distortion(size), contamination(size),
             *(low_dose(d, size) for d in (10.0, 100.0, 1000.0))]
 
@@ -217,7 +343,19 @@ def compare_with_truth(case: HardCase, analysis, rel_tol: float = 0.01, min_shar
     """One row per true grain: the found grain with the same lattice and orientation (first-order
     reciprocal vectors within ``grains.GRAIN_MATCH_TOL``), its errors against the truth, and
     ``passes``: found, a and b within ``rel_tol``, the class allowing distortion right. Grains
-    smaller than ``min_share`` of the image are listed but not required."""
+    smaller than ``min_share`` of the image are listed but not required.
+
+    Args:
+        case: the hard case and its truth.
+        analysis: the ``grains.GrainAnalysis`` of ``case.image``.
+        rel_tol: largest relative error of a and b that passes (0.01 = 1 %).
+        min_share: smallest area share (0-1) of a grain that must be found.
+
+    Returns:
+        One dict per true grain: the truth (true_a, true_b in Å, true_gamma in degrees, ...),
+        ``found`` and, when found, the found lattice with errors (Å, degrees) and
+        a_error_pct / b_error_pct (%), ``required`` and ``passes``.
+    """
     rows = []
     for k, t in enumerate(case.grains):
         B = np.linalg.inv(np.array([t["a_vec"], t["b_vec"]])).T

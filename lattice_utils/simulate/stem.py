@@ -16,6 +16,9 @@ import numpy as np
 
 from ..core.profiles import STEM_IMAGE_PX, STEM_PX_SCALE
 
+__all__ = ["MAX_STEM_ATOMS", "MAX_STEM_GRID_PX", "StemInputError", "StemParams", "check_stem_size",
+           "simulate_stem_image", "normalise", "to_uint8"]
+
 # STEMConv tiles the cell (3 x the cells that span the field, in a and in b) before it draws: a
 # 2.46 Å cell of 2 atoms at the paper's 25.6 Å field is about 2,200 atoms, a 20-atom 6 Å cell at
 # twice that field about 15,000. A cell that asks for more than a million (about 50 MB) is no
@@ -33,6 +36,18 @@ class StemInputError(ValueError):
 
 @dataclass(frozen=True)
 class StemParams:
+    """Settings of the ADF-STEM simulation (jarvis-tools' ``STEMConv``); the paper's by default.
+
+    Attributes:
+        image_px: side of the square image (px).
+        px_scale: pixel size (Å per pixel).
+        power_factor: exponent of the atomic number: an atom's intensity ~ Z^power_factor.
+        gaussian_width: standard deviation of the probe's Gaussian (Å).
+        lorentzian_width: full width at half maximum of the probe's Lorentzian (Å); STEMConv
+            evaluates the probe out to 4 times this radius.
+        intensity_ratio: the Lorentzian's peak height relative to the Gaussian's.
+        eps: margin (Å) beyond the field of view within which atoms are still drawn.
+    """
     image_px: int = STEM_IMAGE_PX
     px_scale: float = STEM_PX_SCALE   # A / pixel
     power_factor: float = 1.7
@@ -42,12 +57,27 @@ class StemParams:
     eps: float = 0.6
 
     def as_dict(self) -> dict:
+        """The settings as a plain dict (e.g. for a cache key or a record)."""
         return asdict(self)
 
 
 def check_stem_size(atoms, params: StemParams, name: str = "") -> int:
     """The number of atoms STEMConv would place for ``atoms`` at ``params``; ``StemInputError``
-    naming the structure when that, or the padded image grid, exceeds the bounds above."""
+    naming the structure when that, or the padded image grid, exceeds the bounds above.
+
+    Args:
+        atoms: a jarvis ``Atoms`` (its in-plane lattice vectors in Å and its elements are read).
+        params: the simulation settings.
+        name: the structure's name, for the error messages.
+
+    Returns:
+        The number of atoms STEMConv would tile (3 x the cells that span the field, in a and b).
+
+    Raises:
+        StemInputError: a non-positive pixel or image size, a padded grid larger than
+            ``MAX_STEM_GRID_PX``, in-plane lattice vectors of zero or non-finite length, or more
+            than ``MAX_STEM_ATOMS`` atoms.
+    """
     who = f"{name}: " if name else ""
     px, n_px = float(params.px_scale), int(params.image_px)
     if not (np.isfinite(px) and px > 0) or n_px < 1:
@@ -72,11 +102,24 @@ def check_stem_size(atoms, params: StemParams, name: str = "") -> int:
 
 def simulate_stem_image(atoms, params: StemParams = StemParams(), rot: float = 0.0,
                         shift=(0.0, 0.0), name: str = "") -> np.ndarray:
-    """Simulated image of an oriented layer (jarvis ``Atoms``, a x b along z), float64
-    normalised to [0, 1], indexed ``[y, x]``. ``rot`` (degrees) rotates the lattice in
-    the field of view and ``shift`` (A) translates it, as STEMConv does. A cell that would
-    be tiled into more than ``MAX_STEM_ATOMS`` atoms is refused first (``StemInputError``,
-    naming ``name``)."""
+    """Simulated ADF-STEM image of an oriented layer (jarvis ``Atoms``, a x b along z), float64
+    normalised to [0, 1], indexed ``[y, x]``.
+
+    Args:
+        atoms: the oriented layer (jarvis ``Atoms``, a x b along z; ``lattice2d.orient_layer``).
+        params: the simulation settings.
+        rot: rotation of the lattice in the field of view (degrees), as STEMConv does it.
+        shift: (dx, dy) translation of the lattice in the field of view (Å), as STEMConv does it.
+        name: the structure's name, for the error messages.
+
+    Returns:
+        float64 [image_px, image_px] image, min-max normalised to [0, 1], indexed ``[y, x]``.
+
+    Raises:
+        StemInputError: naming ``name``, for a cell that would be tiled into more than
+            ``MAX_STEM_ATOMS`` atoms or settings ``check_stem_size`` refuses; checked before any atom
+            is placed.
+    """
     from jarvis.analysis.stem.convolution_apprx import STEMConv
 
     check_stem_size(atoms, params, name)
@@ -93,7 +136,15 @@ def simulate_stem_image(atoms, params: StemParams = StemParams(), rot: float = 0
 
 
 def normalise(image: np.ndarray) -> np.ndarray:
-    """Min-max to [0, 1]; a flat image becomes zeros rather than NaN."""
+    """Min-max to [0, 1]; a flat image becomes zeros rather than NaN.
+
+    Args:
+        image: array of any shape and real dtype.
+
+    Returns:
+        float64 array of the same shape in [0, 1]; all zeros when the image is flat or its minimum
+        or maximum is not finite.
+    """
     img = np.asarray(image, dtype=np.float64)
     lo, hi = float(img.min()), float(img.max())
     if not np.isfinite(lo) or not np.isfinite(hi) or hi - lo <= 0:
@@ -102,4 +153,12 @@ def normalise(image: np.ndarray) -> np.ndarray:
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
+    """An image in [0, 1] as 8-bit grey levels: rounded x 255, clipped to 0-255.
+
+    Args:
+        image: float array in [0, 1] (values outside are clipped), any shape.
+
+    Returns:
+        uint8 array of the same shape.
+    """
     return np.clip(np.rint(np.asarray(image) * 255.0), 0, 255).astype(np.uint8)

@@ -14,9 +14,11 @@ paper's own images whose results are committed as snapshots.
   the sources and licences of the paper's literature images.
 - ``physics_baseline``: notebook 14 as functions: the FFT estimator beside DenseNet121 on the test
   splits, and on images degraded by dose, scan stretch and drift.
+- ``rotation_robustness``: notebook 15 as functions: the structures a rotation study can score, and
+  each method's errors per rotation and pixel size (lengths sorted, gamma folded).
 - ``train_models``: command line to train the networks of notebooks 02-07 ahead of the notebooks,
   also under ``torchrun``.
 """
 
 __all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "experimental", "physics_baseline",
-           "train_models"]
+           "rotation_robustness", "train_models"]

@@ -15,14 +15,30 @@ from ..data.structures import closest_sites, projected_cell
 from ..lattice.lattice2d import CLASS_SHORT
 from ..learn.metrics import baseline_prediction, mae, rmse
 
+__all__ = ["REAL_MONOLAYERS", "BASELINE_TOLERANCE", "FLAT_TOL", "baseline_errors", "baseline_comparison",
+           "record_figures", "realism", "distances_by_pair", "label_agreement", "projected_subcell"]
+
 TARGETS = ("a", "b", "gamma")
 BASELINE_TOLERANCE = 0.15   # the stand-in's design target: every baseline MAE within 15 % of the paper's
 FLAT_TOL = 0.01             # Å: thinner than this is a perfectly flat layer
 
 
 def baseline_errors(table: pd.DataFrame) -> dict:
-    """MAE and RMSE of a, b, gamma on the test split when every test record is predicted as the
-    training mean (the paper's Table 1 baseline). ``table`` needs a ``split`` column."""
+    """MAE and RMSE of a, b, gamma of the data-only baseline (the paper's Table 1 baseline).
+
+    Every test record is predicted as the mean of the training records.
+
+    Args:
+        table: structure table with columns ``a``, ``b`` (Å), ``gamma`` (degrees) and ``split``
+            (``train`` / ``test``).
+
+    Returns:
+        {target: {"MAE": float, "RMSE": float, "n": test records}} for ``a``, ``b`` (errors in Å)
+        and ``gamma`` (errors in degrees).
+
+    Raises:
+        ValueError: the table has no train or no test record.
+    """
     train, test = table[table["split"] == "train"], table[table["split"] == "test"]
     if len(train) == 0 or len(test) == 0:
         raise ValueError("the table needs both a train and a test split")
@@ -35,8 +51,24 @@ def baseline_errors(table: pd.DataFrame) -> dict:
 
 
 def baseline_comparison(tables: dict, paper: pd.DataFrame) -> pd.DataFrame:
-    """One row per slot and target: our baseline MAE / RMSE beside the paper's Table 1 row, the
-    relative difference, and whether the MAE is inside ``BASELINE_TOLERANCE``."""
+    """Our data-only baseline beside the paper's Table 1 baseline rows, one row per slot and target.
+
+    Args:
+        tables: dataset slot (``jv2d``, ``c2db``, ``alex``) -> its structure table (as for
+            ``baseline_errors``).
+        paper: the paper's Table 1 values, with columns ``dataset``, ``subset`` (rows
+            ``baseline`` are read), ``parameter``, ``MAE``, ``RMSE`` and ``source``.
+
+    Returns:
+        One row per slot and target: ``dataset``, ``parameter``, ``n test``, ``MAE ours``,
+        ``MAE paper``, ``MAE difference %`` (relative difference in %), ``RMSE ours``,
+        ``RMSE paper`` (Å for a and b, degrees for gamma), ``within 15 %`` (whether the MAE is
+        inside ``BASELINE_TOLERANCE``; None without a paper value) and ``source``. A target the
+        paper does not list gets NaN paper values.
+
+    Raises:
+        ValueError: a table has no train or no test record.
+    """
     rows = []
     for slot, table in tables.items():
         ours = baseline_errors(table)
@@ -68,7 +100,17 @@ def shortest_bond(atoms: dict) -> tuple[float, str]:
 
 
 def record_figures(table: pd.DataFrame) -> pd.DataFrame:
-    """Per-record realism figures: shortest distance and its pair, atoms, thickness."""
+    """Per-record realism figures: shortest interatomic distance and its pair, atoms, thickness.
+
+    Args:
+        table: structure table with an ``atoms`` column (jarvis-style dicts: ``lattice_mat``,
+            ``coords``, ``elements``, ``cartesian``; lengths in Å).
+
+    Returns:
+        One row per record, on ``table``'s index: ``shortest_distance`` (Å, periodic images
+        included), ``pair`` (its element pair, "Mo-S"), ``atoms`` (per cell) and ``thickness``
+        (extent of the Cartesian z coordinates, Å).
+    """
     out = []
     for atoms in table["atoms"]:
         d, pair = shortest_bond(atoms)
@@ -80,9 +122,23 @@ def record_figures(table: pd.DataFrame) -> pd.DataFrame:
 
 def realism(table: pd.DataFrame, projected_labels=None, figures: pd.DataFrame | None = None) -> dict:
     """Realism figures of one corpus (the issue-16 comparison table, as fractions / values).
-    ``projected_labels``: optional boolean per record, True when the image repeats on a smaller
-    cell than the crystal (a projected sub-cell). ``figures``: ``record_figures(table)`` when
-    the caller has it already (it is the slow part)."""
+
+    Args:
+        table: structure table with ``a``, ``b`` (Å) and ``atoms`` columns.
+        projected_labels: optional boolean per record, True when the image repeats on a smaller
+            cell than the crystal (a projected sub-cell, ``projected_subcell``); None leaves the
+            figure out.
+        figures: ``record_figures(table)`` when the caller has it already (it is the slow part);
+            None computes it.
+
+    Returns:
+        Figure name -> value (the keys of ``REAL_MONOLAYERS``, plus ``records`` and the median a):
+        the number of records; the fractions of records with a and b both in 3-5 Å, with a or b
+        > 10 Å, with a shortest distance below 2.0 Å, of perfectly flat layers (thinner than
+        ``FLAT_TOL``) and, when labels are given, with a projected sub-cell; the median a (Å), the
+        median shortest interatomic distance (Å), the median and the largest number of atoms per
+        cell.
+    """
     f = record_figures(table) if figures is None else figures
     a, b = table["a"].to_numpy(float), table["b"].to_numpy(float)
     out = {
@@ -102,9 +158,20 @@ def realism(table: pd.DataFrame, projected_labels=None, figures: pd.DataFrame | 
 
 
 def distances_by_pair(figures: pd.DataFrame, top: int = 15) -> pd.DataFrame:
-    """Shortest distance of each record (``record_figures``) grouped by the element pair that
-    makes it, with the pair's covalent-radius sum (Cordero 2008) for scale: the most frequent
-    ``top`` pairs."""
+    """Shortest interatomic distance of each record grouped by the element pair that makes it.
+
+    Each pair comes with its covalent-radius sum (Cordero 2008) for scale; only the most frequent
+    ``top`` pairs are kept.
+
+    Args:
+        figures: ``record_figures`` of a corpus (``pair`` and ``shortest_distance`` in Å).
+        top: how many of the most frequent pairs to keep.
+
+    Returns:
+        One row per pair, most frequent first: ``pair``, ``records``, ``median (Å)``, ``min (Å)``,
+        ``radius sum`` (Å; NaN for an element without a tabulated radius) and
+        ``median / radius sum`` (no unit).
+    """
     f = figures
     radii = covalent_radii()
     g = f.groupby("pair")["shortest_distance"].agg(["count", "median", "min"]).sort_values("count", ascending=False)
@@ -115,8 +182,19 @@ def distances_by_pair(figures: pd.DataFrame, top: int = 15) -> pd.DataFrame:
 
 
 def label_agreement(table: pd.DataFrame) -> pd.DataFrame:
-    """Cross-check of the canonical class (layer symmetry) against the metric rule (reduced cell
-    at 0.5 % / 0.5 degree) and the paper's label: counts of each disagreement."""
+    """Cross-check of the canonical Bravais class (layer symmetry) against two other labels.
+
+    The canonical class is compared with the metric rule (reduced cell at 0.5 % / 0.5 degree) and
+    with the paper's label of the stored cell, where the table has them.
+
+    Args:
+        table: structure table with ``canon_label`` and, optionally, ``metric_label`` and
+            ``label`` (Bravais classes 0-4).
+
+    Returns:
+        One row per label compared: ``compared with``, ``records``, ``disagree`` (count) and
+        ``most common`` (the three most frequent disagreements, with their counts).
+    """
     rows = []
     for col, name in (("metric_label", "metric rule"), ("label", "paper label (stored cell)")):
         if col not in table:
@@ -130,8 +208,18 @@ def label_agreement(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def projected_subcell(table: pd.DataFrame) -> np.ndarray:
-    """True where the layer projected along z repeats on a smaller cell than the crystal (its
-    image shows the smaller cell): projected primitive area below the crystal's."""
+    """Whether each layer, projected along z, repeats on a smaller cell than the crystal.
+
+    Its image then shows the smaller cell: the projected primitive area is below 0.99 of the
+    crystal's.
+
+    Args:
+        table: structure table with ``atoms``, ``canon_a``, ``canon_b`` (Å) and ``canon_gamma``
+            (degrees).
+
+    Returns:
+        bool array [N], one per record: True for a projected sub-cell.
+    """
     out = []
     for atoms, a, b, g in zip(table["atoms"], table["canon_a"], table["canon_b"], table["canon_gamma"]):
         p = projected_cell(atoms)

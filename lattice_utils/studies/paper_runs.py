@@ -47,6 +47,10 @@ from ..data.structures import DataUnavailableError
 from ..learn.fitting import default_device, resolve_precision
 from . import snapshots, stem_studies
 
+__all__ = ["MODELS", "PREDICTIONS", "SYMMETRIC", "HISTORY", "PREDICTION_COLUMNS", "HISTORY_COLUMNS", "Results",
+           "run_seeds", "read_predictions", "read_history", "epoch_timing", "spread", "write_snapshot", "parser",
+           "main"]
+
 MODELS = ("densenet121", "googlenet", "mlp")
 
 
@@ -55,7 +59,24 @@ class Results:
     """What a run over seeds gives: Table S1 rows (one per training), Table 2 rows (per class,
     DenseNet121), the training records, every test prediction, the networks' predictions averaged
     over eight symmetric copies of each image (``stem_studies.classification_study(symmetric=True)``)
-    and their per-epoch training loss."""
+    and their per-epoch training loss.
+
+    Two ``Results`` add up (``+``): every table is concatenated and the run lists joined.
+
+    Attributes:
+        table_s1: Table S1 rows, one per training: dataset, model, model_title, ``accuracy_pct``
+            (%), ``f1_macro``, ``f1_weighted`` (fractions), ``n`` (test images), ``data_source``,
+            ``seed``.
+        table_2: Table 2 rows of DenseNet121, per class and seed: precision, recall, F1
+            (fractions), support.
+        runs: one record per training: set, seed, model, ``train_seconds`` and ``wall_seconds``
+            (s), epochs, median epoch seconds and images/s, and the networks' provenance
+            (config_key, precision, commit, date, device).
+        predictions: every test prediction (``PREDICTION_COLUMNS``).
+        symmetric: the networks' predictions averaged over the eight symmetric copies
+            (``PREDICTION_COLUMNS``).
+        history: the networks' per-epoch training record (``HISTORY_COLUMNS``).
+    """
     table_s1: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     table_2: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
     runs: list = dataclasses.field(default_factory=list)
@@ -64,6 +85,7 @@ class Results:
     history: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     def __add__(self, other: "Results") -> "Results":
+        """Both results together: tables concatenated, run lists joined."""
         def both(name):
             a, b = getattr(self, name), getattr(other, name)
             return _concat(a, b) if isinstance(a, pd.DataFrame) else a + b
@@ -80,7 +102,25 @@ def run_seeds(set_name: str, profile: str = "paper", seeds=(0, 1, 2), models=("d
     this runner adds only the loop over seeds.
     ``skip_unfinished``: a network whose training has not finished is left out instead of
     trained (the MLP, minutes on a CPU, always runs), so that a snapshot can report the finished
-    part of a run while another process trains the rest."""
+    part of a run while another process trains the rest.
+
+    A network whose identical training (same configuration key) is in the newest committed
+    snapshot with its predictions is not trained again: its committed rows are kept.
+
+    Args:
+        set_name: the paper's image set (``stem_jv2d``, ``stem_c2db``).
+        profile: the profile name (``paper``, ``quick``, ...).
+        seeds: the seeds, one training per seed and model.
+        models: among ``MODELS`` (``densenet121``, ``googlenet``, ``mlp``).
+        skip_unfinished: leave out networks whose training has not finished instead of training them.
+        log: callable that prints a line.
+
+    Returns:
+        The ``Results`` of every training.
+
+    Raises:
+        ValueError: an unknown image set or model, or a seed or model given more than once.
+    """
     if set_name not in IMAGE_SETS:
         raise ValueError(f"unknown image set {set_name!r}; choose one of {sorted(IMAGE_SETS)}")
     unknown = sorted(set(models) - set(MODELS))
@@ -193,19 +233,41 @@ PREDICTION_COLUMNS = ["model", "seed", "id", "true", "predicted", "p0", "p1", "p
 
 
 def read_predictions(folder, name: str = PREDICTIONS) -> pd.DataFrame:
-    """The per-image predictions of a snapshot (``PREDICTIONS``, or ``SYMMETRIC``); empty for a
-    snapshot written before they were kept."""
+    """The per-image predictions of a snapshot; empty for a snapshot written before they were kept.
+
+    Args:
+        folder: the snapshot folder (``pathlib.Path``).
+        name: ``PREDICTIONS`` (as trained) or ``SYMMETRIC`` (averaged over the eight symmetric copies).
+
+    Returns:
+        The predictions (``PREDICTION_COLUMNS``), image ids as text.
+    """
     return snapshots.read_kept(folder, name)
 
 
 def read_history(folder) -> pd.DataFrame:
-    """The per-epoch training loss of a snapshot's networks (empty before it was kept)."""
+    """The per-epoch training loss of a snapshot's networks (empty before it was kept).
+
+    Args:
+        folder: the snapshot folder (``pathlib.Path``).
+
+    Returns:
+        The training record (``HISTORY_COLUMNS``): model, seed, epoch, loss, seconds, images_per_s.
+    """
     return snapshots.read_kept(folder, HISTORY)
 
 
 def epoch_timing(history: list) -> dict:
     """Epochs and the median epoch's seconds and images/s. The median, not the sum, is what
-    a run that was paused or shared the CPU for a while can still tell about the speed."""
+    a run that was paused or shared the CPU for a while can still tell about the speed.
+
+    Args:
+        history: a training's per-epoch records (dicts with ``seconds`` and ``images_per_s``).
+
+    Returns:
+        {"epochs": count, "median_epoch_seconds": s (1 decimal), "median_images_per_s": images/s
+        (2 decimals)}; a median is None when no epoch records it.
+    """
     seconds = [float(h["seconds"]) for h in history if h.get("seconds")]
     rates = [float(h["images_per_s"]) for h in history if h.get("images_per_s")]
     return {"epochs": len(history),
@@ -214,7 +276,17 @@ def epoch_timing(history: list) -> dict:
 
 
 def spread(per_seed: pd.DataFrame, keys: list, values: list) -> pd.DataFrame:
-    """Mean, sample standard deviation and number of seeds of ``values`` per ``keys``."""
+    """Mean, sample standard deviation and number of seeds of ``values`` per ``keys``.
+
+    Args:
+        per_seed: one row per training (seed).
+        keys: the columns that group the rows (e.g. dataset, data_source, model).
+        values: the columns summarised (e.g. accuracy_pct, f1_macro, f1_weighted).
+
+    Returns:
+        One row per group: ``keys``, then ``<value>_mean`` and ``<value>_std`` (ddof 1, NaN for one
+        seed; in the values' units) for each value, then ``seeds``.
+    """
     g = per_seed.groupby(keys, sort=False)[values]
     out = g.mean().add_suffix("_mean").join(g.std(ddof=1).add_suffix("_std")).join(
         g.size().rename("seeds"))
@@ -231,9 +303,31 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     without retraining, the networks' symmetric-copy averages (``SYMMETRIC``) and their training
     curves (``HISTORY``). ``seeds_requested`` and ``models_requested`` (default: those in
     ``per_seed_s1``) let a snapshot written part-way through a run say what is missing
-    (``not_done``, ``complete``)."""
-    twice = snapshots._repeated(zip(per_seed_s1.get("seed", []), per_seed_s1.get("model", []))) \
-        or snapshots._repeated((r.get("seed", -1), r.get("model")) for r in runs)
+    (``not_done``, ``complete``). Writing it removes the older snapshots of the same set and profile
+    (``superseded_snapshots``).
+
+    Args:
+        set_name: the paper's image set (``stem_jv2d``, ``stem_c2db``).
+        profile: the profile name.
+        per_seed_s1: Table S1 rows, one per training (``Results.table_s1``).
+        per_seed_t2: Table 2 rows per class and seed (``Results.table_2``); may be empty.
+        runs: the training records (``Results.runs``).
+        date: the snapshot's date, ISO ``YYYY-MM-DD``; None: today.
+        seeds_requested: the seeds the run asks for; None: those in ``per_seed_s1``.
+        models_requested: the models the run asks for; None: those in ``per_seed_s1``.
+        predictions: every test prediction (``PREDICTION_COLUMNS``), or None.
+        symmetric: the symmetric-copy averages (``PREDICTION_COLUMNS``), or None.
+        history: the per-epoch training record (``HISTORY_COLUMNS``), or None.
+
+    Returns:
+        The snapshot folder, relative to the checkout (``paths.relative``).
+
+    Raises:
+        ValueError: the tables or the run records hold a (seed, model) more than once; nothing is
+            written.
+    """
+    twice = snapshots.repeated_training(zip(per_seed_s1.get("seed", []), per_seed_s1.get("model", []))) \
+        or snapshots.repeated_training((r.get("seed", -1), r.get("model")) for r in runs)
     if twice:
         # the spread over one training counted as several seeds is a spread of nothing
         raise ValueError(f"the snapshot would hold {twice}: one training counted "
@@ -372,6 +466,12 @@ def _concat(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m lattice_utils.studies.paper_runs``.
+
+    Returns:
+        The parser: ``--set``, ``--profile``, ``--seeds``, ``--models``, ``--snapshot``,
+        ``--skip-unfinished``, ``--replace``.
+    """
     ap = argparse.ArgumentParser(prog="python -m lattice_utils.studies.paper_runs", description=__doc__.split("\n")[0])
     ap.add_argument("--set", default="stem_jv2d", choices=sorted(IMAGE_SETS))
     ap.add_argument("--profile", default="paper")
@@ -388,6 +488,22 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the seeds and models asked for, print the summary, and with ``--snapshot`` write it after each seed.
+
+    With ``--snapshot`` and without ``--replace``, a snapshot that cannot be read, or that holds
+    trainings this run would drop, is refused before any training.
+
+    Args:
+        argv: the command-line arguments, without the program name; None reads ``sys.argv``.
+
+    Returns:
+        The exit status: 0 when the run finished (or nothing had finished yet), 2 for a repeated
+        seed or model, a refused snapshot, or a missing data file or bad setting (the message is
+        printed).
+
+    Raises:
+        SystemExit: (status 2, from argparse) for an unknown option, image set or model.
+    """
     args = parser().parse_args(argv)
     repeated = repeated_arguments(args.seeds, args.models)
     if repeated:

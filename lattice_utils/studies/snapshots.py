@@ -12,15 +12,23 @@ import pandas as pd
 from ..core import paths, storage
 
 __all__ = ["HISTORY", "PREDICTIONS", "SYMMETRIC", "Kept", "SnapshotWarning", "damaged_snapshots", "kept",
-           "newest_snapshots", "read_kept", "read_snapshot_table", "scan_snapshots", "snapshot_folders"]
+           "newest_snapshots", "read_kept", "read_snapshot_table", "repeated_training", "scan_snapshots",
+           "snapshot_folders"]
 
 
 class SnapshotWarning(UserWarning):
     """A snapshot folder that is skipped; the message names the folder and says why."""
 
 
-def _repeated(pairs) -> str:
-    """'seed S model N times' of the first (seed, model) that occurs more than once, else ''."""
+def repeated_training(pairs) -> str:
+    """The first training counted twice: one seed of one model must appear once.
+
+    Args:
+        pairs: (seed, model) of every training in a snapshot or a run.
+
+    Returns:
+        "seed S model N times" of the first (seed, model) that occurs more than once, else "".
+    """
     counts = Counter((int(seed), str(model)) for seed, model in pairs)
     return next((f"seed {s} {m} {n} times" for (s, m), n in counts.items() if n > 1), "")
 
@@ -59,8 +67,8 @@ def _snapshot_problem(folder, meta) -> str:
     s1 = read_snapshot_table(per_seed)
     # one training counted as several seeds would give a spread of 0 and a status that should
     # have waited for a second real seed: the snapshot is not averaged at all
-    twice = (_repeated(zip(s1["seed"], s1["model"])) if {"seed", "model"} <= set(s1) else "") \
-        or _repeated((r.get("seed", -1), r.get("model")) for r in meta.get("runs") or [])
+    twice = (repeated_training(zip(s1["seed"], s1["model"])) if {"seed", "model"} <= set(s1) else "") \
+        or repeated_training((r.get("seed", -1), r.get("model")) for r in meta.get("runs") or [])
     if twice:
         return (f"{paths.relative(folder)} holds {twice} (one training counted as several seeds); "
                 "restore it from git or write it again with paper_runs --snapshot --replace")
@@ -68,8 +76,16 @@ def _snapshot_problem(folder, meta) -> str:
 
 
 def scan_snapshots() -> tuple[list, list]:
-    """([(folder, meta)] of every readable committed snapshot, oldest first (folders are named by
-    date); [(folder, reason)] of the folders that cannot be read as one, which are skipped."""
+    """The committed snapshot folders under ``paths.SNAPSHOTS``, sorted into readable and skipped.
+
+    A folder is skipped when its ``meta.json`` is unreadable or malformed, its
+    ``table_s1_per_seed.csv`` is missing or damaged, or it counts one training as several seeds.
+
+    Returns:
+        ([(folder, meta)] of every readable committed snapshot, oldest first (folders are named by
+        date; ``folder`` a ``pathlib.Path``, ``meta`` its ``meta.json`` as a dict),
+        [(folder, reason)] of the folders that cannot be read as one, which are skipped).
+    """
     root = paths.SNAPSHOTS
     good, skipped = [], []
     for m in sorted(root.glob("*/meta.json")) if root.exists() else []:
@@ -88,13 +104,22 @@ def scan_snapshots() -> tuple[list, list]:
 
 
 def damaged_snapshots() -> list:
-    """[(folder, reason)] of the snapshot folders that ``snapshot_folders`` skips."""
+    """The snapshot folders that ``snapshot_folders`` skips, with the reason.
+
+    Returns:
+        [(folder, reason)]: the folder (``pathlib.Path``) and why it cannot be read as a snapshot.
+    """
     return scan_snapshots()[1]
 
 
 def snapshot_folders() -> list:
-    """[(folder, meta)] of every committed snapshot that can be read, oldest first; each one that
-    cannot is skipped with a ``SnapshotWarning`` naming it and the reason."""
+    """Every committed snapshot that can be read, oldest first.
+
+    Each folder that cannot be read is skipped with a ``SnapshotWarning`` naming it and the reason.
+
+    Returns:
+        [(folder, meta)]: the folder (``pathlib.Path``) and its ``meta.json`` as a dict.
+    """
     good, skipped = scan_snapshots()
     for _, reason in skipped:
         warnings.warn(f"snapshot skipped: {reason}", SnapshotWarning, stacklevel=2)
@@ -102,12 +127,25 @@ def snapshot_folders() -> list:
 
 
 def newest_snapshots() -> dict:
-    """{(set, profile): (folder, meta)} of the newest committed snapshot of each set and profile."""
+    """The newest committed snapshot of each image set and profile.
+
+    Returns:
+        {(set, profile): (folder, meta)}, e.g. ``("stem_jv2d", "paper")``; unreadable folders are
+        skipped with a ``SnapshotWarning``.
+    """
     return {(meta["set"], meta["profile"]): (d, meta) for d, meta in snapshot_folders()}
 
 
 def read_snapshot_table(path, **read_csv) -> pd.DataFrame:
-    """A snapshot's CSV; an empty file (no DenseNet has finished, so no Table 2 yet) is an empty table."""
+    """A snapshot's CSV; an empty file (no DenseNet has finished, so no Table 2 yet) is an empty table.
+
+    Args:
+        path: the CSV file.
+        **read_csv: keyword arguments passed on to ``pandas.read_csv``.
+
+    Returns:
+        The table; an empty DataFrame for an empty file.
+    """
     try:
         return pd.read_csv(path, **read_csv)
     except pd.errors.EmptyDataError:
@@ -123,8 +161,16 @@ HISTORY = "training_history.csv"
 
 
 def read_kept(folder, name: str) -> pd.DataFrame:
-    """One of a snapshot's per-image files (``PREDICTIONS``, ``SYMMETRIC``, ``HISTORY``); empty for a
-    snapshot written before it was kept. Image ids stay text ("0012" is not 12)."""
+    """One of a snapshot's per-image files; empty for a snapshot written before it was kept.
+
+    Args:
+        folder: the snapshot folder (``pathlib.Path``).
+        name: the file: ``PREDICTIONS``, ``SYMMETRIC`` or ``HISTORY``.
+
+    Returns:
+        The file as a table (``paper_runs.PREDICTION_COLUMNS`` or ``paper_runs.HISTORY_COLUMNS``);
+        image ids stay text ("0012" is not 12). An empty DataFrame when the file is absent.
+    """
     path = folder / name
     if not path.exists():
         return pd.DataFrame()
@@ -133,7 +179,18 @@ def read_kept(folder, name: str) -> pd.DataFrame:
 
 @dataclass
 class Kept:
-    """The newest snapshot of a set and profile with what it keeps per image."""
+    """The newest snapshot of a set and profile with what it keeps per image.
+
+    Attributes:
+        folder: the snapshot folder (``pathlib.Path``).
+        meta: its ``meta.json``.
+        predictions: every test prediction (``PREDICTIONS``): model, seed, id, true, predicted,
+            class probabilities p0-p4.
+        symmetric: the networks' predictions averaged over the eight symmetric copies of each
+            image (``SYMMETRIC``), same columns.
+        history: the networks' per-epoch training record (``HISTORY``): model, seed, epoch, loss,
+            seconds, images_per_s.
+    """
     folder: object
     meta: dict
     predictions: pd.DataFrame
@@ -142,8 +199,16 @@ class Kept:
 
 
 def kept(set_name: str = "stem_jv2d", profile: str = "paper") -> Kept | None:
-    """The newest committed snapshot of ``set_name`` at ``profile`` with its per-image files, or
-    None when there is none."""
+    """The newest committed snapshot of an image set and profile with its per-image files.
+
+    Args:
+        set_name: the paper's image set (``stem_jv2d``, ``stem_c2db``).
+        profile: the profile the snapshot was run at (``paper``, ``quick``, ...).
+
+    Returns:
+        The snapshot as a ``Kept`` (its per-image tables empty where it keeps none), or None
+        when there is no readable snapshot of that set and profile.
+    """
     found = newest_snapshots().get((set_name, profile))
     if found is None:
         return None

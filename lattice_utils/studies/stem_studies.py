@@ -23,12 +23,28 @@ from ..learn.metrics import PARAMETERS
 from ..learn.models import BACKBONES, load_backbone
 from ..simulate.stem import StemParams
 
+__all__ = ["SlotData", "load_slot", "classification_slot", "regression_slot", "common_source", "network_setup",
+           "network_trained", "fit_network", "predict_test", "history_frame", "backbone_features", "backbone_title",
+           "model_title", "MLPResult", "standardised_features", "fit_mlp", "NETWORKS", "ClassificationStudy",
+           "classification_study"]
+
 MLP_VERSION = 2
 
 
 @dataclass
 class SlotData:
-    """One dataset slot: structure table with its split, images, and resized inputs."""
+    """One dataset slot: structure table with its split, images, and resized inputs.
+
+    Attributes:
+        slot: the dataset slot (``jv2d``, ``c2db``, ``alex``).
+        profile: the profile whose settings built it and train on it.
+        source: where the data came from (``offline``, ``jarvis``, a paper image set such as
+            ``stem_jv2d``, or ``stem_jv2d+jarvis`` for images joined to the database).
+        table: one row per record: ``id``, ``label`` (Bravais class 0-4), ``split`` and, where
+            known, ``a``, ``b`` (Å), ``gamma`` (degrees) and the structure columns.
+        store: the images, one uint8 [px, px] image per table row (``datasets.ImageStore``; the
+            profile's ``image_px`` for simulated images, at ``px_scale`` Å per pixel).
+    """
     slot: str
     profile: Profile
     source: str
@@ -37,20 +53,37 @@ class SlotData:
     _inputs: dict = field(default_factory=dict, repr=False)
 
     def rows(self, split: str) -> np.ndarray:
-        """Row positions of a split, without records whose image failed to simulate."""
+        """Row positions of a split, without records whose image failed to simulate.
+
+        Args:
+            split: ``train`` or ``test`` (any value of the table's ``split`` column).
+
+        Returns:
+            int array of row positions in ``table``.
+        """
         failed = {rid for rid, _ in self.store.failed}
         keep = (self.table["split"] == split) & ~self.table["id"].isin(failed)
         return np.flatnonzero(keep.to_numpy())
 
     @cached_property
     def train(self) -> pd.DataFrame:
+        """The training records (``rows("train")``), re-indexed from 0."""
         return self.table.iloc[self.rows("train")].reset_index(drop=True)
 
     @cached_property
     def test(self) -> pd.DataFrame:
+        """The test records (``rows("test")``), re-indexed from 0."""
         return self.table.iloc[self.rows("test")].reset_index(drop=True)
 
     def inputs(self, px: int) -> training.Inputs:
+        """Every image of the slot resized for a network (built once, memory-mapped, kept).
+
+        Args:
+            px: the network's input size (px per side).
+
+        Returns:
+            ``training.Inputs``: uint8 [N, px, px], row ``i`` the image of ``table`` row ``i``.
+        """
         if px not in self._inputs:
             self._inputs[px] = training.prepare_inputs(self.store, px)
         return self._inputs[px]
@@ -58,10 +91,20 @@ class SlotData:
 
 def load_slot(slot: str, profile: Profile, source: str = "offline", force: bool = False,
               verbose: bool = False) -> SlotData:
-    """Structures and simulated images of a slot (built by notebook 01; rebuilt here if
-    missing). ``source``: ``offline`` or ``jarvis``, or a ``data_source`` request (``auto``,
-    ``paper``) resolved by ``sources.structure_source``; or the name of one of the paper's
-    image sets (``stem_jv2d``, ``stem_c2db``), whose images and split are used as they are."""
+    """Structures and simulated STEM images of a slot (built by notebook 01; rebuilt here if missing).
+
+    Args:
+        slot: the dataset slot (``jv2d``, ``c2db``, ``alex``).
+        profile: the profile: corpus size, split, image size (px) and scale (Å per pixel).
+        source: ``offline`` or ``jarvis``, or a ``data_source`` request (``auto``, ``paper``)
+            resolved by ``sources.structure_source``; or the name of one of the paper's image sets
+            (``stem_jv2d``, ``stem_c2db``), whose images and split are used as they are.
+        force: rebuild the corpus and the images even when cached.
+        verbose: print progress.
+
+    Returns:
+        The slot's ``SlotData``.
+    """
     if source in image_sets.IMAGE_SETS:
         return _image_set_slot(source, profile, force, verbose)
     if source not in ("offline", "jarvis"):
@@ -76,9 +119,21 @@ def load_slot(slot: str, profile: Profile, source: str = "offline", force: bool 
 
 def classification_slot(slot: str, profile: Profile, data_source: str = "auto", force: bool = False,
                         verbose: bool = False) -> SlotData:
-    """The data of a Bravais classification study: the paper's own STEM image set of the slot
-    when ``data_source`` allows it and its file is present, else images simulated from the
-    slot's structure table (``sources``)."""
+    """The data of a Bravais classification study.
+
+    The paper's own STEM image set of the slot when ``data_source`` allows it and its file is
+    present, else images simulated from the slot's structure table (``sources``).
+
+    Args:
+        slot: the dataset slot (``jv2d``, ``c2db``, ``alex``).
+        profile: the profile (see ``load_slot``).
+        data_source: ``auto``, ``paper`` or ``offline`` (``sources.CHOICES``).
+        force: rebuild cached data.
+        verbose: print progress.
+
+    Returns:
+        The slot's ``SlotData``.
+    """
     name = sources.image_set_for(slot, data_source)
     return load_slot(slot, profile, name or sources.structure_source(slot, data_source), force, verbose)
 
@@ -89,7 +144,20 @@ def regression_slot(slot: str, profile: Profile, data_source: str = "auto", forc
     only their class; their a, b, gamma are the DFT values of the same JARVIS ids in the slot's
     structure database. When both files are present (and ``data_source`` allows them), the
     images are joined to the database by id (``join_structures``); otherwise this is
-    ``load_slot`` with the resolved structure source."""
+    ``load_slot`` with the resolved structure source.
+
+    Args:
+        slot: the dataset slot (``jv2d``, ``c2db``, ``alex``).
+        profile: the profile (see ``load_slot``).
+        data_source: ``auto``, ``paper`` or ``offline`` (``sources.CHOICES``).
+        force: rebuild cached data.
+        verbose: print progress.
+        log: callable that prints a line (why the paper's images are not used, or how many were
+            left out for want of a database record).
+
+    Returns:
+        The slot's ``SlotData``, with a, b (Å) and gamma (degrees) for every record it trains on.
+    """
     name = sources.image_set_for(slot, data_source, log=log)
     structure = sources.structure_source(slot, data_source, log=log)
     if name is None or structure != "jarvis":
@@ -129,7 +197,14 @@ def _image_set_slot(name: str, profile: Profile, force: bool, verbose: bool) -> 
 
 
 def common_source(slots: dict) -> str:
-    """The data source of several slots: one name, or ``a+b`` when they differ."""
+    """The data source of several slots: one name, or ``a+b`` when they differ.
+
+    Args:
+        slots: name -> ``SlotData``.
+
+    Returns:
+        The distinct ``SlotData.source`` values, sorted and joined by "+".
+    """
     names = sorted({sd.source for sd in slots.values()})
     return "+".join(names)
 
@@ -138,7 +213,22 @@ def common_source(slots: dict) -> str:
 
 def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
                   lr: float | None = None):
-    """The TrainConfig the profile prescribes, with the training rows and targets."""
+    """The TrainConfig the profile prescribes, with the training rows and targets.
+
+    Args:
+        sd: the slot's data.
+        task: ``classify`` (Bravais class) or ``regress`` (lattice parameters).
+        arch: the network: ``densenet121`` or ``googlenet`` (``googlenet`` gets the profile's
+            weight decay).
+        targets: regression targets, a subset of ("a", "b", "gamma"); ignored for ``classify``.
+        lr: learning rate; None takes the profile's ``lr_classify`` or ``lr_regress``.
+
+    Returns:
+        (config, inputs, rows, y): the ``training.TrainConfig`` (its key identifies the
+        training), the slot's images resized to the profile's ``input_px``
+        (``training.Inputs``), the training row positions and their targets: classes [n_train]
+        for ``classify``, float [n_train, n_targets] for ``regress`` (a, b in Å, gamma in degrees).
+    """
     P = sd.profile
     rows = sd.rows("train")
     targets = ("label",) if task == "classify" else tuple(targets)
@@ -156,13 +246,42 @@ def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
 
 
 def network_trained(sd: SlotData, task: str, arch: str, targets=PARAMETERS, lr: float | None = None) -> bool:
-    """Whether ``fit_network`` would find a finished training of this network in the cache."""
+    """Whether ``fit_network`` would find a finished training of this network in the cache.
+
+    Args:
+        sd: the slot's data.
+        task: ``classify`` or ``regress``.
+        arch: ``densenet121`` or ``googlenet``.
+        targets: regression targets (see ``network_setup``).
+        lr: learning rate; None: the profile's.
+
+    Returns:
+        True when the configuration's ``final.pt`` exists.
+    """
     cfg = network_setup(sd, task, arch, targets, lr)[0]
     return (cfg.directory() / "final.pt").exists()
 
 
 def fit_network(sd: SlotData, task: str, arch: str = "densenet121", targets=PARAMETERS,
                 lr: float | None = None, force: bool = False, log=print) -> training.TrainedModel:
+    """Train a network with the profile's settings, or reuse the cached training of the same configuration.
+
+    A training without augmentation (``network_setup`` sets none) is registered under
+    ``<profile>/<source>/<slot>/<arch>-<task>-<targets>``; the log says whether it was trained
+    (with the seconds it took) or reused.
+
+    Args:
+        sd: the slot's data.
+        task: ``classify`` (Bravais class) or ``regress`` (lattice parameters).
+        arch: ``densenet121`` or ``googlenet``.
+        targets: regression targets, a subset of ("a", "b", "gamma"); ignored for ``classify``.
+        lr: learning rate; None: the profile's.
+        force: train again even when a finished training is cached.
+        log: callable that prints a line.
+
+    Returns:
+        The ``training.TrainedModel``.
+    """
     cfg, inputs, rows, y = network_setup(sd, task, arch, targets, lr)
     cached = not force and (cfg.directory() / "final.pt").exists()
     t0 = time.perf_counter()
@@ -177,7 +296,16 @@ def fit_network(sd: SlotData, task: str, arch: str = "densenet121", targets=PARA
 
 
 def predict_test(sd: SlotData, model: training.TrainedModel) -> np.ndarray:
-    """Regression: [n_test, n_targets] values; classification: predicted classes."""
+    """A trained network's predictions on the slot's test split.
+
+    Args:
+        sd: the slot's data.
+        model: a network trained by ``fit_network``.
+
+    Returns:
+        Regression: float [n_test, n_targets] in the targets' units (a, b in Å, gamma in
+        degrees); classification: the predicted classes, int [n_test].
+    """
     inputs = sd.inputs(model.config.input_px)
     rows = sd.rows("test")
     return model.predict_classes(inputs, rows) if model.config.task == "classify" \
@@ -185,7 +313,15 @@ def predict_test(sd: SlotData, model: training.TrainedModel) -> np.ndarray:
 
 
 def history_frame(models: dict) -> pd.DataFrame:
-    """Per-epoch training loss of several models, keyed by a label (Figure S3)."""
+    """Per-epoch training loss of several models, keyed by a label (Figure S3).
+
+    Args:
+        models: label -> ``training.TrainedModel``.
+
+    Returns:
+        One row per model and epoch: ``model`` (the label) and the training's record of that epoch
+        (``epoch``, ``loss``, ``seconds``, ``images_per_s``).
+    """
     return pd.DataFrame([{"model": k, **h} for k, m in models.items() for h in m.history])
 
 
@@ -193,7 +329,19 @@ def history_frame(models: dict) -> pd.DataFrame:
 
 def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int = 64,
                       log=print) -> np.ndarray:
-    """[N, D] features of every image of the slot from a frozen pretrained backbone (cached)."""
+    """Features of every image of the slot from a frozen pretrained backbone (cached under ``paths.FEATURES``).
+
+    Args:
+        sd: the slot's data.
+        backbone: a ``models.BACKBONES`` name (``efficientnet_lite0``, ``clip_vit_l14``); None:
+            the profile's.
+        batch_size: images per forward pass.
+        log: callable that prints a line.
+
+    Returns:
+        float32 [N, D], row ``i`` the image of ``sd.table`` row ``i``; D is the backbone's width
+        (``models.BACKBONES``).
+    """
     P = sd.profile
     backbone = backbone or P.backbone
     precision = fitting.resolve_precision(P.precision)
@@ -220,6 +368,14 @@ def backbone_features(sd: SlotData, backbone: str | None = None, batch_size: int
 
 
 def backbone_title(backbone: str) -> str:
+    """How the tables name a frozen backbone with its MLP ("EfficientNet-Lite0 (ImageNet) + MLP").
+
+    Args:
+        backbone: a ``models.BACKBONES`` name.
+
+    Returns:
+        The backbone's title.
+    """
     return BACKBONES[backbone][0]
 
 
@@ -227,13 +383,31 @@ NETWORK_TITLES = {"densenet121": "DenseNet121 (from scratch)", "googlenet": "Goo
 
 
 def model_title(model: str, backbone: str) -> str:
-    """How Table S1 names a classifier: a network trained from scratch, or "mlp" on the
-    frozen features of ``backbone``."""
+    """How Table S1 names a classifier: a network trained from scratch, or "mlp" on frozen features.
+
+    Args:
+        model: ``densenet121``, ``googlenet`` or ``mlp``.
+        backbone: the ``models.BACKBONES`` name whose features the MLP reads (used for ``mlp`` only).
+
+    Returns:
+        The title, e.g. "DenseNet121 (from scratch)".
+    """
     return backbone_title(backbone) if model == "mlp" else NETWORK_TITLES[model]
 
 
 @dataclass
 class MLPResult:
+    """What ``fit_mlp`` gives: an MLP on frozen backbone features, scored on the test split.
+
+    Attributes:
+        task: ``classify`` or ``regress``.
+        backbone: the ``models.BACKBONES`` name of the features.
+        predictions: test split: classes [n_test], or float [n_test, n_targets] in the targets'
+            units (a, b in Å, gamma in degrees).
+        loss_curve: the training loss per epoch (scikit-learn's ``loss_curve_``).
+        settings: what identifies the fit (task, backbone, hidden sizes, epochs, seed, targets,
+            feature and row keys, version).
+    """
     task: str
     backbone: str
     predictions: np.ndarray      # test split: classes, or [n_test, 3] values
@@ -246,7 +420,16 @@ def standardised_features(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarr
     the training features span. A frozen backbone leaves many features near zero on almost every
     image: one that fires on a test image but on one or no training image standardises to tens of
     standard deviations, and a regressor extrapolates to any value (one quick Alex-PBE test image
-    was predicted at a = 1,822 Å)."""
+    was predicted at a = 1,822 Å).
+
+    Args:
+        train: training features, [n_train, D].
+        test: test features, [n_test, D].
+
+    Returns:
+        (train, test) standardised, the test features clipped to the range of the standardised
+        training features, each feature.
+    """
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(train)
@@ -258,7 +441,20 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
             force: bool = False, log=print) -> MLPResult:
     """The paper's MLP on frozen features: hidden (512, 256) and 400 epochs, (256, 128) and
     200 epochs for the smallest dataset; Adam, cross-entropy (classification) or squared
-    error on standardised targets (regression). Features are standardised first."""
+    error on standardised targets (regression). Features are standardised first
+    (``standardised_features``); a finished fit is cached under ``paths.MODELS``.
+
+    Args:
+        sd: the slot's data.
+        task: ``classify`` or ``regress``.
+        backbone: a ``models.BACKBONES`` name; None: the profile's.
+        targets: regression targets, a subset of ("a", "b", "gamma"); ignored for ``classify``.
+        force: fit again even when a result is cached.
+        log: callable that prints a line.
+
+    Returns:
+        The ``MLPResult``; regression predictions in the targets' units (a, b in Å, gamma in degrees).
+    """
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     P = sd.profile
@@ -315,7 +511,23 @@ NETWORKS = (
 @dataclass
 class ClassificationStudy:
     """One classifier on one slot's test images: Table S1's row (accuracy, F1), Table 2's rows
-    (precision, recall, F1 per class) and every test prediction, all from the same predictions."""
+    (precision, recall, F1 per class) and every test prediction, all from the same predictions.
+
+    Attributes:
+        dataset: the dataset slot (``jv2d``, ``c2db``, ``alex``).
+        model: ``densenet121``, ``googlenet`` or ``mlp``.
+        model_title: how Table S1 names it (``model_title``).
+        table_s1: Table S1's row: dataset, model, model_title, ``accuracy_pct`` (%), ``f1_macro``,
+            ``f1_weighted`` (fractions) and ``n`` (test images).
+        table_2: Table 2's rows: precision, recall, F1 (fractions) and support per class, then
+            the accuracy and the averages (``metrics.classification_table``).
+        predictions: one row per test image: id, true, predicted and p0-p4 (the network's class
+            probabilities; NaN for the MLP).
+        network: the trained network (None for the MLP).
+        mlp: the MLP's result (None for a network).
+        symmetric_predictions: the network's predictions averaged over the 8 symmetric copies of
+            each image, same columns (None unless asked for).
+    """
     dataset: str
     model: str
     model_title: str
@@ -328,6 +540,7 @@ class ClassificationStudy:
 
     @property
     def predicted(self) -> np.ndarray:
+        """The predicted class of every test image, int [n_test]."""
         return self.predictions["predicted"].to_numpy()
 
 
@@ -338,7 +551,20 @@ def classification_study(sd: SlotData, model: str, backbone: str | None = None, 
     which notebooks 02 and 05 and the multi-seed runner (``paper_runs``) all call. ``symmetric``:
     also the network's predictions averaged over each test image's eight symmetric copies
     (``TrainedModel.symmetric_probabilities``; an improvement on the paper's recipe, reported apart
-    from the reproduction)."""
+    from the reproduction).
+
+    Args:
+        sd: the slot's data (``classification_slot``).
+        model: ``densenet121``, ``googlenet`` or ``mlp``.
+        backbone: for ``mlp``, a ``models.BACKBONES`` name; None: the profile's.
+        force: train again even when a result is cached.
+        symmetric: also average each network's class probabilities over the eight symmetric
+            copies of each test image (ignored for ``mlp``).
+        log: callable that prints a line.
+
+    Returns:
+        The ``ClassificationStudy``.
+    """
     truth = sd.test["label"].to_numpy()
     ids = sd.test["id"].astype(str).to_numpy() if "id" in sd.test else np.arange(len(truth)).astype(str)
     net = mlp = symmetric_predictions = None

@@ -20,6 +20,8 @@ from ..data.structures import CorruptFileError, DataUnavailableError
 from ..learn.metrics import PARAMETERS
 from .stem_studies import NETWORKS, fit_network, load_slot
 
+__all__ = ["DATA_SOURCES", "main"]
+
 # what load_slot takes: a data_source request (sources.CHOICES, jarvis meaning paper's loader), or
 # one of the paper's image sets
 DATA_SOURCES = ("offline", "auto", "paper", "jarvis", *IMAGE_SETS)
@@ -38,6 +40,24 @@ def _targets(text: str) -> tuple:
 
 
 def main(argv=None) -> int:
+    """Train (or find in the cache) the networks asked for on the command line.
+
+    ``--all`` trains every network of notebooks 02-07 (``stem_studies.NETWORKS``); ``--slot`` and
+    ``--task`` (with ``--arch`` and ``--targets``) train one. Under torchrun, rank 0 builds missing
+    data and logs; every rank trains.
+
+    Args:
+        argv: the command-line arguments, without the program name; None reads ``sys.argv``.
+
+    Returns:
+        The exit status: 0 when every network is trained or reused, 2 when a data file is missing
+        or damaged (one line on stderr, no traceback).
+
+    Raises:
+        SystemExit: (status 2, from argparse) for bad arguments: neither ``--all`` nor ``--slot``
+            with ``--task``, an unknown choice or target, or a paper image set given with
+            ``--all`` or with another slot than its own.
+    """
     ap = argparse.ArgumentParser(prog="python -m lattice_utils.studies.train_models",
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--profile", default="quick", choices=sorted(PROFILES))

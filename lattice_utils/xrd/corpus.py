@@ -30,6 +30,10 @@ from ..data.structures import closest_sites
 from .simulate import Crystal, CrystalError
 from .symmetry import crystal_system
 
+__all__ = ["SYMPREC", "MIN_DISTANCE", "ELEMENTS", "AFLOW_CITATION", "spglib_group", "record", "crystal_of",
+           "min_distance", "generate_one", "requested_groups", "corpus_path", "load_structures",
+           "structures_summary", "with_split", "read_cif_dir", "aflow_prototypes"]
+
 GENERATOR_VERSION = 2   # 2: CPU-time limit on PyXtal's search only
 SYMPREC = 0.01            # spglib tolerance (Å) for the labels
 MIN_DISTANCE = 0.9        # Å: closer atoms make a structure unphysical; it is redrawn
@@ -40,6 +44,18 @@ ELEMENTS = ("H Li Be B C N O F Na Mg Al Si P S Cl K Ca Sc Ti V Cr Mn Fe Co Ni Cu
 
 
 def spglib_group(crystal: Crystal, symprec: float = SYMPREC) -> int:
+    """The space group spglib finds for a crystal (the corpus's label).
+
+    Args:
+        crystal: the structure.
+        symprec: spglib's distance tolerance in Å.
+
+    Returns:
+        The space-group number, 1-230.
+
+    Raises:
+        CrystalError: when spglib finds no symmetry.
+    """
     import spglib
     from pymatgen.core import Element
     numbers = [Element(s).Z for s in crystal.species]
@@ -52,7 +68,21 @@ def spglib_group(crystal: Crystal, symprec: float = SYMPREC) -> int:
 
 
 def record(crystal: Crystal, source: str, extra: dict | None = None) -> dict:
-    """A table row: the structure and its spglib labels."""
+    """A table row: the structure and its spglib labels.
+
+    Args:
+        crystal: the structure (its name becomes the row's ``id``).
+        source: where it comes from (``"offline-pyxtal"``, ``"cif"``, ``"aflow"``).
+        extra: further columns, added last.
+
+    Returns:
+        A dict: ``id``, ``space_group`` (1-230, spglib at ``SYMPREC``), ``crystal_system`` (0-6),
+        ``n_atoms``, ``formula``, ``source``, ``lattice`` ([3, 3] nested list, Å, rounded to 1e-6),
+        ``frac`` ([n, 3] nested list, rounded to 1e-6), ``species`` (list of symbols), then ``extra``.
+
+    Raises:
+        CrystalError: when spglib finds no symmetry.
+    """
     sg = spglib_group(crystal)
     return {"id": crystal.name, "space_group": sg, "crystal_system": crystal_system(sg),
             "n_atoms": len(crystal.species),
@@ -68,11 +98,30 @@ def _formula(species) -> str:
 
 
 def crystal_of(row) -> Crystal:
+    """The crystal of a structure-table row (the inverse of ``record``).
+
+    Args:
+        row: a mapping (dict or pandas row) with ``lattice`` ([3, 3], Å), ``frac`` ([n, 3]),
+            ``species`` and ``id``.
+
+    Returns:
+        The ``Crystal``, named by the row's ``id``.
+
+    Raises:
+        CrystalError: when the row's structure fails the checks of ``Crystal``.
+    """
     return Crystal(np.asarray(row["lattice"]), np.asarray(row["frac"]), row["species"], row["id"])
 
 
 def min_distance(crystal: Crystal) -> float:
-    """Shortest distance between two atoms, periodic images included (Å)."""
+    """Shortest distance between two atoms, periodic images included (Å).
+
+    Args:
+        crystal: the structure.
+
+    Returns:
+        The distance in Å (an atom's distance to its own image counts).
+    """
     return closest_sites(crystal.lattice, crystal.frac)[0]
 
 
@@ -129,7 +178,26 @@ def _speed_up_pyxtal():
 
 def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
                  timeout_s: float = 20.0, attempts: int = 8):
-    """One record for (group, index) or None, and a Counter of rejected attempts."""
+    """One PyXtal random crystal requested in space group ``group``, as a table row.
+
+    Every attempt is a function of (seed, group, index, attempt): 1-3 elements of ``ELEMENTS`` on
+    one or two Wyckoff positions each; an attempt is rejected when it exceeds ``max_atoms``, PyXtal
+    fails or runs out of time, or two atoms lie closer than ``MIN_DISTANCE``.
+
+    Args:
+        group: the requested space-group number, 1-230 (spglib may find a higher symmetry; the row
+            keeps both, as ``requested_group`` and ``space_group``).
+        index: the structure's number within its group (part of its id ``pyxtal-GGG-IIII``).
+        seed: the corpus seed.
+        max_atoms: the largest cell kept, in atoms.
+        timeout_s: CPU time in seconds one PyXtal search may take before it is abandoned.
+        attempts: attempts before the structure is given up.
+
+    Returns:
+        ``(row, rejected)``: the ``record`` of the first accepted attempt (source
+        ``"offline-pyxtal"``), or None when every attempt was rejected; and a ``Counter`` of the
+        reasons the rejected attempts failed.
+    """
     from pyxtal import pyxtal
 
     warnings.filterwarnings("ignore")
@@ -179,10 +247,27 @@ def _task(args):
 
 
 def requested_groups(profile: Profile) -> list[int]:
+    """The space groups the offline corpus asks PyXtal for: every ``group_stride``-th from 1.
+
+    Args:
+        profile: the run profile (its ``xrd.group_stride``).
+
+    Returns:
+        The space-group numbers, ascending.
+    """
     return list(range(1, 231, profile.xrd.group_stride))
 
 
 def corpus_path(profile: Profile, source: str = "offline") -> Path:
+    """Where the structure corpus of a profile is cached, named by the content key of its settings.
+
+    Args:
+        profile: the run profile (seed and ``xrd`` settings).
+        source: the structure source (``"offline"``).
+
+    Returns:
+        The ``.json.gz`` path under ``paths.CORPORA``.
+    """
     X = profile.xrd
     key = storage.content_key(GENERATOR_VERSION, source, profile.seed, X.per_group,
                               X.group_stride, X.max_atoms, X.attempts, SYMPREC,
@@ -192,7 +277,27 @@ def corpus_path(profile: Profile, source: str = "offline") -> Path:
 
 def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Path | None = None,
                     force: bool = False, verbose: bool = True) -> pd.DataFrame:
-    """The structure table (one row per crystal, with its split), built once and cached."""
+    """The structure table (one row per crystal, with its split), built once and cached.
+
+    The offline corpus is built in parallel, one part file per space group, and resumes after an
+    interruption; an unreadable cache is rebuilt. A CIF folder is read afresh every time.
+
+    Args:
+        profile: the run profile (seed, workers and ``xrd`` settings).
+        source: ``"offline"`` (PyXtal random crystals) or ``"cif_dir"`` (a folder of CIFs).
+        cif_dir: the folder of CIF files, for ``source="cif_dir"``.
+        force: rebuild the offline corpus even when it is cached.
+        verbose: print progress and a summary.
+
+    Returns:
+        A DataFrame of ``record`` rows (offline: also ``requested_group``) with a ``split`` column
+        (``with_split``), sorted by id for the offline corpus.
+
+    Raises:
+        ValueError: for an unknown source, or ``cif_dir`` without a folder.
+        FileNotFoundError: when ``cif_dir`` is not a folder.
+        CrystalError: when the CIF folder holds no usable structure.
+    """
     if source == "cif_dir":
         if cif_dir is None:
             raise ValueError("source 'cif_dir' needs cif_dir=<folder of CIF files>")
@@ -245,12 +350,36 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
 
 
 def structures_summary(profile: Profile, source: str = "offline") -> dict:
+    """The build summary stored beside a profile's offline corpus.
+
+    Args:
+        profile: the run profile.
+        source: the structure source (``"offline"``).
+
+    Returns:
+        A dict: ``requested`` and ``kept`` (numbers of structures), ``skipped`` ([id, reason]
+        pairs) and ``rejected_attempts`` (reason -> count).
+
+    Raises:
+        FileNotFoundError: when the corpus has not been built.
+    """
     return storage.read_json(storage.summary_path(corpus_path(profile, source)))
 
 
 def with_split(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
-    """train / val / test per space group (70/20/10 in the paper), seeded; a group with
-    fewer than 3 structures puts its first in train, second in test."""
+    """Split a structure table into train / val / test per space group (70/20/10 in the paper), seeded.
+
+    A group of 3 or more structures gets at least one test structure; a group with fewer than 3
+    structures has no val: one structure goes to train, a second (when there is one) to test.
+
+    Args:
+        table: structure table with a ``space_group`` column.
+        profile: the run profile (its seed and ``xrd.split`` fractions train, val, test).
+
+    Returns:
+        A copy of ``table`` (index reset) with a ``split`` column of ``"train"``, ``"val"`` or
+        ``"test"``.
+    """
     table = table.reset_index(drop=True).copy()
     fr = np.asarray(profile.xrd.split, dtype=float)
     split = np.empty(len(table), dtype=object)
@@ -272,7 +401,23 @@ def with_split(table: pd.DataFrame, profile: Profile) -> pd.DataFrame:
 # ------------------------------------------------------------------ CIF folders
 
 def read_cif_dir(folder: str | Path, verbose: bool = True):
-    """(table, skipped [(file, reason)]) of every *.cif in ``folder``."""
+    """Read every *.cif in ``folder`` into a structure table, labelled with spglib.
+
+    A CIF that does not parse, has partial occupancies or fails the checks of ``Crystal`` is
+    skipped with its name and the reason; the first structure of each file is used.
+
+    Args:
+        folder: the folder of CIF files (not searched recursively).
+        verbose: print how many were read and the first 20 skipped with their reasons.
+
+    Returns:
+        ``(table, skipped)``: a DataFrame of ``record`` rows (source ``"cif"``, id the file name)
+        and a list of ``(file name, reason)`` pairs.
+
+    Raises:
+        FileNotFoundError: when ``folder`` is not a folder.
+        CrystalError: when no file gives a usable structure (the message says why).
+    """
     from pymatgen.io.cif import CifParser
     folder = Path(folder)
     if not folder.is_dir():
@@ -312,7 +457,14 @@ AFLOW_CITATION = ("M. J. Mehl et al., The AFLOW Library of Crystallographic Prot
 
 
 def aflow_prototypes() -> pd.DataFrame:
-    """The AFLOW prototype structures that ship with pymatgen, labelled with spglib."""
+    """The AFLOW prototype structures that ship with pymatgen, labelled with spglib.
+
+    Structures the simulator cannot use (e.g. partial occupancies) are left out silently.
+
+    Returns:
+        A DataFrame of ``record`` rows (source ``"aflow"``, id the AFLOW tag) with ``mineral`` (the
+        name, or empty) and ``aflow_group`` (the space group the AFLOW tag states).
+    """
     import pymatgen.analysis.prototypes as proto
     from pymatgen.core import Structure
     data = json.load(gzip.open(Path(proto.__file__).parent / "aflow_prototypes.json.gz"))

@@ -9,6 +9,8 @@ from scipy.spatial import cKDTree
 
 from ..core import storage
 
+__all__ = ["FEATURES", "MATCH_TOL", "symmetry_features", "feature_matrix", "fit_symmetry_baseline"]
+
 FEATURES = ("g1 (1/Å)", "|g2|/|g1|", "net angle (deg)", "spots", "rot 90", "rot 60", "rot 120",
             "mirror g1", "mirror g2", "mirror g1+g2", "mirror g1-g2", "mean I", "share I>0.1",
             "median |g| (1/Å)")
@@ -26,10 +28,24 @@ def _mirror(u: np.ndarray) -> np.ndarray:
 
 
 def symmetry_features(xy: np.ndarray, intensity: np.ndarray) -> np.ndarray:
-    """Feature vector (``FEATURES``) of one pattern: spot positions [m, 2] in 1/Å about the direct
-    beam and intensities [m]. A symmetry score is the share of the total intensity that an
-    operation maps onto a spot at least as bright (1: exact symmetry). NaN when there are fewer
-    than two non-collinear spots."""
+    """Feature vector (``FEATURES``) of one pattern: the shape of its 2D reciprocal net and its
+    rotation and mirror symmetry scores.
+
+    A symmetry score is the share of the total intensity that an operation maps onto a spot at
+    least as bright (1: exact symmetry), positions matching within ``MATCH_TOL``. g1 is the
+    shortest spot vector, g2 the shortest one not along g1.
+
+    Args:
+        xy: [m, 2] spot positions in 1/Å about the direct beam.
+        intensity: [m] spot intensities (I / I_max).
+
+    Returns:
+        Float array [len(FEATURES)] in the order of ``FEATURES`` (lengths in 1/Å, the net angle in
+        degrees, scores in [0, 1]); all NaN when there are fewer than two non-collinear spots.
+
+    Raises:
+        ValueError: when ``xy`` and ``intensity`` hold different numbers of spots.
+    """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     inten = np.asarray(intensity, dtype=float).ravel()
     if len(xy) != len(inten):
@@ -62,7 +78,15 @@ def symmetry_features(xy: np.ndarray, intensity: np.ndarray) -> np.ndarray:
 
 
 def feature_matrix(patterns, indices) -> np.ndarray:
-    """``symmetry_features`` of stored patterns [n, len(FEATURES)], cached beside the patterns."""
+    """``symmetry_features`` of stored patterns [n, len(FEATURES)], cached beside the patterns.
+
+    Args:
+        patterns: the ``patterns.PatternSet`` holding them.
+        indices: [n] pattern indices into it.
+
+    Returns:
+        Float64 array [n, len(FEATURES)], one row per pattern (NaN rows as ``symmetry_features``).
+    """
     indices = np.asarray(indices, dtype=int)
     path = patterns.root / f"features-{storage.content_key(indices.tolist(), FEATURES)}.npy"
     cached = storage.load_npy_checked(path, (len(FEATURES),), np.float64)
@@ -74,6 +98,15 @@ def feature_matrix(patterns, indices) -> np.ndarray:
 
 
 def fit_symmetry_baseline(features: np.ndarray, systems: np.ndarray, seed: int = 0):
-    """Gradient-boosted trees from ``features`` to crystal-system indices 0-6."""
+    """Gradient-boosted trees from ``features`` to crystal-system indices 0-6.
+
+    Args:
+        features: [n, len(FEATURES)] feature rows (NaN allowed).
+        systems: [n] crystal-system indices 0-6 (``symmetry.CRYSTAL_SYSTEMS``).
+        seed: the classifier's random state.
+
+    Returns:
+        The fitted ``sklearn.ensemble.HistGradientBoostingClassifier`` (300 iterations).
+    """
     from sklearn.ensemble import HistGradientBoostingClassifier
     return HistGradientBoostingClassifier(max_iter=300, random_state=seed).fit(features, systems)

@@ -36,11 +36,24 @@ from ..learn.fitting import (
 )
 from .symmetry import crystal_systems
 
+__all__ = ["N_GROUPS", "N_SYSTEMS", "XrdCNN", "XrdConfig", "XrdModel", "train_xrd", "make_config", "top_k_hits",
+           "accuracy_table"]
+
 XRD_VERSION = 1
 N_GROUPS, N_SYSTEMS = 230, 7
 
 
 class XrdCNN(nn.Module):
+    """The XRD paper's CNN: four convolution blocks, two fully connected layers and two heads
+    (230 space groups, 7 crystal systems); see the module docstring.
+
+    Args:
+        width: channels of the first convolution block (doubling to 8 x width).
+        hidden: width of the two fully connected layers.
+        input_shape: the input images' (H, W) in pixels (sets the pooled feature-map size).
+        batch_norm: BatchNorm after each convolution (the scaled profiles; the paper has none).
+    """
+
     def __init__(self, width: int = 64, hidden: int = 4096, input_shape=XRD_PATTERN_SHAPE,
                  batch_norm: bool = False):
         super().__init__()
@@ -72,12 +85,30 @@ class XrdCNN(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
+        """Logits (space group [n, 230], crystal system [n, 7]) of images x, float [n, 1, H, W] in [0, 1]."""
         h = self.fc(self.pool(self.features(x)))
         return self.space_group(h), self.crystal_system(h)
 
 
 @dataclass(frozen=True)
 class XrdConfig:
+    """Everything that determines a trained XRD model; its content key names the model's folder.
+
+    Attributes:
+        name: model-1 .. model-4, or any label.
+        data_key: identity of the training patterns.
+        image_shape: the input images' (H, W) in pixels.
+        width: channels of the first convolution block.
+        hidden: width of the fully connected layers.
+        epochs: training epochs.
+        batch_size: images per batch.
+        lr: Adam's learning rate.
+        seed: seed of the initialisation and the batch order.
+        precision: ``"fp32"``, ``"bf16"`` or ``"fp16"`` (autocast).
+        batch_norm: BatchNorm after each convolution.
+        representation: the input image: ``"cartesian"`` (detector, the paper) or ``"polar"``.
+    """
+
     name: str                     # model-1 .. model-4, or any label
     data_key: str                 # identity of the training patterns
     image_shape: tuple = XRD_PATTERN_SHAPE
@@ -92,9 +123,11 @@ class XrdConfig:
     representation: str = "cartesian"     # the input image: detector (paper) or polar resampling
 
     def key(self) -> str:
+        """Content key of the configuration and the code version (12 hex digits)."""
         return storage.content_key(asdict(self), XRD_VERSION)
 
     def directory(self) -> Path:
+        """The model's folder: ``paths.MODELS / "xrd-<name>-<key>"``."""
         return paths.MODELS / f"xrd-{self.name}-{self.key()}"
 
 
@@ -104,6 +137,16 @@ def _to_tensor(images: np.ndarray) -> torch.Tensor:
 
 @dataclass
 class XrdModel:
+    """A trained XRD CNN with its configuration and training history.
+
+    Attributes:
+        config: the ``XrdConfig`` it was trained with.
+        net: the ``XrdCNN``.
+        history: one dict per epoch: ``epoch``, ``loss``, ``train_sg_acc``, ``seconds`` and, with
+            validation images, ``val_sg_acc`` and ``val_cs_acc`` (accuracies as fractions).
+        path: the checkpoint file its weights come from.
+    """
+
     config: XrdConfig
     net: XrdCNN
     history: list
@@ -111,7 +154,8 @@ class XrdModel:
 
     @torch.no_grad()
     def predict_proba(self, images, batch_size: int = 256):
-        """(space-group probabilities [n, 230], crystal-system probabilities [n, 7])."""
+        """(space-group probabilities [n, 230], crystal-system probabilities [n, 7]) of uint8 images
+        [n, H, W] (0-255), in batches of ``batch_size``."""
         self.net.eval()
         device = next(self.net.parameters()).device
         sg, cs = [], []
@@ -133,7 +177,24 @@ def _files(config: XrdConfig) -> FitFiles:
 
 def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_groups=None,
               force: bool = False, log=print) -> XrdModel:
-    """Train (or load) the CNN on ``images`` [n, H, W] uint8 with labels 1-230."""
+    """Train (or load) the CNN on ``images`` [n, H, W] uint8 with labels 1-230.
+
+    Cross-entropy on both heads (the crystal system follows from the space group), Adam. A
+    finished model of the same configuration is loaded instead; an interrupted run resumes from
+    its checkpoint unless ``force``.
+
+    Args:
+        config: the configuration.
+        images: [n, H, W] uint8 training images (0-255; an array, memory map or ``LazyImages``).
+        space_groups: [n] space-group numbers 1-230.
+        val_images: optional [n_val, H, W] uint8 validation images, scored after every epoch.
+        val_groups: [n_val] their space-group numbers 1-230.
+        force: train afresh even when a model or checkpoint exists.
+        log: where progress lines go (``print`` by default).
+
+    Returns:
+        The trained ``XrdModel`` (in eval mode).
+    """
     device = default_device()
     files = _files(config)
     torch.manual_seed(config.seed)
@@ -188,6 +249,17 @@ def train_xrd(config: XrdConfig, images, space_groups, val_images=None, val_grou
 
 
 def make_config(name: str, profile, data_key: str, **overrides) -> XrdConfig:
+    """The ``XrdConfig`` of a profile's XRD settings.
+
+    Args:
+        name: the model's name (model-1 .. model-4, or any label).
+        profile: the run profile (its ``xrd`` settings, seed and precision).
+        data_key: identity of the training patterns.
+        **overrides: ``XrdConfig`` fields to set otherwise.
+
+    Returns:
+        The configuration.
+    """
     X = profile.xrd
     kw = dict(name=name, data_key=data_key, image_shape=tuple(X.image_shape), width=X.width,
               hidden=X.hidden, epochs=X.epochs, batch_size=X.batch_size, lr=X.lr,
@@ -200,7 +272,16 @@ def make_config(name: str, profile, data_key: str, **overrides) -> XrdConfig:
 # ------------------------------------------------------------------ metrics
 
 def top_k_hits(proba: np.ndarray, truth: np.ndarray, k: int) -> np.ndarray:
-    """Per sample: is the true class (0-based) among the k most probable."""
+    """Per sample: is the true class (0-based) among the k most probable.
+
+    Args:
+        proba: [n, n_classes] class probabilities (or any scores).
+        truth: [n] true classes, 0-based.
+        k: how many of the most probable classes count.
+
+    Returns:
+        Bool array [n].
+    """
     top = np.argsort(-proba, axis=1)[:, :k]
     return (top == np.asarray(truth)[:, None]).any(axis=1)
 
@@ -208,7 +289,16 @@ def top_k_hits(proba: np.ndarray, truth: np.ndarray, k: int) -> np.ndarray:
 def accuracy_table(proba: np.ndarray, truth: np.ndarray) -> dict:
     """The paper's measures: weighted accuracy (per-class accuracy weighted by the class's
     share of the samples, which equals the overall accuracy) and top-3 accuracy; also the
-    balanced (unweighted mean per-class) accuracy, which no class imbalance can inflate."""
+    balanced (unweighted mean per-class) accuracy, which no class imbalance can inflate.
+
+    Args:
+        proba: [n, n_classes] class probabilities.
+        truth: [n] true classes, 0-based.
+
+    Returns:
+        A dict: ``n`` (samples), ``weighted_acc``, ``top3_acc`` and ``balanced_acc`` (fractions in
+        [0, 1], over the classes present in ``truth``; NaN when there are no samples).
+    """
     truth = np.asarray(truth)
     pred = proba.argmax(axis=1)
     if len(truth) == 0:

@@ -24,6 +24,8 @@ from .corpus import crystal_of
 from .simulate import CU_KA, render_input, zone_axis_pattern
 from .zone_axes import label
 
+__all__ = ["CHUNK", "PatternSet", "LazyImages", "pattern_dir", "build_patterns"]
+
 CHUNK = 4096
 PATTERN_VERSION = 1
 
@@ -40,7 +42,17 @@ def simulate_structure(args):
 
 
 class PatternSet:
-    """Patterns of a structure table along a list of axes; ``meta`` has one row per pattern."""
+    """Patterns of a structure table along a list of axes, read from a folder written by
+    ``build_patterns``; ``meta`` has one row per pattern.
+
+    Attributes:
+        root: the pattern folder (``index.json`` and the chunk files).
+        meta: DataFrame, one row per pattern: ``structure`` (row of the structure table), ``id``,
+            ``axis`` (label ``"[uvw]"``), ``space_group``, ``crystal_system``, ``split`` and
+            ``chunk_slot`` (where the pattern is stored).
+        g_max: radius of the limiting sphere, 2 / lambda, in 1/Å.
+        n_chunks: number of chunk files.
+    """
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -65,14 +77,24 @@ class PatternSet:
                                           "to regenerate it") from None
 
     def spots(self, i: int):
+        """The spots of pattern ``i``: (xy float [m, 2] in 1/Å, I / I_max float [m]).
+
+        Raises ``storage.StoredFileError`` when its chunk file is missing or damaged.
+        """
         slot = int(self._slots[i])
         off, xy, inten = self._chunk(slot // CHUNK)
         j = slot % CHUNK
         return xy[off[j]:off[j + 1]].astype(float), inten[off[j]:off[j + 1]].astype(float)
 
     def render(self, indices, shape, rotation_deg=None, representation: str = "cartesian") -> np.ndarray:
-        """uint8 [n, H, W]; ``rotation_deg``: one angle per pattern (in-plane rotation);
-        ``representation``: cartesian (the detector image) or polar (``simulate.render_polar``)."""
+        """Render patterns as images: uint8 [n, H, W], 0-255.
+
+        Args:
+            indices: [n] pattern indices.
+            shape: the images' (H, W) in pixels.
+            rotation_deg: one in-plane rotation angle per pattern, in degrees; None for none.
+            representation: cartesian (the detector image) or polar (``simulate.render_polar``).
+        """
         indices = np.asarray(indices, dtype=int)
         out = np.empty((len(indices), *shape), dtype=np.uint8)
         for k, i in enumerate(indices):
@@ -82,6 +104,8 @@ class PatternSet:
         return out
 
     def select(self, axes=None, split=None) -> np.ndarray:
+        """Indices (int array, ascending) of the patterns along ``axes`` (any zone-axis form) in
+        ``split`` (train, val or test); None selects all of either."""
         m = np.ones(len(self.meta), dtype=bool)
         if axes is not None:
             m &= self.meta["axis"].isin([label(a) for a in axes]).to_numpy()
@@ -92,7 +116,18 @@ class PatternSet:
     def images(self, indices, shape, cache_limit_gb: float = 4.0, name: str = "",
                representation: str = "cartesian"):
         """Rendered images of ``indices``: a cached memory map when it fits under the limit,
-        else a lazy view that renders on access (``LazyImages``)."""
+        else a lazy view that renders on access (``LazyImages``).
+
+        Args:
+            indices: [n] pattern indices.
+            shape: the images' (H, W) in pixels.
+            cache_limit_gb: the largest image array cached on disk, in GB (1e9 bytes).
+            name: a tag in the cache file's name.
+            representation: cartesian (the detector image) or polar (``simulate.render_polar``).
+
+        Returns:
+            uint8 images [n, H, W], 0-255: a read-only memory map, or a ``LazyImages``.
+        """
         indices = np.asarray(indices, dtype=int)
         size = len(indices) * shape[0] * shape[1]
         if size > cache_limit_gb * 1e9:
@@ -121,7 +156,14 @@ def _readable_npz(path: Path) -> bool:
 
 
 class LazyImages:
-    """Images rendered on access; indexable like an array of shape [n, H, W]."""
+    """Images rendered on access; indexable like an array of shape [n, H, W] (uint8, 0-255).
+
+    Args:
+        patterns: the ``PatternSet`` holding them.
+        indices: [n] pattern indices.
+        shape: the images' (H, W) in pixels.
+        representation: cartesian (the detector image) or polar (``simulate.render_polar``).
+    """
 
     def __init__(self, patterns: PatternSet, indices: np.ndarray, shape, representation: str = "cartesian"):
         self.patterns, self.indices, self.shape_hw = patterns, indices, tuple(shape)
@@ -132,6 +174,7 @@ class LazyImages:
 
     @property
     def shape(self):
+        """(n, H, W), as an array's."""
         return (len(self.indices), *self.shape_hw)
 
     def __getitem__(self, k):
@@ -143,6 +186,19 @@ class LazyImages:
 
 def pattern_dir(table: pd.DataFrame, axes, profile: Profile, wavelength: float, lorentz: bool,
                 tag: str = "") -> Path:
+    """The folder of a pattern set, named by the profile and a content key of what it holds.
+
+    Args:
+        table: the structure table (its ``id`` and ``space_group`` enter the key).
+        axes: the zone axes.
+        profile: the run profile (its name).
+        wavelength: X-ray wavelength in Å.
+        lorentz: whether the Lorentz-polarisation factor is applied.
+        tag: any further distinguishing text.
+
+    Returns:
+        The path ``paths.DATA / "xrd" / "patterns-<profile>-<key>"``.
+    """
     key = storage.content_key(PATTERN_VERSION, table["id"].tolist(), table["space_group"].tolist(),
                               [label(a) for a in axes], wavelength, lorentz, tag)
     return paths.DATA / "xrd" / f"patterns-{profile.name}-{key}"
@@ -150,7 +206,23 @@ def pattern_dir(table: pd.DataFrame, axes, profile: Profile, wavelength: float, 
 
 def build_patterns(table: pd.DataFrame, axes, profile: Profile, wavelength: float = CU_KA,
                    lorentz: bool = False, force: bool = False, verbose: bool = True) -> PatternSet:
-    """Patterns of every structure of ``table`` along every axis, structure-major (cached)."""
+    """Patterns of every structure of ``table`` along every axis, structure-major (cached).
+
+    Simulated in parallel and written one chunk file at a time; an interrupted build resumes,
+    and damaged chunk files are rebuilt.
+
+    Args:
+        table: the structure table (``record`` rows with ``split``).
+        axes: the zone axes.
+        profile: the run profile (its name and workers).
+        wavelength: X-ray wavelength in Å (Cu K-alpha by default).
+        lorentz: apply the Lorentz-polarisation factor (``simulate.zone_axis_pattern``).
+        force: simulate every chunk again even when stored.
+        verbose: show a progress bar.
+
+    Returns:
+        The ``PatternSet``.
+    """
     root = pattern_dir(table, axes, profile, wavelength, lorentz)
     if (root / "index.json").exists() and not force:
         try:

@@ -27,6 +27,13 @@ import numpy as np
 
 from ..core.profiles import XRD_PATTERN_SHAPE
 
+__all__ = ["CU_KA", "SPOT_SCALE", "BEAM_RADIUS", "BEAM_LEVEL", "MIN_INTENSITY", "MIN_LATTICE", "MAX_LATTICE",
+           "MAX_ZONE_POINTS", "MAX_POWDER_POINTS", "MAX_AXIS_INDEX", "REPRESENTATIONS", "CrystalError", "Crystal",
+           "ZonePattern", "scattering_table", "form_factors", "structure_factors", "lorentz_polarization",
+           "parse_zone_axis", "zone_basis", "beam_direction", "detector_frame", "zone_reflections",
+           "zone_axis_pattern", "render_spots", "render_polar", "render_input", "render_pattern", "render_gaussian",
+           "powder_pattern"]
+
 CU_KA = 1.5406            # Å, Cu K-alpha (the paper's wavelength)
 SPOT_SCALE = 0.1          # spot radius in 1/Å at I = I_max (the paper's scale factor)
 BEAM_RADIUS = 0.02        # 1/Å, radius of the direct-beam marker
@@ -53,6 +60,22 @@ class CrystalError(ValueError):
 
 @dataclass(frozen=True)
 class Crystal:
+    """A periodic crystal structure as the simulator uses it: a cell, its sites and their elements.
+
+    Checked on construction: a finite cell of non-zero volume with lattice vectors of
+    ``MIN_LATTICE``-``MAX_LATTICE`` Å, as many species as sites (at least one), finite fractional
+    coordinates within 100 of the cell, and an X-ray form factor for every element.
+
+    Attributes:
+        lattice: [3, 3] float, rows a, b, c in Å (Cartesian).
+        frac: [n, 3] float, fractional coordinates of the sites.
+        species: element symbol of each site (a tuple of n strings).
+        name: a label for messages and tables (e.g. the structure's id); may be empty.
+
+    Raises:
+        CrystalError: when a check fails; the message names the structure and says why.
+    """
+
     lattice: np.ndarray          # [3, 3] rows a, b, c in Å (Cartesian)
     frac: np.ndarray             # [n, 3] fractional coordinates
     species: tuple               # element symbol of each site
@@ -92,18 +115,48 @@ class Crystal:
 
     @property
     def volume(self) -> float:
+        """Cell volume in Å^3."""
         return float(abs(np.linalg.det(self.lattice)))
 
     def scaled(self, factor: float) -> "Crystal":
-        """Isotropic lattice scaling (fractional coordinates kept)."""
+        """Isotropic lattice scaling (fractional coordinates kept).
+
+        Args:
+            factor: the factor every lattice vector is multiplied by (dimensionless; 1.05 is 5 %
+                expansion).
+
+        Returns:
+            A new ``Crystal`` with the scaled cell.
+        """
         return Crystal(self.lattice * factor, self.frac, self.species, self.name)
 
     def with_sites(self, frac, species) -> "Crystal":
+        """The same cell (and name) with other sites.
+
+        Args:
+            frac: [n, 3] fractional coordinates of the new sites.
+            species: element symbol of each new site (n strings).
+
+        Returns:
+            A new ``Crystal``.
+        """
         return Crystal(self.lattice, frac, species, self.name)
 
     @classmethod
     def from_structure(cls, structure, name: str = "") -> "Crystal":
-        """From a pymatgen Structure; partial occupancies are refused (named)."""
+        """From a pymatgen Structure; partial occupancies are refused (named).
+
+        Args:
+            structure: a ``pymatgen.core.Structure`` with one element, fully occupied, per site.
+            name: the crystal's label; its reduced formula when empty.
+
+        Returns:
+            The ``Crystal`` of the same cell (Å), fractional coordinates and elements.
+
+        Raises:
+            CrystalError: for a partially occupied or mixed site (named with its index), or when
+                the structure fails the checks of ``Crystal``.
+        """
         name = name or structure.composition.reduced_formula
         species = []
         for i, site in enumerate(structure):
@@ -114,6 +167,7 @@ class Crystal:
         return cls(structure.lattice.matrix, structure.frac_coords, species, name)
 
     def to_structure(self):
+        """The crystal as a ``pymatgen.core.Structure`` (lattice in Å, fractional coordinates)."""
         from pymatgen.core import Lattice, Structure
         return Structure(Lattice(self.lattice), list(self.species), self.frac)
 
@@ -122,7 +176,12 @@ class Crystal:
 
 @lru_cache(maxsize=1)
 def scattering_table() -> dict:
-    """Element -> (Z, [[a_i, b_i], ...]) from the table that ships with pymatgen."""
+    """The X-ray atomic scattering coefficients that ship with pymatgen (read once, cached).
+
+    Returns:
+        A dict from element symbol to ``(Z, coefficients)``: the atomic number and a float
+        array [k, 2] of rows ``[a_i, b_i]`` (b_i in Å^2) of ``form_factors``.
+    """
     import pymatgen.analysis.diffraction.xrd as xrd
     from pymatgen.core import Element
     coeffs = json.loads((Path(xrd.__file__).parent / "atomic_scattering_params.json").read_text())
@@ -130,7 +189,18 @@ def scattering_table() -> dict:
 
 
 def form_factors(elements, s: np.ndarray) -> np.ndarray:
-    """[n_elements, m] f(s) = Z - 41.78214 s^2 sum_i a_i exp(-b_i s^2), s = sin(theta)/lambda."""
+    """Atomic X-ray form factors f(s) = Z - 41.78214 s^2 sum_i a_i exp(-b_i s^2), s = sin(theta)/lambda.
+
+    Args:
+        elements: element symbols (a sequence of n_elements strings), each in ``scattering_table()``.
+        s: [m] sin(theta)/lambda of the reflections, in 1/Å (|g| / 2).
+
+    Returns:
+        Float array [n_elements, m]: f of each element at each s, in electrons.
+
+    Raises:
+        KeyError: for an element without coefficients in the table.
+    """
     table = scattering_table()
     s2 = np.asarray(s, dtype=float) ** 2
     out = np.empty((len(elements), len(s2)))
@@ -141,7 +211,19 @@ def form_factors(elements, s: np.ndarray) -> np.ndarray:
 
 
 def structure_factors(crystal: Crystal, hkl: np.ndarray, g_norm: np.ndarray) -> np.ndarray:
-    """Complex F(hkl) = sum_j f_j(|g|/2) exp(2 pi i hkl . r_j)."""
+    """Kinematic structure factors: complex F(hkl) = sum_j f_j(|g|/2) exp(2 pi i hkl . r_j).
+
+    Summed in blocks of reflections so that the phase arrays stay under ``MAX_PHASE_ENTRIES``
+    entries whatever the cell.
+
+    Args:
+        crystal: the structure (r_j: its fractional coordinates).
+        hkl: [m, 3] Miller indices of the reflections.
+        g_norm: [m] their reciprocal-vector lengths |g| = 1/d, in 1/Å.
+
+    Returns:
+        Complex array [m]: F of each reflection, in electrons.
+    """
     elements = sorted(set(crystal.species))
     onehot = np.zeros((len(crystal.species), len(elements)))
     onehot[np.arange(len(crystal.species)), [elements.index(e) for e in crystal.species]] = 1
@@ -157,7 +239,15 @@ def structure_factors(crystal: Crystal, hkl: np.ndarray, g_norm: np.ndarray) -> 
 
 
 def lorentz_polarization(g_norm: np.ndarray, wavelength: float = CU_KA) -> np.ndarray:
-    """(1 + cos^2 2theta) / (sin^2 theta cos theta) with sin theta = lambda |g| / 2."""
+    """Powder Lorentz-polarisation factor (1 + cos^2 2theta) / (sin^2 theta cos theta), sin theta = lambda |g| / 2.
+
+    Args:
+        g_norm: [m] reciprocal-vector lengths |g|, in 1/Å.
+        wavelength: X-ray wavelength in Å (Cu K-alpha by default).
+
+    Returns:
+        Float array [m] of the (dimensionless) factor; sin theta is clipped into (0, 1).
+    """
     sin_t = np.clip(wavelength * np.asarray(g_norm) / 2, 1e-12, 1 - 1e-12)
     theta = np.arcsin(sin_t)
     return (1 + np.cos(2 * theta) ** 2) / (sin_t ** 2 * np.cos(theta))
@@ -169,7 +259,19 @@ MAX_AXIS_INDEX = 50
 
 
 def parse_zone_axis(axis) -> tuple:
-    """[u, v, w] as three integers, not all zero; a clear error otherwise."""
+    """[u, v, w] as three integers, not all zero; a clear error otherwise.
+
+    Args:
+        axis: the zone axis: a string (``"[1 1 0]"``, ``"1,1,0"``, ``"110"``: three digits written
+            together) or three integer-valued numbers.
+
+    Returns:
+        The tuple ``(u, v, w)`` of ints.
+
+    Raises:
+        ValueError: for anything but three integers, an index beyond ``MAX_AXIS_INDEX`` in
+            magnitude, or [000].
+    """
     if isinstance(axis, str):
         parts = axis.strip().strip("[]").replace(",", " ").split()
         if len(parts) == 1 and len(parts[0]) == 3 and parts[0].isdigit():
@@ -200,7 +302,18 @@ def _ext_gcd(a: int, b: int):
 
 
 def zone_basis(axis) -> np.ndarray:
-    """Two integer vectors spanning every (h, k, l) with h u + k v + l w = 0 ([2, 3])."""
+    """Two integer vectors spanning every (h, k, l) with h u + k v + l w = 0 (the zone's 2D lattice).
+
+    Args:
+        axis: the zone axis [uvw] (anything ``parse_zone_axis`` accepts).
+
+    Returns:
+        Int array [2, 3]: the two basis vectors (h, k, l); their cross product is -(u, v, w)
+        divided by the indices' greatest common divisor.
+
+    Raises:
+        ValueError: for an invalid axis (``parse_zone_axis``).
+    """
     u, v, w = parse_zone_axis(axis)
     g0 = math.gcd(math.gcd(u, v), w)
     u, v, w = u // g0, v // g0, w // g0
@@ -212,14 +325,32 @@ def zone_basis(axis) -> np.ndarray:
 
 
 def beam_direction(crystal: Crystal, axis) -> np.ndarray:
-    """Unit Cartesian vector along the direct-lattice vector u a + v b + w c."""
+    """Unit Cartesian vector along the direct-lattice vector u a + v b + w c (the beam).
+
+    Args:
+        crystal: the structure (its lattice, Å).
+        axis: the zone axis [uvw] (anything ``parse_zone_axis`` accepts).
+
+    Returns:
+        Float array [3]: the unit vector (dimensionless), in the lattice's Cartesian frame.
+    """
     t = np.asarray(parse_zone_axis(axis), dtype=float) @ crystal.lattice
     return t / np.linalg.norm(t)
 
 
 def detector_frame(crystal: Crystal, axis) -> np.ndarray:
-    """Rows e1, e2, e3: e3 along the beam, e1 the projection of Cartesian z onto the detector
-    (x when the beam is nearly along z), e2 = e3 x e1."""
+    """The detector's orthonormal frame for a zone axis: rows e1, e2, e3.
+
+    e3 runs along the beam, e1 is the projection of Cartesian z onto the detector (x when the
+    beam is nearly along z), e2 = e3 x e1.
+
+    Args:
+        crystal: the structure (its lattice, Å).
+        axis: the zone axis [uvw] (anything ``parse_zone_axis`` accepts).
+
+    Returns:
+        Float array [3, 3] of unit row vectors e1, e2, e3 (Cartesian).
+    """
     e3 = beam_direction(crystal, axis)
     ref = np.array([0.0, 0.0, 1.0]) if abs(e3[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
     e1 = ref - (ref @ e3) * e3
@@ -228,7 +359,24 @@ def detector_frame(crystal: Crystal, axis) -> np.ndarray:
 
 
 def zone_reflections(crystal: Crystal, axis, g_max: float = 2 / CU_KA):
-    """(hkl [m, 3] int, g [m, 3] Cartesian 1/Å) of the zero-order Laue zone, 0 < |g| < g_max."""
+    """The reflections of the zero-order Laue zone of [uvw] with 0 < |g| < g_max.
+
+    Enumerated on the zone's own 2D integer lattice, Gauss-reduced first; refused before the
+    grid is allocated when it would hold more than ``MAX_ZONE_POINTS`` candidates.
+
+    Args:
+        crystal: the structure.
+        axis: the zone axis [uvw] (anything ``parse_zone_axis`` accepts).
+        g_max: radius of the limiting sphere in 1/Å (2 / lambda for Cu K-alpha by default).
+
+    Returns:
+        ``(hkl, g)``: int array [m, 3] of Miller indices and float array [m, 3] of the
+        reciprocal vectors, Cartesian, in 1/Å (crystallographic, no 2 pi).
+
+    Raises:
+        CrystalError: when the cell is too large for a zone pattern (too many candidates).
+        ValueError: for an invalid axis.
+    """
     basis = zone_basis(axis)
     G = basis @ crystal.reciprocal                    # [2, 3] Cartesian
     B = basis.copy()
@@ -261,6 +409,17 @@ def zone_reflections(crystal: Crystal, axis, g_max: float = 2 / CU_KA):
 
 @dataclass
 class ZonePattern:
+    """The spots of one zone-axis pattern (the output of ``zone_axis_pattern``).
+
+    Attributes:
+        xy: [m, 2] float, spot positions on the detector about the direct beam, in 1/Å (x right,
+            y up).
+        intensity: [m] float, I / I_max of each spot (in (0, 1]).
+        hkl: [m, 3] int, Miller indices of each spot.
+        axis: the zone axis (u, v, w).
+        g_max: radius of the limiting sphere, 2 / lambda, in 1/Å.
+    """
+
     xy: np.ndarray           # [m, 2] spot positions on the detector, 1/Å (x right, y up)
     intensity: np.ndarray    # [m] I / I_max
     hkl: np.ndarray          # [m, 3]
@@ -270,7 +429,28 @@ class ZonePattern:
 
 def zone_axis_pattern(crystal: Crystal, axis, wavelength: float = CU_KA, lorentz: bool = False,
                       rotation_deg: float = 0.0, min_intensity: float = MIN_INTENSITY) -> ZonePattern:
-    """The spots of ``crystal`` along zone axis ``axis``: positions, normalised intensities."""
+    """The spots of ``crystal`` along zone axis ``axis``: positions, normalised intensities.
+
+    Intensities are |F|^2 (per site) of the zero-order-Laue-zone reflections inside the limiting
+    sphere, normalised to the strongest; reflections below ``min_intensity`` are dropped.
+
+    Args:
+        crystal: the structure.
+        axis: the zone axis [uvw] (anything ``parse_zone_axis`` accepts).
+        wavelength: X-ray wavelength in Å (Cu K-alpha by default); sets g_max = 2 / wavelength.
+        lorentz: multiply the intensities by the powder Lorentz-polarisation factor before
+            normalising (off by default: docs/deviations.md#deviation-22).
+        rotation_deg: in-plane rotation of the spots about the beam, in degrees (anticlockwise).
+        min_intensity: the weakest spot kept, as a fraction of I_max.
+
+    Returns:
+        The ``ZonePattern`` (positions in 1/Å, intensities I / I_max); empty when the zone holds
+        no reflection.
+
+    Raises:
+        CrystalError: when the cell is too large for a zone pattern.
+        ValueError: for an invalid axis.
+    """
     g_max = 2 / wavelength
     hkl, g = zone_reflections(crystal, axis, g_max)
     frame = detector_frame(crystal, axis)
@@ -294,9 +474,24 @@ def zone_axis_pattern(crystal: Crystal, axis, wavelength: float = CU_KA, lorentz
 def render_spots(xy: np.ndarray, intensity: np.ndarray, shape=XRD_PATTERN_SHAPE, g_max: float = 2 / CU_KA,
                  spot_scale: float = SPOT_SCALE, beam_radius: float = BEAM_RADIUS,
                  rotation_deg: float = 0.0) -> np.ndarray:
-    """uint8 image [H, W] spanning [-g_max, g_max] on both axes (row 0 at +g_max): each spot a
-    filled, anti-aliased disk of radius spot_scale * I; spots smaller than a pixel keep their
-    area as grey level; the direct beam a disk of grey BEAM_LEVEL."""
+    """The detector image of a spot pattern: each spot a filled, anti-aliased disk.
+
+    The image spans [-g_max, g_max] on both axes (row 0 at +g_max); each spot is a disk of
+    radius spot_scale * I; spots smaller than a pixel keep their area as grey level; the direct
+    beam a disk of grey ``BEAM_LEVEL``.
+
+    Args:
+        xy: [m, 2] spot positions about the direct beam, in 1/Å (x right, y up).
+        intensity: [m] I / I_max of each spot.
+        shape: the image's (H, W) in pixels.
+        g_max: half-width of the image in 1/Å (the limiting sphere, 2 / lambda).
+        spot_scale: disk radius at I = I_max, in 1/Å.
+        beam_radius: radius of the direct-beam marker in 1/Å; 0 draws none.
+        rotation_deg: in-plane rotation of the spots, in degrees (anticlockwise).
+
+    Returns:
+        uint8 array [H, W], 0-255 (a fully covered pixel of a full spot is 255).
+    """
     H, W = shape
     img = np.zeros(H * W, dtype=np.float32)
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -337,10 +532,23 @@ def render_spots(xy: np.ndarray, intensity: np.ndarray, shape=XRD_PATTERN_SHAPE,
 
 def render_polar(xy: np.ndarray, intensity: np.ndarray, shape=(48, 48), g_max: float = 2 / CU_KA,
                  rotation_deg: float = 0.0) -> np.ndarray:
-    """uint8 image [H, W] of the spots in polar coordinates: row = |g| from 0 (row 0) to g_max,
-    column = azimuth in [0°, 180°) (a spot and its Friedel mate share a pixel); each spot on its
-    pixel, the brightest winning. An in-plane rotation becomes a circular shift of the columns,
-    and the angles between lattice rows become distances along a row."""
+    """The spots in polar coordinates: an image of |g| (rows) against azimuth (columns).
+
+    Row = |g| from 0 (row 0) to g_max, column = azimuth in [0°, 180°) (a spot and its Friedel
+    mate share a pixel); each spot on its pixel, the brightest winning. An in-plane rotation
+    becomes a circular shift of the columns, and the angles between lattice rows become
+    distances along a row.
+
+    Args:
+        xy: [m, 2] spot positions about the direct beam, in 1/Å.
+        intensity: [m] I / I_max of each spot.
+        shape: the image's (H, W) in pixels (H bins of |g|, W bins of azimuth).
+        g_max: the |g| of the last row's far edge, in 1/Å.
+        rotation_deg: in-plane rotation added to every azimuth, in degrees.
+
+    Returns:
+        uint8 array [H, W], 0-255 (I / I_max of the brightest spot on each pixel, x 255).
+    """
     H, W = shape
     img = np.zeros(H * W, dtype=np.float32)
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
@@ -360,7 +568,23 @@ REPRESENTATIONS = ("cartesian", "polar")
 def render_input(xy: np.ndarray, intensity: np.ndarray, shape, g_max: float = 2 / CU_KA,
                  representation: str = "cartesian", rotation_deg: float = 0.0) -> np.ndarray:
     """The network's input image of one pattern: the paper's detector image (``cartesian``) or
-    its polar resampling (``polar``, the scaled profiles)."""
+    its polar resampling (``polar``, the scaled profiles).
+
+    Args:
+        xy: [m, 2] spot positions about the direct beam, in 1/Å.
+        intensity: [m] I / I_max of each spot.
+        shape: the image's (H, W) in pixels.
+        g_max: the limiting sphere's radius in 1/Å (the image's half-width, or the polar image's
+            largest |g|).
+        representation: ``"cartesian"`` (``render_spots``) or ``"polar"`` (``render_polar``).
+        rotation_deg: in-plane rotation of the spots, in degrees.
+
+    Returns:
+        uint8 array [H, W], 0-255.
+
+    Raises:
+        ValueError: for a representation not in ``REPRESENTATIONS``.
+    """
     if representation == "cartesian":
         return render_spots(xy, intensity, shape, g_max, rotation_deg=rotation_deg)
     if representation == "polar":
@@ -369,12 +593,32 @@ def render_input(xy: np.ndarray, intensity: np.ndarray, shape, g_max: float = 2 
 
 
 def render_pattern(pattern: ZonePattern, shape=XRD_PATTERN_SHAPE, **kw) -> np.ndarray:
+    """The detector image of a ``ZonePattern`` (``render_spots`` at the pattern's g_max).
+
+    Args:
+        pattern: the spots.
+        shape: the image's (H, W) in pixels (the paper's 321 x 322 by default).
+        **kw: passed to ``render_spots`` (``spot_scale``, ``beam_radius`` in 1/Å, ``rotation_deg``).
+
+    Returns:
+        uint8 array [H, W], 0-255.
+    """
     return render_spots(pattern.xy, pattern.intensity, shape, pattern.g_max, **kw)
 
 
 def render_gaussian(pattern: ZonePattern, shape=XRD_PATTERN_SHAPE, sigma: float = 0.02) -> np.ndarray:
-    """Float image [H, W]: each reflection a Gaussian of width ``sigma`` (1/Å) and height
-    I/I_max (the paper's Fig. 2f style; its models train on the disk patterns only)."""
+    """The pattern drawn with Gaussian spots (the paper's Fig. 2f style; its models train on the
+    disk patterns only).
+
+    Args:
+        pattern: the spots.
+        shape: the image's (H, W) in pixels, spanning [-g_max, g_max] on both axes.
+        sigma: standard deviation of each Gaussian, in 1/Å.
+
+    Returns:
+        Float array [H, W]: the sum over reflections of a Gaussian of height I/I_max (overlapping
+        spots add, so values may exceed 1); no direct-beam marker.
+    """
     H, W = shape
     g = pattern.g_max
     x = (np.arange(W) + 0.5) / W * 2 * g - g
@@ -388,8 +632,25 @@ def render_gaussian(pattern: ZonePattern, shape=XRD_PATTERN_SHAPE, sigma: float 
 
 def powder_pattern(crystal: Crystal, wavelength: float = CU_KA, two_theta_range=(0.0, 90.0),
                    tol: float = 1e-5):
-    """(two_theta [deg], intensity scaled to 100) of the powder pattern, peaks within ``tol``
-    degrees merged; the same physics as the zone patterns (checked against pymatgen)."""
+    """The 1D powder pattern: peak positions in 2θ and intensities scaled to 100.
+
+    The same physics as the zone patterns (checked against pymatgen), with the Lorentz-polarisation
+    factor always applied; peaks within ``tol`` degrees are merged, and extinct reflections leave no
+    peak (as pymatgen).
+
+    Args:
+        crystal: the structure.
+        wavelength: X-ray wavelength in Å (Cu K-alpha by default).
+        two_theta_range: (lowest, highest) 2θ in degrees.
+        tol: peaks closer than this in 2θ (degrees) are merged into one.
+
+    Returns:
+        ``(two_theta, intensity)``: float arrays [n] of the peaks' 2θ in degrees, ascending, and
+        their intensities scaled so that the strongest is 100.
+
+    Raises:
+        CrystalError: when the (h, k, l) box would exceed ``MAX_POWDER_POINTS`` (narrow the range).
+    """
     g_max = 2 * math.sin(math.radians(two_theta_range[1] / 2)) / wavelength
     box = np.floor(g_max * np.linalg.norm(crystal.lattice, axis=1))
     points = float(np.prod(2 * box + 1))

@@ -6,6 +6,9 @@ import numpy as np
 from .simulate import parse_zone_axis
 from .symmetry import rotations
 
+__all__ = ["AXES_20", "AXES_10", "AXES_4", "AXES_1", "UNSEEN", "AXIS_SETS", "label", "angular_coverage",
+           "equivalent_axes", "family_in_training"]
+
 # the authors' code lists the 20 axes of model-4 and the 4 of model-2; the 10 of model-3 are
 # not published: we take the first 10 of the 20 (docs/deviations.md#deviation-23)
 AXES_20 = ("111", "100", "010", "001", "110", "101", "210", "012", "112", "121",
@@ -18,15 +21,42 @@ AXIS_SETS = {"model-1": AXES_1, "model-2": AXES_4, "model-3": AXES_10, "model-4"
 
 
 def label(axis) -> str:
-    """'[uvw]' (single digits are written together, as in the paper)."""
+    """The zone axis written '[uvw]' (single digits are written together, as in the paper).
+
+    Args:
+        axis: the zone axis (anything ``simulate.parse_zone_axis`` accepts).
+
+    Returns:
+        ``"[uvw]"`` when every index is a digit 0-9, else ``"[u v w]"`` (spaces, e.g. ``"[1 -1 0]"``).
+
+    Raises:
+        ValueError: for an invalid axis.
+    """
     uvw = parse_zone_axis(axis)
     return "[" + ("".join(str(x) for x in uvw) if all(0 <= x <= 9 for x in uvw)
                   else " ".join(str(x) for x in uvw)) + "]"
 
 
 def angular_coverage(axes, metric: np.ndarray | None = None) -> dict:
-    """Angles between the directions [uvw] (Cartesian, i.e. a cubic cell, unless a lattice
-    ``metric`` [3, 3] with rows a, b, c is given): per-axis nearest neighbour and all pairs."""
+    """Angles between the directions [uvw]: per-axis nearest neighbour and all pairs.
+
+    The directions are Cartesian, i.e. a cubic cell, unless a lattice ``metric`` [3, 3] with rows
+    a, b, c is given.
+
+    Args:
+        axes: the zone axes (each anything ``simulate.parse_zone_axis`` accepts).
+        metric: optional [3, 3] lattice matrix, rows a, b, c (Å; only their directions and
+            ratios matter), that turns [uvw] into u a + v b + w c; None for a cubic cell.
+
+    Returns:
+        A dict: ``n_axes`` (int), ``nearest_deg`` (float array [n], each axis's angle to its
+        nearest other axis, degrees), ``nearest_mean_deg`` (their mean, degrees),
+        ``angles_deg`` (float array [n, n] of all angles in degrees, NaN on the diagonal) and
+        ``global_mean_deg`` (the mean of all pair angles, degrees).
+
+    Raises:
+        ValueError: for an invalid axis.
+    """
     v = np.array([parse_zone_axis(a) for a in axes], dtype=float)
     if metric is not None:
         v = v @ np.asarray(metric, dtype=float)
@@ -52,12 +82,33 @@ def _canonical(uvw) -> tuple:
 
 def equivalent_axes(axis, crystal_system: int) -> set:
     """Directions equivalent to [uvw] under the lattice point group of a crystal system
-    (0 triclinic .. 6 cubic), with [uvw] and -[uvw] counted as one axis."""
+    (0 triclinic .. 6 cubic), with [uvw] and -[uvw] counted as one axis.
+
+    The point group is that of the system's holohedral space group in spglib's standard setting
+    (trigonal in hexagonal axes).
+
+    Args:
+        axis: the zone axis (anything ``simulate.parse_zone_axis`` accepts).
+        crystal_system: index into ``symmetry.CRYSTAL_SYSTEMS`` (0 triclinic .. 6 cubic).
+
+    Returns:
+        A set of ``(u, v, w)`` int tuples, each divided by its indices' greatest common divisor and
+        with its first non-zero index positive.
+    """
     u = np.array(parse_zone_axis(axis))
     return {_canonical(W @ u) for W in rotations(_HOLOHEDRY[crystal_system])}
 
 
 def family_in_training(axis, training_axes, crystal_system: int) -> list:
-    """The training axes equivalent to ``axis`` in this crystal system (SI Table D)."""
+    """The training axes equivalent to ``axis`` in this crystal system (SI Table D).
+
+    Args:
+        axis: the (unseen) zone axis.
+        training_axes: the zone axes a model was trained on.
+        crystal_system: index into ``symmetry.CRYSTAL_SYSTEMS`` (0 triclinic .. 6 cubic).
+
+    Returns:
+        The equivalent training axes as sorted labels (``label``: ``"[uvw]"``); empty when none is.
+    """
     train = {_canonical(parse_zone_axis(a)): a for a in training_axes}
     return sorted(label(train[e]) for e in equivalent_axes(axis, crystal_system) if e in train)

@@ -14,14 +14,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["A_WS2", "A_WSE2", "TRUTH_CLASSES", "ScanSpec", "Scan", "structure_factor", "make_scan", "ripple_truth"]
+
 A_WS2, A_WSE2 = 3.153, 3.282          # Å
 Z = {"W": 74, "S": 16, "Se": 34}
 Z_CHALCOGEN = 1.56                     # Å, chalcogen height above/below the metal plane
-TRUTH_CLASSES = ("background", "WS2", "WSe2")
+TRUTH_CLASSES = ("background", "WS2", "WSe2")   # the values of Scan.truth, in order
 
 
 @dataclass(frozen=True)
 class ScanSpec:
+    """The simulated 4D-STEM acquisition and specimen settings.
+
+    Attributes:
+        scan_px: probe positions per side.
+        detector_px: detector pixels per side.
+        k_px: reciprocal-space sampling (1/Å per detector pixel).
+        disk_radius: radius of the central beam and of every diffraction disk (detector pixels).
+        rotation_deg: amplitude of the WS2 lattice rotation (degrees).
+        rotation_periods: periods of the rotation's sine along x across the scan.
+        tilt_deg: largest WSe2 ripple tilt, near the flake's corners (degrees).
+        drift_px: drift of the central beam across the scan (detector pixels; 0.6 of it along y).
+        dose: electrons (expected counts) per pattern.
+        beam_share: share of the counts in the central beam.
+        amorphous_share: share of the counts in the amorphous ring over the flake; off the flake
+            the ring takes ``amorphous_share`` + 0.8 (1 - ``beam_share``).
+    """
     scan_px: int = 64
     detector_px: int = 64
     k_px: float = 0.0305             # 1/Å per detector pixel (first-order WS2 spots ~12 px out)
@@ -37,6 +55,15 @@ class ScanSpec:
 
 @dataclass
 class Scan:
+    """A simulated 4D-STEM scan and its ground truth.
+
+    Attributes:
+        data: float32 [Sy, Sx, Dy, Dx], counts.
+        truth: int [Sy, Sx], indices into ``TRUTH_CLASSES`` (0 background, 1 WS2, 2 WSe2).
+        rotation: in-plane lattice rotation [Sy, Sx] (degrees), 0 outside WS2.
+        tilt: tilt vector [Sy, Sx, 2] (radians), g_z = g . tilt.
+        spec: the settings it was made with.
+    """
     data: np.ndarray          # float32 [Sy, Sx, Dy, Dx]
     truth: np.ndarray         # int [Sy, Sx]: 0 background, 1 WS2, 2 WSe2
     rotation: np.ndarray      # degrees [Sy, Sx], 0 outside WS2
@@ -58,7 +85,22 @@ def _hex_g(a: float, order: int = 2) -> tuple[np.ndarray, np.ndarray]:
 
 def structure_factor(hk: np.ndarray, gz: np.ndarray, metal: str, chalcogen: str) -> np.ndarray:
     """|F|^2 of an MX2 layer (metal at 0, two chalcogens at (1/3, 2/3, +-z)), Z as scattering
-    amplitude."""
+    amplitude.
+
+    The chalcogens sit ``Z_CHALCOGEN`` Å above and below the metal plane.
+
+    Args:
+        hk: in-plane Miller indices [n, 2].
+        gz: out-of-plane component of each reflection (1/Å, no factor 2 pi), [n].
+        metal: the metal's element symbol ("W").
+        chalcogen: the chalcogen's element symbol ("S" or "Se").
+
+    Returns:
+        float array [n] of |F|^2 (in units of Z^2).
+
+    Raises:
+        KeyError: an element is not in ``Z``.
+    """
     phase = np.exp(2j * np.pi * (hk[:, 0] / 3 + 2 * hk[:, 1] / 3))
     F = Z[metal] + 2 * Z[chalcogen] * phase * np.cos(2 * np.pi * gz * Z_CHALCOGEN)
     return np.abs(F) ** 2
@@ -79,7 +121,16 @@ def _disks(D: int, cx: np.ndarray, cy: np.ndarray, w: np.ndarray, r: float) -> n
 
 
 def make_scan(spec: ScanSpec = ScanSpec(), seed: int = 0, crystal: bool = True) -> Scan:
-    """The heterojunction scan (``crystal=False``: amorphous film only)."""
+    """The heterojunction scan (``crystal=False``: amorphous film only).
+
+    Args:
+        spec: the acquisition and specimen settings.
+        seed: seed of the Poisson noise.
+        crystal: whether the flake is there (False: amorphous carbon only, truth all background).
+
+    Returns:
+        The ``Scan``.
+    """
     rng = np.random.default_rng(seed)
     S, D = spec.scan_px, spec.detector_px
     yy, xx = (np.mgrid[0:S, 0:S] + 0.5) / S - 0.5            # scan coordinates in [-0.5, 0.5]
@@ -128,3 +179,18 @@ def make_scan(spec: ScanSpec = ScanSpec(), seed: int = 0, crystal: bool = True) 
                                    spec.disk_radius)
             data[i, j] = rng.poisson(np.clip(pat, 0, None) * spec.dose)
     return Scan(data, truth, rotation, tilt, spec)
+
+
+def ripple_truth(scan: Scan) -> np.ndarray:
+    """The ripple group of every probe position: 0 flat (tilt below half of ``tilt_deg``), else 1-3
+    by the direction of the tilt (its angle rounded to a multiple of 120 degrees).
+
+    Args:
+        scan: the scan with its tilt truth.
+
+    Returns:
+        int array [Sy * Sx] (scan order) of groups 0-3.
+    """
+    tilt = scan.tilt.reshape(-1, 2)
+    return np.where(np.hypot(*tilt.T) > np.radians(scan.spec.tilt_deg) / 2,
+                    1 + np.round((np.degrees(np.arctan2(tilt[:, 1], tilt[:, 0])) % 360) / 120).astype(int) % 3, 0)

@@ -14,6 +14,9 @@ import pandas as pd
 from ..simulate.columns import Z_POWER, Probe, render_columns
 from .phases import PHASES, ZONES, phase_structure
 
+__all__ = ["PIXEL_002", "Particle", "particle_atoms", "make_particle", "zone_spots", "Specimen", "make_specimen",
+           "spot_mask", "window_truth"]
+
 PIXEL_002 = 0.16765363      # Å per pixel: the document's example (256 px <-> 1/0.016765363 nm^-1)
 
 
@@ -35,6 +38,16 @@ def _rotation_to_z(v: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Particle:
+    """One spherical nanoparticle of the specimen.
+
+    Attributes:
+        phase: its phase (a key of ``phases.PHASES``).
+        zone: the zone axis [u v w] along the beam.
+        centre: (x, y) of its centre in the image (Å).
+        radius: its radius (Å).
+        rotation: in-plane rotation about the beam (degrees).
+        frame: 3 x 3 rotation taking the cell's Cartesian frame into the image frame (beam along z).
+    """
     phase: str
     zone: tuple
     centre: tuple            # Å
@@ -44,7 +57,14 @@ class Particle:
 
 
 def particle_atoms(p: Particle) -> tuple[np.ndarray, np.ndarray]:
-    """Projected positions (Å, image frame) and ADF weights (Z^1.7) of a spherical particle."""
+    """Projected positions (Å, image frame) and ADF weights (Z^1.7) of a spherical particle.
+
+    Args:
+        p: the particle.
+
+    Returns:
+        (positions [n, 2], (x, y) in Å in the image; weights [n], Z^1.7 of each atom).
+    """
     st = phase_structure(p.phase)
     A = st.lattice.matrix
     R = p.radius
@@ -58,6 +78,21 @@ def particle_atoms(p: Particle) -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_particle(phase: str, zone, centre, radius: float, rotation: float) -> Particle:
+    """A particle of ``phase`` seen along ``zone``, turned by ``rotation`` about the beam.
+
+    Args:
+        phase: the phase (a key of ``phases.PHASES``).
+        zone: the zone axis [u v w] (the direction u a + v b + w c is put along the beam).
+        centre: (x, y) of its centre in the image (Å).
+        radius: its radius (Å).
+        rotation: in-plane rotation about the beam (degrees).
+
+    Returns:
+        The ``Particle``.
+
+    Raises:
+        KeyError: ``phase`` is not a key of ``phases.PHASES``.
+    """
     st = phase_structure(phase)
     beam = np.asarray(zone, float) @ st.lattice.matrix
     rot = _rotation_to_z(beam)
@@ -68,7 +103,20 @@ def make_particle(phase: str, zone, centre, radius: float, rotation: float) -> P
 
 def zone_spots(p: Particle, d_min: float = 1.0, rel: float = 0.02) -> pd.DataFrame:
     """The particle's reflections in its zone (h u + k v + l w = 0), with |F|^2 above ``rel`` of
-    the strongest: Miller indices, spacing d (Å), and the in-plane reciprocal vector (1/Å)."""
+    the strongest: Miller indices, spacing d (Å), and the in-plane reciprocal vector (1/Å).
+
+    |F|^2 is kinematic with Z as the form factor (the extinctions are right, the intensities
+    rough); reciprocal vectors carry no factor 2 pi (|g| = 1 / d).
+
+    Args:
+        p: the particle.
+        d_min: smallest spacing kept (Å).
+        rel: smallest |F|^2 kept, as a share of the strongest.
+
+    Returns:
+        DataFrame, one row per reflection: ``h``, ``k``, ``l``, ``d`` (Å), ``gx``, ``gy`` (1/Å, in
+        the image frame), ``intensity`` (|F|^2 over the strongest's).
+    """
     hkl, g, d, intensity = _zone_reflections(p.phase, p.zone, d_min, rel)
     gi = g @ p.frame.T
     return pd.DataFrame({"h": hkl[:, 0], "k": hkl[:, 1], "l": hkl[:, 2], "d": d,
@@ -97,6 +145,13 @@ def _zone_reflections(phase: str, zone: tuple, d_min: float, rel: float):
 
 @dataclass
 class Specimen:
+    """The simulated nanoparticle image of notebook 17 and its truth.
+
+    Attributes:
+        image: float32 [size_px, size_px], counts.
+        pixel: pixel size (Å per pixel).
+        particles: the ``Particle`` list (the truth).
+    """
     image: np.ndarray
     pixel: float
     particles: list
@@ -107,7 +162,25 @@ def make_specimen(size_px: int, seed: int, pixel: float = PIXEL_002, n_particles
                   probe: Probe = Probe(sigma=0.35, lorentz_ratio=0.0, radius=1.4)) -> Specimen:
     """Spherical nanoparticles of random phase, low-index zone axis and in-plane rotation on an
     amorphous carbon film (random atoms, ``amorphous_density`` per Å^2), convolution-approximation
-    image with Poisson noise at ``dose`` counts on the brightest column."""
+    image with Poisson noise at ``dose`` counts on the brightest column.
+
+    Particles have radii of 25-45 Å, lie inside the image and keep 5 Å apart (at most 200
+    placements are tried, so fewer may result). The "brightest column" is the image's 99.9th
+    percentile, which is scaled to 1 before the noise.
+
+    Args:
+        size_px: image side (pixels).
+        seed: seed of the random draws.
+        pixel: pixel size (Å per pixel).
+        n_particles: number of particles; None: about 1.5 per (90 Å)^2 of image, at least one.
+        phases: names of the phases drawn from (keys of ``phases.PHASES``); None: all.
+        dose: counts at the 99.9th percentile of the clean image.
+        amorphous_density: carbon atoms per Å^2 of the film.
+        probe: the probe (sizes in Å).
+
+    Returns:
+        The ``Specimen``.
+    """
     rng = np.random.default_rng(seed)
     L = size_px * pixel
     names = list(phases or PHASES)
@@ -137,7 +210,20 @@ def make_specimen(size_px: int, seed: int, pixel: float = PIXEL_002, n_particles
 
 
 def spot_mask(spots: pd.DataFrame, crop: int, fft_px: int, pixel: float, radius: float = 2.0) -> np.ndarray:
-    """Target of the spot-binarising network: disks at the reflections' FFT positions."""
+    """Target of the spot-binarising network: disks at the reflections' FFT positions.
+
+    A reflection g (1/Å) lies g ``fft_px`` ``pixel`` FFT pixels from the centre.
+
+    Args:
+        spots: reflections with ``gx``, ``gy`` (1/Å), as ``zone_spots`` or ``window_truth`` give.
+        crop: side of the (central crop of the) spectrum (pixels).
+        fft_px: side of the window the FFT is taken of (pixels).
+        pixel: pixel size of the image (Å per pixel).
+        radius: radius of each disk (FFT pixels).
+
+    Returns:
+        int64 mask [crop, crop], 1 on the spots, 0 elsewhere.
+    """
     m = np.zeros((crop, crop), np.int64)
     yy, xx = np.mgrid[0:crop, 0:crop]
     c = crop // 2
@@ -148,7 +234,23 @@ def spot_mask(spots: pd.DataFrame, crop: int, fft_px: int, pixel: float, radius:
 
 
 def window_truth(parts, r: int, c: int, size: int, pixel: float, min_cover: float = 0.25) -> pd.DataFrame:
-    """Reflections of every particle covering at least ``min_cover`` of the window."""
+    """Reflections of every particle covering at least ``min_cover`` of the window.
+
+    The cover is the share of a 24 x 24 grid of points over the window that lie inside the
+    particle.
+
+    Args:
+        parts: the specimen's particles.
+        r: the window's top row (pixels).
+        c: the window's left column (pixels).
+        size: window side (pixels).
+        pixel: pixel size (Å per pixel).
+        min_cover: smallest share of the window a particle must cover (0-1).
+
+    Returns:
+        DataFrame of the reflections (columns of ``zone_spots``, then ``particle``, the particle's
+        index, and ``phase``); empty with those columns when no particle covers the window.
+    """
     rows = []
     y0, x0 = r * pixel, c * pixel
     L = size * pixel

@@ -15,10 +15,15 @@ from ..core import paths, storage
 from ..learn.fitting import FitFiles, cached_final, load_weights_into, run_epochs
 from ..learn.training import default_device
 
-UNET_VERSION = 1
+__all__ = ["ResUNet", "train_segmenter", "predict_proba"]
+
+UNET_VERSION = 1       # part of the cache key: raise it when the network or its training changes
 
 
 class ResBlock(nn.Module):
+    """Two 3 x 3 convolutions with batch normalisation, a (1 x 1 when the width changes) skip,
+    ReLU and channel dropout."""
+
     def __init__(self, c_in: int, c_out: int, dropout: float = 0.1):
         super().__init__()
         self.body = nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True),
@@ -31,6 +36,17 @@ class ResBlock(nn.Module):
 
 
 class ResUNet(nn.Module):
+    """A small residual U-Net for per-pixel classification: ``depth`` residual blocks down (max
+    pooling), one at the bottom, ``depth`` up (transposed convolutions, skips concatenated), then
+    a 1 x 1 convolution to the class logits. Widths ``base`` x 2^k.
+
+    Args:
+        in_ch: input channels.
+        n_classes: number of classes (output channels).
+        base: channels of the first block.
+        depth: number of poolings; the input's height and width must be multiples of 2^depth.
+    """
+
     def __init__(self, in_ch: int = 1, n_classes: int = 2, base: int = 16, depth: int = 3):
         super().__init__()
         self.depth = depth
@@ -43,6 +59,7 @@ class ResUNet(nn.Module):
         self.head = nn.Conv2d(chans[0], n_classes, 1)
 
     def forward(self, x):
+        """Class logits [N, n_classes, H, W] of images [N, in_ch, H, W] (H, W multiples of 2^depth)."""
         skips = []
         for blk in self.down:
             x = blk(x)
@@ -70,7 +87,34 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
                     lr: float = 2e-3, batch_size: int = 16, base: int = 16, depth: int = 3,
                     class_weights=None, seed: int = 0, force: bool = False, log=print) -> ResUNet:
     """Train (or load the cached) ResUNet on ``images`` [n, 1, H, W] with ``labels`` [n, H, W];
-    cross-entropy weighted by ``class_weights``; random flips and quarter turns as augmentation."""
+    cross-entropy weighted by ``class_weights``; random flips and quarter turns as augmentation.
+
+    Adam with a cosine learning-rate schedule. The weights are cached under the models folder by a
+    content key of the name, the settings and the data, and reused when the key matches. Each
+    epoch takes ceil(n / ``batch_size``) batches, each a random draw of ``batch_size`` images.
+
+    Args:
+        name: name of the model (part of the cache folder's name).
+        images: float32 [n, 1, H, W], H and W multiples of 2^``depth``.
+        labels: integer class indices [n, H, W] in [0, ``n_classes``).
+        n_classes: number of classes.
+        epochs: number of epochs.
+        lr: initial learning rate of Adam.
+        batch_size: images per batch.
+        base: channels of the network's first block.
+        depth: number of poolings of the network.
+        class_weights: cross-entropy weight of each class (``n_classes`` numbers), or None for equal
+            weights.
+        seed: seed of the initial weights, the batches and the augmentation.
+        force: train again even when cached weights exist.
+        log: function called with each progress line.
+
+    Returns:
+        The trained ``ResUNet``, on the CPU and in eval mode.
+
+    Raises:
+        ValueError: ``images`` is not [n, 1, H, W], or ``labels`` is not integer [n, H, W] matching it.
+    """
     _check(images, labels)
     key = storage.content_key(name, UNET_VERSION, n_classes, epochs, lr, batch_size, base, depth,
                               None if class_weights is None else list(map(float, class_weights)), seed,
@@ -126,7 +170,18 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
 @torch.no_grad()
 def predict_proba(net: ResUNet, image: np.ndarray) -> np.ndarray:
     """Class probabilities [C, H, W] of one standardised image [H, W] (padded to the network's
-    multiple of 2^depth, then cropped back)."""
+    multiple of 2^depth, then cropped back).
+
+    Args:
+        net: a trained ``ResUNet`` (on the CPU).
+        image: one standardised image [H, W].
+
+    Returns:
+        float32 array [C, H, W] of class probabilities (softmax over C).
+
+    Raises:
+        ValueError: ``image`` is not 2D.
+    """
     img = np.asarray(image, dtype=np.float32)
     if img.ndim != 2:
         raise ValueError(f"expected one image [H, W], got shape {img.shape}")

@@ -1,6 +1,7 @@
 """The results page (notebook 99) and its publication into docs/ and README.md."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import pytest
 from PIL import Image
 
 from lattice_utils.core import paths
-from lattice_utils.repro import manifest, publish, results_page
+from lattice_utils.repro import manifest, plots, publish, results_page
 
 NB01 = "01_dataset_generation.ipynb"
 
@@ -37,7 +38,10 @@ def run_outputs(tmp_path):
     executed.mkdir()
     papermill = {"duration": 231.7, "end_time": "2026-11-29T10:00:00.5+00:00", "exception": None,
                  "parameters": {"profile": "quick"}}
-    (executed / NB01).write_text(json.dumps({"cells": [], "metadata": {"papermill": papermill}}))
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "See [the references](../docs/references.md#x)."},
+             {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": "1 + 1",
+              "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBORw0KGgo="}}]}]
+    (executed / NB01).write_text(json.dumps({"cells": cells, "metadata": {"papermill": papermill}}))
     failed = dict(papermill, exception=True)       # a failed run gives no time
     (executed / "02_model_selection.ipynb").write_text(json.dumps({"cells": [], "metadata": {"papermill": failed}}))
     return tables, figures, executed
@@ -48,10 +52,10 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     site = tmp_path / "site"
     (site / "figures").mkdir(parents=True)
     (site / "figures" / "stale.png").write_bytes(b"from an older run")
-    out = results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
+    out = results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results", commit="abc1234")
     page = (site / "results.md").read_text()
     assert page.startswith("# Results")
-    assert '<a id="nb-01"></a>' in page and "last run took 232 s, on 2026-11-29." in page
+    assert '<a id="nb-01"></a>' in page and "last run took 232 s, on 2026-11-29; [executed" in page
     assert "profile quick; data: offline; last run" in page
     assert page.count("last run took") == 1
     assert "![fig1_example_images](figures/fig1_example_images.png)" in page
@@ -68,6 +72,28 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     with Image.open(site / "figures" / "fig1_example_images.png") as im:
         assert max(im.size) == results_page.LIGHT_PX and im.mode == "P"
     assert out["figures"] == 2 and out["tables"] == 6
+    # the executed notebook, with its outputs, a first cell naming its run, and links that hold from docs/notebooks/
+    assert "[executed, with its outputs](notebooks/01_dataset_generation.ipynb)" in page and out["notebooks"] == 1
+    copy = json.loads((site / "notebooks" / NB01).read_text())
+    banner = copy["cells"][0]["source"]
+    assert "profile quick; data: offline; last run took 232 s, on 2026-11-29; commit abc1234." in banner
+    assert copy["cells"][1]["source"] == "See [the references](../references.md#x)."
+    assert copy["cells"][2]["outputs"][0]["data"]["image/png"] == "iVBORw0KGgo="
+    assert not (site / "notebooks" / "02_model_selection.ipynb").exists()     # its run failed: no copy
+
+
+def test_links_move_with_the_notebook_and_absolute_ones_stay():
+    text = "[a](../docs/methods.md#fft) [b](https://x.org/y) [c](#here) [d](../README.md) [e](figure.png)"
+    assert results_page.relink(text, "notebooks", "docs/notebooks") == (
+        "[a](../methods.md#fft) [b](https://x.org/y) [c](#here) [d](../../README.md) [e](../../notebooks/figure.png)")
+
+
+def test_a_figure_is_shown_only_inside_a_kernel(tmp_path):
+    png = tmp_path / "f.png"
+    Image.fromarray(np.zeros((40, 2000, 3), dtype=np.uint8)).save(png)
+    assert plots.show_in_notebook(png) is False           # pytest is no Jupyter kernel
+    with Image.open(io.BytesIO(plots.light_png_bytes(png, 900))) as im:
+        assert im.size == (900, 18) and im.mode == "P"
 
 
 def test_figures_over_the_budget_are_refused(run_outputs, tmp_path):
@@ -78,9 +104,10 @@ def test_figures_over_the_budget_are_refused(run_outputs, tmp_path):
 
 def _site(tmp_path, profile="quick", missing=()):
     site = tmp_path / "site"
-    for d in ("figures", "tables"):
+    for d in ("figures", "tables", "notebooks"):
         (site / d).mkdir(parents=True, exist_ok=True)
     (site / "figures" / "f.png").write_bytes(b"png")
+    (site / "notebooks" / "01_x.ipynb").write_text("{}")
     (site / "tables" / "t.md").write_text("# t\n")
     (site / "results.md").write_text("# Results\n")
     (site / "reproduction.md").write_text("# Reproduction report\n")
@@ -99,7 +126,7 @@ def test_publish_copies_the_site_and_splices_the_headline(tmp_path):
     assert readme.read_text() == "intro\n<!-- headline:start -->\n| new | headline |\n<!-- headline:end -->\nrest\n"
     assert sorted(p.name for p in (docs / "figures").iterdir()) == ["f.png"]
     assert (docs / "results.md").read_text() == "# Results\n" and (docs / "tables" / "t.md").exists()
-    assert sorted(p.name for p in docs.iterdir()) == ["figures", "reproduction.md", "results.md", "tables"]
+    assert sorted(p.name for p in docs.iterdir()) == ["figures", "notebooks", "reproduction.md", "results.md", "tables"]
 
 
 @pytest.mark.bad_input

@@ -1,23 +1,82 @@
 """One ``save_figure`` helper and the plotting functions the notebooks share."""
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image
 
 from ..core import paths
 from ..core.storage import write_text
 from ..lattice.lattice2d import CLASS_SHORT
 from . import verdicts
 
-__all__ = ["save_figure", "show_image", "lattice_histograms", "class_tick_labels", "parity_plots", "matrix_plot",
+__all__ = ["NOTEBOOK_FIGURE_PX", "light_png_bytes", "show_in_notebook", "save_figure", "show_image",
+           "lattice_histograms", "class_tick_labels", "parity_plots", "matrix_plot",
            "error_histograms", "loss_curves", "show_grain_map", "grains_title", "grain_map_figure", "seed_spread",
            "training_curves", "accuracy_beside_references"]
+
+NOTEBOOK_FIGURE_PX = 900      # longest side of the copy of a figure an executed notebook shows (px)
+
+
+def light_png_bytes(src: Path, max_px: int) -> bytes:
+    """A light copy of a figure: at most ``max_px`` on its longest side, 256 colours (plots and
+    greyscale images lose nothing a reader sees), deterministic bytes.
+
+    Args:
+        src: the figure's PNG.
+        max_px: the longest side of the copy (px).
+
+    Returns:
+        The copy's PNG bytes.
+    """
+    with Image.open(src) as im:
+        im = im.convert("RGB")
+        im.thumbnail((max_px, max_px), Image.LANCZOS)
+        light = im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    png = io.BytesIO()
+    light.save(png, format="PNG", optimize=True)
+    return png.getvalue()
+
+
+def show_in_notebook(png: Path, max_px: int = NOTEBOOK_FIGURE_PX) -> bool:
+    """Show a saved figure in the notebook being executed, so that its executed copy (``reports/executed/``,
+    published under ``docs/notebooks/``) carries the figure a reader would see.
+
+    Only under a non-interactive backend (``./run_all.sh`` sets Agg): an interactive one (JupyterLab's
+    inline backend) shows the figure itself, and the copy would show it twice.
+
+    Args:
+        png: the figure's PNG.
+        max_px: the longest side of the copy shown (px).
+
+    Returns:
+        Whether the figure was shown (False outside a Jupyter kernel or under an interactive backend).
+    """
+    if matplotlib.get_backend().lower() != "agg":
+        return False
+    # IPython only where a kernel runs the code: the package imports without it
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image as ShownImage
+        from IPython.display import display
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return False
+    display(ShownImage(data=light_png_bytes(png, max_px), format="png"))
+    return True
 
 
 def save_figure(fig, name: str, caption: str | None = None, dpi: int = 150, tight_layout: bool = True):
     """Write ``figures/<name>.png`` and ``.pdf`` (fixed metadata, so reruns give the
     same PDF bytes); an optional caption goes to ``figures/<name>.txt``. The layout is
-    tightened first unless the figure lays itself out (``constrained_layout``).
+    tightened first unless the figure lays itself out (``constrained_layout``). In a notebook that
+    ``./run_all.sh`` executes, a light copy is shown in the cell's output (``show_in_notebook``).
 
     Args:
         fig: the matplotlib figure.
@@ -38,6 +97,7 @@ def save_figure(fig, name: str, caption: str | None = None, dpi: int = 150, tigh
                 metadata={"CreationDate": None, "Producer": None, "Creator": None})
     if caption:
         write_text(paths.FIGURES / f"{name}.txt", caption.strip() + "\n")
+    show_in_notebook(paths.FIGURES / f"{name}.png")
     return paths.FIGURES / f"{name}.png"
 
 

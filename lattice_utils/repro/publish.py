@@ -25,7 +25,7 @@ from .reproduction import splice
 __all__ = ["PAGES", "FOLDERS", "PublishError", "read_run", "publish", "replace_docs", "main"]
 
 PAGES = ("results.md", "reproduction.md")
-FOLDERS = ("figures", "tables")
+FOLDERS = ("figures", "tables", "notebooks")
 
 
 class PublishError(ValueError):

@@ -10,17 +10,17 @@ paths that hold in both places.
 from __future__ import annotations
 
 import csv
-import io
 import json
+import posixpath
+import re
 from pathlib import Path
-
-from PIL import Image
 
 from ..core.storage import write_bytes, write_text
 from . import manifest
+from .plots import light_png_bytes
 
-__all__ = ["LIGHT_PX", "FIGURE_BUDGET", "TABLE_ROWS", "light_png", "table_excerpt", "notebook_title", "last_run",
-           "build"]
+__all__ = ["LIGHT_PX", "FIGURE_BUDGET", "TABLE_ROWS", "light_png", "relink", "executed_copy", "table_excerpt",
+           "notebook_title", "last_run", "build"]
 
 LIGHT_PX = 1000               # longest side of a published figure (px)
 FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
@@ -39,14 +39,9 @@ def light_png(src: Path, dst: Path, max_px: int = LIGHT_PX) -> int:
     Returns:
         The bytes written.
     """
-    with Image.open(src) as im:
-        im = im.convert("RGB")
-        im.thumbnail((max_px, max_px), Image.LANCZOS)
-        light = im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    png = io.BytesIO()
-    light.save(png, format="PNG", optimize=True)
-    write_bytes(dst, png.getvalue())
-    return len(png.getvalue())
+    png = light_png_bytes(src, max_px)
+    write_bytes(dst, png)
+    return len(png)
 
 
 def table_excerpt(md: str, name: str, max_rows: int = TABLE_ROWS) -> str:
@@ -134,8 +129,56 @@ def _profile_and_source(tables: Path, names) -> tuple[str, str]:
     return ", ".join(filter(None, profiles)), ", ".join(filter(None, sources))
 
 
+_LINK = re.compile(r"(\]\()(?!https?:|mailto:|#|/)([^)\s]+)(\))")
+
+
+def relink(markdown: str, source_dir: str, target_dir: str) -> str:
+    """Markdown whose relative links, written for a file in ``source_dir``, point at the same files
+    from ``target_dir`` (both relative to the checkout's root).
+
+    Args:
+        markdown: the text.
+        source_dir: the folder the links were written for ("notebooks").
+        target_dir: the folder the text moves to ("docs/notebooks").
+
+    Returns:
+        The text with each relative link rewritten; absolute links and anchors stay.
+    """
+    def moved(m):
+        path, _, anchor = m.group(2).partition("#")
+        new = posixpath.relpath(posixpath.normpath(posixpath.join(source_dir, path)), target_dir)
+        return f"{m.group(1)}{new}{'#' + anchor if anchor else ''}{m.group(3)}"
+    return _LINK.sub(moved, markdown)
+
+
+def executed_copy(src: Path, dst: Path, facts: str) -> int:
+    """The executed notebook as a reader on the web sees it: its outputs and figures, a first cell
+    saying which run produced them, and links that hold from ``docs/notebooks/``.
+
+    Args:
+        src: the executed notebook (``reports/executed/<notebook>``).
+        dst: where the copy goes (``<site>/notebooks/<notebook>``).
+        facts: the run's profile, data source, commit and run time, one Markdown sentence.
+
+    Returns:
+        The bytes written.
+    """
+    nb = json.loads(src.read_text())
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            text = "".join(cell.get("source", ""))
+            cell["source"] = relink(text, "notebooks", "docs/notebooks")
+    banner = (f"**Executed copy** of [`notebooks/{src.name}`](../../notebooks/{src.name}), with the outputs and "
+              f"figures of one run: {facts} The notebook itself is kept without outputs; `./run_all.sh` "
+              "regenerates this copy, `./run_all.sh publish` puts it here.")
+    nb["cells"] = [{"cell_type": "markdown", "id": "executed-copy", "metadata": {}, "source": banner}] + nb["cells"]
+    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    write_text(dst, text)
+    return len(text.encode())
+
+
 def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,
-          budget: int = FIGURE_BUDGET) -> dict:
+          budget: int = FIGURE_BUDGET, commit: str = "") -> dict:
     """Write ``site/results.md``, ``site/figures/*.png`` (light copies) and ``site/tables/*.md``.
 
     Outputs a run may lack by design (those needing the paper's data file, or the snapshot's kept
@@ -149,21 +192,24 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
         site: where the page goes; its ``figures/`` and ``tables/`` are emptied first.
         header: the page's opening Markdown.
         budget: the most bytes all light figures may take.
+        commit: the commit of the run, named in each executed copy's first cell.
 
     Returns:
-        {"figures": n, "figure_bytes": b, "tables": n, "missing": [declared outputs not written]}.
+        {"figures": n, "figure_bytes": b, "tables": n, "notebooks": n, "notebook_bytes": b,
+        "missing": [declared outputs not written]}. Each executed notebook of ``executed`` is copied
+        to ``site/notebooks/`` (``executed_copy``), linked from its section of the page.
 
     Raises:
         ValueError: the light figures take more than ``budget`` bytes.
     """
-    site_figs, site_tabs = site / "figures", site / "tables"
-    for d in (site_figs, site_tabs):
+    site_figs, site_tabs, site_nbs = site / "figures", site / "tables", site / "notebooks"
+    for d in (site_figs, site_tabs, site_nbs):
         d.mkdir(parents=True, exist_ok=True)
         for old in d.iterdir():            # a figure or table that a run no longer writes must not linger
             old.unlink()
     parts = [header.strip(), ""]
     toc, body, missing = [], [], []
-    n_fig = n_tab = total = 0
+    n_fig = n_tab = n_nb = total = nb_bytes = 0
     # absent by design: without the paper's file, or before the snapshot keeps per-image predictions
     optional = manifest.NEEDS_PAPER_DATA | (set() if manifest.kept_predictions_committed()
                                             else manifest.NEEDS_KEPT_PREDICTIONS)
@@ -180,6 +226,10 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
             facts.append(f"profile {profile}" + (f"; data: {source}" if source else ""))
         if run:
             facts.append(f"last run took {run['seconds']:.0f} s, on {run['finished']}")
+            run_facts = "; ".join(facts[1:] + ([f"commit {commit}"] if commit else [])) + "."
+            nb_bytes += executed_copy(executed / nb, site_nbs / nb, run_facts)
+            n_nb += 1
+            facts.append(f"[executed, with its outputs](notebooks/{nb})")
         toc.append(f"- [{title}](#nb-{num})")
         body += [f'<a id="nb-{num}"></a>', "", f"## {title}", "", "; ".join(facts) + ".", ""]
         for name in names:
@@ -213,4 +263,5 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
                  + ", ".join(f"`{m}`" for m in missing) + ".", ""]
     page = "\n".join(parts + ["## Contents", ""] + toc + [""] + body)
     write_text(site / "results.md", page.rstrip() + "\n")
-    return {"figures": n_fig, "figure_bytes": total, "tables": n_tab, "missing": missing}
+    return {"figures": n_fig, "figure_bytes": total, "tables": n_tab, "notebooks": n_nb, "notebook_bytes": nb_bytes,
+            "missing": missing}

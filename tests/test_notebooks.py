@@ -98,9 +98,9 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
     assert "| document |" in report and "profile smoke" in report
     # every table the report reads gave it at least one row (a renamed column or a changed
     # label would drop them silently)
-    from lattice_utils.repro import tables
+    from lattice_utils.repro import outputs
     checked = set(pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv")["table"])
-    assert set(tables.CHECKED) <= checked, sorted(set(tables.CHECKED) - checked)
+    assert set(outputs.CHECKED) <= checked, sorted(set(outputs.CHECKED) - checked)
     # rows of checks from every document, not only the always-present manifest table; each paper by
     # its short name, never by the file number the code keys it by
     from lattice_utils.repro import manifest, reproduction

@@ -170,13 +170,13 @@ def test_the_headline_prefers_the_paper_settings_row_and_reads_the_snapshot_titl
 
 
 def test_every_table_the_report_reads_is_declared_with_its_notebook():
-    from lattice_utils.repro import manifest, tables
+    from lattice_utils.repro import manifest, outputs
 
-    for name in tables.CHECKED:
-        assert manifest.is_table(name) and tables.notebook_of(name).isdigit(), name
-    assert tables.notebook_of("table_1_regression") == "04"
+    for name in outputs.CHECKED:
+        assert manifest.is_table(name) and outputs.notebook_of(name).isdigit(), name
+    assert outputs.notebook_of("table_1_regression") == "04"
     with pytest.raises(KeyError, match="no notebook declares"):
-        tables.notebook_of("table_nobody_writes")
+        outputs.notebook_of("table_nobody_writes")
 
 
 @pytest.mark.bad_input

@@ -3,13 +3,12 @@ verdicts, the figures, the results page and what ``./run_all.sh publish`` copies
 floors below produce; nothing below imports it.
 
 - ``outputs``: the one registry of every table and figure: the notebook that writes it, its kind,
-  the papers' items it reproduces, the columns the report reads from it, what it needs (the paper's
+  the papers' items it reproduces, the columns the report reads from it (``CHECKED``: a table
+  written without one is refused), what it needs (the paper's
   data file, the snapshot's kept predictions) and which of its rows the README headline shows (by
   the row's identity, never by its label); the modules below derive from it.
 - ``manifest``: the papers' numbered figures and tables, who reproduces each (``CLAIMS``, from
   ``outputs``) or why none does, and the papers' short names (``cite``).
-- ``tables``: the columns the report reads from each table (``CHECKED``, from ``outputs``: a table
-  written without one is refused) and the notebook that writes it.
 - ``verdicts``: intervals a referee accepts (t over seeds, the prediction interval for one more run,
   Clopper-Pearson for a rate), the three-way verdict and the digits an interval supports; no I/O.
 - ``prediction_stats``: what kept per-image predictions give without retraining (confusion over
@@ -22,7 +21,8 @@ floors below produce; nothing below imports it.
 - ``reproduction``: the reproduction report: every paper value beside ours, with the difference, the
   tolerance or intervals and a status; the summary by kind of evidence; the README's headline table.
 - ``results_page``: the results page of a run: every figure and table each notebook wrote, in
-  notebook order, with its profile, data source and run time.
+  notebook order, with its profile, data source and run time; and each executed notebook with its
+  outputs, for ``docs/notebooks/``.
 - ``publish``: ``./run_all.sh publish``: copies ``reports/site/`` into ``docs/`` and the headline
   into ``README.md``; with ``--benchmarks``, writes ``docs/performance.md``.
 - ``benchmark_results``: what each script in ``benchmarks/`` records (tables, command, date, commit,
@@ -32,5 +32,5 @@ floors below produce; nothing below imports it.
   take on CPU and GPU, without running.
 """
 
-__all__ = ["outputs", "manifest", "tables", "verdicts", "prediction_stats", "report", "plots", "reproduction",
+__all__ = ["outputs", "manifest", "verdicts", "prediction_stats", "report", "plots", "reproduction",
            "results_page", "publish", "benchmark_results", "package_map", "plan"]

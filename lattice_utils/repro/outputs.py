@@ -3,7 +3,7 @@ writes it, what it is (table, figure, or the report's own), the papers' numbered
 reproduces, the columns the reproduction report reads from it, what it needs to be written, and
 which of its rows the README headline shows.
 
-Everything else derives from here: ``manifest.CLAIMS`` (who reproduces what), ``tables.CHECKED``
+Everything else derives from here: ``manifest.CLAIMS`` (who reproduces what), ``CHECKED``
 (which columns ``report.write_table`` insists on), the outputs the smoke run must write, and
 ``reproduction.HEADLINE``. A paper item is named by its document key and number ("000 Table S1";
 ``manifest.SHORT_NAMES`` says how a reader sees it). A headline row is named by its identity
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["NOTEBOOKS", "NOTEBOOK_FILES", "PAPER_DATA", "KEPT_PREDICTIONS", "Output", "OUTPUTS", "BY_NAME",
-           "of_notebook", "headline_keys"]
+           "of_notebook", "headline_keys", "CHECKED", "notebook_of", "missing_columns"]
 
 NOTEBOOKS = ("01_dataset_generation", "02_model_selection", "03_multi_vs_single_output", "04_lattice_regression",
              "05_bravais_classification", "06_alex_model_comparison", "07_chemistry_breakdown",
@@ -266,3 +266,40 @@ def headline_keys() -> list[tuple[str, str]]:
         ``paper`` ("000").
     """
     return [(o.paper.split()[0], f"{o.name}|{h}") for o in OUTPUTS for h in o.headline]
+
+
+# table -> the columns reproduction.checks reads from it (() its presence only). report.write_table refuses
+# to write a declared table that lacks one of them, so a renamed column fails where it is written instead of
+# silently dropping a comparison from the report
+CHECKED = {o.name: o.checked for o in OUTPUTS if o.kind == "table" and o.checked is not None}
+
+
+def notebook_of(table: str) -> str:
+    """The number of the notebook that writes a table (``OUTPUTS``).
+
+    Args:
+        table: the table's name, without extension.
+
+    Returns:
+        The notebook's number ("04").
+
+    Raises:
+        KeyError: no notebook declares the table.
+    """
+    if table not in BY_NAME:
+        raise KeyError(f"no notebook declares the table {table!r} (lattice_utils/repro/outputs.py)")
+    return BY_NAME[table].notebook
+
+
+def missing_columns(table: str, columns) -> list[str]:
+    """The columns the report reads from ``table`` that ``columns`` lacks ([] if undeclared).
+
+    Args:
+        table: the table's name, without extension.
+        columns: the columns the table has.
+
+    Returns:
+        The missing columns, in ``CHECKED``'s order.
+    """
+    have = set(columns)
+    return [c for c in CHECKED.get(table, ()) if c not in have]

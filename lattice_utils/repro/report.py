@@ -14,7 +14,7 @@ import pandas as pd
 from ..core import paths
 from ..core.provenance import git_commit
 from ..core.storage import write_text
-from . import manifest, tables
+from . import manifest, outputs
 
 __all__ = ["paper_values", "paper_quote", "to_markdown", "write_table", "NotebookRun", "table_s3", "beside_paper",
            "git_commit"]
@@ -92,7 +92,7 @@ def to_markdown(df: pd.DataFrame, floatfmt: str = "{:.3g}") -> str:
 
 def write_table(df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.DataFrame:
     """``reports/tables/<name>.csv`` and ``.md`` (atomic, byte-stable across reruns). A table the
-    reproduction report reads must hold the columns ``tables.CHECKED`` declares for it.
+    reproduction report reads must hold the columns ``outputs.CHECKED`` declares for it.
 
     Args:
         df: the table.
@@ -106,10 +106,10 @@ def write_table(df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.
     Raises:
         ValueError: a declared table lacks a column the report reads.
     """
-    missing = tables.missing_columns(name, df.columns)
+    missing = outputs.missing_columns(name, df.columns)
     if missing:
         raise ValueError(f"table {name} lacks the columns {missing}, which the reproduction report reads "
-                         "(lattice_utils/repro/tables.py); rename them back or update the declaration and the report")
+                         "(lattice_utils/repro/outputs.py); rename them back or update the declaration and the report")
     paths.ensure(paths.TABLES)
     write_text(paths.TABLES / f"{name}.csv", df.to_csv(index=False, lineterminator="\n"))
     md = f"# {title}\n\n" + to_markdown(df) + (f"\n{notes.strip()}\n" if notes else "")
@@ -198,7 +198,7 @@ class NotebookRun:
                 a row names another profile.
         """
         try:
-            owner = tables.notebook_of(name)
+            owner = outputs.notebook_of(name)
         except KeyError:
             owner = self.notebook
         if owner != self.notebook:

@@ -14,7 +14,7 @@ import pandas as pd
 from ..core import paths
 from ..core.profiles import PROFILES, get_profile
 from ..studies.snapshots import newest_snapshots, read_snapshot_table
-from . import manifest, outputs, report, tables, verdicts
+from . import manifest, outputs, report, verdicts
 
 __all__ = ["TOL", "STATUS_ORDER", "LEGEND", "ONE_RUN", "NO_TRAINING", "HEADLINE", "Check", "main_paper_checks",
            "xrd_checks", "related_checks", "seed_tolerance", "snapshot_checks", "checks", "runs_of", "summary",
@@ -95,7 +95,7 @@ class Check:
     paper: float
     ours: float
     kind: str                 # a TOL key
-    notebook: str             # "" for a declared table: tables.notebook_of(table) fills it in
+    notebook: str             # "" for a declared table: outputs.notebook_of(table) fills it in
     table: str
     profile: str = ""
     source: str = ""
@@ -661,8 +661,8 @@ def checks() -> pd.DataFrame:
     """
     rows = []
     for c in main_paper_checks() + snapshot_checks() + xrd_checks() + related_checks():
-        if c.table in tables.CHECKED:
-            c.notebook = tables.notebook_of(c.table)     # the manifest says who writes it
+        if c.table in outputs.CHECKED:
+            c.notebook = outputs.notebook_of(c.table)     # the manifest says who writes it
         status = c.status()
         judged = c.prediction is not None and status in verdicts.STATUSES
         shown = verdicts.with_interval(c.ours, c.interval)

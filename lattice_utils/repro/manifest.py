@@ -3,12 +3,14 @@ notebook writes. The test suite checks that every numbered item of the papers is
 listed as not reproduced (with the reason), and that the smoke run writes every claimed output."""
 from __future__ import annotations
 
+import pandas as pd
+
 from ..studies import snapshots
 from .outputs import BY_NAME, KEPT_PREDICTIONS, OUTPUTS, PAPER_DATA
 
 __all__ = ["DOCUMENTS", "SHORT_NAMES", "PAPER_ITEMS", "CLAIMS", "NOT_REPRODUCED", "REPORT_OUTPUTS",
            "NEEDS_PAPER_DATA", "NEEDS_KEPT_PREDICTIONS", "cite", "is_table", "expected_outputs",
-           "kept_predictions_committed", "claimed_items"]
+           "kept_predictions_committed", "claimed_items", "items_table"]
 
 DOCUMENTS = {
     "000": "Predicting lattice parameters from atomic-scale images of 2D materials (main paper)",
@@ -184,3 +186,25 @@ def claimed_items() -> dict:
             for it in filter(None, (s.strip() for s in items.split(","))):
                 out.setdefault(it, []).append((nb, name))
     return out
+
+
+def items_table() -> pd.DataFrame:
+    """Every numbered figure and table of the papers, with who reproduces it or why none does.
+
+    Returns:
+        One row per item (document key, item, "reproduced by" as "NN output; ...", "not reproduced
+        because"), in the papers' order.
+    """
+    claimed = claimed_items()
+    rows = []
+    for doc, items in PAPER_ITEMS.items():
+        for it in items:
+            key = f"{doc} {it}"
+            if key in claimed:
+                rows.append({"document": doc, "item": it,
+                             "reproduced by": "; ".join(f"{nb[:2]} {out}" for nb, out in claimed[key]),
+                             "not reproduced because": ""})
+            else:
+                rows.append({"document": doc, "item": it, "reproduced by": "",
+                             "not reproduced because": NOT_REPRODUCED.get(key, "")})
+    return pd.DataFrame(rows)

@@ -7,6 +7,7 @@ nothing here computes a result or types a number."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,8 @@ from . import manifest, outputs, report, verdicts
 __all__ = ["TOL", "STATUS_ORDER", "LEGEND", "ONE_RUN", "NO_TRAINING", "HEADLINE", "Check", "main_paper_checks",
            "xrd_checks", "related_checks", "seed_tolerance", "snapshot_checks", "checks", "runs_of", "summary",
            "headline", "headline_missing", "snapshot_run_times", "run_time_sentence", "beyond_references",
-           "beyond_section", "to_markdown", "splice"]
+           "beyond_section", "to_markdown", "splice", "TEMPLATES", "template", "named", "REPORT_COLUMNS",
+           "report_page", "headline_page"]
 
 SLOT = {"jv2d": "JV2D", "c2db": "C2DB", "alex": "Alex-PBE"}
 SUBSET_WORDS = {"full": "full test set", "standard": "standard subset", "baseline": "baseline (training mean)"}
@@ -30,29 +32,24 @@ TOL = {"MAE": 0.05, "RMSE": 0.1, "accuracy %": 3.0, "fraction": 0.03, "share": 0
 
 # the report's summary columns, in this order
 STATUS_ORDER = ["consistent", "matches", "inconclusive", "differs", "not comparable", "pending"]
-LEGEND = (
-    "Status of a row of the paper's data at the paper's settings, over seeds: our mean m over k seeded trainings "
-    "with sample standard deviation s; the paper's value is one training, so it is judged against the 95 % "
-    "prediction interval for one more run, m ± t(k-1) · s · √(1 + 1/k) (Student's t with k - 1 degrees of "
-    "freedom: 95 % coverage if the paper's run is a draw of the same training), widened by half a unit of the "
-    "paper's last printed digit. **differs** = the paper's value lies outside it; **consistent** = inside, and "
-    f"the interval's half-width is within the margin ({verdicts.MARGIN['accuracy %']:g} points of accuracy, "
-    f"{verdicts.MARGIN['fraction']:g} of a per-class precision, recall or F1) and one test image of the class moves "
-    "the rate by no more than that margin; **inconclusive** = inside, but the interval is wider than the margin "
-    "(the seeds spread too much: a finding about the paper's recipe) or the class has too few test images. "
-    "\"ours, 95 % interval\" is our mean with its t-based interval (m ± t(k-1) · s / √k); \"paper, 95 % "
-    "interval\" the paper's rate with its exact (Clopper-Pearson) binomial interval over its own test images "
-    "(Table S3's counts; for accuracy and recall, whose denominators are known). Values are printed to the "
-    "digits their interval supports. Every other row carries a tolerance: **matches** = within the stated "
-    "tolerance of the paper's value (for a stated lower bound, at least it; counts must be equal); **differs** = "
-    "outside it. **not comparable** = ours comes from a stand-in or other settings (the reason says which), the "
-    "difference is shown anyway; **pending** = the paper's data at the paper's settings, but the seeded run "
-    "behind it has not finished every seed (the reason says how many), so there is no spread to judge it by yet. "
-    "**runs**: how many trainings stand behind ours: seeds of a snapshot; **one run** = one network trained in the "
-    "notebook's run, a single draw: another machine trains another network, even one of the same kind with the "
-    "same thread count and precision path, and moves it by about as much as another seed does (docs/performance.md, "
-    "\"Why two machines give different numbers\"; docs/data.md), so its trailing digits are not a measurement; "
-    "**no training** = a count, a property of the data, an analytic check or an estimator with nothing learned.")
+# the report's prose lives in templates/ (Markdown with {placeholders}), not in Python strings
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def template(name: str) -> str:
+    """One of the report's templates (``lattice_utils/repro/templates/<name>``), unfilled.
+
+    Args:
+        name: the template's file name ("reproduction.md").
+
+    Returns:
+        Its text, with ``{placeholders}`` for ``str.format``.
+    """
+    return (TEMPLATES / name).read_text()
+
+
+LEGEND = template("legend.md").strip().format(accuracy_margin=verdicts.MARGIN["accuracy %"],
+                                              fraction_margin=verdicts.MARGIN["fraction"])
 
 
 # Table S1's F1: the paper does not name the average; its DenseNet121 value (0.81) lies with our
@@ -833,3 +830,75 @@ def beyond_section() -> str:
         "Beside:\n",
         to_markdown(refs, ["reference", "accuracy_pct", "source"]),
     ])
+
+
+# the columns of each paper's table in the report, in order
+REPORT_COLUMNS = ["document", "item", "comparison", "runs", "paper", "ours", "difference", "tolerance",
+                  "ours, 95 % interval", "paper, 95 % interval", "status", "reason", "profile", "data source",
+                  "notebook", "table"]
+
+
+def named(df: pd.DataFrame) -> pd.DataFrame:
+    """The papers by short name, never by the file number the code keys them by.
+
+    Args:
+        df: a table with a ``document`` column of keys ("000"), or without one.
+
+    Returns:
+        The table with each key replaced by the paper's short name (``manifest.SHORT_NAMES``).
+    """
+    return df.assign(document=df["document"].map(manifest.SHORT_NAMES)) if "document" in df else df
+
+
+def report_page(table: pd.DataFrame, summary_table: pd.DataFrame, head: pd.DataFrame, items: pd.DataFrame,
+                run_times: pd.DataFrame, run_time_line: str, profile: str, commit: str) -> str:
+    """``docs/reproduction.md``: the template's opening, then the summary, the headline, what goes
+    beyond the paper, the paper-settings run times, one table per paper and the papers' numbered items.
+
+    Args:
+        table: every check (``checks()``).
+        summary_table: ``summary(table)`` with its ``title`` column.
+        head: ``headline(table)``.
+        items: ``manifest.items_table()``.
+        run_times: ``snapshot_run_times("paper")``.
+        run_time_line: ``run_time_sentence(run_times)``.
+        profile: the profile of the run being reported.
+        commit: the commit of the report's run.
+
+    Returns:
+        The page's Markdown.
+    """
+    parts = [template("reproduction.md").format(profile=profile, commit=commit, legend=LEGEND),
+             "## Summary\n", to_markdown(named(summary_table), list(summary_table.columns)),
+             "## Headline results\n",
+             to_markdown(named(head), ["document", "item", "comparison", "runs", "paper", "ours (shown)", "status",
+                                       "reason"])]
+    beyond = beyond_section()     # apart from the checks: never a verdict
+    if beyond:
+        parts += [beyond]
+    if len(run_times):
+        parts += ["## Time of the paper-settings runs\n", run_time_line + "\n",
+                  to_markdown(run_times, list(run_times.columns))]
+    for doc, title in manifest.DOCUMENTS.items():
+        sub = table[table["document"] == doc]
+        parts += [f"## {manifest.SHORT_NAMES[doc]}: {title}\n",
+                  to_markdown(named(sub), REPORT_COLUMNS) if len(sub) else "No comparison table.\n"]
+    parts += ["## Numbered figures and tables of the papers\n", to_markdown(named(items), list(items.columns))]
+    return "\n".join(parts)
+
+
+def headline_page(head: pd.DataFrame, run_time_line: str, profile: str, commit: str) -> str:
+    """The README's headline block (``templates/headline.md``): the headline rows and the run-time line.
+
+    Args:
+        head: ``headline(checks())``.
+        run_time_line: ``run_time_sentence(...)``, or "".
+        profile: the profile of the run being reported.
+        commit: the commit of the report's run.
+
+    Returns:
+        The block's Markdown, spliced into the README by ``publish``.
+    """
+    rows = to_markdown(named(head), ["document", "item", "runs", "paper", "ours (shown)", "status"])
+    return template("headline.md").format(profile=profile, commit=commit, table=rows,
+                                          run_time=f"\n\n{run_time_line}" if run_time_line else "")

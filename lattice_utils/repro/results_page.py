@@ -20,7 +20,7 @@ from . import manifest
 from .plots import light_png_bytes
 
 __all__ = ["LIGHT_PX", "FIGURE_BUDGET", "TABLE_ROWS", "light_png", "relink", "executed_copy", "table_excerpt",
-           "notebook_title", "last_run", "build"]
+           "notebook_title", "last_run", "page_header", "build"]
 
 LIGHT_PX = 1000               # longest side of a published figure (px)
 FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
@@ -175,6 +175,20 @@ def executed_copy(src: Path, dst: Path, facts: str) -> int:
     text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
     write_text(dst, text)
     return len(text.encode())
+
+
+def page_header(profile: str, commit: str) -> str:
+    """The results page's opening (``templates/results.md``).
+
+    Args:
+        profile: the profile of the run.
+        commit: the commit of the report's run.
+
+    Returns:
+        The opening's Markdown.
+    """
+    return (Path(__file__).with_name("templates") / "results.md").read_text().format(
+        profile=profile, commit=commit, light_px=LIGHT_PX)
 
 
 def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,

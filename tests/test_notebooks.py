@@ -136,3 +136,20 @@ def test_two_smoke_runs_give_byte_identical_tables(two_runs):
 def test_every_notebook_claims_its_outputs():
     """The manifest above covers exactly the notebooks in notebooks/."""
     assert sorted(EXPECTED) == [nb.name for nb in NOTEBOOKS]
+
+
+# the longest code cell a notebook may hold (lines of code, not counting blank and comment lines):
+# logic that computes a reported number lives in a tested function, a cell shows what it does
+MAX_CELL_LINES = 24
+
+
+def test_no_notebook_cell_grows_past_a_screen():
+    import nbformat
+
+    long = []
+    for nb in NOTEBOOKS:
+        for i, cell in enumerate(nbformat.read(nb, as_version=4).cells):
+            code = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+            if cell.cell_type == "code" and len(code) > MAX_CELL_LINES:
+                long.append(f"{nb.name} cell {i}: {len(code)} lines")
+    assert not long, "cells longer than a screen (move their logic into a tested function):\n" + "\n".join(long)

@@ -11,11 +11,12 @@ from PIL import Image
 
 from ..core import paths
 from ..core.storage import write_text
+from ..lattice import fft_lattice
 from ..lattice.lattice2d import CLASS_SHORT
 from . import verdicts
 
 __all__ = ["NOTEBOOK_FIGURE_PX", "light_png_bytes", "show_in_notebook", "save_figure", "show_image",
-           "lattice_histograms", "class_tick_labels", "parity_plots", "matrix_plot",
+           "image_and_spectrum", "lattice_histograms", "class_tick_labels", "parity_plots", "matrix_plot",
            "error_histograms", "loss_curves", "show_grain_map", "grains_title", "grain_map_figure", "seed_spread",
            "training_curves", "accuracy_beside_references"]
 
@@ -121,6 +122,26 @@ def show_image(ax, image, px_scale: float, title: str | None = None, scalebar: f
     ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=8)
+
+
+def image_and_spectrum(ax_image, ax_spectrum, image, px_scale: float, title: str, spectrum_title: str):
+    """An image above its power spectrum: the central half of the spectrum (up to a quarter of the
+    sampling frequency, 1 / (4 px_scale) in 1/Å), log10, arbitrary units.
+
+    Args:
+        ax_image: the axes of the image.
+        ax_spectrum: the axes of its spectrum.
+        image: the image, [H, W] (any numeric type; the spectrum is taken in float).
+        px_scale: its pixel size (Å per pixel), for the scale bar.
+        title: the image's title.
+        spectrum_title: the spectrum's title.
+    """
+    show_image(ax_image, image, px_scale, title)
+    spec, n = fft_lattice.power_spectrum(image.astype(float))
+    ax_spectrum.imshow(np.log10(spec[n // 4: 3 * n // 4, n // 4: 3 * n // 4] + 1e-9), cmap="magma", origin="lower")
+    ax_spectrum.set_title(spectrum_title, fontsize=7)
+    ax_spectrum.set_xticks([])
+    ax_spectrum.set_yticks([])
 
 
 def lattice_histograms(axes, table, title: str, bins: int = 40):

@@ -200,3 +200,31 @@ def test_realism_figures_of_graphene_and_a_supercell():
     assert pairs.loc["C-C", "min (Å)"] == pytest.approx(2.46 / np.sqrt(3))
     assert pairs.loc["B-N", "radius sum"] == pytest.approx(0.84 + 0.71)   # Cordero 2008: B 0.84, N 0.71
     assert pairs.loc["B-N", "median / radius sum"] == pytest.approx(bn / 1.55)
+
+
+def test_drawing_a_record_leaves_the_callers_warning_filters_as_they_were():
+    """The drawing libraries' warnings are silenced inside generate_one only: a caller's own
+    filters (and so the warnings of everything else it runs) are as they were."""
+    import warnings
+
+    from lattice_utils.data import offline_corpus
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        before = list(warnings.filters)
+        offline_corpus.generate_one("jv2d", 0, 0, seed=0)
+        assert warnings.filters == before
+
+
+@pytest.mark.bad_input
+def test_a_damaged_prototype_library_named_as_text_is_refused_with_its_name(tmp_path):
+    import json
+
+    from lattice_utils.data import prototypes
+
+    good = json.loads(prototypes.LIBRARY.read_text())
+    good["prototypes"] = [p for p in good["prototypes"] if p["bravais_class"] != 4]
+    bad = tmp_path / "no_hexagonal.json"
+    bad.write_text(json.dumps(good))
+    with pytest.raises(ValueError, match="no_hexagonal.json: prototypes cover classes"):
+        prototypes.load_library(str(bad))

@@ -245,37 +245,39 @@ def generate_one(slot: str, index: int, target: int, seed: int):
         ``prototype``, ``supercell`` and ``tail_supercell``) or None when every attempt failed,
         and a Counter of the reasons attempts were rejected.
     """
-    warnings.filterwarnings("ignore")
-    rejected = Counter()
-    for attempt in range(MAX_ATTEMPTS):
-        rng = np.random.default_rng([seed, SLOT_SEEDS[slot], index, attempt])
-        try:
-            lat, frac, species, meta = _draw(slot, target, rng)
-        except StructureError as exc:
-            rejected[str(exc).split(":")[0]] += 1
-            continue
-        if prototypes.implausible_bonds(lat, frac, species):
-            rejected["atoms closer than 0.8 x their covalent-radius sum"] += 1
-            continue
-        atoms = {"lattice_mat": np.asarray(lat).tolist(), "coords": np.asarray(frac).tolist(),
-                 "elements": list(species), "cartesian": False}
-        try:
-            row = normalise_record(f"{slot}-proto-{index:06d}", atoms, "offline-prototype", extra=meta)
-        except StructureError as exc:
-            rejected[f"StructureError: {exc}"] += 1
-            continue
-        if row["label"] != target:
-            rejected["paper label differs from target class"] += 1
-            continue
-        expected = (0, 3) if meta["supercell"] else (target,)
-        if row["canon_label"] not in expected:
-            rejected["symmetry class differs from target class"] += 1
-            continue
-        if row["canon_mult"] > 1 and not meta["supercell"]:
-            rejected["stored cell is not primitive"] += 1
-            continue
-        return row, rejected
-    return None, rejected
+    # the drawing libraries warn on many rejected attempts: silenced here, not for the whole process
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rejected = Counter()
+        for attempt in range(MAX_ATTEMPTS):
+            rng = np.random.default_rng([seed, SLOT_SEEDS[slot], index, attempt])
+            try:
+                lat, frac, species, meta = _draw(slot, target, rng)
+            except StructureError as exc:
+                rejected[str(exc).split(":")[0]] += 1
+                continue
+            if prototypes.implausible_bonds(lat, frac, species):
+                rejected["atoms closer than 0.8 x their covalent-radius sum"] += 1
+                continue
+            atoms = {"lattice_mat": np.asarray(lat).tolist(), "coords": np.asarray(frac).tolist(),
+                     "elements": list(species), "cartesian": False}
+            try:
+                row = normalise_record(f"{slot}-proto-{index:06d}", atoms, "offline-prototype", extra=meta)
+            except StructureError as exc:
+                rejected[f"StructureError: {exc}"] += 1
+                continue
+            if row["label"] != target:
+                rejected["paper label differs from target class"] += 1
+                continue
+            expected = (0, 3) if meta["supercell"] else (target,)
+            if row["canon_label"] not in expected:
+                rejected["symmetry class differs from target class"] += 1
+                continue
+            if row["canon_mult"] > 1 and not meta["supercell"]:
+                rejected["stored cell is not primitive"] += 1
+                continue
+            return row, rejected
+        return None, rejected
 
 
 def _task(args):

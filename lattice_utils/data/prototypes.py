@@ -86,7 +86,8 @@ def load_library(path: Path = LIBRARY) -> tuple:
     Raises:
         ValueError: a check fails; the message names the file and the prototype.
     """
-    raw = json.loads(Path(path).read_text())
+    path = Path(path)
+    raw = json.loads(path.read_text())
     radii = covalent_radii()
     out = []
     for p in raw["prototypes"]:

@@ -200,44 +200,46 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
     """
     from pyxtal import pyxtal
 
-    warnings.filterwarnings("ignore")
-    _speed_up_pyxtal()
-    rejected = Counter()
-    for attempt in range(attempts):
-        rng = np.random.default_rng([seed, 230_001, group, index, attempt])
-        species, counts = _composition(rng, group, max_atoms)
-        if sum(counts) > max_atoms:
-            rejected[f"more than {max_atoms} atoms"] += 1
-            continue
-        xtal = pyxtal()
-        try:
-            # only PyXtal's search is limited: the first diffraction simulation of a process
-            # imports pymatgen's XRD module (~1.7 s), and inside the limit that made the first
-            # structure of each worker depend on which worker drew it
-            with parallel.time_limit(timeout_s):
-                xtal.from_random(3, group, species, counts,
-                                 random_state=int(rng.integers(2**31 - 1)))
-        except parallel.AttemptTimeout:
-            rejected["PyXtal attempt timed out"] += 1
-            continue
-        except Exception as exc:  # PyXtal raises many kinds for incompatible compositions
-            rejected[type(exc).__name__] += 1
-            continue
-        try:
-            if not xtal.valid:
-                raise CrystalError("PyXtal produced no valid crystal")
-            s = xtal.to_pymatgen()
-            c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
-                        f"pyxtal-{group:03d}-{index:04d}")
-            if min_distance(c) < MIN_DISTANCE:
-                rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
+    # the drawing libraries warn on many rejected attempts: silenced here, not for the whole process
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _speed_up_pyxtal()
+        rejected = Counter()
+        for attempt in range(attempts):
+            rng = np.random.default_rng([seed, 230_001, group, index, attempt])
+            species, counts = _composition(rng, group, max_atoms)
+            if sum(counts) > max_atoms:
+                rejected[f"more than {max_atoms} atoms"] += 1
                 continue
-            row = record(c, "offline-pyxtal", {"requested_group": group})
-        except Exception as exc:
-            rejected[type(exc).__name__] += 1
-            continue
-        return row, rejected
-    return None, rejected
+            xtal = pyxtal()
+            try:
+                # only PyXtal's search is limited: the first diffraction simulation of a process
+                # imports pymatgen's XRD module (~1.7 s), and inside the limit that made the first
+                # structure of each worker depend on which worker drew it
+                with parallel.time_limit(timeout_s):
+                    xtal.from_random(3, group, species, counts,
+                                     random_state=int(rng.integers(2**31 - 1)))
+            except parallel.AttemptTimeout:
+                rejected["PyXtal attempt timed out"] += 1
+                continue
+            except Exception as exc:  # PyXtal raises many kinds for incompatible compositions
+                rejected[type(exc).__name__] += 1
+                continue
+            try:
+                if not xtal.valid:
+                    raise CrystalError("PyXtal produced no valid crystal")
+                s = xtal.to_pymatgen()
+                c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
+                            f"pyxtal-{group:03d}-{index:04d}")
+                if min_distance(c) < MIN_DISTANCE:
+                    rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
+                    continue
+                row = record(c, "offline-pyxtal", {"requested_group": group})
+            except Exception as exc:
+                rejected[type(exc).__name__] += 1
+                continue
+            return row, rejected
+        return None, rejected
 
 
 def _task(args):

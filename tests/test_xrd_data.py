@@ -200,3 +200,14 @@ def test_cnn_takes_the_papers_321_by_322_patterns():
     # the paper's widths: 64 -> 512 channels, two 4,096-wide layers
     full = sum(p.numel() for p in model.XrdCNN(64, 4096, (321, 322)).parameters())
     assert 120e6 < full < 130e6
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("number", [0, 231, -5])
+def test_a_space_group_number_outside_1_to_230_is_refused_by_every_symmetry_lookup(number):
+    from lattice_utils.xrd import symmetry
+
+    for lookup in (symmetry.crystal_system, symmetry.rotations, symmetry.international_symbol,
+                   symmetry.point_group, symmetry.centring):
+        with pytest.raises(ValueError, match=f"space group number must be 1-230, got {number}"):
+            lookup(number)

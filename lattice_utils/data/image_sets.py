@@ -426,6 +426,6 @@ def load_image_set(name: str, download: bool = True, workers: int = 1, chunk_siz
     store = datasets.build_store(root, name, table["id"].tolist(), params, chunk_size, _decode_chunk,
                                  payloads, workers=workers, force=force, verbose=verbose)
     if store.failed and verbose:
-        print(f"{name}: {len(store.failed)} images could not be read and are left out, "
-              f"e.g. {store.failed[0]}")
+        print(f"{name}: {len(store.failed)} images could not be read: stored blank and listed in "
+              f"store.failed, which the studies leave out; e.g. {store.failed[0]}")
     return LoadedImageSet(info, table, store, sha)

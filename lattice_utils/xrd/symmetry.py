@@ -75,6 +75,14 @@ def _standard_settings() -> dict:
     return out
 
 
+def _setting(space_group: int):
+    """(Hall number, spglib's type) of a space group's standard setting; ValueError outside 1-230."""
+    settings = _standard_settings()
+    if int(space_group) not in settings:
+        raise ValueError(f"space group number must be 1-230, got {space_group}")
+    return settings[int(space_group)]
+
+
 @lru_cache(maxsize=None)
 def rotations(space_group: int) -> np.ndarray:
     """The rotation parts of a space group's symmetry operations (spglib's database, cached).
@@ -89,12 +97,12 @@ def rotations(space_group: int) -> np.ndarray:
         Int array [n_operations, 3, 3] of the rotation matrices.
 
     Raises:
-        KeyError: for a number outside 1-230.
+        ValueError: for a number outside 1-230.
     """
     import warnings
 
     import spglib
-    hall, _ = _standard_settings()[int(space_group)]
+    hall, _ = _setting(space_group)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         ops = spglib.get_symmetry_from_database(hall)
@@ -146,9 +154,9 @@ def international_symbol(space_group: int) -> str:
         The symbol, e.g. ``"P2_1/c"`` for 14.
 
     Raises:
-        KeyError: for a number outside 1-230.
+        ValueError: for a number outside 1-230.
     """
-    _, t = _standard_settings()[int(space_group)]
+    _, t = _setting(space_group)
     return t.international_short if hasattr(t, "international_short") else t["international_short"]
 
 
@@ -162,9 +170,9 @@ def point_group(space_group: int) -> str:
         The symbol, e.g. ``"2/m"`` for 14.
 
     Raises:
-        KeyError: for a number outside 1-230.
+        ValueError: for a number outside 1-230.
     """
-    _, t = _standard_settings()[int(space_group)]
+    _, t = _setting(space_group)
     return t.pointgroup_international if hasattr(t, "pointgroup_international") \
         else t["pointgroup_international"]
 
@@ -179,7 +187,7 @@ def centring(space_group: int) -> str:
         The letter.
 
     Raises:
-        KeyError: for a number outside 1-230.
+        ValueError: for a number outside 1-230.
     """
     return international_symbol(space_group)[0]
 

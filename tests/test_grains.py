@@ -237,3 +237,42 @@ def test_cnn_preparation_cuts_before_resampling(monkeypatch):
     prep = predict.prepare_for_model(img, rotate=False)
     assert prep.image.shape == (256, 256)
     assert max(seen[0]) <= int(np.ceil(256 * 0.1 / 2.0 * np.sqrt(2))) + 8
+
+
+def _distortions_by_search(a, b, gamma):
+    """The distortions to rectangular and centred rectangular by bounded numerical search over each
+    class's free parameter (how they were computed before the closed forms): the reference."""
+    from scipy.optimize import minimize_scalar
+
+    from lattice_utils.lattice.lattice2d import _anisotropy, _basis
+
+    M = _basis(a, b, gamma)
+    sign, ratio = (-1.0 if gamma >= 90.0 else 1.0), b / a
+
+    def best(f, lo, hi):
+        r = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-9})
+        return float(min(r.fun, f(lo), f(hi)))
+
+    def half(r):
+        return _anisotropy(M, _basis(1.0, r, np.degrees(np.arccos(np.clip(sign * 0.5 / r, -1, 1)))))
+    rect = best(lambda r: _anisotropy(M, _basis(1.0, r, 90.0)), ratio / 1.5, ratio * 1.5)
+    rhombus = best(lambda g: _anisotropy(M, _basis(1.0, 1.0, g)), max(gamma - 30.0, 1.0), min(gamma + 30.0, 179.0))
+    return {2: rect, 3: min(rhombus, best(half, max(0.5, ratio / 1.5), max(0.5, ratio) * 1.5))}
+
+
+def test_the_closed_form_distortions_equal_a_numerical_search_on_random_reduced_cells():
+    from lattice_utils.lattice.lattice2d import reduced_cell
+
+    rng = np.random.default_rng(7)
+    cells = [reduced_cell(*rng.normal(size=(2, 2)))[:3] for _ in range(300)]
+    cells += [(2.43, 2.47, 118.9), (3.0, 3.0, 90.5), (4.29, 4.40, 90.0), (3.0, 3.1, 61.0), (3.0, 5.0, 96.0)]
+    for a, b, gamma in cells:
+        fast, searched = class_distortions(a, b, gamma), _distortions_by_search(a, b, gamma)
+        for k in (2, 3):
+            assert fast[k] == pytest.approx(searched[k], abs=1e-7), (a, b, gamma, k)
+
+
+def test_a_rectangular_cell_is_zero_from_rectangular_and_a_rhombus_zero_from_centred():
+    assert class_distortions(4.29, 4.40, 90.0)[2] == pytest.approx(0, abs=1e-12)
+    assert class_distortions(3.0, 3.0, 75.0)[3] == pytest.approx(0, abs=1e-7)
+    assert class_distortions(3.0, 4.0, 180 - np.degrees(np.arccos(1.5 / 4.0)))[3] == pytest.approx(0, abs=1e-7)

@@ -147,3 +147,15 @@ def test_bad_records_raise_with_reason(atoms, reason):
 def test_canonical_cell_rejects_zero_area():
     with pytest.raises(StructureError):
         canonical_cell(np.zeros((3, 3)), np.zeros((1, 3)), ["C"])
+
+
+def test_reducing_many_cells_at_once_gives_each_cells_own_reduction():
+    from lattice_utils.lattice.lattice2d import reduced_cell, reduced_cells
+
+    rng = np.random.default_rng(3)
+    bases = rng.normal(size=(500, 2, 2)) * rng.uniform(0.5, 5, size=(500, 1, 1))
+    bases[:5] = [[[1, 0], [0.5, np.sqrt(3) / 2]], [[1, 0], [7, 1]], [[3, 0], [0, 2]], [[1, 1e-9], [1, 0]],
+                 [[2, 0], [-1, 3]]]
+    a, b, gamma = reduced_cells(bases)
+    one_by_one = np.array([reduced_cell(u, v)[:3] for u, v in bases])
+    np.testing.assert_allclose(np.column_stack([a, b, gamma]), one_by_one, rtol=1e-12, atol=1e-9)

@@ -33,6 +33,7 @@ from .lattice2d import (
     class_distortions,
     orientation_deg,
     reduced_cell,
+    reduced_cells,
 )
 
 __all__ = ["MIN_IMAGE_PX", "MAX_BAD_PIXELS", "MAX_FFT_PX", "LatticeEstimate", "fill_bad_pixels", "power_spectrum",
@@ -602,7 +603,8 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
         return reduced_cell(A[0], A[1])
 
     a, b, gamma, u, v = cell(B)
-    draws = np.array([cell(smp)[:3] for smp in samples])
+    # every draw's real-space basis (rows), reduced all at once
+    draws = np.column_stack(reduced_cells(np.linalg.inv(samples).transpose(0, 2, 1)))
     a_err, b_err, g_err = draws.std(axis=0)
     len_tol = max(5e-3, 3 * max(a_err / a, b_err / b))
     label = bravais_class_2d(a, b, gamma, len_tol=len_tol, ang_tol=max(0.5, 3 * g_err))

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = ["CLASS_NAMES", "CLASS_SHORT", "STANDARD_GAMMAS", "SCAN_DISTORTION_ALLOWANCE", "CONSTRAINTS", "SYMPREC",
            "StructureError", "CanonicalCell", "orient_layer", "lattice_params_2d", "paper_label", "is_standard_gamma",
-           "gauss_reduce", "reduced_cell", "orientation_deg", "bravais_class_2d", "class_distortions",
+           "gauss_reduce", "reduced_cell", "reduced_cells", "orientation_deg", "bravais_class_2d", "class_distortions",
            "class_allowing_distortion", "canonical_cell", "projected_canonical_cell", "symmetry_class"]
 
 CLASS_NAMES = ("hexagonal", "square", "rectangular", "centred rectangular", "oblique")
@@ -179,6 +179,38 @@ def reduced_cell(u, v):
     a, b = float(np.linalg.norm(u)), float(np.linalg.norm(v))
     gamma = float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (a * b), -1, 1))))
     return a, b, gamma, u, v
+
+
+def reduced_cells(bases, max_iter: int = 100):
+    """(a, b, gamma) of the Gauss-reduced cell of many 2D lattices at once: ``reduced_cell`` for
+    each basis, the same steps applied to all of them as arrays.
+
+    Args:
+        bases: array [n, 2, 2]; rows u, v of each basis (Å, x y).
+        max_iter: reduction steps at most.
+
+    Returns:
+        (a, b, gamma): arrays [n] of the reduced lengths (Å; a <= b) and angles (degrees,
+        90 <= gamma <= 120).
+    """
+    bases = np.asarray(bases, float)
+    u, v = bases[:, 0].copy(), bases[:, 1].copy()
+    done = np.zeros(len(bases), dtype=bool)
+    for _ in range(max_iter):
+        live = ~done
+        swap = live & ((u * u).sum(1) > (v * v).sum(1))
+        u[swap], v[swap] = v[swap].copy(), u[swap].copy()
+        m = np.where(live, np.round((u * v).sum(1) / (u * u).sum(1)), 0.0)
+        done |= live & (m == 0)
+        if done.all():
+            break
+        v = v - m[:, None] * u
+    swap = (u * u).sum(1) > (v * v).sum(1)
+    u[swap], v[swap] = v[swap].copy(), u[swap].copy()
+    v[(u * v).sum(1) > 0] *= -1
+    a, b = np.sqrt((u * u).sum(1)), np.sqrt((v * v).sum(1))
+    gamma = np.degrees(np.arccos(np.clip((u * v).sum(1) / (a * b), -1, 1)))
+    return a, b, gamma
 
 
 def orientation_deg(u, v, rel_tol: float = 1e-3) -> float:

@@ -102,7 +102,7 @@ class RelatedSettings:
         detector_px: detector pixels per side (EMPAD: 128 x 128).
         kmeans_restarts: k-means restarts (the document's repeat-run check).
     """
-    # 16: defect finding and class averaging (001)
+    # 16: defect finding and class averaging (the defect class-averaging paper)
     defect_images: int = 9            # 9 regions of 1024^2 px at 20.74 pm: the document's 4000 nm^2
     defect_image_px: int = 1024
     defect_dose: float = 20.0         # counts on a W column peak
@@ -112,12 +112,12 @@ class RelatedSettings:
     defect_epochs: int = 550          # the document: 550-2500
     unet_base: int = 32
     bootstrap: int = 22500            # the document's M
-    # 17: moving-window FFT (002)
+    # 17: moving-window FFT (Zhu et al., HRTEM nanoparticles)
     fft_image_px: int = 2048          # the document's example: 2048^2 with 256^2 windows
     fft_window_px: int = 256
     fft_train_windows: int = 4000
     fft_epochs: int = 50
-    # 18: 4D-STEM hierarchical clustering (003)
+    # 18: 4D-STEM hierarchical clustering (the 4D-STEM divisive K-means paper)
     scan_px: int = 128                # probe positions per side
     detector_px: int = 128            # EMPAD: 128 x 128
     kmeans_restarts: int = 100        # the document's repeat-run check

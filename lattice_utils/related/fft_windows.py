@@ -3,7 +3,7 @@ lattice spacings and interplanar angles from the FFT spots of moving image windo
 matched against the candidates' d-spacings (``phases``). The specimen it is tried on is
 ``nanoparticles``.
 
-Conversion (002, ESI-2): a spot l pixels from the centre of a d-pixel FFT of an image sampled at
+Conversion (Zhu et al., ESI-2): a spot l pixels from the centre of a d-pixel FFT of an image sampled at
 p Å per pixel lies at spatial frequency q = l / (d p) (1/Å); the lattice spacing is 1/q. (The
 document calls q itself the spacing; see docs/deviations.md#deviation-29.)"""
 from __future__ import annotations
@@ -51,8 +51,8 @@ def angle_general(lattice_matrix, hkl1, hkl2) -> float:
     return float(np.degrees(np.arccos(np.clip(c, -1, 1))))
 
 
-def angle_cubic(hkl1, hkl2) -> float:                       # 002 eq. (3)
-    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of a cubic cell (002 eq. 3).
+def angle_cubic(hkl1, hkl2) -> float:                       # Zhu et al., ESI eq. (3)
+    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of a cubic cell (Zhu et al., ESI eq. 3).
 
     Args:
         hkl1: Miller indices of the first plane.
@@ -68,8 +68,8 @@ def angle_cubic(hkl1, hkl2) -> float:                       # 002 eq. (3)
     return float(np.degrees(np.arccos(np.clip(h1 @ h2 / np.sqrt((h1 @ h1) * (h2 @ h2)), -1, 1))))
 
 
-def angle_orthorhombic(a, b, c, hkl1, hkl2) -> float:       # 002 eq. (2)
-    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of an orthorhombic cell (002 eq. 2).
+def angle_orthorhombic(a, b, c, hkl1, hkl2) -> float:       # Zhu et al., ESI eq. (2)
+    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of an orthorhombic cell (Zhu et al., ESI eq. 2).
 
     Args:
         a: lattice constant a (Å).
@@ -90,8 +90,8 @@ def angle_orthorhombic(a, b, c, hkl1, hkl2) -> float:       # 002 eq. (2)
     return float(np.degrees(np.arccos(np.clip(cosine, -1, 1))))
 
 
-def angle_tetragonal(a, c, hkl1, hkl2) -> float:            # 002 eq. (5)
-    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of a tetragonal cell (002 eq. 5).
+def angle_tetragonal(a, c, hkl1, hkl2) -> float:            # Zhu et al., ESI eq. (5)
+    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of a tetragonal cell (Zhu et al., ESI eq. 5).
 
     Args:
         a: lattice constant a = b (Å).
@@ -108,8 +108,8 @@ def angle_tetragonal(a, c, hkl1, hkl2) -> float:            # 002 eq. (5)
     return angle_orthorhombic(a, a, c, hkl1, hkl2)
 
 
-def angle_hexagonal(a, c, hkl1, hkl2) -> float:             # 002 eq. (4)
-    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of a hexagonal cell (002 eq. 4).
+def angle_hexagonal(a, c, hkl1, hkl2) -> float:             # Zhu et al., ESI eq. (4)
+    """Angle (degrees) between planes (h1 k1 l1) and (h2 k2 l2) of a hexagonal cell (Zhu et al., ESI eq. 4).
 
     Args:
         a: lattice constant a (Å).

@@ -176,7 +176,7 @@ def _stand_in(profile: str, source: str, slot: str = "", network: bool = True) -
 
 
 def main_paper_checks() -> list[Check]:
-    """Rows of the main paper (000) from the tables its notebooks wrote.
+    """Rows of the main paper (Chakrabarty et al.; document key "000") from the tables its notebooks wrote.
 
     Tables 1, S2, S4, S5 (MAE and RMSE), Table 2 (precision, recall, F1), Table S1 (accuracy, F1),
     Table S6 (listed, never compared) and Table S3 (class counts); a table not written gives none.
@@ -298,7 +298,7 @@ def _xrd_sizes(profile: str) -> str:
 
 
 def xrd_checks() -> list[Check]:
-    """Rows of the XRD paper (004) from notebooks 09-13's tables (``XRD_MAP``) and the CIF counts.
+    """Rows of the XRD paper (document key "004") from notebooks 09-13's tables (``XRD_MAP``) and the CIF counts.
 
     Returns:
         The ``Check`` rows (accuracies in %, angles in degrees, counts).
@@ -336,7 +336,7 @@ def xrd_checks() -> list[Check]:
 
 
 def related_checks() -> list[Check]:
-    """Rows of the related documents (001-003) from notebooks 16-18's tables.
+    """Rows of the three related-method papers (document keys "001"-"003") from notebooks 16-18's tables.
 
     Returns:
         The ``Check`` rows (precision and recall as fractions, W-W spacings in pm, strain in %,

@@ -98,8 +98,10 @@ def test_a_figure_is_shown_only_inside_a_kernel(tmp_path):
 
 def test_figures_over_the_budget_are_refused(run_outputs, tmp_path):
     tables, figures, executed = run_outputs
-    with pytest.raises(ValueError, match="over the 0.0 MB budget"):
+    with pytest.raises(ValueError, match="light figures take .* over the 0.0 MB budget"):
         results_page.build(tables, figures, paths.NOTEBOOKS, executed, tmp_path / "site", "# R", budget=10)
+    with pytest.raises(ValueError, match="executed notebooks take .* over the 0.0 MB budget"):
+        results_page.build(tables, figures, paths.NOTEBOOKS, executed, tmp_path / "site", "# R", notebook_budget=10)
 
 
 def _site(tmp_path, profile="quick", missing=()):

@@ -19,11 +19,12 @@ from ..core.storage import write_bytes, write_text
 from . import manifest
 from .plots import light_png_bytes
 
-__all__ = ["LIGHT_PX", "FIGURE_BUDGET", "TABLE_ROWS", "light_png", "relink", "executed_copy", "table_excerpt",
-           "notebook_title", "last_run", "page_header", "build"]
+__all__ = ["LIGHT_PX", "FIGURE_BUDGET", "NOTEBOOK_BUDGET", "TABLE_ROWS", "light_png", "relink", "executed_copy",
+           "table_excerpt", "notebook_title", "last_run", "page_header", "build"]
 
 LIGHT_PX = 1000               # longest side of a published figure (px)
 FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
+NOTEBOOK_BUDGET = 16_000_000  # bytes: all executed notebooks together (their figures are light copies)
 TABLE_ROWS = 12               # rows of each table shown on the page (the full table is linked)
 
 
@@ -192,7 +193,7 @@ def page_header(profile: str, commit: str) -> str:
 
 
 def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,
-          budget: int = FIGURE_BUDGET, commit: str = "") -> dict:
+          budget: int = FIGURE_BUDGET, commit: str = "", notebook_budget: int = NOTEBOOK_BUDGET) -> dict:
     """Write ``site/results.md``, ``site/figures/*.png`` (light copies) and ``site/tables/*.md``.
 
     Outputs a run may lack by design (those needing the paper's data file, or the snapshot's kept
@@ -207,6 +208,7 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
         header: the page's opening Markdown.
         budget: the most bytes all light figures may take.
         commit: the commit of the run, named in each executed copy's first cell.
+        notebook_budget: the most bytes all executed notebooks may take.
 
     Returns:
         {"figures": n, "figure_bytes": b, "tables": n, "notebooks": n, "notebook_bytes": b,
@@ -214,7 +216,8 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
         to ``site/notebooks/`` (``executed_copy``), linked from its section of the page.
 
     Raises:
-        ValueError: the light figures take more than ``budget`` bytes.
+        ValueError: the light figures take more than ``budget`` bytes, or the executed notebooks
+            more than ``notebook_budget``.
     """
     site_figs, site_tabs, site_nbs = site / "figures", site / "tables", site / "notebooks"
     for d in (site_figs, site_tabs, site_nbs):
@@ -271,6 +274,9 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
                 n_fig += 1
     if total > budget:
         raise ValueError(f"the light figures take {total / 1e6:.1f} MB, over the {budget / 1e6:.1f} MB budget")
+    if nb_bytes > notebook_budget:
+        raise ValueError(f"the executed notebooks take {nb_bytes / 1e6:.1f} MB, over the "
+                         f"{notebook_budget / 1e6:.1f} MB budget")
     if missing:
         body += ["## Not in this run", "",
                  "Outputs that the notebooks declare but this run did not write: "

@@ -143,10 +143,11 @@ def test_models_registered_by_several_processes_at_once_all_survive(scratch_dirs
 
 def _site(tmp_path):
     site = tmp_path / "site"
-    for d in ("figures", "tables"):
+    for d in ("figures", "tables", "notebooks"):
         (site / d).mkdir(parents=True)
     (site / "figures" / "new.png").write_bytes(b"png")
     (site / "tables" / "t.md").write_text("# t\n")
+    (site / "notebooks" / "01_x.ipynb").write_text("{}\n")
     for name, text in (("results.md", "# Results\n"), ("reproduction.md", "# Reproduction\n"),
                        ("headline.md", "| new |\n")):
         (site / name).write_text(text)

@@ -188,7 +188,7 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
 
     from lattice_utils.core import storage
     from lattice_utils.core.profiles import get_profile
-    from lattice_utils.studies import paper_runs
+    from lattice_utils.studies import paper_runs, snapshots
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     done = paper_runs.run_seeds("stem_jv2d", "smoke", seeds=(0, 1), models=("densenet121",), log=lambda *a: None)
@@ -217,11 +217,11 @@ def test_seeded_runs_on_the_paper_images_and_their_snapshot(scratch_dirs, monkey
                                       symmetric=sym, history=done.history)
     out = paths.REPORTS / "snapshots" / "2026-01-01-stem_jv2d-smoke"
     assert {p.name for p in out.iterdir()} >= {"table_s1_summary.csv", "table_2_per_seed.csv", "meta.json",
-                                                paper_runs.PREDICTIONS}
-    kept = paper_runs.read_predictions(out)
+                                                snapshots.PREDICTIONS}
+    kept = snapshots.read_kept(out, snapshots.PREDICTIONS)
     assert len(kept) == len(preds) and pd.api.types.is_string_dtype(kept["id"])
-    assert len(paper_runs.read_predictions(out, paper_runs.SYMMETRIC)) == len(sym)
-    assert len(paper_runs.read_history(out)) == len(done.history)
+    assert len(snapshots.read_kept(out, snapshots.SYMMETRIC)) == len(sym)
+    assert len(snapshots.read_kept(out, snapshots.HISTORY)) == len(done.history)
     meta = storage.read_json(out / "meta.json")
     assert meta["symmetric_average_kept"] == meta["predictions_kept"] == ["seed 0 densenet121", "seed 1 densenet121"]
     assert meta["settings"]["input_px"] == 32 and meta["complete"] and meta["seeds_done"] == [0, 1]
@@ -257,7 +257,7 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
 
     from lattice_utils.core import storage
     from lattice_utils.learn import fitting
-    from lattice_utils.studies import paper_runs
+    from lattice_utils.studies import paper_runs, snapshots
 
     write_set(image_sets.image_set_path("stem_jv2d"))
     argv = ["--set", "stem_jv2d", "--profile", "smoke", "--seeds", "0", "1", "--models", "densenet121", "mlp"]
@@ -267,7 +267,7 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
     runs = [r for r in storage.read_json(snap / "meta.json")["runs"] if r["model"] == "densenet121"]
     assert [r["seed"] for r in runs] == [0, 1] and all(len(r["config_key"]) >= 12 for r in runs)
     assert {r["precision"] for r in runs} == {fitting.resolve_precision("auto")} and runs[0]["date"]
-    assert {paper_runs.PREDICTIONS, paper_runs.SYMMETRIC, paper_runs.HISTORY} <= set(before)
+    assert {snapshots.PREDICTIONS, snapshots.SYMMETRIC, snapshots.HISTORY} <= set(before)
 
     # a committed result without its symmetric averages (a snapshot written before they were kept)
     # is scored again where the weights are here, without training; the same bytes come back
@@ -275,7 +275,7 @@ def test_a_finished_seed_outlives_the_machine_that_trained_it(scratch_dirs, monk
     meta = storage.read_json(snap / "meta.json")
     meta["symmetric_average_kept"] = []
     storage.write_json(snap / "meta.json", meta)
-    (snap / paper_runs.SYMMETRIC).unlink()
+    (snap / snapshots.SYMMETRIC).unlink()
     weights = {p: p.stat().st_mtime_ns for p in paths.MODELS.rglob("*.pt")}
     assert paper_runs.main(argv + ["--skip-unfinished", "--snapshot"]) == 0
     assert {p.name: p.read_bytes() for p in snap.iterdir() if p.suffix == ".csv"} == before

@@ -47,8 +47,8 @@ from ..data.structures import DataUnavailableError
 from ..learn.fitting import default_device, resolve_precision
 from . import snapshots, stem_studies
 
-__all__ = ["MODELS", "PREDICTIONS", "SYMMETRIC", "HISTORY", "PREDICTION_COLUMNS", "HISTORY_COLUMNS", "Results",
-           "run_seeds", "read_predictions", "read_history", "epoch_timing", "spread", "write_snapshot", "parser",
+__all__ = ["MODELS", "PREDICTION_COLUMNS", "HISTORY_COLUMNS", "Results",
+           "run_seeds", "epoch_timing", "spread", "write_snapshot", "parser",
            "main"]
 
 MODELS = ("densenet121", "googlenet", "mlp")
@@ -224,37 +224,12 @@ def committed_result(set_name: str, profile: str, seed: int, model: str, config_
     def mine(df):
         return df[(df["seed"] == seed) & (df["model"] == model)].reset_index(drop=True) if len(df) else df
 
-    return Results(rows.reset_index(drop=True), t2, [dict(run)], mine(read_predictions(folder)),
-                   mine(read_predictions(folder, SYMMETRIC)), mine(read_history(folder)))
+    kept = [mine(snapshots.read_kept(folder, name))
+            for name in (snapshots.PREDICTIONS, snapshots.SYMMETRIC, snapshots.HISTORY)]
+    return Results(rows.reset_index(drop=True), t2, [dict(run)], *kept)
 
 
-PREDICTIONS, SYMMETRIC, HISTORY = snapshots.PREDICTIONS, snapshots.SYMMETRIC, snapshots.HISTORY
 PREDICTION_COLUMNS = ["model", "seed", "id", "true", "predicted", "p0", "p1", "p2", "p3", "p4"]
-
-
-def read_predictions(folder, name: str = PREDICTIONS) -> pd.DataFrame:
-    """The per-image predictions of a snapshot; empty for a snapshot written before they were kept.
-
-    Args:
-        folder: the snapshot folder (``pathlib.Path``).
-        name: ``PREDICTIONS`` (as trained) or ``SYMMETRIC`` (averaged over the eight symmetric copies).
-
-    Returns:
-        The predictions (``PREDICTION_COLUMNS``), image ids as text.
-    """
-    return snapshots.read_kept(folder, name)
-
-
-def read_history(folder) -> pd.DataFrame:
-    """The per-epoch training loss of a snapshot's networks (empty before it was kept).
-
-    Args:
-        folder: the snapshot folder (``pathlib.Path``).
-
-    Returns:
-        The training record (``HISTORY_COLUMNS``): model, seed, epoch, loss, seconds, images_per_s.
-    """
-    return snapshots.read_kept(folder, HISTORY)
 
 
 def epoch_timing(history: list) -> dict:
@@ -298,10 +273,10 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
                    predictions: pd.DataFrame | None = None, symmetric: pd.DataFrame | None = None,
                    history: pd.DataFrame | None = None) -> str:
     """``reports/snapshots/<date>-<set>-<profile>/``: per-seed and summary tables, meta.json and,
-    where given, every test prediction (``PREDICTIONS``: a few hundred kB for five seeds of three
+    where given, every test prediction (``snapshots.PREDICTIONS``: a few hundred kB for five seeds of three
     models), from which confusion matrices, bootstrap intervals and paired tests are computed
-    without retraining, the networks' symmetric-copy averages (``SYMMETRIC``) and their training
-    curves (``HISTORY``). ``seeds_requested`` and ``models_requested`` (default: those in
+    without retraining, the networks' symmetric-copy averages (``snapshots.SYMMETRIC``) and their training
+    curves (``snapshots.HISTORY``). ``seeds_requested`` and ``models_requested`` (default: those in
     ``per_seed_s1``) let a snapshot written part-way through a run say what is missing
     (``not_done``, ``complete``). Writing it removes the older snapshots of the same set and profile
     (``superseded_snapshots``).
@@ -344,9 +319,9 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
                      ("table_2_per_seed", per_seed_t2), ("table_2_summary", t2)):
         storage.write_text(out / f"{name}.csv", df.to_csv(index=False, lineterminator="\n"))
     kept = {}
-    for name, df, columns, order in ((PREDICTIONS, predictions, PREDICTION_COLUMNS, "id"),
-                                     (SYMMETRIC, symmetric, PREDICTION_COLUMNS, "id"),
-                                     (HISTORY, history, HISTORY_COLUMNS, "epoch")):
+    for name, df, columns, order in ((snapshots.PREDICTIONS, predictions, PREDICTION_COLUMNS, "id"),
+                                     (snapshots.SYMMETRIC, symmetric, PREDICTION_COLUMNS, "id"),
+                                     (snapshots.HISTORY, history, HISTORY_COLUMNS, "epoch")):
         if df is not None and len(df):
             table = df[columns].sort_values(["model", "seed", order], kind="stable")
             storage.write_text(out / name, table.to_csv(index=False, lineterminator="\n"))
@@ -371,8 +346,9 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
                          "mlp_backbone": P.backbone},
             "machine": {"platform": platform.platform(), "processor": platform.processor(),
                         "cpus": os.cpu_count(), "device": device_name()},
-            "runs": runs, "predictions_kept": kept.get(PREDICTIONS, []),
-            "symmetric_average_kept": kept.get(SYMMETRIC, []), "history_kept": kept.get(HISTORY, [])}
+            "runs": runs, "predictions_kept": kept.get(snapshots.PREDICTIONS, []),
+            "symmetric_average_kept": kept.get(snapshots.SYMMETRIC, []),
+            "history_kept": kept.get(snapshots.HISTORY, [])}
     # indented: the file is committed, and a reviewer reads its diff
     storage.write_text(out / "meta.json", json.dumps(meta, indent=1, sort_keys=True) + "\n")
     for old in superseded_snapshots(out):

@@ -598,11 +598,8 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
     dv = (chol @ rng.standard_normal((4, n_samples))).T.reshape(n_samples, 2, 2)   # (c, j)
     samples = B[None] + dv.transpose(0, 2, 1)
 
-    def cell(Bm):
-        A = np.linalg.inv(Bm).T           # rows: real-space vectors with a_i . g_j = delta_ij
-        return reduced_cell(A[0], A[1])
-
-    a, b, gamma, u, v = cell(B)
+    A = np.linalg.inv(B).T                # rows: real-space vectors with a_i . g_j = delta_ij
+    a, b, gamma, u, v = reduced_cell(A[0], A[1])
     # every draw's real-space basis (rows), reduced all at once
     draws = np.column_stack(reduced_cells(np.linalg.inv(samples).transpose(0, 2, 1)))
     a_err, b_err, g_err = draws.std(axis=0)

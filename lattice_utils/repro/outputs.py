@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["NOTEBOOKS", "NOTEBOOK_FILES", "PAPER_DATA", "KEPT_PREDICTIONS", "Output", "OUTPUTS", "BY_NAME",
-           "of_notebook", "headline_keys", "CHECKED", "notebook_of", "missing_columns"]
+           "headline_keys", "CHECKED", "notebook_of", "missing_columns"]
 
 NOTEBOOKS = ("01_dataset_generation", "02_model_selection", "03_multi_vs_single_output", "04_lattice_regression",
              "05_bravais_classification", "06_alex_model_comparison", "07_chemistry_breakdown",
@@ -244,18 +244,6 @@ OUTPUTS = (
 BY_NAME = {o.name: o for o in OUTPUTS}
 if len(BY_NAME) != len(OUTPUTS):
     raise RuntimeError("an output name is registered twice")
-
-
-def of_notebook(number: str) -> list[Output]:
-    """The outputs of one notebook, in the order it writes them.
-
-    Args:
-        number: the notebook's number ("02").
-
-    Returns:
-        Its ``Output`` entries ([] for an unknown number).
-    """
-    return [o for o in OUTPUTS if o.notebook == number]
 
 
 def headline_keys() -> list[tuple[str, str]]:

@@ -12,11 +12,10 @@ from PIL import Image
 from ..core import paths
 from ..core.storage import write_text
 from ..lattice import fft_lattice
-from ..lattice.lattice2d import CLASS_SHORT
 from . import verdicts
 
 __all__ = ["NOTEBOOK_FIGURE_PX", "light_png_bytes", "show_in_notebook", "save_figure", "show_image",
-           "image_and_spectrum", "lattice_histograms", "class_tick_labels", "parity_plots", "matrix_plot",
+           "image_and_spectrum", "lattice_histograms", "parity_plots", "matrix_plot",
            "error_histograms", "loss_curves", "show_grain_map", "grains_title", "grain_map_figure", "seed_spread",
            "training_curves", "accuracy_beside_references"]
 
@@ -160,15 +159,6 @@ def lattice_histograms(axes, table, title: str, bins: int = 40):
         ax.set_title(f"{title}: {'γ' if col == 'gamma' else col}", fontsize=9)
 
 
-def class_tick_labels():
-    """Tick labels of the five Bravais classes, number and short symbol.
-
-    Returns:
-        ["0 hp", "1 tp", "2 op", "3 oc", "4 mp"].
-    """
-    return [f"{i} {s}" for i, s in enumerate(CLASS_SHORT)]
-
-
 SYMBOL = {"a": "a", "b": "b", "gamma": "γ"}
 UNIT = {"a": "Å", "b": "Å", "gamma": "°"}
 
@@ -211,7 +201,7 @@ def matrix_plot(ax, matrix, labels, title: str, xlabel="predicted", ylabel="true
     Args:
         ax: the matplotlib axes.
         matrix: [n, n] values, rows the true class (NaN: blank).
-        labels: the n tick labels (``class_tick_labels``).
+        labels: the n tick labels (for the Bravais classes, ``lattice2d.CLASS_SHORT``).
         title: the panel's title.
         xlabel: the x axis label.
         ylabel: the y axis label.

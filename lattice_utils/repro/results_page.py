@@ -18,6 +18,7 @@ from pathlib import Path
 from ..core.storage import write_bytes, write_text
 from . import manifest
 from .plots import light_png_bytes
+from .reproduction import template
 
 __all__ = ["LIGHT_PX", "FIGURE_BUDGET", "NOTEBOOK_BUDGET", "TABLE_ROWS", "light_png", "relink", "executed_copy",
            "table_excerpt", "notebook_title", "last_run", "page_header", "build"]
@@ -188,8 +189,7 @@ def page_header(profile: str, commit: str) -> str:
     Returns:
         The opening's Markdown.
     """
-    return (Path(__file__).with_name("templates") / "results.md").read_text().format(
-        profile=profile, commit=commit, light_px=LIGHT_PX)
+    return template("results.md").format(profile=profile, commit=commit, light_px=LIGHT_PX)
 
 
 def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,

@@ -6,10 +6,18 @@ view, normalise as in training.
 
     python -m lattice_utils predict IMAGE [--pixel-size A] [--method fft|cnn|both]
                                           [--model PATH] [--json] [--grain-map PNG [--force]]
+                                          [--calibration FILE]
+    python -m lattice_utils predict IMAGE_0 IMAGE_90 --orthogonal-pair [--json]
+    python -m lattice_utils predict --calibrate REFERENCE (--material NAME | --cell A,B,GAMMA)
+                                    [--output FILE [--force]]
 
 The FFT method analyses the image in windows and reports a lattice per grain
 (``grains.analyse_image``); its answer is the largest grain when it covers a fifth of the image,
-else the whole-image fit when that is reliable (``answer_source`` says which). ``--json`` prints strict JSON
+else the whole-image fit when that is reliable (``answer_source`` says which). The strict class is
+the headline; a lattice's ``corrected`` cell and class are those after removing a *measured*
+scan distortion (from two or more grains of the frame, a calibration file, or an orthogonal scan
+pair; ``scan_distortion`` says which), and absent when none was measured: no class is widened by
+a fixed allowance. ``--json`` prints strict JSON
 (``null`` where a value is missing, never NaN) carrying ``schema_version``; the Python API
 ``predict_image`` returns the same dict.
 
@@ -34,14 +42,22 @@ from scipy import ndimage
 from .core import paths, storage
 from .core.profiles import STEM_IMAGE_PX, STEM_PX_SCALE
 from .core.storage import strict
-from .data.real_images import ExperimentalImage, ImageReadError, check_image, read_image
-from .lattice import fft_lattice, grains
+from .data.calibration import (
+    Calibration,
+    calibration_document,
+    check_applies,
+    read_calibration,
+    write_calibration,
+)
+from .data.real_images import PIXEL_SIZE_AGREEMENT, ExperimentalImage, ImageReadError, check_image, read_image
+from .lattice import fft_lattice, grains, scan_correction
+from .lattice.scan_distortion import MATERIALS
 from .lattice.lattice2d import CLASS_NAMES
 from .simulate.stem import normalise, to_uint8
 
 __all__ = ["TRAIN_PIXEL_SIZE", "TRAIN_IMAGE_PX", "MAX_UPSAMPLING", "SCHEMA_VERSION", "CNN_RANGE_SD", "DEFAULT_SLOT",
            "GRAIN_MAP_SOFTWARE", "Prepared", "prepare_for_model", "cnn_support", "default_model", "predict_image",
-           "check_grain_map_path", "save_grain_map", "main"]
+           "check_grain_map_path", "save_grain_map", "parse_cell", "reference_cell", "calibrate_image", "main"]
 
 TRAIN_PIXEL_SIZE = STEM_PX_SCALE   # Å per pixel of the simulated training images
 TRAIN_IMAGE_PX = STEM_IMAGE_PX     # their size: a 25.6 Å field of view
@@ -50,8 +66,11 @@ MAX_UPSAMPLING = 2.0
 # 1: flat fft result; 2: the fft result is the largest grain, with "grains" and "whole_image",
 # the distortion-aware class, null instead of NaN; 3: "cnn" carries the model's field_of_view_A;
 # 4: "fft" carries answer_source (a grain or the whole-image fit); "cnn" carries supported and
-# support, and a classifier's class_name
-SCHEMA_VERSION = 4
+# support, and a classifier's class_name; 5: the class allowing a fixed 3 % distortion is gone:
+# each lattice carries "corrected" (null, or its cell and class after removing a measured scan
+# distortion), "fft" carries "scan_distortion" (null or the measurement) and
+# "scan_distortion_note" (why none was measured), and an orthogonal pair "on_corrected_image"
+SCHEMA_VERSION = 5
 
 
 @dataclass
@@ -229,12 +248,39 @@ def default_model() -> Path:
         "--task regress`, or give --model PATH")
 
 
+_INTERNAL = ("a_vec", "b_vec", "basis_cov")
+
+
 def _lattice_fields(est: fft_lattice.LatticeEstimate) -> dict:
-    return {k: v for k, v in est.as_dict().items() if k not in ("a_vec", "b_vec")}
+    fields = {k: v for k, v in est.as_dict().items() if k not in _INTERNAL}
+    if fields.get("corrected"):
+        fields["corrected"] = {k: v for k, v in fields["corrected"].items() if k not in _INTERNAL}
+    return fields
+
+
+def _fft_fields(analysis: grains.GrainAnalysis) -> dict:
+    answer = analysis.answer
+    return {**_lattice_fields(answer), "answer_source": analysis.answer_source,
+            "grains": [{**_lattice_fields(g.lattice), "area_share": g.area_share,
+                        "n_windows": g.n_windows, "source": g.source,
+                        "window_spread": g.window_spread} for g in analysis.grains],
+            "whole_image": _lattice_fields(analysis.whole),
+            "window_px": analysis.window_px, "stride_px": analysis.stride_px,
+            "windows": analysis.n_windows,
+            "windows_with_lattice": analysis.n_windows_with_lattice,
+            "scan_distortion": analysis.distortion.as_dict() if analysis.distortion else None,
+            "scan_distortion_note": analysis.distortion_note,
+            "analysis_notes": analysis.notes}
+
+
+def _image(image, pixel_size: float | None) -> ExperimentalImage:
+    # one validation for every entry point: an image built in Python is checked as a file is
+    return check_image(image) if isinstance(image, ExperimentalImage) else read_image(image, pixel_size)
 
 
 def predict_image(image, pixel_size: float | None = None, method: str = "fft",
-                  model: str | Path | None = None, with_map: bool = False) -> dict:
+                  model: str | Path | None = None, with_map: bool = False,
+                  calibration=None, orthogonal_to=None) -> dict:
     """Lattice of one image (a path or an ExperimentalImage), as a JSON-ready dict (strict: None
     where a value is missing).
 
@@ -249,6 +295,13 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
         method: "fft", "cnn" or "both".
         model: trained weights (``final.pt``) for cnn/both; None for ``default_model()``.
         with_map: add the grain map (grain index per stride cell, -1 for none) for plotting.
+        calibration: a scan calibration (a file path or a ``calibration.Calibration``) measured
+            with this image's pixel size and frame size; its distortion is removed from every
+            lattice (``corrected``), replacing any the grains measured.
+        orthogonal_to: the frame scanned at 90 degrees of the same area, as recorded (a path or
+            an ``ExperimentalImage``, the same pixel size): the pair's measured drift is removed
+            (``scan_correction.analyse_orthogonal_pair``) and the lattice measured again on the
+            corrected frame (``on_corrected_image``).
 
     Returns:
         dict with schema_version (``SCHEMA_VERSION``), image, pixel_size_A (Å per pixel), shape
@@ -263,11 +316,21 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
         FileNotFoundError: cnn/both without ``model`` and no default model trained, or no file
             at ``model``.
         storage.StoredFileError: ``model`` is not a usable weights file (an ``OSError``).
+        CalibrationError: a calibration file that is unusable or measured with another pixel
+            size or frame size (a ``ValueError``).
+        NotMeasurable: an orthogonal pair that shows no reliable lattice or not one lattice (a
+            ``ValueError``).
     """
     if method not in ("fft", "cnn", "both"):
         raise ValueError(f"method must be fft, cnn or both, not {method!r}")
-    # one validation for every entry point: an image built in Python is checked as a file is
-    img = check_image(image) if isinstance(image, ExperimentalImage) else read_image(image, pixel_size)
+    if (calibration is not None or orthogonal_to is not None) and method == "cnn":
+        raise ValueError("a calibration or an orthogonal pair corrects the FFT lattice: use method fft or both")
+    if calibration is not None and orthogonal_to is not None:
+        raise ValueError("give a calibration or an orthogonal pair, not both")
+    img = _image(image, pixel_size)
+    if calibration is not None:
+        cal = calibration if isinstance(calibration, Calibration) else read_calibration(calibration)
+        check_applies(cal, img)
     if method == "cnn":
         # every method refuses the same images, with the same words (the grain analysis of the
         # fft method runs this check itself)
@@ -275,23 +338,100 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
     result = {"schema_version": SCHEMA_VERSION, "image": img.name, "pixel_size_A": img.pixel_size,
               "shape": list(img.data.shape), "notes": list(img.notes)}
     if method in ("fft", "both"):
-        analysis = grains.analyse_image(img.data, img.pixel_size, name=img.name)
-        answer = analysis.answer
-        result["fft"] = {**_lattice_fields(answer), "answer_source": analysis.answer_source,
-                         "grains": [{**_lattice_fields(g.lattice), "area_share": g.area_share,
-                                     "n_windows": g.n_windows, "source": g.source,
-                                     "window_spread": g.window_spread} for g in analysis.grains],
-                         "whole_image": _lattice_fields(analysis.whole),
-                         "window_px": analysis.window_px, "stride_px": analysis.stride_px,
-                         "windows": analysis.n_windows,
-                         "windows_with_lattice": analysis.n_windows_with_lattice,
-                         "analysis_notes": analysis.notes}
+        extra = {}
+        if orthogonal_to is not None:
+            other = _image(orthogonal_to, img.pixel_size)
+            if abs(other.pixel_size / img.pixel_size - 1) > PIXEL_SIZE_AGREEMENT:
+                raise ValueError(f"{other.name} is at {other.pixel_size:g} Å/px, {img.name} at "
+                                 f"{img.pixel_size:g} Å/px: not an orthogonal pair of one area")
+            pair = scan_correction.analyse_orthogonal_pair(img.data, other.data, img.pixel_size,
+                                                           (img.name, other.name))
+            analysis = pair.analysis
+            extra = {"on_corrected_image": _lattice_fields(pair.on_corrected_image.answer),
+                     "frame_90": _lattice_fields(pair.frame_90.answer)}
+        else:
+            analysis = grains.analyse_image(img.data, img.pixel_size, name=img.name)
+        if calibration is not None:
+            if analysis.distortion is not None:
+                analysis.notes.append(f"the grains' own measurement, replaced by the calibration: "
+                                      f"{analysis.distortion.summary()}")
+            analysis = grains.with_distortion(analysis, cal.distortion())
+        result["fft"] = {**_fft_fields(analysis), **extra}
         if with_map:
             result["fft"]["grain_map"] = analysis.grain_map.tolist()
     if method in ("cnn", "both"):
         path = Path(model) if model else default_model()
         result["cnn"] = {"model": paths.relative(path), **_cnn(img, path)}
     return strict(result)
+
+
+def parse_cell(text: str) -> tuple[float, float, float]:
+    """``--cell A,B,GAMMA`` as (a, b, gamma) (Å, Å, degrees).
+
+    Args:
+        text: three comma-separated numbers.
+
+    Returns:
+        The cell.
+
+    Raises:
+        ValueError: not three finite numbers with a, b > 0 and 0 < gamma < 180.
+    """
+    try:
+        a, b, g = (float(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"--cell {text!r}: give A,B,GAMMA, e.g. 2.46,2.46,120") from None
+    if not (np.isfinite([a, b, g]).all() and a > 0 and b > 0 and 0 < g < 180):
+        raise ValueError(f"--cell {text!r}: a and b must be positive lengths in Å and gamma an angle in (0, 180)°")
+    return a, b, g
+
+
+def reference_cell(cell: tuple | None, material: str | None) -> tuple:
+    """The reference lattice from a cell or a material name, exactly one of them.
+
+    Args:
+        cell: (a, b, gamma) (Å, Å, degrees), or None.
+        material: a name in ``scan_distortion.MATERIALS`` (any case), or None.
+
+    Returns:
+        (a, b, gamma).
+
+    Raises:
+        ValueError: neither or both given, or an unknown material.
+    """
+    if (cell is None) == (material is None):
+        raise ValueError("give the reference's lattice: a material (--material) or a cell (--cell), one of them")
+    if material is None:
+        return tuple(cell)
+    if material.lower() not in MATERIALS:
+        raise ValueError(f"--material {material!r}: known materials are {', '.join(sorted(MATERIALS))}; "
+                         "for another, give --cell A,B,GAMMA")
+    return MATERIALS[material.lower()]
+
+
+def calibrate_image(reference, cell: tuple | None = None, material: str | None = None,
+                    pixel_size: float | None = None) -> dict:
+    """The scan calibration of a reference frame of known lattice, as a calibration document.
+
+    Args:
+        reference: the reference frame (a file path or an ``ExperimentalImage``).
+        cell: its (a, b, gamma) (Å, Å, degrees); or
+        material: a name in ``scan_distortion.MATERIALS`` (graphene, hbn, mos2, ws2, mose2, wse2).
+        pixel_size: the pixel size (Å per pixel) of a file that does not carry it.
+
+    Returns:
+        The document (``calibration.calibration_document``) to write with
+        ``calibration.write_calibration``.
+
+    Raises:
+        ValueError: neither or both of cell and material, an unknown material, a refused image,
+            or a frame that does not show the reference lattice (``NotMeasurable``).
+    """
+    cell = reference_cell(cell, material)
+    img = _image(reference, pixel_size)
+    dist, _ = scan_correction.calibrate(img.data, img.pixel_size, cell, name=img.name)
+    sha = storage.file_sha256(reference, 64) if not isinstance(reference, ExperimentalImage) else ""
+    return calibration_document(dist, img, cell, material, sha)
 
 
 # the PNG text chunk every grain map carries: an existing file without it is not replaced
@@ -376,7 +516,7 @@ def save_grain_map(result: dict, image: ExperimentalImage, path) -> Path:
 def _estimate_from(fields: dict) -> fft_lattice.LatticeEstimate:
     """A LatticeEstimate back from its strict-JSON fields (None -> NaN) for printing."""
     names = {f.name for f in dataclasses.fields(fft_lattice.LatticeEstimate)}
-    kw = {k: (float("nan") if v is None else v) for k, v in fields.items() if k in names}
+    kw = {k: (float("nan") if v is None and k != "corrected" else v) for k, v in fields.items() if k in names}
     return fft_lattice.LatticeEstimate(**kw)
 
 
@@ -400,6 +540,11 @@ def _format(res: dict) -> str:
                 lines.append(f"    {k}: {100 * g['area_share']:.0f} % of the image, orientation "
                              f"{g['orientation_deg']:.1f}°, {g['n_windows']} windows: "
                              f"{_estimate_from(g).summary()}")
+        if f.get("on_corrected_image"):
+            lines.append(f"  measured again on {res['image']} with the drift removed: "
+                         f"{_estimate_from(f['on_corrected_image']).summary()}")
+        if not f.get("scan_distortion") and f.get("scan_distortion_note"):
+            lines.append(f"  scan distortion not measured: {f['scan_distortion_note']}")
         lines += [f"  note: {n}" for n in f["analysis_notes"]]
     if "cnn" in res:
         c = res["cnn"]
@@ -428,7 +573,7 @@ def main(argv=None) -> int:
                                  description="a, b, gamma and the 2D Bravais class of an image",
                                  epilog="exit codes: 0 analysed (the result may be 'no lattice "
                                         "found'); 2 input refused; 3 unexpected error")
-    ap.add_argument("image")
+    ap.add_argument("image", nargs="*", help="the image; with --orthogonal-pair, IMAGE_0 IMAGE_90")
     ap.add_argument("--pixel-size", type=float, default=None,
                     help="Å per pixel (needed unless the file or a sidecar .json carries it)")
     ap.add_argument("--method", choices=("fft", "cnn", "both"), default="fft")
@@ -437,16 +582,38 @@ def main(argv=None) -> int:
     ap.add_argument("--grain-map", default=None, metavar="PNG",
                     help="save the image and its grain map as a PNG (method fft or both); an existing "
                          "file is replaced only if it is a grain map written by this command")
-    ap.add_argument("--force", action="store_true", help="with --grain-map: replace any existing file "
-                                                          "(never the input image)")
+    ap.add_argument("--force", action="store_true", help="with --grain-map or --output: replace any existing "
+                                                          "file (never an input image)")
+    ap.add_argument("--calibration", default=None, metavar="FILE",
+                    help="remove the scan distortion of a calibration file (predict --calibrate) measured "
+                         "with this image's pixel size and frame size")
+    ap.add_argument("--orthogonal-pair", action="store_true",
+                    help="IMAGE_0 IMAGE_90: two frames of one area scanned at 0° and 90° (the second as "
+                         "recorded); removes the linear drift")
+    ap.add_argument("--calibrate", default=None, metavar="REFERENCE",
+                    help="measure the scan distortion on a frame of a known lattice and write a calibration file")
+    ap.add_argument("--material", default=None, help=f"with --calibrate: one of {', '.join(sorted(MATERIALS))}")
+    ap.add_argument("--cell", default=None, metavar="A,B,GAMMA", help="with --calibrate: the reference's cell "
+                                                                        "(Å, Å, degrees)")
+    ap.add_argument("--output", default=None, metavar="FILE",
+                    help="with --calibrate: the calibration file (default REFERENCE_NAME.calibration.json here)")
     args = ap.parse_args(argv)
+    if args.calibrate:
+        return _calibrate_command(args)
+    wanted = 2 if args.orthogonal_pair else 1
+    if len(args.image) != wanted:
+        print(f"error: {'--orthogonal-pair takes IMAGE_0 IMAGE_90' if args.orthogonal_pair else 'give one image'} "
+              f"({len(args.image)} given)", file=sys.stderr)
+        return 2
+    args.image, pair = args.image[0], args.image[1:]
     try:
         if args.grain_map:
             # before the analysis: a refused name costs nothing
             check_grain_map_path(args.grain_map, args.image, args.force)
         img = read_image(args.image, args.pixel_size)
         res = predict_image(img, method=args.method, model=args.model,
-                            with_map=bool(args.grain_map) and args.method != "cnn")
+                            with_map=bool(args.grain_map) and args.method != "cnn",
+                            calibration=args.calibration, orthogonal_to=pair[0] if pair else None)
         if args.grain_map:
             if "fft" not in res:
                 raise ValueError("--grain-map needs --method fft or both")
@@ -462,11 +629,45 @@ def main(argv=None) -> int:
         print(f"error: unexpected {type(exc).__name__} while analysing {args.image}: {exc} "
               "(set LATTICE_DEBUG=1 to see where; please report it)", file=sys.stderr)
         return 3
+    return _print(json.dumps(res, indent=2, allow_nan=False) if args.json else _format(res))
+
+
+def _print(text: str) -> int:
     try:
-        print(json.dumps(res, indent=2, allow_nan=False) if args.json else _format(res))
+        print(text)
         sys.stdout.flush()
     except BrokenPipeError:
         # the reader stopped reading (``| head``): not an error of the analysis; stdout is pointed
         # at /dev/null so that Python's own flush at exit does not complain either
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
+
+
+def _calibrate_command(args) -> int:
+    """``predict --calibrate REFERENCE``: measure and write a calibration file."""
+    if args.image:
+        print("error: --calibrate REFERENCE takes no other image (apply the calibration with "
+              "predict IMAGE --calibration FILE)", file=sys.stderr)
+        return 2
+    out = Path(args.output or f"{Path(args.calibrate).name}.calibration.json")
+    try:
+        cell = parse_cell(args.cell) if args.cell else None
+        reference_cell(cell, args.material)
+        if out.exists() and (not args.force or out.resolve() == Path(args.calibrate).resolve()):
+            raise ValueError(f"{out} exists; give another --output, or --force to replace it "
+                             "(never the reference image)")
+        doc = calibrate_image(args.calibrate, cell=cell, material=args.material, pixel_size=args.pixel_size)
+        write_calibration(out, doc)
+    except (ImageReadError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if os.environ.get("LATTICE_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__} while calibrating on {args.calibrate}: {exc} "
+              "(set LATTICE_DEBUG=1 to see where; please report it)", file=sys.stderr)
+        return 3
+    d = doc["distortion"]
+    return _print(f"{Path(args.calibrate).name}: scan distortion slow axis {d['slow_axis_pct']:+.2f} ± "
+                  f"{d['slow_axis_err_pct']:.2f} %, shear {d['shear_pct']:+.2f} ± {d['shear_err_pct']:.2f} %, fast "
+                  f"axis {d['fast_axis_pct']:+.2f} ± {d['fast_axis_err_pct']:.2f} %; calibration written to {out}")

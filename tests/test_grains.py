@@ -15,7 +15,7 @@ from lattice_utils import predict
 from lattice_utils.core import paths
 from lattice_utils.data.real_images import ExperimentalImage
 from lattice_utils.lattice import fft_lattice, grains
-from lattice_utils.lattice.lattice2d import class_allowing_distortion, class_distortions
+from lattice_utils.lattice.lattice2d import bravais_class_2d, class_distortions
 from lattice_utils.simulate import hard_cases
 
 
@@ -44,15 +44,14 @@ def test_distortion_does_not_depend_on_scale_or_rotation():
     assert all(d1[k] == pytest.approx(d2[k], abs=1e-9) for k in range(5))
 
 
-def test_a_distorted_hexagonal_lattice_is_hexagonal_within_the_allowance():
+def test_a_stretched_hexagonal_lattice_is_its_stretch_from_hexagonal_and_still_centred_rectangular():
     hexa = np.array([[1.0, 0], [-0.5, np.sqrt(3) / 2]])
-    for eps, expected in ((0.02, 0), (0.04, 3)):       # stretched along a: still a mirror, so oc
+    for eps in (0.02, 0.04):       # stretched along a: still a mirror, so oc
         A = hexa @ np.diag([1 + eps, 1.0]).T
         d = class_distortions(*_cell(A))
         assert d[0] == pytest.approx(eps, rel=1e-6)
         assert d[3] == pytest.approx(0, abs=1e-6)
-        assert class_allowing_distortion(d, 0.03) == expected
-    assert class_allowing_distortion(class_distortions(3.1, 4.3, 103.0)) == 4
+        assert bravais_class_2d(*_cell(A)) == 3
     assert all(np.isnan(v) for v in class_distortions(float("nan"), 1, 90).values())
 
 
@@ -82,11 +81,13 @@ def test_every_grain_of_a_fifth_of_the_image_is_found_with_its_lattice(cases, an
             continue
         B = _truth_basis(truth)
         match = [g for g in res.grains
-                 if grains.lattice_mismatch(grains.reciprocal_basis_of(g.lattice), B) < grains.GRAIN_MATCH_TOL]
+                 if grains.lattice_mismatch(fft_lattice.reciprocal_basis_of(g.lattice), B) < grains.GRAIN_MATCH_TOL]
         assert match, (name, truth["area_share"], [g.summary() for g in res.grains])
         lat = match[0].lattice
         assert lat.a == pytest.approx(truth["a"], rel=0.01) and lat.b == pytest.approx(truth["b"], rel=0.01)
-        assert lat.label_allowing_distortion == truth["label"], lat.summary()
+        # the strict class is the image's cell's; a corrected one (a measured distortion) the material's
+        assert lat.label == truth["label_strict"], lat.summary()
+        assert lat.corrected is None or lat.corrected["label"] == truth["label"], lat.summary()
         assert match[0].area_share == pytest.approx(truth["area_share"], abs=0.15)
 
 
@@ -101,13 +102,15 @@ def test_a_grain_boundary_gives_two_grains_where_the_whole_image_gives_none(anal
 
 
 @pytest.mark.slow
-def test_scan_distortion_is_measured_and_the_class_allows_for_it(cases, analyses):
+def test_one_distorted_grain_keeps_its_strict_class_and_says_what_hexagonal_would_need(cases, analyses):
     truth = cases["scan distortion and drift"].grains[0]
-    lat = analyses["scan distortion and drift"].answer
-    assert lat.label != 0 and lat.label_allowing_distortion == 0      # strict class kept too
+    res = analyses["scan distortion and drift"]
+    lat = res.answer
+    assert lat.label != 0 and lat.corrected is None       # nothing measured, nothing widened
+    assert res.distortion is None and "one grain alone" in res.distortion_note
     expected = 100 * class_distortions(truth["a"], truth["b"], truth["gamma"])[0]
-    assert lat.distortion_pct == pytest.approx(expected, abs=0.2)
-    assert "hexagonal within" in lat.summary()
+    assert lat.distortions_pct["hp"] == pytest.approx(expected, abs=0.2)
+    assert f"hexagonal would need {lat.distortions_pct['hp']:.1f} %" in lat.summary()
     assert lat.spacing_spread_pct > 1.0
 
 
@@ -145,7 +148,7 @@ def test_a_finely_sampled_image_is_binned_before_the_windows():
     res = grains.analyse_image(img, 0.01)
     assert any("binned 4 x 4" in n for n in res.notes)
     assert res.window_px % 4 == 0 and res.window_px <= 4 * grains.MAX_WINDOW_PX
-    assert res.answer.a == pytest.approx(3.16, rel=0.005) and res.answer.label_allowing_distortion == 0
+    assert res.answer.a == pytest.approx(3.16, rel=0.005) and res.answer.label == 0
 
 
 # ---------------------------------------------------------------- input checks, strict output

@@ -16,6 +16,9 @@ stand-in, normalised into one table and cached as chunked image stores.
   check, cropping of the drawn square, the set's own split.
 - ``real_images``: readers for real microscope images with calibrated pixel sizes (.dm3/.dm4, .emd,
   TIFF, PNG/JPEG, .npy), the metadata sidecar, and the temul-toolkit MoS₂ and Au images.
+- ``calibration``: scan calibration files (the distortion measured on a reference frame): written,
+  read back with every field checked, refused for an image of another pixel size or frame size.
 """
 
-__all__ = ["sources", "structures", "prototypes", "offline_corpus", "datasets", "image_sets", "real_images"]
+__all__ = ["sources", "structures", "prototypes", "offline_corpus", "datasets", "image_sets", "real_images",
+           "calibration"]

@@ -22,9 +22,9 @@ import numpy as np
 
 from ..core import paths
 
-__all__ = ["FORMATS", "UNIT_TO_ANGSTROM", "PIXEL_SIZE_RANGE", "MAX_IMAGE_PIXELS", "MOS2_CITATION", "MOS2_LITERATURE",
-           "AU_CITATION", "AU_SPACINGS", "ImageReadError", "ExperimentalImage", "read_image", "check_image",
-           "check_pixel_size", "mos2_example", "au_example", "user_images"]
+__all__ = ["FORMATS", "UNIT_TO_ANGSTROM", "PIXEL_SIZE_RANGE", "PIXEL_SIZE_AGREEMENT", "MAX_IMAGE_PIXELS",
+           "MOS2_CITATION", "MOS2_LITERATURE", "AU_CITATION", "AU_SPACINGS", "ImageReadError", "ExperimentalImage",
+           "read_image", "check_image", "check_pixel_size", "mos2_example", "au_example", "user_images"]
 
 UNIT_TO_ANGSTROM = {"nm": 10.0, "Å": 1.0, "A": 1.0, "angstrom": 1.0, "pm": 0.01, "µm": 1e4,
                     "um": 1e4}

@@ -17,6 +17,7 @@ not in it (notebook 14 compares it with the error).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
@@ -26,19 +27,18 @@ from scipy import ndimage, stats
 from .lattice2d import (
     CLASS_NAMES,
     CLASS_SHORT,
-    CONSTRAINTS,
-    SCAN_DISTORTION_ALLOWANCE,
     bravais_class_2d,
-    class_allowing_distortion,
     class_distortions,
     orientation_deg,
     reduced_cell,
     reduced_cells,
 )
+from .scan_distortion import ScanDistortion, correct_basis
 
 __all__ = ["MIN_IMAGE_PX", "MAX_BAD_PIXELS", "MAX_FFT_PX", "LatticeEstimate", "fill_bad_pixels", "power_spectrum",
            "parabola_offset", "suppress_outliers", "find_peaks", "superlattice", "validate_image", "estimate_lattice",
-           "lattice_from_basis"]
+           "lattice_from_basis", "ORIENTATION_REL_TOL", "NEAR_CLASS_PCT", "STRICT_LEN_TOL", "STRICT_ANG_TOL",
+           "reciprocal_basis_of", "corrected"]
 
 # Peaks are measured against the spectrum's own background: the noise power of the same ring |k|
 # (the whitened spectrum, ``ring_background``), so slow background, amorphous material and the
@@ -61,6 +61,15 @@ MIN_PERIODS = 3.0         # the field of view must hold at least this many perio
 MAX_BAD_PIXELS = 0.25     # share of NaN/inf pixels that can be filled; more and nothing is found
 MIN_IMAGE_PX = 16         # smaller images hold too few periods for any answer
 MAX_FFT_PX = 2048         # a larger image is analysed on its central 2048 x 2048 px (memory bound)
+# shortest vectors this close in length count as equals when the orientation is chosen, so that a
+# hexagonal lattice under a few % of scan distortion keeps its six
+ORIENTATION_REL_TOL = 0.03
+# floors of the strict class's tolerances (3 sigma above them): a near-square rectangular cell
+# (SnSe, b/a = 1.026; the hard cases go down to 1.005) must stay rectangular when the fit resolves it
+STRICT_LEN_TOL = 2e-3     # relative
+STRICT_ANG_TOL = 0.2      # degrees
+# a strict class within this much anisotropic strain (%) of hexagonal or square says so
+NEAR_CLASS_PCT = 10.0
 
 
 @dataclass
@@ -88,15 +97,16 @@ class LatticeEstimate:
         b_vec: real-space basis vector b (Å, (x, y)).
         n_stray: weak peaks off the lattice and off any superlattice, ignored.
         notes: what was done to the input (e.g. pixels filled).
-        label_allowing_distortion: the class within the allowance for scan distortion
-            (``lattice2d.class_distortions``); -1 when nothing was found.
-        class_allowing_distortion: its name.
-        distortion_pct: the anisotropic strain that separates the measured cell from that class (%).
-        distortion_err_pct: standard deviation of that strain (%).
-        distortion_allowance_pct: the allowance used (%).
-        distortions_pct: {class short name (hp, tp, op, oc, mp): distortion to that class (%)}.
+        distortions_pct: {class short name (hp, tp, op, oc, mp): the anisotropic strain that would
+            turn the measured cell into that class (%; ``lattice2d.class_distortions``)}: what a
+            distortion would have to be, never a class.
         first_order_spacings: the three largest lattice-plane spacings d (Å).
         spacing_spread_pct: (max - min) / mean of those three (%).
+        basis_cov: 4 x 4 covariance ((1/Å)^2) of the reciprocal basis dual to (a_vec, b_vec),
+            index c * 2 + j for component c of vector j.
+        corrected: the lattice after removing a measured scan distortion (``corrected``): a, b,
+            gamma with errors, label, class_name, distortions_pct, a_vec, b_vec, basis_cov, and the
+            distortion's source and detail; None when no distortion was measured.
     """
     a: float
     b: float
@@ -117,38 +127,37 @@ class LatticeEstimate:
     b_vec: list = field(default_factory=list)
     n_stray: int = 0            # weak peaks off the lattice and off any superlattice, ignored
     notes: list = field(default_factory=list)   # what was done to the input (e.g. pixels filled)
-    # the class within the allowance for scan distortion (lattice2d.class_distortions), and the
-    # anisotropic strain that separates the measured cell from that class
-    label_allowing_distortion: int = -1
-    class_allowing_distortion: str = "none"
-    distortion_pct: float = float("nan")
-    distortion_err_pct: float = float("nan")
-    distortion_allowance_pct: float = float("nan")
     distortions_pct: dict = field(default_factory=dict)        # per class (hp, tp, op, oc, mp)
     first_order_spacings: list = field(default_factory=list)   # Å, the three largest d
     spacing_spread_pct: float = float("nan")   # (max - min) / mean of those three
+    basis_cov: list = field(default_factory=list)              # of the reciprocal basis, (c, j)
+    corrected: dict | None = None        # after removing a measured scan distortion
 
     def as_dict(self) -> dict:
         """The estimate as a plain dict (every field)."""
         return asdict(self)
 
     def summary(self) -> str:
-        """One line for people: a, b, gamma with errors (Å, degrees), the class, any class allowing
-        distortion, and why the estimate is unreliable, if it is."""
+        """One line for people: a, b, gamma with errors (Å, degrees), the strict class, the lattice
+        and class after removing a measured scan distortion (or, when none was measured, the
+        distortion a hexagonal or square reading would need), and why the estimate is
+        unreliable, if it is."""
         if self.label < 0:
             return f"no lattice found ({self.reason})"
         s = (f"a = {self.a:.3f} ± {self.a_err:.3f} Å, b = {self.b:.3f} ± {self.b_err:.3f} Å, "
              f"γ = {self.gamma:.2f} ± {self.gamma_err:.2f}°, class {self.label} ({self.class_name})")
-        if self.label_allowing_distortion not in (-1, 4, self.label):
-            s += (f"; {self.class_allowing_distortion} within {self.distortion_pct:.1f} ± "
-                  f"{self.distortion_err_pct:.1f} % distortion (allowance "
-                  f"{self.distortion_allowance_pct:.0f} %)")
-        # a hexagonal or square lattice just beyond the allowance is worth saying
-        for k, short in ((0, "hp"), (1, "tp")):
-            d = (self.distortions_pct or {}).get(short)
-            if d is not None and self.label_allowing_distortion not in (0, 1) and \
-                    self.distortion_allowance_pct < d < 3 * self.distortion_allowance_pct:
-                s += f"; {CLASS_NAMES[k]} would need {d:.1f} % distortion"
+        c = self.corrected
+        if c:
+            s += (f"; after removing the scan distortion measured from {c['detail']}: "
+                  f"a = {c['a']:.3f} ± {c['a_err']:.3f} Å, b = {c['b']:.3f} ± {c['b_err']:.3f} Å, "
+                  f"γ = {c['gamma']:.2f} ± {c['gamma_err']:.2f}°, class {c['label']} ({c['class_name']})")
+        elif self.label not in (0, 1):
+            # a lattice a few % from hexagonal or square is worth saying, as what it would take
+            near = [(d, k) for k, short in ((0, "hp"), (1, "tp"))
+                    if (d := (self.distortions_pct or {}).get(short)) is not None and d < NEAR_CLASS_PCT]
+            for d, k in sorted(near)[:1]:
+                s += (f"; {CLASS_NAMES[k]} would need {d:.1f} % of scan distortion (not measured: two grains, "
+                      "a reference frame or an orthogonal pair would measure it)")
         return s if self.reliable else s + f"  [unreliable: {self.reason}]"
 
 
@@ -506,8 +515,7 @@ def validate_image(image, pixel_size: float, name: str = "image") -> np.ndarray:
 
 
 def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_samples: int = 400,
-                     seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE,
-                     distortion_errors: bool = True) -> LatticeEstimate:
+                     seed: int = 0) -> LatticeEstimate:
     """a, b, gamma (reduced primitive cell), Bravais class and uncertainties of the lattice in
     ``image`` (2D array, rows = y) with square pixels of ``pixel_size`` Å.
 
@@ -522,11 +530,6 @@ def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_sampl
         pad: zero-padding factor of the spectrum.
         n_samples: draws from the fit's covariance for the errors of a, b and gamma.
         seed: seed of those draws.
-        allowance: largest distortion (fraction; 0.03 = 3 %) still called a class, for the class
-            allowing distortion.
-        distortion_errors: ``False`` skips the sampled errors of the distortions (about a third of
-            the time of a small image), for estimates whose class nobody reads (the grain
-            analysis's windows).
 
     Returns:
         The ``LatticeEstimate``; label -1 with the reason when no lattice is found.
@@ -566,18 +569,17 @@ def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_sampl
         img = flat
         notes.append(f"slow background removed ({100 * removed:.0f} % of the variance; Gaussian "
                      f"width {sigma * pixel_size:.1f} Å)")
-    est = _estimate(img, pixel_size, pad, n_samples, seed, allowance, distortion_errors)
+    est = _estimate(img, pixel_size, pad, n_samples, seed)
     est.notes = notes + est.notes
     return est
 
 
 def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samples: int = 400,
-                       seed: int = 0, allowance: float = SCAN_DISTORTION_ALLOWANCE,
-                       distortion_errors: bool = True) -> dict:
+                       seed: int = 0) -> dict:
     """The real-space cell of a fitted reciprocal basis ``B`` (rows: reciprocal vectors, 1/Å) with
     the 4 x 4 covariance ``cov`` of vec(B) (ordered (c, j)): a, b, gamma and their errors by
-    sampling, the strict class (at 3 sigma), the class allowing ``allowance`` of distortion and
-    the measured distortion, the orientation, the three first-order spacings.
+    sampling, the strict class (at 3 sigma), the distortion each class would need, the
+    orientation, the three first-order spacings, and the covariance carried to the reduced cell.
 
     Args:
         B: 2 x 2 reciprocal basis, rows g1, g2 (1/Å, cycles per Å as (kx, ky)).
@@ -585,13 +587,10 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
         pixel_size: the image's pixel size (Å per pixel); not used in the computation.
         n_samples: draws from ``cov`` for the errors.
         seed: seed of the draws.
-        allowance: largest distortion (fraction) still called a class.
-        distortion_errors: sample the errors of the distortions (else they are 0).
 
     Returns:
-        The fields of a ``LatticeEstimate`` from a to spacing_spread_pct except reliable, reason,
-        n_peaks, peak_snr, pixel_size, n_stray and notes: lengths in Å, angles in degrees,
-        distortions in %.
+        The fields of a ``LatticeEstimate`` from a to basis_cov except reliable, reason, n_peaks,
+        peak_snr, pixel_size, n_stray and notes: lengths in Å, angles in degrees, distortions in %.
     """
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(cov + 1e-30 * np.eye(4) + 1e-12 * np.trace(cov) * np.eye(4))
@@ -603,43 +602,66 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
     # every draw's real-space basis (rows), reduced all at once
     draws = np.column_stack(reduced_cells(np.linalg.inv(samples).transpose(0, 2, 1)))
     a_err, b_err, g_err = draws.std(axis=0)
-    len_tol = max(5e-3, 3 * max(a_err / a, b_err / b))
-    label = bravais_class_2d(a, b, gamma, len_tol=len_tol, ang_tol=max(0.5, 3 * g_err))
+    len_tol = max(STRICT_LEN_TOL, 3 * max(a_err / a, b_err / b))
+    label = bravais_class_2d(a, b, gamma, len_tol=len_tol, ang_tol=max(STRICT_ANG_TOL, 3 * g_err))
     distortions = class_distortions(a, b, gamma)
-    # the class allowing distortion: its distortion within the allowance, or within two
-    # standard deviations of it (a measurement this uncertain cannot exclude the class)
-    spread = {k: 0.0 for k in range(5)}
-    for k in (0, 1, 2, 3) if distortion_errors else ():
-        # hexagonal and square are closed forms; the others a 1D fit each, so fewer draws
-        m = 40 if k in (0, 1) else 12
-        spread[k] = float(np.std([class_distortions(*d, classes=(k,))[k] for d in draws[:m]]))
-    loose = {k: max(0.0, d - 2 * spread[k]) for k, d in distortions.items()}
-    label_d = class_allowing_distortion(loose, allowance)
-    if CONSTRAINTS[label] > CONSTRAINTS[label_d]:
-        label_d = label      # what the strict test cannot exclude, allowing distortion cannot either
+    # the covariance of the reduced cell's reciprocal basis: rows M^-T B for the reduced real basis M A
+    M = np.rint(np.array([u, v]) @ B.T)
+    T = np.kron(np.eye(2), np.linalg.inv(M).T)
     # first-order spacings: the three shortest reciprocal vectors (up to sign)
     g = np.linalg.inv(np.array([u, v])).T                 # reciprocal of the reduced cell
     first = sorted(1.0 / np.linalg.norm(w) for w in (g[0], g[1], g[0] + g[1], g[0] - g[1]))[::-1][:3]
     return {"a": float(a), "b": float(b), "gamma": float(gamma), "a_err": float(a_err),
             "b_err": float(b_err), "gamma_err": float(g_err), "label": int(label),
             "class_name": CLASS_NAMES[label],
-            # of the shortest vectors (equal within the distortion allowance, so that a slightly
+            # of the shortest vectors (equal within ORIENTATION_REL_TOL, so that a slightly
             # distorted hexagonal lattice keeps its six), the one closest to the x axis
-            "orientation_deg": orientation_deg(u, v, max(1e-3, allowance)),
+            "orientation_deg": orientation_deg(u, v, ORIENTATION_REL_TOL),
             "a_vec": u.tolist(), "b_vec": v.tolist(),
-            "label_allowing_distortion": int(label_d),
-            "class_allowing_distortion": CLASS_NAMES[label_d],
-            "distortion_pct": float(100 * distortions[label_d]),
-            "distortion_err_pct": float(100 * spread[label_d]),
-            "distortion_allowance_pct": float(100 * allowance),
             "distortions_pct": {CLASS_SHORT[k]: float(100 * d) for k, d in distortions.items()},
             "first_order_spacings": [float(x) for x in first],
-            "spacing_spread_pct": float(100 * (max(first) - min(first)) / np.mean(first))}
+            "spacing_spread_pct": float(100 * (max(first) - min(first)) / np.mean(first)),
+            "basis_cov": (T @ cov @ T.T).tolist()}
 
 
-def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
-              seed: int, allowance: float = SCAN_DISTORTION_ALLOWANCE,
-              distortion_errors: bool = True) -> LatticeEstimate:
+def reciprocal_basis_of(est: LatticeEstimate) -> np.ndarray:
+    """Rows: the reciprocal vectors (1/Å) dual to the estimate's reduced real-space basis.
+
+    Args:
+        est: a lattice estimate with ``a_vec`` and ``b_vec`` (Å).
+
+    Returns:
+        2 x 2 float array, rows g1, g2 (1/Å, cycles per Å, no 2 pi) with a_i . g_j = delta_ij.
+    """
+    return np.linalg.inv(np.array([est.a_vec, est.b_vec], dtype=float)).T
+
+
+def corrected(est: LatticeEstimate, distortion: ScanDistortion, seed: int = 0) -> LatticeEstimate:
+    """A copy of ``est`` whose ``corrected`` field holds its lattice after removing ``distortion``.
+
+    The corrected reciprocal basis and its covariance (``scan_distortion.correct_basis``: the
+    estimate's own and the distortion's uncertainty) go through ``lattice_from_basis``, so the
+    corrected class is decided exactly as the strict one is.
+
+    Args:
+        est: a found lattice (label >= 0, with ``basis_cov``).
+        distortion: the measured scan distortion of its frame.
+        seed: seed of the sampled errors.
+
+    Returns:
+        The copy (``est`` itself when it holds no lattice).
+    """
+    if est.label < 0 or not est.basis_cov:
+        return est
+    B, cov = correct_basis(reciprocal_basis_of(est), np.array(est.basis_cov), distortion)
+    fit = lattice_from_basis(B, cov, est.pixel_size, 200, seed)
+    keep = ("a", "a_err", "b", "b_err", "gamma", "gamma_err", "label", "class_name", "distortions_pct",
+            "a_vec", "b_vec", "basis_cov")
+    return dataclasses.replace(est, corrected={**{k: fit[k] for k in keep}, "source": distortion.source,
+                                               "detail": distortion.detail})
+
+
+def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int, seed: int) -> LatticeEstimate:
     k, power, snr, noise_max = find_peaks(img, pixel_size, pad=pad)
     threshold = DETECT_OVER_NOISE * noise_max
     if not snr >= threshold or len(k) < 4:
@@ -689,7 +711,7 @@ def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int,
     # few peaks give a noisy variance: widen so that 2 sigma stays a 95 % interval (Student t)
     dof = max(len(X) - 2, 1)
     cov *= (stats.t.ppf(0.975, dof) / stats.norm.ppf(0.975)) ** 2
-    fit = lattice_from_basis(B, cov, pixel_size, n_samples, seed, allowance, distortion_errors)
+    fit = lattice_from_basis(B, cov, pixel_size, n_samples, seed)
     b = fit["b"]
     fov = min(img.shape) * pixel_size
     reason = ""

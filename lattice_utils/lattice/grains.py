@@ -20,6 +20,11 @@ The image's answer (``GrainAnalysis.answer``, ``answer_source``) is the largest 
 covers at least ``HEADLINE_MIN_SHARE`` of the image; a smaller grain never outranks a reliable
 whole-image fit, and where no such fit exists the answer from a small grain is marked not
 reliable, saying why.
+
+Two or more grains of one material at different orientations carry the same scan distortion
+of the frame: ``distortion_from_grains`` measures it (``scan_distortion.from_grains``) and every
+lattice then carries its ``corrected`` cell and class beside the strict one. One grain cannot
+separate the scan from the material, and the analysis says so.
 """
 from __future__ import annotations
 
@@ -28,13 +33,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .fft_lattice import LatticeEstimate, estimate_lattice, lattice_from_basis, validate_image
-from .lattice2d import SCAN_DISTORTION_ALLOWANCE
+from . import scan_distortion
+from .fft_lattice import (
+    LatticeEstimate,
+    corrected,
+    estimate_lattice,
+    lattice_from_basis,
+    reciprocal_basis_of,
+    validate_image,
+)
+from .scan_distortion import NotMeasurable, ScanDistortion
 
 __all__ = ["WINDOW_FIELD_A", "MIN_WINDOW_PX", "MAX_WINDOW_PX", "MAX_WINDOWS_PER_SIDE", "GRAIN_MATCH_TOL",
            "SINGLE_GRAIN_SHARE", "HEADLINE_MIN_SHARE", "SUBCELL_INDICES", "SUBCELL_TOL", "Grain", "GrainAnalysis",
-           "window_origins", "window_size", "reciprocal_basis_of", "lattice_mismatch", "subcell_index",
-           "choose_answer", "analyse_image", "grain_rows"]
+           "window_origins", "window_size", "lattice_mismatch", "subcell_index",
+           "choose_answer", "analyse_image", "distortion_from_grains", "with_distortion", "grain_rows"]
 
 WINDOW_FIELD_A = 40.0       # window side in Å: a dozen periods of a 3 Å lattice
 MIN_WINDOW_PX = 64
@@ -102,18 +115,6 @@ def window_size(shape, pixel_size: float) -> tuple[int, int]:
     if (longest - size) // stride + 1 > MAX_WINDOWS_PER_SIDE:
         stride = int(np.ceil((longest - size) / (MAX_WINDOWS_PER_SIDE - 1)))
     return size, stride
-
-
-def reciprocal_basis_of(est: LatticeEstimate) -> np.ndarray:
-    """Rows: the reciprocal vectors (1/Å) dual to the estimate's reduced real-space basis.
-
-    Args:
-        est: a lattice estimate with ``a_vec`` and ``b_vec`` (Å).
-
-    Returns:
-        2 x 2 float array, rows g1, g2 (1/Å, cycles per Å, no 2 pi) with a_i . g_j = delta_ij.
-    """
-    return np.linalg.inv(np.array([est.a_vec, est.b_vec], dtype=float)).T
 
 
 def short_vectors(B: np.ndarray) -> np.ndarray:
@@ -218,6 +219,10 @@ class GrainAnalysis:
         notes: what was done and found, for people.
         answer: the image's answer (see the module docstring).
         answer_source: "grain 0" or "whole image".
+        distortion: the frame's measured scan distortion (None when none was measured); the
+            lattices then carry their ``corrected`` cells.
+        distortion_note: why no distortion was measured ("" when one was).
+        answer_notes: the notes ``choose_answer`` added (part of ``notes``).
     """
     grains: list                 # Grain, largest first
     whole: LatticeEstimate       # the whole-image fit
@@ -229,11 +234,14 @@ class GrainAnalysis:
     notes: list = field(default_factory=list)
     answer: LatticeEstimate | None = None    # the image's answer (see the module docstring)
     answer_source: str = ""                  # "grain 0", "whole image"
+    distortion: ScanDistortion | None = None
+    distortion_note: str = ""
+    answer_notes: list = field(default_factory=list)    # the notes of the answer's choice
 
     def __post_init__(self):
         if self.answer is None:
-            self.answer, self.answer_source, notes = choose_answer(self.grains, self.whole)
-            self.notes = [*self.notes, *notes]
+            self.answer, self.answer_source, self.answer_notes = choose_answer(self.grains, self.whole)
+            self.notes = [*self.notes, *self.answer_notes]
 
 
 def choose_answer(grains: list, whole: LatticeEstimate) -> tuple[LatticeEstimate, str, list]:
@@ -267,7 +275,7 @@ def choose_answer(grains: list, whole: LatticeEstimate) -> tuple[LatticeEstimate
 
 
 def _fit_grain(members: list, estimates: list, pixel_size: float, seed: int,
-               allowance: float, cell: np.ndarray | None = None) -> tuple[LatticeEstimate, dict] | None:
+               cell: np.ndarray | None = None) -> tuple[LatticeEstimate, dict] | None:
     """The grain's lattice from its windows; with ``cell`` (a reciprocal basis whose lattice holds
     the windows' one) the windows' bases are expressed in that larger cell first."""
     ref_i = max(members, key=lambda i: (estimates[i].n_peaks, estimates[i].peak_snr))
@@ -293,7 +301,7 @@ def _fit_grain(members: list, estimates: list, pixel_size: float, seed: int,
     # overlapping windows are not independent: count a quarter-window stride as 1/4 of a window
     n_eff = max(1.0, n / 4.0)
     cov = (own + scatter) / n_eff
-    fit = lattice_from_basis(B, cov, pixel_size, 200, seed, allowance)
+    fit = lattice_from_basis(B, cov, pixel_size, 200, seed)
     est = LatticeEstimate(**fit, reliable=True, reason="", n_peaks=int(sum(estimates[i].n_peaks for i in members)),
                           peak_snr=float(max(estimates[i].peak_snr for i in members)),
                           pixel_size=float(pixel_size))
@@ -302,8 +310,7 @@ def _fit_grain(members: list, estimates: list, pixel_size: float, seed: int,
 
 
 def analyse_image(image, pixel_size: float, window_px: int | None = None, stride_px: int | None = None,
-                  allowance: float = SCAN_DISTORTION_ALLOWANCE, seed: int = 0,
-                  name: str = "image") -> GrainAnalysis:
+                  seed: int = 0, name: str = "image") -> GrainAnalysis:
     """Grains and their lattices in ``image`` (see the module docstring).
 
     An image sampled so finely that a ``WINDOW_FIELD_A`` window would exceed ``MAX_WINDOW_PX`` is
@@ -317,7 +324,6 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
             ``window_size``'s choice.
         stride_px: window stride (px of the image analysed, so binned px when it is binned);
             None for a quarter of ``window_px`` when that is given, else ``window_size``'s choice.
-        allowance: largest distortion (fraction; 0.03 = 3 %) still called a class.
         seed: seed of the sampled errors.
         name: the image's name, for the error messages.
 
@@ -339,7 +345,7 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
         img = np.nanmean(img[:H, :W].reshape(H // factor, factor, W // factor, factor), axis=(1, 3))
         notes.append(f"binned {factor} x {factor} to {pixel_size * factor:.4g} Å/px before the analysis")
         pixel_size = pixel_size * factor
-    whole = estimate_lattice(img, pixel_size, seed=seed, allowance=allowance)
+    whole = estimate_lattice(img, pixel_size, seed=seed)
     if window_px:
         size, stride = int(window_px), int(stride_px or max(int(window_px) // 4, 1))
     else:
@@ -353,11 +359,11 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
         return GrainAnalysis(grains, whole, min(img.shape) * factor, min(img.shape) * factor,
                              np.zeros((1, 1), int) if grains
                              else -np.ones((1, 1), int), 1, int(whole.label >= 0),
-                             notes + ["image smaller than two windows: analysed whole"])
+                             notes + ["image smaller than two windows: analysed whole"],
+                             distortion_note=_ONE_GRAIN)
     origins = window_origins(img.shape, size, stride)
-    # a window's class is never read (each grain is refitted): its distortion errors are skipped
-    estimates = [estimate_lattice(img[r:r + size, c:c + size], pixel_size, n_samples=60, seed=seed,
-                                  allowance=allowance, distortion_errors=False) for r, c in origins]
+    estimates = [estimate_lattice(img[r:r + size, c:c + size], pixel_size, n_samples=60, seed=seed)
+                 for r, c in origins]
     good = [i for i, e in enumerate(estimates) if e.label >= 0 and e.reliable]
     bases = {i: reciprocal_basis_of(estimates[i]) for i in good}
     # union-find over windows whose lattices agree
@@ -418,7 +424,7 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
             notes.append(f"a single window with another lattice (a = {estimates[ms[0]].a:.3f} Å) "
                          "is not counted as a grain")
             continue
-        fitted = _fit_grain(ms, estimates, pixel_size, seed, allowance)
+        fitted = _fit_grain(ms, estimates, pixel_size, seed)
         if fitted is not None and B_whole is not None:
             n = subcell_index(reciprocal_basis_of(fitted[0]), B_whole)
             if n in SUBCELL_INDICES:
@@ -429,7 +435,7 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
                              f"whose reciprocal lattice holds every spot of theirs: the grain is reported "
                              f"in the whole-image fit's cell (a window of {size * pixel_size:.0f} Å holds "
                              f"{size * pixel_size / whole.b:.1f} periods of it)")
-                fitted = _fit_grain(ms, estimates, pixel_size, seed, allowance, cell=B_whole) or fitted
+                fitted = _fit_grain(ms, estimates, pixel_size, seed, cell=B_whole) or fitted
             elif n is None and subcell_index(B_whole, reciprocal_basis_of(fitted[0])) in SUBCELL_INDICES:
                 notes.append(f"the whole-image fit (a = {whole.a:.3f} Å) is a sub-cell of a grain's lattice "
                              f"(a = {fitted[0].a:.3f} Å): the grain's cell explains every spot")
@@ -455,12 +461,73 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
         notes.append(f"{failed} of {len(origins)} windows ({size * factor} px, {size * pixel_size:.1f} Å) hold no "
                      "single reliable lattice (a boundary, vacuum, contamination or noise)")
     # window and stride in pixels of the image as given (the map's cells are stride_px of those)
-    return GrainAnalysis(grains, whole, size * factor, stride * factor, renumbered, len(origins), len(good), notes)
+    analysis = GrainAnalysis(grains, whole, size * factor, stride * factor, renumbered, len(origins), len(good),
+                             notes)
+    try:
+        distortion = distortion_from_grains(analysis.grains, seed)
+    except NotMeasurable as exc:
+        analysis.distortion_note = str(exc)
+        return analysis
+    return with_distortion(analysis, distortion, seed)
+
+
+_ONE_GRAIN = ("one grain alone cannot separate the scan distortion from the material's own cell: it takes two "
+              "grains at different orientations, a reference frame (--calibration) or an orthogonal scan pair")
+
+
+def distortion_from_grains(grains: list, seed: int = 0) -> ScanDistortion:
+    """The frame's scan distortion from its grains (``scan_distortion.from_grains``).
+
+    Args:
+        grains: the analysis's ``Grain`` s (each with a found lattice).
+        seed: seed of the uncertainty's draws.
+
+    Returns:
+        The measured ``ScanDistortion``.
+
+    Raises:
+        NotMeasurable: fewer than two grains, or grains that cannot measure it (the message says
+            why).
+    """
+    found = [g.lattice for g in grains if g.lattice.label >= 0 and g.lattice.basis_cov]
+    if len(found) < 2:
+        raise NotMeasurable(_ONE_GRAIN)
+    return scan_distortion.from_grains([np.array([e.a_vec, e.b_vec]) for e in found],
+                                       [np.array(e.basis_cov) for e in found], seed=seed)
+
+
+def with_distortion(analysis: GrainAnalysis, distortion: ScanDistortion, seed: int = 0) -> GrainAnalysis:
+    """A copy of ``analysis`` whose grains, whole-image fit and answer carry their lattices after
+    removing ``distortion`` (``fft_lattice.corrected``), with the distortion and a note.
+
+    Args:
+        analysis: a grain analysis of one frame.
+        distortion: that frame's measured scan distortion (from its grains, a calibration or an
+            orthogonal pair).
+        seed: seed of the corrected lattices' sampled errors.
+
+    Returns:
+        The corrected copy (``answer`` and ``answer_source`` chosen again, from the corrected grains).
+    """
+    grains = [dataclasses.replace(g, lattice=corrected(g.lattice, distortion, seed)) for g in analysis.grains]
+    whole = corrected(analysis.whole, distortion, seed)
+    notes = [n for n in analysis.notes if n not in analysis.answer_notes] + [distortion.summary(), *distortion.notes]
+    return dataclasses.replace(analysis, grains=grains, whole=whole, answer=None, answer_source="",
+                               notes=notes, distortion=distortion, distortion_note="")
+
+
+def _corrected_columns(lat: LatticeEstimate) -> dict:
+    c = lat.corrected or {}
+    return {"class_corrected": c.get("class_name"), "corrected_a": c.get("a"), "corrected_b": c.get("b"),
+            "corrected_gamma": c.get("gamma"), "corrected_gamma_err": c.get("gamma_err"),
+            "correction_source": c.get("source")}
 
 
 def grain_rows(analysis: GrainAnalysis, image: str) -> list[dict]:
     """One table row per grain (and one for the whole-image fit): lattice with errors, the strict
-    class and the class allowing distortion, the distortion, first-order spacings, area share.
+    class, the lattice and class after removing a measured scan distortion (empty when none was
+    measured) and its source, the distortion a hexagonal or square reading would need,
+    first-order spacings, area share.
 
     Args:
         analysis: the image's grain analysis.
@@ -478,8 +545,7 @@ def grain_rows(analysis: GrainAnalysis, image: str) -> list[dict]:
                      "windows": None if g is None else g.n_windows,
                      "a": lat.a, "a_err": lat.a_err, "b": lat.b, "b_err": lat.b_err,
                      "gamma": lat.gamma, "gamma_err": lat.gamma_err, "class_strict": lat.class_name,
-                     "class_allowing_distortion": lat.class_allowing_distortion,
-                     "distortion_pct": lat.distortion_pct, "distortion_err_pct": lat.distortion_err_pct,
+                     **_corrected_columns(lat),
                      "to_hexagonal_pct": (lat.distortions_pct or {}).get("hp"),
                      "to_square_pct": (lat.distortions_pct or {}).get("tp"),
                      "first_order_spacings": " / ".join(f"{d:.3f}" for d in lat.first_order_spacings),

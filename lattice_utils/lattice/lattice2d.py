@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CLASS_NAMES", "CLASS_SHORT", "STANDARD_GAMMAS", "SCAN_DISTORTION_ALLOWANCE", "CONSTRAINTS", "SYMPREC",
+__all__ = ["CLASS_NAMES", "CLASS_SHORT", "STANDARD_GAMMAS", "SYMPREC",
            "StructureError", "CanonicalCell", "orient_layer", "lattice_params_2d", "paper_label", "is_standard_gamma",
            "gauss_reduce", "reduced_cell", "reduced_cells", "orientation_deg", "bravais_class_2d", "class_distortions",
-           "class_allowing_distortion", "canonical_cell", "projected_canonical_cell", "symmetry_class"]
+           "canonical_cell", "projected_canonical_cell", "symmetry_class"]
 
 CLASS_NAMES = ("hexagonal", "square", "rectangular", "centred rectangular", "oblique")
 CLASS_SHORT = ("hp", "tp", "op", "oc", "mp")
@@ -265,15 +265,6 @@ def bravais_class_2d(a: float, b: float, gamma: float,
 
 # ---------------------------------------------------------------- distortion
 
-# How far a measured lattice may be from a class and still be called that class "allowing for
-# scan distortion": STEM scan distortion and drift strain an image by about 1-3 % (docs/methods.md,
-# "Distortion and the class allowing for it").
-SCAN_DISTORTION_ALLOWANCE = 0.03
-# constraints each class puts on (a, b, gamma): with several classes inside the allowance, the
-# most constrained (the highest symmetry) is the answer
-CONSTRAINTS = {0: 2, 1: 2, 2: 1, 3: 1, 4: 0}
-
-
 def _basis(a: float, b: float, gamma: float) -> np.ndarray:
     g = np.radians(gamma)
     return np.array([[a, 0.0], [b * np.cos(g), b * np.sin(g)]])
@@ -341,24 +332,6 @@ def _ratio_minus_one(x: float) -> float:
     """s_max / s_min - 1 from x = (s_max / s_min + s_min / s_max + 2), which is at least 4."""
     x = max(float(x), 4.0)
     return float((np.sqrt(x) + np.sqrt(x - 4.0)) / 2.0 - 1.0)
-
-
-def class_allowing_distortion(distortions: dict, allowance: float = SCAN_DISTORTION_ALLOWANCE) -> int:
-    """The most constrained class whose distortion is within ``allowance`` (ties: the smaller
-    distortion); 4 (oblique) when none is.
-
-    Args:
-        distortions: {class: distortion as a fraction}, as ``class_distortions`` returns; NaN
-            entries never count.
-        allowance: largest distortion (fraction; 0.03 = 3 %) still called the class.
-
-    Returns:
-        The class 0-4.
-    """
-    inside = [k for k, d in distortions.items() if np.isfinite(d) and d <= allowance]
-    if not inside:
-        return 4
-    return min(inside, key=lambda k: (-CONSTRAINTS[k], distortions[k]))
 
 
 @dataclass(frozen=True)

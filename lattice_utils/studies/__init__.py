@@ -12,6 +12,9 @@ paper's own images whose results are committed as snapshots.
   newest of each set and profile, and what each keeps per image.
 - ``experimental``: notebook 08 as functions: the analysed part of a real image, and Table S6 with
   the sources and licences of the paper's literature images.
+- ``distortion_study``: notebook 08's measured scan distortion: frames under a known distortion, the
+  distortion measured from grains, a reference frame and an orthogonal pair, and the lattice after
+  removing it.
 - ``physics_baseline``: notebook 14 as functions: the FFT estimator beside DenseNet121 on the test
   splits, and on images degraded by dose, scan stretch and drift.
 - ``rotation_robustness``: notebook 15 as functions: the structures a rotation study can score, and
@@ -20,5 +23,5 @@ paper's own images whose results are committed as snapshots.
   also under ``torchrun``.
 """
 
-__all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "experimental", "physics_baseline",
-           "rotation_robustness", "train_models"]
+__all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "experimental", "distortion_study",
+           "physics_baseline", "rotation_robustness", "train_models"]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..lattice import grains, scan_correction
 from ..lattice.fft_lattice import LatticeEstimate
-from ..lattice.lattice2d import reduced_cell
+from ..lattice.lattice2d import CLASS_NAMES, reduced_cell
 from ..lattice.scan_distortion import ScanDistortion, scan_factors
 from ..simulate import hard_cases as hc
 
@@ -110,7 +110,7 @@ def rows(measured: list[Measured]) -> pd.DataFrame:
                     "material": m.layer.name, "true a": round(a, 3), "corrected a": round(c["a"], 3),
                     "true b": round(b, 3), "corrected b": round(c["b"], 3),
                     "true γ": round(gamma, 2), "corrected γ": round(c["gamma"], 2),
-                    "true class": hc.CLASS_NAMES[m.layer.label], "corrected class": c["class_name"]})
+                    "true class": CLASS_NAMES[m.layer.label], "corrected class": c["class_name"]})
     return pd.DataFrame(out)
 
 

@@ -9,6 +9,8 @@ from lattice_utils import predict
 from lattice_utils.data import calibration
 from lattice_utils.simulate import hard_cases as hc
 
+bad_input = pytest.mark.bad_input
+
 
 def run(argv, capsys):
     code = predict.main(argv)
@@ -58,6 +60,7 @@ def test_calibrate_then_apply_from_the_command_line(frames, capsys, monkeypatch)
     assert "after removing the scan distortion measured from calibration reference.npy.calibration.json" in out
 
 
+@bad_input
 @pytest.mark.slow
 def test_a_calibration_of_another_scan_geometry_is_refused_naming_both(frames, capsys, monkeypatch):
     monkeypatch.chdir(frames)
@@ -68,38 +71,59 @@ def test_a_calibration_of_another_scan_geometry_is_refused_naming_both(frames, c
     assert code == 2 and "384 x 384" in err and "256 x 256" in err
 
 
-def test_bad_calibration_requests_and_files_exit_2_with_a_message(frames, capsys, monkeypatch, tmp_path):
+
+BAD_REQUESTS = [
+    (["--calibrate", "reference.npy"], "a material (--material) or a cell"),
+    (["--calibrate", "reference.npy", "--material", "graphene", "--cell", "2.46,2.46,120"], "one of them"),
+    (["--calibrate", "reference.npy", "--material", "unobtainium"], "known materials are"),
+    (["--calibrate", "reference.npy", "--cell", "2.46,120"], "give A,B,GAMMA"),
+    (["--calibrate", "reference.npy", "--cell", "2.46,-1,120"], "positive lengths"),
+    (["--calibrate", "reference.npy", "--cell", "2.46,2.46,nan"], "positive lengths"),
+    (["--calibrate", "reference.npy", "sample.npy", "--material", "graphene"], "takes no other image"),
+    (["--calibrate", "missing.npy", "--material", "graphene", "--output", "new.json"], "missing.npy"),
+    (["sample.npy", "--calibration", "nothing.json"], "no such calibration file"),
+    (["sample.npy", "--orthogonal-pair"], "IMAGE_0 IMAGE_90"),
+    (["sample.npy", "reference.npy"], "give one image"),
+    (["sample.npy", "--calibration", "c.json", "--method", "cnn"], "use method fft or both"),
+]
+
+
+@bad_input
+@pytest.mark.parametrize("argv, words", BAD_REQUESTS, ids=[" ".join(a) for a, _ in BAD_REQUESTS])
+def test_a_bad_calibration_request_exits_2_with_a_message(frames, capsys, monkeypatch, argv, words):
     monkeypatch.chdir(frames)
-    cases = [(["--calibrate", "reference.npy"], "a material (--material) or a cell"),
-             (["--calibrate", "reference.npy", "--material", "unobtainium"], "known materials are"),
-             (["--calibrate", "reference.npy", "--cell", "2.46,120"], "give A,B,GAMMA"),
-             (["--calibrate", "reference.npy", "--cell", "2.46,-1,120"], "positive lengths"),
-             (["--calibrate", "reference.npy", "sample.npy", "--material", "graphene"], "takes no other image"),
-             (["--calibrate", "missing.npy", "--material", "graphene", "--output", str(tmp_path / "x.json")],
-              "missing.npy"),
-             (["sample.npy", "--calibration", "nothing.json"], "no such calibration file"),
-             (["sample.npy", "--orthogonal-pair"], "IMAGE_0 IMAGE_90"),
-             (["sample.npy", "reference.npy"], "give one image")]
-    for argv, words in cases:
-        code, _, err = run(argv, capsys)
-        assert code == 2 and words in err, (argv, err)
-    good = {"format": calibration.FORMAT, "version": 1, "matrix": [[1.0, 0.01], [0.01, 1.03]],
-            "matrix_cov": np.eye(3).tolist(), "pixel_size_A": 0.1, "shape": [384, 384], "reference": "r.npy"}
-    bad = [({"format": "other"}, "not a lattice_utils scan calibration"),
-           ({"matrix": [[1.0, 0.5], [0.0, 1.0]]}, "not symmetric"),
-           ({"matrix": [[1.0, 0.0], [0.0, 1.5]]}, "beyond any scan distortion"),
-           ({"matrix": "identity"}, "not a 2 x 2"),
-           ({"matrix_cov": (-np.eye(3)).tolist()}, "not a covariance"),
-           ({"pixel_size_A": "0.1"}, "pixel_size_A"),
-           ({"shape": [384]}, "shape"),
-           ({"shape": [True, 384]}, "shape")]
-    for change, words in bad:
-        f = tmp_path / "bad.json"
-        f.write_text(json.dumps({**good, **change}))
-        code, _, err = run(["sample.npy", "--calibration", str(f)], capsys)
-        assert code == 2 and "bad.json" in err and words in err, (change, err)
-    f.write_text("{not json")
-    assert run(["sample.npy", "--calibration", str(f)], capsys)[0] == 2
+    code, _, err = run(argv, capsys)
+    assert code == 2 and words in err, err
+    assert not (frames / "new.json").exists()
+
+
+GOOD_FILE = {"format": calibration.FORMAT, "version": 1, "matrix": [[1.0, 0.01], [0.01, 1.03]],
+             "matrix_cov": np.eye(3).tolist(), "pixel_size_A": 0.1, "shape": [384, 384], "reference": "r.npy"}
+BAD_FILES = [({"format": "other"}, "not a lattice_utils scan calibration"),
+             ({"version": 2}, "of version 1"),
+             ({"matrix": [[1.0, 0.5], [0.0, 1.0]]}, "not symmetric"),
+             ({"matrix": [[1.0, 0.0], [0.0, -1.0]]}, "not symmetric positive definite"),
+             ({"matrix": [[1.0, 0.0], [0.0, 1.5]]}, "beyond any scan distortion"),
+             ({"matrix": "identity"}, "not a 2 x 2"),
+             ({"matrix": [[1.0, None], [None, 1.0]]}, "not a 2 x 2"),
+             ({"matrix_cov": (-np.eye(3)).tolist()}, "not a covariance"),
+             ({"pixel_size_A": "0.1"}, "pixel_size_A"),
+             ({"pixel_size_A": 50.0}, "pixel_size_A"),
+             ({"shape": [384]}, "shape"),
+             ({"shape": [True, 384]}, "shape"),
+             ({"reference": 7}, "reference"),
+             ("{not json", "not JSON"),
+             ("[1, 2]", "JSON object")]
+
+
+@bad_input
+@pytest.mark.parametrize("change, words", BAD_FILES, ids=[str(c)[:40] for c, _ in BAD_FILES])
+def test_a_bad_calibration_file_exits_2_naming_it(frames, capsys, monkeypatch, tmp_path, change, words):
+    monkeypatch.chdir(frames)
+    f = tmp_path / "bad.json"
+    f.write_text(change if isinstance(change, str) else json.dumps({**GOOD_FILE, **change}))
+    code, _, err = run(["sample.npy", "--calibration", str(f)], capsys)
+    assert code == 2 and "bad.json" in err and words in err, err
 
 
 @pytest.mark.slow
@@ -115,12 +139,23 @@ def test_an_orthogonal_pair_from_the_command_line_and_the_api(tmp_path, capsys):
     assert fft["scan_distortion"]["drift"]["u"] == pytest.approx([0.01, 0.03], abs=0.003)
     assert fft["label"] != 0 and fft["corrected"]["label"] == 0
     assert fft["on_corrected_image"]["label"] == 0
-    np.save(tmp_path / "other.npy", frame_90[:, :300])
+
+
+@bad_input
+@pytest.mark.slow
+def test_an_orthogonal_pair_that_is_not_one_area_exits_2(tmp_path, capsys):
+    frame_0, frame_90 = hc.orthogonal_pair(size=256)
+    np.save(tmp_path / "f0.npy", frame_0.image)
+    np.save(tmp_path / "other.npy", frame_90[:, :200])
     code, _, err = run([str(tmp_path / "f0.npy"), str(tmp_path / "other.npy"), "--orthogonal-pair",
                         "--pixel-size", "0.1"], capsys)
-    assert code == 2 and "not the shape" in err
+    assert code == 2 and "not the shape" in err and "other.npy" in err
+    np.save(tmp_path / "mos2.npy", np.rot90(hc.one_frame(hc.near_square(1.3), size=256).image, -1))
+    code, _, err = run([str(tmp_path / "f0.npy"), str(tmp_path / "mos2.npy"), "--orthogonal-pair",
+                        "--pixel-size", "0.1"], capsys)
+    assert code == 2 and "do not show the same lattice" in err
     with pytest.raises(ValueError, match="not both"):
-        predict.predict_image(tmp_path / "f0.npy", 0.1, calibration="c.json", orthogonal_to=tmp_path / "f90.npy")
+        predict.predict_image(tmp_path / "f0.npy", 0.1, calibration="c.json", orthogonal_to=tmp_path / "other.npy")
 
 
 @pytest.mark.slow

@@ -279,3 +279,15 @@ def test_a_rectangular_cell_is_zero_from_rectangular_and_a_rhombus_zero_from_cen
     assert class_distortions(4.29, 4.40, 90.0)[2] == pytest.approx(0, abs=1e-12)
     assert class_distortions(3.0, 3.0, 75.0)[3] == pytest.approx(0, abs=1e-7)
     assert class_distortions(3.0, 4.0, 180 - np.degrees(np.arccos(1.5 / 4.0)))[3] == pytest.approx(0, abs=1e-7)
+
+
+def test_the_mismatch_matrix_is_the_pairwise_lattice_mismatch():
+    rng = np.random.default_rng(0)
+    base = np.array([[0.4, 0.0], [0.2, 0.35]])
+    bases = []
+    for t in rng.uniform(0, 0.2, 25):
+        R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        bases.append(base @ R * (1 + 0.01 * rng.normal()))
+    pairwise = np.array([[grains.lattice_mismatch(a, b) for b in bases] for a in bases])
+    assert np.array_equal(grains.mismatch_matrix(bases), pairwise)
+    assert grains.mismatch_matrix([]).shape == (0, 0)

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
 import numpy as np
+from scipy import fft as scipy_fft
 from scipy import ndimage, stats
 
 from .lattice2d import (
@@ -36,9 +37,9 @@ from .lattice2d import (
 from .scan_distortion import ScanDistortion, correct_basis
 
 __all__ = ["MIN_IMAGE_PX", "MAX_BAD_PIXELS", "MAX_FFT_PX", "LatticeEstimate", "fill_bad_pixels", "power_spectrum",
-           "parabola_offset", "suppress_outliers", "find_peaks", "superlattice", "validate_image", "estimate_lattice",
-           "lattice_from_basis", "ORIENTATION_REL_TOL", "NEAR_CLASS_PCT", "STRICT_LEN_TOL", "STRICT_ANG_TOL",
-           "reciprocal_basis_of", "corrected"]
+           "band_power", "BACKGROUND_SHARE", "background_share", "parabola_offset", "suppress_outliers", "find_peaks",
+           "superlattice", "validate_image", "estimate_lattice", "lattice_from_basis", "ORIENTATION_REL_TOL",
+           "NEAR_CLASS_PCT", "STRICT_LEN_TOL", "STRICT_ANG_TOL", "reciprocal_basis_of", "corrected"]
 
 # Peaks are measured against the spectrum's own background: the noise power of the same ring |k|
 # (the whitened spectrum, ``ring_background``), so slow background, amorphous material and the
@@ -60,6 +61,7 @@ STRAY_POWER = 0.05        # unindexed peaks off any superlattice, weaker than th
 MIN_PERIODS = 3.0         # the field of view must hold at least this many periods of b
 MAX_BAD_PIXELS = 0.25     # share of NaN/inf pixels that can be filled; more and nothing is found
 MIN_IMAGE_PX = 16         # smaller images hold too few periods for any answer
+BACKGROUND_SHARE = 0.05    # a slow background is removed when it holds more than this share of the variance
 MAX_FFT_PX = 2048         # a larger image is analysed on its central 2048 x 2048 px (memory bound)
 # shortest vectors this close in length count as equals when the orientation is chosen, so that a
 # hexagonal lattice under a few % of scan distortion keeps its six
@@ -216,6 +218,34 @@ def power_spectrum(image: np.ndarray, pad: int = 2):
     return np.fft.fftshift(np.abs(f) ** 2), n
 
 
+def band_power(image: np.ndarray, pad: int, half: int) -> tuple[np.ndarray, int]:
+    """The square [-half, half) x [-half, half) around DC of ``power_spectrum(image, pad)``, from a
+    real FFT (half the work of a complex one, and only the square is assembled).
+
+    Args:
+        image: 2D image [H, W].
+        pad: zero-padding factor (as ``power_spectrum``).
+        half: half-side of the square (spectrum pixels, at most n // 2).
+
+    Returns:
+        (square, n): float64 [2 half, 2 half], DC at [half, half]; n the full spectrum's side.
+    """
+    img = np.asarray(image, dtype=float)
+    ny, nx = img.shape
+    win = np.outer(np.hanning(ny), np.hanning(nx))
+    n = pad * max(ny, nx)
+    # the 2D real FFT as its two passes, the second only over the columns the square needs
+    f = scipy_fft.rfft((img - img.mean()) * win, n=n, axis=1)[:, :half + 1]
+    f = scipy_fft.fft(f, n=n, axis=0)
+    p = f.real ** 2 + f.imag ** 2                       # [n, half + 1], 0 <= kx <= half
+    ky = np.arange(-half, half) % n
+    kx = np.arange(-half, half)
+    # a real image's spectrum is point-symmetric: P(ky, kx) = P(-ky, -kx) for kx < 0
+    out = np.where(kx[None, :] >= 0, p[ky[:, None], np.abs(kx)[None, :]],
+                   p[(-ky[:, None]) % n, np.abs(kx)[None, :]])
+    return out, n
+
+
 def parabola_offset(m, c, p) -> np.ndarray:
     """Sub-pixel offset (within +-0.5) of the vertex of the parabola through three samples
     m, c, p at -1, 0, +1; 0 where they do not curve downwards. Element-wise.
@@ -265,18 +295,43 @@ def suppress_outliers(image: np.ndarray) -> tuple[np.ndarray, int]:
     return (np.clip(img, lo, hi) if n else img), n
 
 
-def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
-    """Gaussian blur of width ``sigma_px``; a wide one on a copy binned by sigma / 4 and
-    interpolated back (the same slow background at a small part of the cost)."""
+def _binned_blur(img: np.ndarray, sigma_px: float, f: int) -> np.ndarray:
+    """The Gaussian blur of ``img`` binned f x f (f >= 2), on the binned grid."""
+    H, W = img.shape
+    padded = np.pad(img, ((0, -H % f), (0, -W % f)), mode="reflect")
+    small = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f).mean(axis=(1, 3))
+    return ndimage.gaussian_filter(small, sigma_px / f, mode="reflect")
+
+
+def background_share(image: np.ndarray, sigma_px: float) -> float:
+    """A cheap estimate of the share of the image's variance in its blur of width ``sigma_px``
+    (the blur computed on a copy binned by sigma / 4 and not interpolated back).
+
+    Args:
+        image: 2D image [H, W].
+        sigma_px: Gaussian width (px).
+
+    Returns:
+        The share (0-1); the exact blur's (``remove_background``) when sigma is under 8 px.
+    """
     img = np.asarray(image, dtype=float)
     f = int(sigma_px // 4)
-    if f < 2 or img.size <= 512 * 512:
+    if f < 2:
+        return remove_background(img, sigma_px)[1]
+    total = float(img.var())
+    return float(_binned_blur(img, sigma_px, f).var()) / total if total > 0 else 0.0
+
+
+def smooth(image: np.ndarray, sigma_px: float, binned: bool = False) -> np.ndarray:
+    """Gaussian blur of width ``sigma_px``; a wide one on a copy binned by sigma / 4 and
+    interpolated back (the same slow background at a small part of the cost) for images over
+    512 x 512 px, or for any image with ``binned``."""
+    img = np.asarray(image, dtype=float)
+    f = int(sigma_px // 4)
+    if f < 2 or (img.size <= 512 * 512 and not binned):
         return ndimage.gaussian_filter(img, sigma_px, mode="reflect")
     H, W = img.shape
-    ph, pw = -H % f, -W % f
-    padded = np.pad(img, ((0, ph), (0, pw)), mode="reflect")
-    small = padded.reshape(padded.shape[0] // f, f, padded.shape[1] // f, f).mean(axis=(1, 3))
-    small = ndimage.gaussian_filter(small, sigma_px / f, mode="reflect")
+    small = _binned_blur(img, sigma_px, f)
     # bin centres sit at (f - 1) / 2 + f i: interpolate back onto every pixel
     y = (np.arange(H) - (f - 1) / 2) / f
     x = (np.arange(W) - (f - 1) / 2) / f
@@ -284,11 +339,12 @@ def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
     return ndimage.map_coordinates(small, [yy, xx], order=1, mode="nearest")
 
 
-def remove_background(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, float]:
+def remove_background(image: np.ndarray, sigma_px: float, binned: bool = False) -> tuple[np.ndarray, float]:
     """The image minus its Gaussian blur of width ``sigma_px`` (slow background, a bright corner,
-    uneven illumination), and the share of the image's variance that was removed."""
+    uneven illumination), and the share of the image's variance that was removed (``binned``:
+    the blur of ``smooth(..., binned=True)``, a cheap first look)."""
     img = np.asarray(image, dtype=float)
-    background = smooth(img, sigma_px)
+    background = smooth(img, sigma_px, binned)
     out = img - background
     total = float(img.var())
     return out, (float(background.var()) / total if total > 0 else 0.0)
@@ -300,16 +356,19 @@ def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> 
     compared with."""
     r = np.rint(radius).astype(int)
     rv, pv = r[valid], spec[valid]
-    order = np.argsort(rv, kind="stable")
+    order = np.lexsort((pv, rv))             # by ring, then by power within the ring
     rv, pv = rv[order], pv[order]
     edges = np.searchsorted(rv, np.arange(r.max() + 2))
+    count = np.diff(edges)
+    # the lower quartile of each ring of at least 16 pixels (numpy's linear percentile), scaled
+    # to the median of noise (exponential: ln 2 / ln 4/3): on the rings of a large cell, peaks
+    # fill much of a ring and would lift its median
+    rings = np.flatnonzero(count >= 16)
+    pos = 0.25 * (count[rings] - 1)
+    below = np.floor(pos).astype(int)
+    lo_v, hi_v = pv[edges[rings] + below], pv[edges[rings] + np.minimum(below + 1, count[rings] - 1)]
     med = np.full(r.max() + 1, np.nan)
-    for i in range(len(med)):
-        lo, hi = edges[i], edges[i + 1]
-        if hi - lo >= 16:
-            # the lower quartile, scaled to the median of noise (exponential: ln 2 / ln 4/3): on
-            # the rings of a large cell, peaks fill much of a ring and would lift its median
-            med[i] = np.percentile(pv[lo:hi], 25) * RING_QUARTILE_TO_MEDIAN
+    med[rings] = (lo_v + (pos - below) * (hi_v - lo_v)) * RING_QUARTILE_TO_MEDIAN
     known = np.flatnonzero(np.isfinite(med) & (med > 0))
     if len(known) == 0:
         return np.full(spec.shape, np.nan)
@@ -340,16 +399,20 @@ def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: i
         pixels). Fewer than 16 frequencies in the band, no finite ring background or no local
         maximum: empty arrays, SNR 0 and noise maximum NaN.
     """
-    spec, n = power_spectrum(image, pad)
-    c = n // 2
+    n = pad * max(np.asarray(image).shape)
     fov = max(np.asarray(image).shape) * pixel_size
-    idx = np.arange(n) - c
-    radius = np.hypot(idx[:, None], idx[None, :])
-    kk = radius / (n * pixel_size)
     k_min = 1.5 / fov                      # longer periods than ~fov/1.5 are not lattices
     # spacings below 1 A add little precision and crowd out weak superstructure peaks;
     # never closer to Nyquist than 2.5 px
     k_max = 1.0 / max(min_spacing or 1.0, 2.5 * pixel_size)
+    # only the square around the searched band is filtered: with a margin wider than the widest
+    # filter below (half-width 2 pad), every value inside the band is what the whole spectrum gives
+    half = min(n // 2, int(np.ceil(k_max * n * pixel_size)) + 2 * pad + 2)
+    spec, n = band_power(image, pad, half)
+    c = half
+    idx = np.arange(spec.shape[0]) - c
+    radius = np.hypot(idx[:, None], idx[None, :])
+    kk = radius / (n * pixel_size)
     valid = (kk >= k_min) & (kk <= k_max)
     del kk
     empty = np.zeros((0, 2)), np.zeros(0), 0.0, float("nan")
@@ -398,24 +461,29 @@ def reciprocal_basis(k: np.ndarray, power: np.ndarray, n_candidates: int = 12, s
     norms = np.linalg.norm(k, axis=1)
     cand = list(dict.fromkeys([*np.argsort(power)[::-1][:n_candidates],
                                *np.argsort(norms)[:n_candidates]]))
-    best, best_key = None, None
-    for i, j in combinations(cand, 2):
-        basis = np.array([k[i], k[j]])
-        det = abs(np.linalg.det(basis))
-        if det < 1e-3 * norms[i] * norms[j]:
-            continue                      # collinear
-        _, res = _index(k, basis)
-        ok = res < INDEX_TOL
-        # weak superstructure peaks count as much as strong ones: a basis that leaves out
-        # more than a stray peak or two describes a sub-lattice of the image, not its lattice
-        if strict and ok.sum() < len(k) - 2 - len(k) // 40:   # one stray Friedel pair, or a few
-            continue
-        if not strict and power[ok].sum() < 0.9 * power.sum():
-            continue
-        key = (round(det, 9), -norms[i] - norms[j])
-        if best_key is None or key > best_key:
-            best, best_key = basis, key
-    return best
+    pairs = np.array(list(combinations(cand, 2))).reshape(-1, 2)
+    if len(pairs) == 0:
+        return None
+    bases = k[pairs]                                      # [P, 2, 2]: every candidate pair at once
+    det = np.abs(np.linalg.det(bases))
+    ni, nj = norms[pairs[:, 0]], norms[pairs[:, 1]]
+    usable = det >= 1e-3 * ni * nj                        # not collinear
+    if not usable.any():
+        return None
+    h = k[None] @ np.linalg.inv(bases[usable])            # [P', m, 2]
+    ok = np.max(np.abs(h - np.round(h)), axis=2) < INDEX_TOL
+    # weak superstructure peaks count as much as strong ones: a basis that leaves out more than a
+    # stray peak or two describes a sub-lattice of the image, not its lattice
+    if strict:
+        good = ok.sum(axis=1) >= len(k) - 2 - len(k) // 40     # one stray Friedel pair, or a few
+    else:
+        good = (ok * power[None]).sum(axis=1) >= 0.9 * power.sum()
+    rows = np.flatnonzero(usable)[good]
+    if len(rows) == 0:
+        return None
+    # the coarsest (largest reciprocal cell), then the shortest vectors; the first such pair on a tie
+    keys = [(round(float(det[r]), 9), -ni[r] - nj[r], -r) for r in rows]
+    return bases[max(zip(keys, rows))[1]].copy()
 
 
 def _integer_lattice_basis(vectors: np.ndarray) -> np.ndarray:
@@ -563,8 +631,11 @@ def estimate_lattice(image: np.ndarray, pixel_size: float, pad: int = 2, n_sampl
         notes.append(f"{n_clipped} pixels ({100 * n_clipped / img.size:.2f} %) of outlying "
                      "intensity clipped (dopants, contamination, hot pixels)")
     sigma = max(min(img.shape) / 8.0, 4.0)
-    flat, removed = remove_background(img, sigma)
-    if removed > 0.05:
+    # a cheap first look at the background's share; the exact blur only for a background that matters
+    removed = background_share(img, sigma)
+    if removed > BACKGROUND_SHARE / 2:
+        flat, removed = remove_background(img, sigma)
+    if removed > BACKGROUND_SHARE:
         # only a background that matters is removed: a clean image keeps every peak as it was
         img = flat
         notes.append(f"slow background removed ({100 * removed:.0f} % of the variance; Gaussian "

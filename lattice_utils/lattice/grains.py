@@ -46,7 +46,7 @@ from .scan_distortion import NotMeasurable, ScanDistortion
 
 __all__ = ["WINDOW_FIELD_A", "MIN_WINDOW_PX", "MAX_WINDOW_PX", "MAX_WINDOWS_PER_SIDE", "GRAIN_MATCH_TOL",
            "SINGLE_GRAIN_SHARE", "HEADLINE_MIN_SHARE", "SUBCELL_INDICES", "SUBCELL_TOL", "Grain", "GrainAnalysis",
-           "window_origins", "window_size", "lattice_mismatch", "subcell_index",
+           "window_origins", "window_size", "lattice_mismatch", "mismatch_matrix", "subcell_index",
            "choose_answer", "analyse_image", "distortion_from_grains", "with_distortion", "grain_rows"]
 
 WINDOW_FIELD_A = 40.0       # window side in Å: a dozen periods of a 3 Å lattice
@@ -144,6 +144,27 @@ def lattice_mismatch(B1: np.ndarray, B2: np.ndarray) -> float:
         return float((d / np.linalg.norm(p, axis=1)).max())
 
     return max(one_way(B1, B2), one_way(B2, B1))
+
+
+def mismatch_matrix(bases: list) -> np.ndarray:
+    """``lattice_mismatch`` of every pair of reduced reciprocal bases at once.
+
+    Args:
+        bases: n bases, each 2 x 2 (rows g1, g2 in 1/Å).
+
+    Returns:
+        float [n, n], symmetric, 0 on the diagonal.
+    """
+    if not bases:
+        return np.zeros((0, 0))
+    B = np.asarray(bases, dtype=float)                        # [n, 2, 2]
+    p = np.concatenate([B, -B], axis=1)                        # [n, 4, 2]: +-g1, +-g2
+    g1, g2 = B[:, 0], B[:, 1]
+    q = np.stack([g1, g2, g1 + g2, g1 - g2], axis=1)
+    q = np.concatenate([q, -q], axis=1)                        # [n, 8, 2]: short_vectors
+    d = np.linalg.norm(p[:, None, :, None] - q[None, :, None, :], axis=-1).min(axis=3)   # [n, n, 4]
+    one_way = (d / np.linalg.norm(p, axis=2)[:, None, :]).max(axis=2)
+    return np.maximum(one_way, one_way.T)
 
 
 def _align(B: np.ndarray, ref: np.ndarray) -> np.ndarray | None:
@@ -375,10 +396,9 @@ def analyse_image(image, pixel_size: float, window_px: int | None = None, stride
             i = parent[i]
         return i
 
-    for x, i in enumerate(good):
-        for j in good[x + 1:]:
-            if lattice_mismatch(bases[i], bases[j]) < GRAIN_MATCH_TOL:
-                parent[root(i)] = root(j)
+    agree = mismatch_matrix([bases[i] for i in good]) < GRAIN_MATCH_TOL
+    for x, y in zip(*np.nonzero(np.triu(agree, 1))):
+        parent[root(good[x])] = root(good[y])
     groups: dict = {}
     for i in good:
         groups.setdefault(root(i), []).append(i)

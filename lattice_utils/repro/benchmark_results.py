@@ -32,6 +32,10 @@ SECTIONS = {
                  "Images per second at the network's input size on this machine's threads, for the "
                  "precision paths `training` can take; ratios against naive fp32 in the same run. With "
                  "`--accuracy`, the quick JV2D regressor trained in fp32 and in bf16 and scored on the test split."),
+    "estimator_speed": ("FFT lattice estimator speed",
+                        "One 256 px image through `fft_lattice.estimate_lattice`, and the grain analysis (with "
+                        "the scan distortion measured from its grains) of a 2048 px frame, each on one thread "
+                        "against the bare FFT and peak search of the same image in the same run."),
     "stem": ("STEM simulation throughput and memory",
              "Images per second on one core: jarvis-tools' STEMConv alone, the repository's "
              "`simulate_stem_image` with its uint8 conversion, and a whole store build with chunked "

@@ -59,10 +59,10 @@ MATERIALS = {"graphene": (2.46, 2.46, 120.0), "hbn": (2.504, 2.504, 120.0), "mos
 # below this, a second null direction (one orientation, up to the lattice's symmetry) leaves the
 # distortion undetermined
 DEGENERATE_CONDITION = 1e-2
-# largest misfit (relative, %) of the grains' corrected cells: more, and they are not one material
+# largest misfit (relative, %) of the grains' corrected cells: more, and they are not one lattice
 # under one linear distortion
 GRAIN_RESIDUAL_LIMIT = 1.0
-# larger distortions are not a scan's: the grains are not one material
+# larger distortions are not a scan's: the grains are not one lattice
 MAX_ANISOTROPY = 0.2
 # a distortion measured less precisely than this (standard deviation of the anisotropy) says
 # nothing a class could use
@@ -349,7 +349,8 @@ def from_grains(bases: list, covs: list, n_draws: int = N_DRAWS, seed: int = 0) 
                             "the distortion from one direction and cannot separate it from the material")
     if anisotropy(S) > MAX_ANISOTROPY:
         raise NotMeasurable(f"making the grains congruent takes a {100 * anisotropy(S):.0f} % distortion, more "
-                            f"than any scan distortion ({100 * MAX_ANISOTROPY:.0f} %): they are not one material")
+                            f"than any scan distortion ({100 * MAX_ANISOTROPY:.0f} %): they are not one lattice "
+                            "(other materials, or one seen along other directions)")
     misfit = _misfit_pct(_corrected_cells(indexed, S))
     # draws: each grain's basis from its own covariance, re-labelled the same way
     per_grain = [np.einsum("jk,nkc->njc", M, np.array([right_handed(a) for a in
@@ -370,7 +371,8 @@ def from_grains(bases: list, covs: list, n_draws: int = N_DRAWS, seed: int = 0) 
     noise = float(2 * 100 * np.percentile(change, 95))
     if misfit > max(GRAIN_RESIDUAL_LIMIT, 2 * noise):
         raise NotMeasurable(f"after the best common correction the grains' cells still differ by {misfit:.1f} %: "
-                            "they are not one material under one linear distortion")
+                            "they are not one lattice (other materials, or one seen along other directions) "
+                            "under one linear distortion")
     found = ScanDistortion(S, draws, "grains", f"{len(bases)} grains in the frame", misfit)
     if found.anisotropy_err > MAX_DISTORTION_ERR:
         raise NotMeasurable(f"the grains' orientations are too close (up to the symmetry of their lattice) to "

@@ -101,7 +101,7 @@ def test_loader_reads_split_classes_ids_and_builds_a_store(scratch_dirs):
     assert t[t["split"] == "train"]["label"].tolist() == [0, 0, 1, 2, 4]
     assert t["id"].str.match(r"JVASP-\d+$").all()
     assert len(loaded.store) == 8 and loaded.store.verify() and not loaded.store.failed
-    assert loaded.pixel_size == pytest.approx(10 / 256)
+    assert loaded.pixel_size == pytest.approx(15 / 256)      # the set's 15 Å field
     # the stored image is the drawn field: its lattice period is 8 px of 100 -> 20.5 px of 256
     img = loaded.store[0].astype(float)
     spec = np.abs(np.fft.rfft(img.mean(axis=0) - img.mean()))

@@ -8,7 +8,10 @@ of AtomVision (K. Choudhary et al., J. Chem. Inf. Model. 63, 1708 (2023)), serve
     stem_jv2d/test_folder/<class 0-4>/<JARVIS id>.jpg
 
 Each JPEG is an RGB 640 x 480 matplotlib figure: a white frame around a square that shows a
-10 Å x 10 Å field (100 px at 0.1 Å/px, drawn larger). ``crop_drawn_square`` finds that square
+15 Å x 15 Å field (100 px at 0.15 Å/px, drawn larger: AtomVision's generation script shows the
+central 100 px of a 200 px STEMConv image of a 30 Å supercell; ``simulate.image_set_style``
+reproduces it, and the FFT estimator reads graphene's 2.467 Å and MoS2's 3.19 Å off the stored
+crops at 15/256 Å/px). ``crop_drawn_square`` finds that square
 exactly (deviation 32: the paper does not say how it read these figures); the store keeps it as grey
 uint8 at ``IMAGE_PX`` (more than the 100 px of information it
 holds), and the paper's preprocessing (resize to the input size, 3 channels, ImageNet
@@ -76,9 +79,11 @@ CITATION = ("K. Choudhary, R. Gurunathan, B. DeCost, A. Biacchi, AtomVision: A M
             "Library for Atomistic Images, J. Chem. Inf. Model. 63, 1708 (2023)")
 IMAGE_SETS = {
     "stem_jv2d": ImageSet("stem_jv2d", "jv2d", "stem_jv2d.zip",
-                          "https://figshare.com/ndownloader/files/31054519", 10.0, CITATION),
+                          "https://figshare.com/ndownloader/files/31054519", 15.0, CITATION),
+    # STEM-C2DB's generation script is not published: taken to be STEM-JV2D's (same paper, same
+    # figure layout); not measured here
     "stem_c2db": ImageSet("stem_c2db", "c2db", "stem_c2db.zip",
-                          "https://figshare.com/ndownloader/files/31054516", 10.0, CITATION),
+                          "https://figshare.com/ndownloader/files/31054516", 15.0, CITATION),
 }
 SLOT_IMAGE_SET = {s.slot: s.name for s in IMAGE_SETS.values()}
 
@@ -420,7 +425,8 @@ def load_image_set(name: str, download: bool = True, workers: int = 1, chunk_siz
     table = index_archive(path)
     sha = storage.file_sha256(path, 16)
     params = StemParams(image_px=IMAGE_PX, px_scale=info.field_A / IMAGE_PX)
-    root = paths.IMAGES / f"{name}-{len(table)}-{storage.content_key(sha, CROP_VERSION, chunk_size)}"
+    # the field of view is in the key: a store records its pixel size, which the estimator and predict read
+    root = paths.IMAGES / f"{name}-{len(table)}-{storage.content_key(sha, CROP_VERSION, chunk_size, info.field_A)}"
     members = table["member"].tolist()
     payloads = [(str(path), members[s:s + chunk_size], IMAGE_PX) for s in range(0, len(table), chunk_size)]
     store = datasets.build_store(root, name, table["id"].tolist(), params, chunk_size, _decode_chunk,

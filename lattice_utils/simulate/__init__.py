@@ -7,6 +7,8 @@
   sub-pixel positions) and back (2D Gaussian fits).
 - ``hard_cases``: simulated real-image problems with known answers (grain boundaries, dopant
   clusters, scan distortion, contamination, low dose) for notebook 08 and the tests.
+- ``image_set_style``: structures rendered the way AtomVision made the paper's STEM image sets
+  (15 Å field, Z^1.4, a matplotlib figure saved as JPEG), for networks scored on those images.
 """
 
-__all__ = ["stem", "degrade", "columns", "hard_cases"]
+__all__ = ["stem", "degrade", "columns", "hard_cases", "image_set_style"]

@@ -30,6 +30,18 @@ def test_au_nanoparticle_emd_is_read_with_its_calibration():
     assert img.meta["title"] == "HAADF" and "temul" in img.meta["citation"]
 
 
+def test_srtio3_example_is_rectangular_at_its_literature_cell():
+    img = real_images.sto_example()
+    assert img.data.shape == (400, 380) and "Atomap" in img.meta["citation"]
+    assert img.pixel_size == pytest.approx(0.0933, abs=1e-4)       # 0.00933 nm in the file, no unit
+    assert any("read as nm" in n for n in img.notes)
+    ref = img.meta["reference"]
+    est = fft_lattice.estimate_lattice(img.data, img.pixel_size)
+    # a genuinely rectangular cell (b/a = sqrt 2) stays rectangular, within 1 % of SrTiO3's [110] cell
+    assert est.label == 2, est.summary()
+    assert est.a == pytest.approx(ref["a"], rel=0.01) and est.b == pytest.approx(ref["b"], rel=0.01)
+
+
 def test_npy_needs_a_pixel_size(tmp_path):
     f = tmp_path / "lattice.npy"
     np.save(f, np.random.default_rng(0).random((64, 64)))

@@ -24,7 +24,8 @@ from ..core import paths
 
 __all__ = ["FORMATS", "UNIT_TO_ANGSTROM", "PIXEL_SIZE_RANGE", "PIXEL_SIZE_AGREEMENT", "MAX_IMAGE_PIXELS",
            "MOS2_CITATION", "MOS2_LITERATURE", "AU_CITATION", "AU_SPACINGS", "ImageReadError", "ExperimentalImage",
-           "read_image", "check_image", "check_pixel_size", "mos2_example", "au_example", "user_images"]
+           "read_image", "check_image", "check_pixel_size", "mos2_example", "au_example", "user_images",
+           "STO_EXAMPLE", "STO_CITATION", "STO_LITERATURE", "sto_example"]
 
 UNIT_TO_ANGSTROM = {"nm": 10.0, "Å": 1.0, "A": 1.0, "angstrom": 1.0, "pm": 0.01, "µm": 1e4,
                     "um": 1e4}
@@ -54,6 +55,14 @@ AU_CITATION = ("HAADF-STEM image of a Au nanoparticle, example data of the TEMUL
                "E. N. O'Connell et al., doi:10.5281/zenodo.3832142")
 # fcc Au, a = 4.078 Å: the spacings a zone-axis image can show
 AU_SPACINGS = {"111": 2.355, "200": 2.039, "220": 1.442}
+STO_EXAMPLE = "tests/datasets/test_ADF_cropped.hdf5"
+STO_CITATION = ("HAADF-STEM image of SrTiO3 on the [110] zone axis, test data of Atomap (atomap 0.4.2 on PyPI, "
+                "GPL-3.0, file atomap/" + STO_EXAMPLE + "); Atomap: M. Nord et al., Adv. Struct. Chem. Imaging "
+                "3, 9 (2017)")
+# cubic SrTiO3, a = 3.905 Å at room temperature, seen down [110]: a primitive rectangular lattice
+# of a / sqrt(2) along [1-10] by a along [001]
+STO_LITERATURE = {"a": round(float(3.905 / np.sqrt(2)), 3), "b": 3.905, "gamma": 90.0,
+                  "source": "cubic SrTiO3, a = 3.905 Å; [110] projection: a/√2 x a, rectangular"}
 MOS2_LITERATURE = {"a": 3.16, "b": 3.16, "gamma": 120.0,
                    "source": "monolayer 2H-MoS2, a = 3.16-3.19 Å in the literature (bulk 3.16 Å)"}
 
@@ -327,16 +336,27 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
     return check_image(ExperimentalImage(data, pixel_size, path.name, meta, notes))
 
 
-def temul_example_path(relative: str = MOS2_EXAMPLE) -> Path:
-    """A file of the installed temul-toolkit package, found without importing it (importing
-    temul loads hyperspy, which is slow and not needed here)."""
-    spec = importlib.util.find_spec("temul")
+def temul_example_path(relative: str = MOS2_EXAMPLE, package: str = "temul") -> Path:
+    """A file of an installed package (temul-toolkit by default), found without importing it
+    (importing temul or atomap loads hyperspy, which is slow and not needed here).
+
+    Args:
+        relative: the file's path inside the package.
+        package: the package's import name.
+
+    Returns:
+        The file's path.
+
+    Raises:
+        ImageReadError: the package is not installed or lacks the file.
+    """
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ImageReadError("temul-toolkit is not installed: `pip install temul-toolkit==0.1.9` "
-                             "(it is in requirements.txt) provides the MoS2 example image")
+        raise ImageReadError(f"{package} is not installed (it is pinned in requirements.txt): it provides the "
+                             "example image")
     path = Path(list(spec.submodule_search_locations)[0]) / relative
     if not path.exists():
-        raise ImageReadError(f"{relative} is missing from the installed temul-toolkit; reinstall it")
+        raise ImageReadError(f"{relative} is missing from the installed {package}; reinstall it")
     return path
 
 
@@ -370,6 +390,38 @@ def au_example() -> ExperimentalImage:
     img.meta.update({"material": "Au nanoparticle (fcc, a = 4.078 Å)", "citation": AU_CITATION,
                      "spacings": AU_SPACINGS})
     return img
+
+
+def sto_example() -> ExperimentalImage:
+    """The real SrTiO3 [110] HAADF-STEM image of Atomap's test data (400 x 380 px, 0.0933 Å/px).
+
+    The file (HyperSpy HDF5) stores its scale without a unit; it is nm (Atomap's own tests use it
+    so, and the lattice it gives is SrTiO3's within 0.4 %).
+
+    Returns:
+        The image, its ``meta`` holding ``material``, ``citation`` and ``reference`` (the [110]
+        projection's a, b in Å and gamma in degrees).
+
+    Raises:
+        ImageReadError: atomap is not installed, lacks the file, or the file is not as expected.
+    """
+    import h5py     # only here: no other reader needs HDF5
+
+    path = temul_example_path(STO_EXAMPLE, "atomap")
+    try:
+        with h5py.File(path, "r") as h5:
+            node = h5["Experiments/__unnamed__"]
+            data = np.asarray(node["data"][()], dtype=np.float64)
+            scales = [float(node[f"axis-{k}"].attrs["scale"]) for k in (0, 1)]
+    except (OSError, KeyError) as exc:
+        raise ImageReadError(f"{path.name}: not the HyperSpy file Atomap ships ({exc})") from None
+    if data.ndim != 2 or abs(scales[0] / scales[1] - 1) > PIXEL_SIZE_AGREEMENT:
+        raise ImageReadError(f"{path.name}: expected one 2D image with square pixels")
+    pixel_size = check_pixel_size(10.0 * scales[0], path.name, "the file's scale in nm")
+    return check_image(ExperimentalImage(
+        data, pixel_size, path.name,
+        {"material": "SrTiO3 [110] (HAADF)", "citation": STO_CITATION, "reference": STO_LITERATURE},
+        ["the file's scale carries no unit: read as nm (as Atomap's tests use it)"]))
 
 
 def user_images(folder: Path | None = None) -> list[Path]:

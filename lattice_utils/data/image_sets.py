@@ -36,13 +36,15 @@ import numpy as np
 import pandas as pd
 
 from ..core import paths, storage
+from ..simulate import image_set_style
 from ..simulate.stem import StemParams
 from . import datasets
 from .structures import CorruptFileError, DataUnavailableError, check_member_size
 
 __all__ = ["IMAGE_SETS", "SLOT_IMAGE_SET", "CITATION", "IMAGE_PX", "SPLIT_FOLDERS", "MAX_IMAGE_BYTES",
            "MAX_IMAGE_PIXELS", "ImageSet", "LoadedImageSet", "LayoutError", "image_set_path", "missing_message",
-           "fetch_image_set", "verify_archive", "index_archive", "crop_drawn_square", "decode_member", "load_image_set"]
+           "fetch_image_set", "verify_archive", "index_archive", "crop_drawn_square", "decode_member",
+           "load_image_set", "STYLE_VERSION", "build_styled_store"]
 
 IMAGE_PX = 256              # stored size of the cropped square
 CROP_VERSION = 1            # bump when the crop or the stored size changes: stores are rebuilt
@@ -412,7 +414,7 @@ def load_image_set(name: str, download: bool = True, workers: int = 1, chunk_siz
         verbose: show a progress bar and report images that could not be read.
 
     Returns:
-        The loaded set; its images show ``info.field_A`` (10 Å) at ``pixel_size`` Å per pixel.
+        The loaded set; its images show ``info.field_A`` (15 Å) at ``pixel_size`` Å per pixel.
 
     Raises:
         ValueError: ``name`` is not one of ``IMAGE_SETS``.
@@ -435,3 +437,54 @@ def load_image_set(name: str, download: bool = True, workers: int = 1, chunk_siz
         print(f"{name}: {len(store.failed)} images could not be read: stored blank and listed in "
               f"store.failed, which the studies leave out; e.g. {store.failed[0]}")
     return LoadedImageSet(info, table, store, sha)
+
+
+# bump when the way structures are drawn like a set changes: styled stores are rebuilt
+STYLE_VERSION = 1
+
+
+def _render_chunk(payload):
+    """Structures of one chunk drawn like the image set and read back through the set's own crop:
+    (uint8 [n, px, px], failed [(id, reason)])."""
+    from jarvis.core.atoms import Atoms     # jarvis only in the worker processes that draw
+
+    ids, atoms_dicts, px = payload
+    images = np.zeros((len(ids), px, px), dtype=np.uint8)
+    failed = []
+    for k, (rid, ad) in enumerate(zip(ids, atoms_dicts)):
+        try:
+            images[k] = decode_member(image_set_style.render_like_image_set(Atoms.from_dict(ad), rid), px)
+        except Exception as exc:  # keep the chunk; report the record
+            failed.append((rid, f"{type(exc).__name__}: {exc}"))
+    return images, failed
+
+
+def build_styled_store(slot: str, table: pd.DataFrame, name: str = "stem_jv2d", chunk_size: int = 256,
+                       workers: int = 1, force: bool = False, verbose: bool = True) -> datasets.ImageStore:
+    """The structures of ``table`` drawn the way the image set ``name`` was made
+    (``simulate.image_set_style``) and stored through the set's own crop (``decode_member``), so
+    that a network trained on them sees what it would see on the set.
+
+    Args:
+        slot: dataset slot (names the store folder).
+        table: corpus table with ``id`` and ``atoms`` (oriented layers) columns.
+        name: the image set whose drawing is copied (``IMAGE_SETS``).
+        chunk_size: images per chunk file.
+        workers: processes that draw chunks.
+        force: draw every chunk again even when a whole one is stored.
+        verbose: show a progress bar and report failed records.
+
+    Returns:
+        The store: uint8 [``IMAGE_PX``, ``IMAGE_PX``] images of the set's field of view, row ``i``
+        for ``table`` row ``i``; a record that cannot be drawn is blank and listed in ``failed``.
+    """
+    info = _info(name)
+    params = StemParams(image_px=IMAGE_PX, px_scale=info.field_A / IMAGE_PX)
+    ids, atoms = list(table["id"]), list(table["atoms"])
+    key = storage.content_key(ids, [r["lattice_mat"] for r in atoms], [r["coords"] for r in atoms],
+                              [r["elements"] for r in atoms], image_set_style.IMAGE_SET_STEM.as_dict(),
+                              image_set_style.JPEG_QUALITY, CROP_VERSION, STYLE_VERSION, chunk_size)
+    root = paths.IMAGES / f"{slot}-like-{name}-{len(table)}-{key}"
+    payloads = [(ids[s:s + chunk_size], atoms[s:s + chunk_size], IMAGE_PX) for s in range(0, len(ids), chunk_size)]
+    return datasets.build_store(root, f"{slot} like {name}", ids, params, chunk_size, _render_chunk, payloads,
+                                workers=workers, force=force, verbose=verbose)

@@ -19,9 +19,12 @@ paper's own images whose results are committed as snapshots.
   splits, and on images degraded by dose, scan stretch and drift.
 - ``rotation_robustness``: notebook 15 as functions: the structures a rotation study can score, and
   each method's errors per rotation and pixel size (lengths sorted, gamma folded).
+- ``transfer``: notebook 05's transfer benchmark: the offline stand-in drawn like STEM-JV2D, a network
+  trained on it alone scored on the set's real test images, beside the image-trained one and the FFT.
 - ``train_models``: command line to train the networks of notebooks 02-07 ahead of the notebooks,
   also under ``torchrun``.
 """
 
 __all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "experimental", "distortion_study",
-           "physics_baseline", "rotation_robustness", "train_models"]
+           "physics_baseline", "rotation_robustness", "transfer",
+           "train_models"]

@@ -168,3 +168,13 @@ def test_publish_command_says_what_to_do_without_a_traceback(tmp_path):
     out = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, cwd=paths.ROOT)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "publish:" in out.stderr and "run the notebooks and notebook 99 first" in out.stderr
+
+
+def test_executed_copies_name_no_folder_of_the_machine_they_ran_on(tmp_path):
+    data, out, repo = "/srv/big-disk/lattice-data", "/scratch/run-7", "/home/me/lattice"
+    text = (f'"reused cached {data}/models/m/final.pt", "output_path": "{out}/reports/executed/05.ipynb", '
+            f'"{repo}/notebooks/05.ipynb", "{repo}"')
+    got = results_page.portable(text, {"$LATTICE_DATA_DIR": data, "$LATTICE_OUTPUT_DIR": out, "": repo})
+    assert "/srv" not in got and "/scratch" not in got and "/home" not in got
+    assert "$LATTICE_DATA_DIR/models/m/final.pt" in got and "$LATTICE_OUTPUT_DIR/reports/executed" in got
+    assert '"notebooks/05.ipynb"' in got and got.endswith('"."')

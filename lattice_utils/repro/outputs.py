@@ -124,6 +124,8 @@ OUTPUTS = (
                                                                    "f1", "paper_f1", "profile", "data_source"),
            trained=True),
     _table("05", "table_05_fft_vs_densenet"),
+    _table("05", "table_05_transfer", needs=PAPER_DATA),
+    _figure("05", "fig05_transfer", needs=PAPER_DATA),
     _figure("05", "table_2_paper_settings_confusion", "000 Table 2", needs=KEPT_PREDICTIONS),
     _table("05", "table_05_beyond_the_paper", needs=KEPT_PREDICTIONS),
     _figure("05", "beyond_the_paper_accuracy", needs=KEPT_PREDICTIONS),
@@ -142,6 +144,8 @@ OUTPUTS = (
     _figure("08", "fig08_real_grain_maps"),
     _table("08", "table_08_hard_cases"),
     _figure("08", "fig08_hard_cases"),
+    _table("08", "table_08_measured_distortion"),
+    _figure("08", "fig08_measured_distortion"),
     # 09_xrd_dataset.ipynb
     _figure("09", "xrd_fig1_structures_per_space_group", "004 Fig. 1"),
     _figure("09", "xrd_fig2_patterns_of_one_structure", "004 Fig. 2"),

@@ -15,13 +15,14 @@ import posixpath
 import re
 from pathlib import Path
 
+from ..core import paths
 from ..core.storage import write_bytes, write_text
 from . import manifest
 from .plots import light_png_bytes
 from .reproduction import template
 
 __all__ = ["LIGHT_PX", "FIGURE_BUDGET", "NOTEBOOK_BUDGET", "TABLE_ROWS", "light_png", "relink", "executed_copy",
-           "table_excerpt", "notebook_title", "last_run", "page_header", "build"]
+           "table_excerpt", "notebook_title", "last_run", "page_header", "build", "portable"]
 
 LIGHT_PX = 1000               # longest side of a published figure (px)
 FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
@@ -153,9 +154,30 @@ def relink(markdown: str, source_dir: str, target_dir: str) -> str:
     return _LINK.sub(moved, markdown)
 
 
+def portable(text: str, roots: dict | None = None) -> str:
+    """``text`` with the run's absolute folders written as a reader can use them: the checkout's
+    own as relative paths, a data or output folder outside it as ``$LATTICE_DATA_DIR`` or
+    ``$LATTICE_OUTPUT_DIR`` (what a run's log prints names the machine it ran on otherwise).
+
+    Args:
+        text: any text (an executed notebook's JSON).
+        roots: {placeholder: absolute folder}; None for this run's (``paths``).
+
+    Returns:
+        The text with every such folder replaced, the longest first.
+    """
+    if roots is None:
+        roots = {"$LATTICE_DATA_DIR": paths.DATA, "$LATTICE_OUTPUT_DIR": paths.OUTPUT, "": paths.ROOT}
+    for name, folder in sorted(roots.items(), key=lambda kv: -len(str(kv[1]))):
+        folder = str(Path(folder).resolve())
+        text = text.replace(folder + "/", f"{name}/" if name else "").replace(folder, name or ".")
+    return text
+
+
 def executed_copy(src: Path, dst: Path, facts: str) -> int:
     """The executed notebook as a reader on the web sees it: its outputs and figures, a first cell
-    saying which run produced them, and links that hold from ``docs/notebooks/``.
+    saying which run produced them, links that hold from ``docs/notebooks/``, and no absolute path
+    of the machine it ran on (``portable``).
 
     Args:
         src: the executed notebook (``reports/executed/<notebook>``).
@@ -174,7 +196,7 @@ def executed_copy(src: Path, dst: Path, facts: str) -> int:
               f"figures of one run: {facts} The notebook itself is kept without outputs; `./run_all.sh` "
               "regenerates this copy, `./run_all.sh publish` puts it here.")
     nb["cells"] = [{"cell_type": "markdown", "id": "executed-copy", "metadata": {}, "source": banner}] + nb["cells"]
-    text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    text = portable(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     write_text(dst, text)
     return len(text.encode())
 

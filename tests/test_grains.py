@@ -288,6 +288,11 @@ def test_the_mismatch_matrix_is_the_pairwise_lattice_mismatch():
     for t in rng.uniform(0, 0.2, 25):
         R = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
         bases.append(base @ R * (1 + 0.01 * rng.normal()))
-    pairwise = np.array([[grains.lattice_mismatch(a, b) for b in bases] for a in bases])
+    def one_way(P, Q):     # each basis vector of P to the nearest short vector of Q, one pair at a time
+        p, q = np.vstack([P, -P]), grains.short_vectors(Q)
+        return (np.linalg.norm(p[:, None] - q[None], axis=-1).min(axis=1) / np.linalg.norm(p, axis=1)).max()
+
+    pairwise = np.array([[max(one_way(a, b), one_way(b, a)) for b in bases] for a in bases])
     assert np.array_equal(grains.mismatch_matrix(bases), pairwise)
+    assert grains.lattice_mismatch(bases[0], bases[3]) == pairwise[0, 3]
     assert grains.mismatch_matrix([]).shape == (0, 0)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lattice_utils.lattice import scan_distortion as sd
-from lattice_utils.lattice.lattice2d import reduced_cell
+from lattice_utils.lattice.lattice2d import anisotropy, reduced_cell
 
 GRAPHENE = np.array([[2.46, 0.0], [-1.23, 2.46 * np.sqrt(3) / 2]])
 OBLIQUE = np.array([[3.1, 0.0], [-0.9, 4.2]])
@@ -38,7 +38,7 @@ def test_grains_at_different_orientations_give_the_scan_distortion_shape(T, angl
     assert np.allclose(sd.scan_factors(got.matrix), (1.0, 1.045, 0.02), atol=1e-6)
     f = got.factors()
     assert f["slow_axis_pct"] == pytest.approx(4.5, abs=1e-4) and f["shear_pct"] == pytest.approx(2.0, abs=1e-4)
-    assert got.anisotropy == pytest.approx(sd.anisotropy(D_SCAN), abs=1e-6)
+    assert got.anisotropy == pytest.approx(anisotropy(D_SCAN), abs=1e-6)
     assert got.residual_pct < 1e-4 and got.source == "grains"
     # removing it restores the material's cell (up to the scale grains cannot see)
     cell = reduced_cell(*(bases[0] @ np.linalg.inv(got.matrix).T))

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core import storage
-from ..lattice.scan_distortion import MAX_ANISOTROPY, MAX_SCALE_ERROR, N_DRAWS, ScanDistortion, anisotropy
+from ..lattice.lattice2d import anisotropy
+from ..lattice.scan_distortion import MAX_ANISOTROPY, MAX_SCALE_ERROR, N_DRAWS, ScanDistortion
 from .real_images import PIXEL_SIZE_AGREEMENT, PIXEL_SIZE_RANGE, ExperimentalImage
 
 __all__ = ["FORMAT", "VERSION", "CalibrationError", "Calibration", "calibration_document", "write_calibration",

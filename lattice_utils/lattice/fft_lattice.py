@@ -34,7 +34,7 @@ from .lattice2d import (
     reduced_cell,
     reduced_cells,
 )
-from .scan_distortion import ScanDistortion, correct_basis
+from .scan_distortion import ScanDistortion, basis_draws, correct_basis
 
 __all__ = ["MIN_IMAGE_PX", "MAX_BAD_PIXELS", "MAX_FFT_PX", "LatticeEstimate", "fill_bad_pixels", "power_spectrum",
            "band_power", "BACKGROUND_SHARE", "background_share", "parabola_offset", "suppress_outliers", "find_peaks",
@@ -322,13 +322,13 @@ def background_share(image: np.ndarray, sigma_px: float) -> float:
     return float(_binned_blur(img, sigma_px, f).var()) / total if total > 0 else 0.0
 
 
-def smooth(image: np.ndarray, sigma_px: float, binned: bool = False) -> np.ndarray:
+def smooth(image: np.ndarray, sigma_px: float) -> np.ndarray:
     """Gaussian blur of width ``sigma_px``; a wide one on a copy binned by sigma / 4 and
     interpolated back (the same slow background at a small part of the cost) for images over
-    512 x 512 px, or for any image with ``binned``."""
+    512 x 512 px."""
     img = np.asarray(image, dtype=float)
     f = int(sigma_px // 4)
-    if f < 2 or (img.size <= 512 * 512 and not binned):
+    if f < 2 or img.size <= 512 * 512:
         return ndimage.gaussian_filter(img, sigma_px, mode="reflect")
     H, W = img.shape
     small = _binned_blur(img, sigma_px, f)
@@ -339,12 +339,12 @@ def smooth(image: np.ndarray, sigma_px: float, binned: bool = False) -> np.ndarr
     return ndimage.map_coordinates(small, [yy, xx], order=1, mode="nearest")
 
 
-def remove_background(image: np.ndarray, sigma_px: float, binned: bool = False) -> tuple[np.ndarray, float]:
+def remove_background(image: np.ndarray, sigma_px: float) -> tuple[np.ndarray, float]:
     """The image minus its Gaussian blur of width ``sigma_px`` (slow background, a bright corner,
-    uneven illumination), and the share of the image's variance that was removed (``binned``:
-    the blur of ``smooth(..., binned=True)``, a cheap first look)."""
+    uneven illumination), and the share of the image's variance that was removed (a cheap first
+    look at that share: ``background_share``)."""
     img = np.asarray(image, dtype=float)
-    background = smooth(img, sigma_px, binned)
+    background = smooth(img, sigma_px)
     out = img - background
     total = float(img.var())
     return out, (float(background.var()) / total if total > 0 else 0.0)
@@ -663,15 +663,10 @@ def lattice_from_basis(B: np.ndarray, cov: np.ndarray, pixel_size: float, n_samp
         The fields of a ``LatticeEstimate`` from a to basis_cov except reliable, reason, n_peaks,
         peak_snr, pixel_size, n_stray and notes: lengths in Å, angles in degrees, distortions in %.
     """
-    rng = np.random.default_rng(seed)
-    chol = np.linalg.cholesky(cov + 1e-30 * np.eye(4) + 1e-12 * np.trace(cov) * np.eye(4))
-    dv = (chol @ rng.standard_normal((4, n_samples))).T.reshape(n_samples, 2, 2)   # (c, j)
-    samples = B[None] + dv.transpose(0, 2, 1)
-
     A = np.linalg.inv(B).T                # rows: real-space vectors with a_i . g_j = delta_ij
     a, b, gamma, u, v = reduced_cell(A[0], A[1])
     # every draw's real-space basis (rows), reduced all at once
-    draws = np.column_stack(reduced_cells(np.linalg.inv(samples).transpose(0, 2, 1)))
+    draws = np.column_stack(reduced_cells(basis_draws(B, cov, n_samples, seed)))
     a_err, b_err, g_err = draws.std(axis=0)
     len_tol = max(STRICT_LEN_TOL, 3 * max(a_err / a, b_err / b))
     label = bravais_class_2d(a, b, gamma, len_tol=len_tol, ang_tol=max(STRICT_ANG_TOL, 3 * g_err))

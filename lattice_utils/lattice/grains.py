@@ -46,7 +46,7 @@ from .scan_distortion import NotMeasurable, ScanDistortion
 
 __all__ = ["WINDOW_FIELD_A", "MIN_WINDOW_PX", "MAX_WINDOW_PX", "MAX_WINDOWS_PER_SIDE", "GRAIN_MATCH_TOL",
            "SINGLE_GRAIN_SHARE", "HEADLINE_MIN_SHARE", "SUBCELL_INDICES", "SUBCELL_TOL", "Grain", "GrainAnalysis",
-           "window_origins", "window_size", "lattice_mismatch", "mismatch_matrix", "subcell_index",
+           "window_origins", "window_size", "short_vectors", "lattice_mismatch", "mismatch_matrix", "subcell_index",
            "choose_answer", "analyse_image", "distortion_from_grains", "with_distortion", "grain_rows"]
 
 WINDOW_FIELD_A = 40.0       # window side in Å: a dozen periods of a 3 Å lattice
@@ -120,10 +120,18 @@ def window_size(shape, pixel_size: float) -> tuple[int, int]:
 def short_vectors(B: np.ndarray) -> np.ndarray:
     """+-g1, +-g2, +-(g1 + g2), +-(g1 - g2) of a reduced reciprocal basis: every first-order
     vector of any 2D lattice is among them (a square lattice has g1 + g2 and g1 - g2 equally
-    short, a hexagonal one only one of them)."""
-    g1, g2 = B
-    v = np.array([g1, g2, g1 + g2, g1 - g2])
-    return np.vstack([v, -v])
+    short, a hexagonal one only one of them).
+
+    Args:
+        B: a reduced reciprocal basis (rows g1, g2, 1/Å), or a stack of them [..., 2, 2].
+
+    Returns:
+        float [..., 8, 2]: the eight vectors of each basis (1/Å).
+    """
+    B = np.asarray(B, dtype=float)
+    g1, g2 = B[..., 0, :], B[..., 1, :]
+    v = np.stack([g1, g2, g1 + g2, g1 - g2], axis=-2)
+    return np.concatenate([v, -v], axis=-2)
 
 
 def lattice_mismatch(B1: np.ndarray, B2: np.ndarray) -> float:
@@ -138,12 +146,7 @@ def lattice_mismatch(B1: np.ndarray, B2: np.ndarray) -> float:
     Returns:
         The mismatch as a fraction of the basis vector's length (0.015 = 1.5 %).
     """
-    def one_way(P, Q):
-        p, q = np.vstack([P, -P]), short_vectors(Q)
-        d = np.linalg.norm(p[:, None] - q[None], axis=-1).min(axis=1)
-        return float((d / np.linalg.norm(p, axis=1)).max())
-
-    return max(one_way(B1, B2), one_way(B2, B1))
+    return float(mismatch_matrix([B1, B2])[0, 1])
 
 
 def mismatch_matrix(bases: list) -> np.ndarray:
@@ -159,9 +162,7 @@ def mismatch_matrix(bases: list) -> np.ndarray:
         return np.zeros((0, 0))
     B = np.asarray(bases, dtype=float)                        # [n, 2, 2]
     p = np.concatenate([B, -B], axis=1)                        # [n, 4, 2]: +-g1, +-g2
-    g1, g2 = B[:, 0], B[:, 1]
-    q = np.stack([g1, g2, g1 + g2, g1 - g2], axis=1)
-    q = np.concatenate([q, -q], axis=1)                        # [n, 8, 2]: short_vectors
+    q = short_vectors(B)                                       # [n, 8, 2]
     d = np.linalg.norm(p[:, None, :, None] - q[None, :, None, :], axis=-1).min(axis=3)   # [n, n, 4]
     one_way = (d / np.linalg.norm(p, axis=2)[:, None, :]).max(axis=2)
     return np.maximum(one_way, one_way.T)

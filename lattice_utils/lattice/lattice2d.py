@@ -18,8 +18,8 @@ import numpy as np
 
 __all__ = ["CLASS_NAMES", "CLASS_SHORT", "STANDARD_GAMMAS", "SYMPREC",
            "StructureError", "CanonicalCell", "orient_layer", "lattice_params_2d", "paper_label", "is_standard_gamma",
-           "gauss_reduce", "reduced_cell", "reduced_cells", "orientation_deg", "bravais_class_2d", "class_distortions",
-           "canonical_cell", "projected_canonical_cell", "symmetry_class"]
+           "gauss_reduce", "reduced_cell", "reduced_cells", "orientation_deg", "bravais_class_2d", "anisotropy",
+           "class_distortions", "canonical_cell", "projected_canonical_cell", "symmetry_class"]
 
 CLASS_NAMES = ("hexagonal", "square", "rectangular", "centred rectangular", "oblique")
 CLASS_SHORT = ("hp", "tp", "op", "oc", "mp")
@@ -270,12 +270,23 @@ def _basis(a: float, b: float, gamma: float) -> np.ndarray:
     return np.array([[a, 0.0], [b * np.cos(g), b * np.sin(g)]])
 
 
-def _anisotropy(measured: np.ndarray, ideal: np.ndarray) -> float:
-    """sigma_max / sigma_min - 1 of the map taking the ideal basis to the measured one: the
-    strain that is not a rotation or a change of scale (0 when the two are similar)."""
-    F = measured.T @ np.linalg.inv(ideal.T)
+def anisotropy(F: np.ndarray) -> float:
+    """s_max / s_min - 1 of a 2 x 2 map: the strain that is not a rotation or a change of scale.
+
+    Args:
+        F: 2 x 2 matrix.
+
+    Returns:
+        The anisotropy (a fraction; 0 for a rotation times a scale).
+    """
     s = np.linalg.svd(F, compute_uv=False)
     return float(s[0] / s[1] - 1.0)
+
+
+def _anisotropy(measured: np.ndarray, ideal: np.ndarray) -> float:
+    """The anisotropy of the map taking the ideal basis to the measured one (0 when the two are
+    similar)."""
+    return anisotropy(measured.T @ np.linalg.inv(ideal.T))
 
 
 def class_distortions(a: float, b: float, gamma: float, classes=(0, 1, 2, 3, 4)) -> dict:

@@ -35,11 +35,11 @@ from itertools import product
 
 import numpy as np
 
-from .lattice2d import reduced_cell
+from .lattice2d import anisotropy, reduced_cell
 
 __all__ = ["NotMeasurable", "ScanDistortion", "UNIMODULAR", "MATERIALS", "DEGENERATE_CONDITION",
            "GRAIN_RESIDUAL_LIMIT", "MAX_ANISOTROPY", "MAX_DISTORTION_ERR", "MAX_SCALE_ERROR", "N_DRAWS",
-           "metric_from_cell", "right_handed", "basis_draws", "symmetric_root", "anisotropy", "scan_factors",
+           "metric_from_cell", "right_handed", "basis_draws", "symmetric_root", "scan_factors",
            "fast_axis_calibrated", "from_grains", "from_reference", "from_orthogonal_pair", "correct_basis"]
 
 
@@ -147,7 +147,8 @@ class ScanDistortion:
 
 
 def scan_factors(S: np.ndarray) -> tuple[float, float, float]:
-    """The scan model's factors of S: the upper-triangular D with D D^T = S S^T.
+    """The scan model's factors of S: the upper-triangular D with D D^T = S S^T (so any map with
+    the same symmetric part, rotation aside, has the same factors).
 
     D = [[fast, shear], [0, slow]]: the fast (x) axis scaled by ``fast``, the slow (y) axis by
     ``slow``, and x shifted by ``shear`` per unit of y (the slow axis tilted).
@@ -245,19 +246,6 @@ def symmetric_root(Q: np.ndarray, inverse: bool = True) -> np.ndarray:
     return (v * (w ** (-0.5 if inverse else 0.5))) @ v.T
 
 
-def anisotropy(S: np.ndarray) -> float:
-    """s_max / s_min - 1 of a 2 x 2 map (a fraction; 0 for a rotation times a scale).
-
-    Args:
-        S: 2 x 2 matrix.
-
-    Returns:
-        The anisotropy.
-    """
-    s = np.linalg.svd(S, compute_uv=False)
-    return float(s[0] / s[1] - 1.0)
-
-
 def _metric_equations(bases: list, scale: float) -> np.ndarray:
     """Rows of the homogeneous system A Q A^T - G = 0 in (q11, q12, q22, g11, g12, g22 / scale),
     each normalised by the lengths it involves."""
@@ -351,7 +339,8 @@ def from_grains(bases: list, covs: list, n_draws: int = N_DRAWS, seed: int = 0) 
         raise NotMeasurable(f"making the grains congruent takes a {100 * anisotropy(S):.0f} % distortion, more "
                             f"than any scan distortion ({100 * MAX_ANISOTROPY:.0f} %): they are not one lattice "
                             "(other materials, or one seen along other directions)")
-    misfit = _misfit_pct(_corrected_cells(indexed, S))
+    central = _corrected_cells(indexed, S)
+    misfit = _misfit_pct(central)
     # draws: each grain's basis from its own covariance, re-labelled the same way
     per_grain = [np.einsum("jk,nkc->njc", M, np.array([right_handed(a) for a in
                                                          basis_draws(np.linalg.inv(A).T, cov, n_draws, seed + i)]))
@@ -365,7 +354,6 @@ def from_grains(bases: list, covs: list, n_draws: int = N_DRAWS, seed: int = 0) 
     draws = np.array(draws) if draws else S[None]
     # the misfit the grains' own errors allow: twice the largest change of a corrected cell
     # over the draws (95th percentile)
-    central = _corrected_cells(indexed, S)
     change = [np.max(np.abs(_corrected_cells([d[n] for d in per_grain], S) - central) / central)
               for n in range(min(n_draws, 50))]
     noise = float(2 * 100 * np.percentile(change, 95))
@@ -472,10 +460,11 @@ def from_orthogonal_pair(basis_0: np.ndarray, cov_0: np.ndarray, basis_90: np.nd
     S, u, w = solve(A0, A90)
     d0 = basis_draws(np.linalg.inv(basis_0).T, cov_0, n_draws, seed)
     d90 = basis_draws(np.linalg.inv(basis_90).T, cov_90, n_draws, seed + 1)
-    draws = np.array([solve(right_handed(x), right_handed(y))[0] for x, y in zip(d0, d90)])
+    solved = [solve(right_handed(x), right_handed(y)) for x, y in zip(d0, d90)]
+    draws = np.array([s for s, _, _ in solved])
     notes = []
     if np.linalg.norm(u) > 0 and abs(np.linalg.norm(u) - np.linalg.norm(w)) > 3 * float(np.std(
-            [np.linalg.norm(solve(right_handed(x), right_handed(y))[1]) for x, y in zip(d0[:50], d90[:50])])) + 1e-3:
+            [np.linalg.norm(du) for _, du, _ in solved[:50]])) + 1e-3:
         notes.append(f"the drifts of the two frames differ in size (|u| = {np.linalg.norm(u):.4f}, |w| = "
                      f"{np.linalg.norm(w):.4f}): the drift changed between the frames, or the distortion is "
                      "not only drift")

@@ -16,13 +16,13 @@ from scipy import ndimage
 
 from ..lattice.fft_lattice import STRICT_ANG_TOL, STRICT_LEN_TOL, reciprocal_basis_of
 from ..lattice.grains import GRAIN_MATCH_TOL, lattice_mismatch
-from ..lattice.lattice2d import CLASS_NAMES, bravais_class_2d, orientation_deg, reduced_cell
+from ..lattice.lattice2d import CLASS_NAMES, anisotropy, bravais_class_2d, orientation_deg, reduced_cell
 from . import degrade
 from .columns import Z_POWER, Probe, render_columns
 
 __all__ = ["GRAPHENE", "MOS2", "FESE", "Layer", "HardCase", "layer_columns", "image_lattice", "grain_boundary",
            "dopant_clusters", "scan_distortion", "contamination", "low_dose", "cosine_lattice", "all_cases",
-           "SLOW_SCAN", "near_square", "distorted_grains", "anisotropy_of", "one_frame", "reference_and_sample",
+           "SLOW_SCAN", "near_square", "distorted_grains", "one_frame", "reference_and_sample",
            "orthogonal_pair",
            "compare_with_truth"]
 
@@ -400,21 +400,8 @@ def distorted_grains(rotations=(3.0, 24.0), distortion=SLOW_SCAN, layer: Layer =
     img = degrade.shot_noise(_render(np.vstack(xy), np.concatenate(w), (size, size), px), dose, rng)
     return HardCase(f"{len(rotations)} grains, one scan distortion",
                     f"{layer.name}, grains at {', '.join(f'{r:g}' for r in rotations)}°, scan distortion "
-                    f"{100 * anisotropy_of(D):.1f} %, {dose:g} e/px", img, px,
+                    f"{100 * anisotropy(D):.1f} %, {dose:g} e/px", img, px,
                     [_truth(layer, rot, region == k, D) for k, rot in enumerate(rotations)], distortion=D)
-
-
-def anisotropy_of(D) -> float:
-    """s_max / s_min - 1 of a 2 x 2 map (a fraction).
-
-    Args:
-        D: 2 x 2 matrix.
-
-    Returns:
-        The anisotropy.
-    """
-    s = np.linalg.svd(np.asarray(D, float), compute_uv=False)
-    return float(s[0] / s[1] - 1.0)
 
 
 def one_frame(layer: Layer, distortion=np.eye(2), rotation_deg: float = 17.0, size: int = 512, px: float = 0.1,
@@ -437,7 +424,7 @@ def one_frame(layer: Layer, distortion=np.eye(2), rotation_deg: float = 17.0, si
     D = np.asarray(distortion, float)
     xy, w = _distorted_columns(layer, size, px, rotation_deg, D)
     img = degrade.shot_noise(_render(xy, w, (size, size), px), dose, np.random.default_rng(seed))
-    return HardCase(name or layer.name, f"{layer.name}, distortion {100 * anisotropy_of(D):.1f} %, "
+    return HardCase(name or layer.name, f"{layer.name}, distortion {100 * anisotropy(D):.1f} %, "
                     f"{size} px, {dose:g} e/px", img, px,
                     [_truth(layer, rotation_deg, np.ones((size, size), bool), D)], distortion=D)
 

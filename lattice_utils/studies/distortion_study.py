@@ -75,12 +75,6 @@ def measure_all(size: int = 512) -> list[Measured]:
     return out
 
 
-def _rendered_factors(D: np.ndarray) -> np.ndarray:
-    """The scan model's factors of the polar part of D: what a measurement can see."""
-    w, v = np.linalg.eigh(D @ D.T)
-    return np.array(scan_factors((v * np.sqrt(w)) @ v.T))
-
-
 def rows(measured: list[Measured]) -> pd.DataFrame:
     """The table: per measurement, the rendered and measured slow-axis and shear changes (%), the
     strict class in the image, and the corrected lattice and class against the material's.
@@ -94,7 +88,8 @@ def rows(measured: list[Measured]) -> pd.DataFrame:
     out = []
     for m in measured:
         f = m.distortion.factors()
-        fast, slow, shear = _rendered_factors(m.rendered)
+        # the factors read D D^T only: those of D's symmetric part, what a measurement can see
+        fast, slow, shear = scan_factors(m.rendered)
         if m.distortion.source == "grains":
             # grains see the shape only: the rendered distortion with its fast axis taken as exact
             slow, shear = slow / fast, shear / fast

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -24,15 +23,12 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def best_of(fn, repeats: int) -> float:
-    """Seconds of the fastest of ``repeats`` calls (after one warm-up call)."""
+def warm_best_of(fn, repeats: int) -> float:
+    """Seconds of the fastest of ``repeats`` calls, after one warm-up call."""
+    from bench_integrity import best_of     # the benchmarks' one timing loop (this folder is on sys.path)
+
     fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return best_of(fn, repeats)
 
 
 def main():
@@ -53,8 +49,8 @@ def main():
              lambda: fft_lattice.estimate_lattice(small, 0.1)),
             ("2048 px two grains: analyse_image", large, "grain analysis",
              lambda: grains.analyse_image(large, 0.1))):
-        t = best_of(call, repeats if img.size < 10 ** 6 else max(1, repeats // 3))
-        bare = best_of(lambda: fft_lattice.find_peaks(img, 0.1), repeats if img.size < 10 ** 6 else 1)
+        t = warm_best_of(call, repeats if img.size < 10 ** 6 else max(1, repeats // 3))
+        bare = warm_best_of(lambda: fft_lattice.find_peaks(img, 0.1), repeats if img.size < 10 ** 6 else 1)
         rows.append({"image": name, "ms": round(1000 * t, 1), "bare FFT + peak search (ms)": round(1000 * bare, 1),
                      "ratio": round(t / bare, 1)})
     res = grains.analyse_image(large, 0.1)

@@ -606,7 +606,8 @@ def main(argv=None) -> int:
               f"({len(args.image)} given)", file=sys.stderr)
         return 2
     args.image, pair = args.image[0], args.image[1:]
-    try:
+
+    def analyse() -> dict:
         if args.grain_map:
             # before the analysis: a refused name costs nothing
             check_grain_map_path(args.grain_map, args.image, args.force)
@@ -620,16 +621,27 @@ def main(argv=None) -> int:
             save_grain_map(res, img, args.grain_map)
             res["fft"].pop("grain_map")
             res["notes"].append(f"grain map written to {args.grain_map}")
+        return res
+
+    code, res = _guarded(analyse, f"analysing {args.image}")
+    if code:
+        return code
+    return _print(json.dumps(res, indent=2, allow_nan=False) if args.json else _format(res))
+
+
+def _guarded(work, doing: str):
+    """(0, ``work()``), or (2 or 3, None) after the message a command prints instead of a traceback."""
+    try:
+        return 0, work()
     except (ImageReadError, OSError, ValueError) as exc:   # FileNotFoundError is an OSError
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return 2, None
     except Exception as exc:   # a command prints a message, never a traceback
         if os.environ.get("LATTICE_DEBUG"):
             raise
-        print(f"error: unexpected {type(exc).__name__} while analysing {args.image}: {exc} "
+        print(f"error: unexpected {type(exc).__name__} while {doing}: {exc} "
               "(set LATTICE_DEBUG=1 to see where; please report it)", file=sys.stderr)
-        return 3
-    return _print(json.dumps(res, indent=2, allow_nan=False) if args.json else _format(res))
+        return 3, None
 
 
 def _print(text: str) -> int:
@@ -650,7 +662,8 @@ def _calibrate_command(args) -> int:
               "predict IMAGE --calibration FILE)", file=sys.stderr)
         return 2
     out = Path(args.output or f"{Path(args.calibrate).name}.calibration.json")
-    try:
+
+    def calibrate() -> dict:
         cell = parse_cell(args.cell) if args.cell else None
         reference_cell(cell, args.material)
         if out.exists() and (not args.force or out.resolve() == Path(args.calibrate).resolve()):
@@ -658,15 +671,11 @@ def _calibrate_command(args) -> int:
                              "(never the reference image)")
         doc = calibrate_image(args.calibrate, cell=cell, material=args.material, pixel_size=args.pixel_size)
         write_calibration(out, doc)
-    except (ImageReadError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:
-        if os.environ.get("LATTICE_DEBUG"):
-            raise
-        print(f"error: unexpected {type(exc).__name__} while calibrating on {args.calibrate}: {exc} "
-              "(set LATTICE_DEBUG=1 to see where; please report it)", file=sys.stderr)
-        return 3
+        return doc
+
+    code, doc = _guarded(calibrate, f"calibrating on {args.calibrate}")
+    if code:
+        return code
     d = doc["distortion"]
     return _print(f"{Path(args.calibrate).name}: scan distortion slow axis {d['slow_axis_pct']:+.2f} ± "
                   f"{d['slow_axis_err_pct']:.2f} %, shear {d['shear_pct']:+.2f} ± {d['shear_err_pct']:.2f} %, fast "

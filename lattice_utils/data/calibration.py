@@ -18,7 +18,7 @@ import numpy as np
 from ..core import storage
 from ..lattice.lattice2d import anisotropy
 from ..lattice.scan_distortion import MAX_ANISOTROPY, MAX_SCALE_ERROR, N_DRAWS, ScanDistortion
-from .real_images import PIXEL_SIZE_AGREEMENT, PIXEL_SIZE_RANGE, ExperimentalImage
+from .real_images import PIXEL_SIZE_AGREEMENT, ExperimentalImage, ImageReadError, check_pixel_size
 
 __all__ = ["FORMAT", "VERSION", "CalibrationError", "Calibration", "calibration_document", "write_calibration",
            "read_calibration", "check_applies"]
@@ -150,10 +150,10 @@ def read_calibration(path) -> Calibration:
                                "beyond any scan distortion")
     if np.abs(cov - cov.T).max() > 1e-12 or np.linalg.eigvalsh(cov).min() < -1e-12:
         raise CalibrationError(f"{name}: matrix_cov is not a covariance (symmetric, positive semi-definite)")
-    px = doc.get("pixel_size_A")
-    lo, hi = PIXEL_SIZE_RANGE
-    if isinstance(px, bool) or not isinstance(px, (int, float)) or not lo <= px <= hi:
-        raise CalibrationError(f"{name}: pixel_size_A {px!r} is not a pixel size in {lo:g}-{hi:g} Å")
+    try:
+        px = check_pixel_size(doc.get("pixel_size_A"), name, "pixel_size_A")
+    except ImageReadError as exc:
+        raise CalibrationError(str(exc)) from None
     shape = doc.get("shape")
     if not (isinstance(shape, list) and len(shape) == 2
             and all(isinstance(x, int) and not isinstance(x, bool) and 16 <= x <= 10 ** 5 for x in shape)):

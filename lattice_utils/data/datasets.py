@@ -25,8 +25,8 @@ from .prototypes import LIBRARY
 from .structures import COLUMNS, NORMALISE_VERSION, jarvis_zip_path, load_jarvis_table
 
 __all__ = ["load_corpus", "corpus_path", "corpus_summary", "jarvis_corpus_path", "per_class_split", "stratified_split",
-           "with_split", "TRANSFORM_COLUMNS", "build_image_store", "build_store", "store_dir", "ImageStore",
-           "resize_images"]
+           "with_split", "TRANSFORM_COLUMNS", "build_image_store", "build_store", "chunk_images", "store_dir",
+           "ImageStore", "resize_images"]
 
 STORE_VERSION = 1
 
@@ -315,27 +315,43 @@ def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: in
     return paths.IMAGES / f"{slot}-{len(table)}-{key}"
 
 
+def chunk_images(ids: list, px: int, draw) -> tuple[np.ndarray, list]:
+    """The images of one chunk: ``draw(k)`` makes image ``k``; one that fails is left blank
+    (zeros) and reported, and the chunk is kept.
+
+    Args:
+        ids: the records' ids, in chunk order.
+        px: side of every image (px).
+        draw: k -> uint8 [px, px] image of record k.
+
+    Returns:
+        (uint8 [n, px, px], failed [(id, reason)]).
+    """
+    images = np.zeros((len(ids), px, px), dtype=np.uint8)
+    failed = []
+    for k, rid in enumerate(ids):
+        try:
+            images[k] = draw(k)
+        except Exception as exc:  # keep the chunk; report the record
+            failed.append((rid, f"{type(exc).__name__}: {exc}"))
+    return images, failed
+
+
 def _simulate_chunk(payload):
     """Images of one chunk of structures: (uint8 [n, px, px], failed [(id, reason)])."""
     from jarvis.core.atoms import Atoms
 
-
     ids, atoms_dicts, params, transforms = payload
     params = StemParams(**params)
-    images = np.zeros((len(ids), params.image_px, params.image_px), dtype=np.uint8)
-    failed = []
-    for k, (rid, ad) in enumerate(zip(ids, atoms_dicts)):
-        try:
-            if transforms is None:
-                img = simulate_stem_image(Atoms.from_dict(ad), params)
-            else:
-                rot, sx, sy, px = transforms[k]
-                p = StemParams(**{**params.as_dict(), "px_scale": px})
-                img = simulate_stem_image(Atoms.from_dict(ad), p, rot=rot, shift=(sx, sy))
-            images[k] = to_uint8(img)
-        except Exception as exc:  # keep the chunk; report the record
-            failed.append((rid, f"{type(exc).__name__}: {exc}"))
-    return images, failed
+
+    def draw(k):
+        if transforms is None:
+            return to_uint8(simulate_stem_image(Atoms.from_dict(atoms_dicts[k]), params))
+        rot, sx, sy, px = transforms[k]
+        p = StemParams(**{**params.as_dict(), "px_scale": px})
+        return to_uint8(simulate_stem_image(Atoms.from_dict(atoms_dicts[k]), p, rot=rot, shift=(sx, sy)))
+
+    return chunk_images(ids, params.image_px, draw)
 
 
 def _write_chunk(args):

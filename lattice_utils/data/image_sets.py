@@ -81,11 +81,11 @@ CITATION = ("K. Choudhary, R. Gurunathan, B. DeCost, A. Biacchi, AtomVision: A M
             "Library for Atomistic Images, J. Chem. Inf. Model. 63, 1708 (2023)")
 IMAGE_SETS = {
     "stem_jv2d": ImageSet("stem_jv2d", "jv2d", "stem_jv2d.zip",
-                          "https://figshare.com/ndownloader/files/31054519", 15.0, CITATION),
+                          "https://figshare.com/ndownloader/files/31054519", image_set_style.FIELD_A, CITATION),
     # STEM-C2DB's generation script is not published: taken to be STEM-JV2D's (same paper, same
     # figure layout); not measured here
     "stem_c2db": ImageSet("stem_c2db", "c2db", "stem_c2db.zip",
-                          "https://figshare.com/ndownloader/files/31054516", 15.0, CITATION),
+                          "https://figshare.com/ndownloader/files/31054516", image_set_style.FIELD_A, CITATION),
 }
 SLOT_IMAGE_SET = {s.slot: s.name for s in IMAGE_SETS.values()}
 
@@ -365,16 +365,12 @@ def decode_member(data: bytes, px: int = IMAGE_PX) -> np.ndarray:
 
 def _decode_chunk(payload):
     zip_path, members, px = payload
-    images = np.zeros((len(members), px, px), dtype=np.uint8)
-    failed = []
     with zipfile.ZipFile(zip_path) as z:
-        for k, m in enumerate(members):
-            try:
-                check_member_size(zip_path, z.getinfo(m), MAX_IMAGE_BYTES)
-                images[k] = decode_member(z.read(m), px)
-            except Exception as exc:   # keep the chunk; report the image
-                failed.append((Path(m).stem, f"{type(exc).__name__}: {exc}"))
-    return images, failed
+        def draw(k):
+            check_member_size(zip_path, z.getinfo(members[k]), MAX_IMAGE_BYTES)
+            return decode_member(z.read(members[k]), px)
+
+        return datasets.chunk_images([Path(m).stem for m in members], px, draw)
 
 
 @dataclass
@@ -449,14 +445,8 @@ def _render_chunk(payload):
     from jarvis.core.atoms import Atoms     # jarvis only in the worker processes that draw
 
     ids, atoms_dicts, px = payload
-    images = np.zeros((len(ids), px, px), dtype=np.uint8)
-    failed = []
-    for k, (rid, ad) in enumerate(zip(ids, atoms_dicts)):
-        try:
-            images[k] = decode_member(image_set_style.render_like_image_set(Atoms.from_dict(ad), rid), px)
-        except Exception as exc:  # keep the chunk; report the record
-            failed.append((rid, f"{type(exc).__name__}: {exc}"))
-    return images, failed
+    return datasets.chunk_images(ids, px, lambda k: decode_member(
+        image_set_style.render_like_image_set(Atoms.from_dict(atoms_dicts[k]), ids[k]), px))
 
 
 def build_styled_store(slot: str, table: pd.DataFrame, name: str = "stem_jv2d", chunk_size: int = 256,

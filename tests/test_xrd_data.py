@@ -211,3 +211,65 @@ def test_a_space_group_number_outside_1_to_230_is_refused_by_every_symmetry_look
                    symmetry.point_group, symmetry.centring):
         with pytest.raises(ValueError, match=f"space group number must be 1-230, got {number}"):
             lookup(number)
+
+
+# ------------------------------------------------------------------ corpus: attempts abandoned for time
+
+def test_a_pinned_timeout_skips_that_attempt_and_others_get_the_slack(monkeypatch):
+    free, _, none_out = corpus.generate_one(1, 0, seed=3, max_atoms=12, timeout_s=0)
+    assert free is not None and none_out == []
+    # the reference build abandoned attempt 0: the replay skips it and keeps attempt 1's structure
+    skipped, rej, out = corpus.generate_one(1, 0, seed=3, max_atoms=12, timeout_s=0, pinned=[0])
+    assert out == [0] and rej[corpus.TIMED_OUT] == 1
+    assert skipped is not None and skipped["id"] == free["id"] and skipped["frac"] != free["frac"]
+    # a machine on which every search runs past the limit: attempts under 1 s of CPU are abandoned
+    from contextlib import contextmanager
+
+    from lattice_utils.core import parallel
+
+    @contextmanager
+    def slow_machine(seconds):
+        if 0 < seconds < 1:
+            raise parallel.AttemptTimeout()
+        yield
+
+    monkeypatch.setattr(parallel, "time_limit", slow_machine)
+    lost, rej, out = corpus.generate_one(1, 0, seed=3, max_atoms=12, timeout_s=0.5, attempts=3)
+    assert lost is None and out == [0, 1, 2] and rej[corpus.TIMED_OUT] == 3
+    # replaying a reference that finished attempt 0: PIN_SLACK times the limit lets it finish here too
+    assert corpus.PIN_SLACK * 0.5 >= 1
+    kept, _, out = corpus.generate_one(1, 0, seed=3, max_atoms=12, timeout_s=0.5, pinned=[])
+    assert out == [] and kept == free
+
+
+def test_a_ledger_pins_the_corpus_and_a_bad_ledger_is_refused(smoke_structures, tmp_path, monkeypatch):
+    P, table = smoke_structures
+    summary = corpus.structures_summary(P)
+    assert summary["pinned"] is False and isinstance(summary["timed_out"], dict)
+    ledger = tmp_path / "ledger.json"
+    monkeypatch.setattr(corpus, "TIMEOUT_LEDGER", ledger)
+    unpinned = corpus.corpus_path(P)
+    assert corpus.pinned_timeouts(P) is None
+    path = corpus.pin_timeouts(P)
+    assert path != unpinned and "-pinned-" in path.name and path.exists()
+    assert corpus.pinned_timeouts(P) == summary["timed_out"]
+    again = corpus.load_structures(P, verbose=False)
+    assert again["id"].tolist() == table["id"].tolist() and again["frac"].tolist() == table["frac"].tolist()
+    assert corpus.structures_summary(P)["pinned"] is True
+    with pytest.raises(ValueError, match="pinned already"):
+        corpus.pin_timeouts(P)
+    # a different record is another corpus
+    ledger.write_text('{"%s": {"pyxtal-001-0000": [0]}}' % unpinned.name.removesuffix(".json.gz"))
+    assert corpus.corpus_path(P) not in (path, unpinned)
+    ledger.write_text('{"%s": {"pyxtal-001-0000": ["first"]}}' % unpinned.name.removesuffix(".json.gz"))
+    with pytest.raises(ValueError, match=r"ledger\.json.*attempt numbers"):
+        corpus.pinned_timeouts(P)
+
+
+def test_patterns_are_keyed_by_the_structures_not_only_their_ids(smoke_structures):
+    P, table = smoke_structures
+    axes = zone_axes.AXES_4
+    moved = table.copy()
+    lat = np.array(moved.at[0, "lattice"], dtype=float) * 1.01
+    moved.at[0, "lattice"] = lat.tolist()
+    assert patterns.pattern_dir(moved, axes, P, S.CU_KA, False) != patterns.pattern_dir(table, axes, P, S.CU_KA, False)

@@ -404,7 +404,7 @@ def build_in_parts(path, expected: dict, build, force: bool = False, bar=None):
         expected: maps each block's part-file name (in corpus order) to the number of records it
             must hold (rows + skipped).
         build: ``build(todo)``, a generator given the missing part names in order that yields
-            ``(name, {"rows", "skipped", "rejected"})`` in any order.
+            ``(name, {"rows", "skipped", "rejected"[, "timed_out"]})`` in any order.
         force: rebuild every block, reusing none.
         bar: progress bar (``parallel.progress``) advanced by the count of each reused block, or
             None.
@@ -436,7 +436,8 @@ def build_in_parts(path, expected: dict, build, force: bool = False, bar=None):
     todo = [name for name in expected if name not in done]
     for name, block in build(todo):
         block = {"part": name, "corpus": path.name, "rows": block["rows"],
-                 "skipped": [list(x) for x in block["skipped"]], "rejected": dict(block["rejected"])}
+                 "skipped": [list(x) for x in block["skipped"]], "rejected": dict(block["rejected"]),
+                 "timed_out": dict(block.get("timed_out", {}))}
         write_json(parts / name, block, gz=name.endswith(".gz"))
         done[name] = block
     missing = [name for name in expected if name not in done]

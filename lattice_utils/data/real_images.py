@@ -47,11 +47,11 @@ VALUE_RANGE = (1e-100, 1e100)
 
 MOS2_EXAMPLE = "example_data/experimental/example_Se_implanted_MoS2.dm3"
 MOS2_CITATION = ("ADF-STEM image of Se-implanted monolayer MoS2, example data of the TEMUL toolkit "
-                 "(temul-toolkit 0.1.9 on PyPI, file temul/" + MOS2_EXAMPLE + "); TEMUL toolkit: "
+                 "(temul-toolkit 0.1.9 on PyPI, GPL-3.0, file temul/" + MOS2_EXAMPLE + "); TEMUL toolkit: "
                  "E. N. O'Connell et al., doi:10.5281/zenodo.3832142")
 AU_EXAMPLE = "example_data/experimental/example_Au_nanoparticle.emd"
 AU_CITATION = ("HAADF-STEM image of a Au nanoparticle, example data of the TEMUL toolkit "
-               "(temul-toolkit 0.1.9 on PyPI, file temul/" + AU_EXAMPLE + "); TEMUL toolkit: "
+               "(temul-toolkit 0.1.9 on PyPI, GPL-3.0, file temul/" + AU_EXAMPLE + "); TEMUL toolkit: "
                "E. N. O'Connell et al., doi:10.5281/zenodo.3832142")
 # fcc Au, a = 4.078 Å: the spacings a zone-axis image can show
 AU_SPACINGS = {"111": 2.355, "200": 2.039, "220": 1.442}

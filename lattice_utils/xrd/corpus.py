@@ -6,7 +6,13 @@ Sources:
   group (the paper caps ICSD at 500 per group). PyXtal often returns more symmetry than it was
   asked for (atoms on special positions); every structure is relabelled with spglib and the
   table keeps both numbers, so notebook 09 can say how often. Every structure is a function of
-  (seed, group, index), attempts are bounded in time, and the build resumes per group.
+  (seed, group, index), attempts are bounded in CPU time, and the build resumes per group.
+  CPU time still depends on the machine and its load: an attempt near the limit finishes on one
+  machine and is abandoned on another, which changes a structure and, through training, every
+  model-4 row (two builds on one machine differed in one of 3,680 structures). So a build records
+  the attempts it abandoned, and a profile whose record is committed in ``timeout_ledger.json``
+  replays it: those attempts are skipped, every other one gets ``PIN_SLACK`` times the limit, and
+  the corpus is the same on any machine (one that still runs out of time is named in the summary).
 * ``cif_dir``: any folder of CIFs (an ICSD or COD export), read with pymatgen, same labelling;
   a CIF that does not parse, has partial occupancies or no volume is skipped with its name and
   the reason, and counted.
@@ -32,9 +38,15 @@ from .symmetry import crystal_system
 
 __all__ = ["SYMPREC", "MIN_DISTANCE", "ELEMENTS", "AFLOW_CITATION", "spglib_group", "record", "crystal_of",
            "min_distance", "generate_one", "requested_groups", "corpus_path", "load_structures",
-           "structures_summary", "with_split", "read_cif_dir", "aflow_prototypes"]
+           "structures_summary", "with_split", "read_cif_dir", "aflow_prototypes", "PIN_SLACK", "structure_id",
+           "TIMEOUT_LEDGER", "pinned_timeouts", "pin_timeouts"]
 
 GENERATOR_VERSION = 2   # 2: CPU-time limit on PyXtal's search only
+TIMED_OUT = "PyXtal attempt timed out"
+# a replayed build gives every attempt the reference build finished this many times its limit, so
+# that a machine up to this much slower still finishes it
+PIN_SLACK = 10.0
+TIMEOUT_LEDGER = Path(__file__).with_name("timeout_ledger.json")
 SYMPREC = 0.01            # spglib tolerance (Å) for the labels
 MIN_DISTANCE = 0.9        # Å: closer atoms make a structure unphysical; it is redrawn
 # a broad choice of elements, light to heavy, metals and non-metals (no noble gases)
@@ -176,8 +188,13 @@ def _speed_up_pyxtal():
 
 
 
+def structure_id(group: int, index: int) -> str:
+    """The id of the ``index``-th structure requested in space group ``group``."""
+    return f"pyxtal-{group:03d}-{index:04d}"
+
+
 def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
-                 timeout_s: float = 20.0, attempts: int = 8):
+                 timeout_s: float = 20.0, attempts: int = 8, pinned=None):
     """One PyXtal random crystal requested in space group ``group``, as a table row.
 
     Every attempt is a function of (seed, group, index, attempt): 1-3 elements of ``ELEMENTS`` on
@@ -192,11 +209,15 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
         max_atoms: the largest cell kept, in atoms.
         timeout_s: CPU time in seconds one PyXtal search may take before it is abandoned.
         attempts: attempts before the structure is given up.
+        pinned: None to limit every attempt to ``timeout_s``; or the attempts (numbers from 0) a
+            reference build abandoned for time: those are skipped as timed out without running,
+            and every other attempt may take ``PIN_SLACK * timeout_s``.
 
     Returns:
-        ``(row, rejected)``: the ``record`` of the first accepted attempt (source
-        ``"offline-pyxtal"``), or None when every attempt was rejected; and a ``Counter`` of the
-        reasons the rejected attempts failed.
+        ``(row, rejected, timed_out)``: the ``record`` of the first accepted attempt (source
+        ``"offline-pyxtal"``), or None when every attempt was rejected; a ``Counter`` of the
+        reasons the rejected attempts failed; and the numbers of the attempts counted as timed
+        out (skipped by ``pinned`` or abandoned here), ascending.
     """
     from pyxtal import pyxtal
 
@@ -204,8 +225,14 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _speed_up_pyxtal()
-        rejected = Counter()
+        rejected, timed_out = Counter(), []
+        skip = set() if pinned is None else {int(a) for a in pinned}
+        limit = timeout_s if pinned is None else PIN_SLACK * timeout_s
         for attempt in range(attempts):
+            if attempt in skip:
+                rejected[TIMED_OUT] += 1
+                timed_out.append(attempt)
+                continue
             rng = np.random.default_rng([seed, 230_001, group, index, attempt])
             species, counts = _composition(rng, group, max_atoms)
             if sum(counts) > max_atoms:
@@ -216,11 +243,12 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
                 # only PyXtal's search is limited: the first diffraction simulation of a process
                 # imports pymatgen's XRD module (~1.7 s), and inside the limit that made the first
                 # structure of each worker depend on which worker drew it
-                with parallel.time_limit(timeout_s):
+                with parallel.time_limit(limit):
                     xtal.from_random(3, group, species, counts,
                                      random_state=int(rng.integers(2**31 - 1)))
             except parallel.AttemptTimeout:
-                rejected["PyXtal attempt timed out"] += 1
+                rejected[TIMED_OUT] += 1
+                timed_out.append(attempt)
                 continue
             except Exception as exc:  # PyXtal raises many kinds for incompatible compositions
                 rejected[type(exc).__name__] += 1
@@ -230,7 +258,7 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
                     raise CrystalError("PyXtal produced no valid crystal")
                 s = xtal.to_pymatgen()
                 c = Crystal(s.lattice.matrix, s.frac_coords, [site.specie.symbol for site in s],
-                            f"pyxtal-{group:03d}-{index:04d}")
+                            structure_id(group, index))
                 if min_distance(c) < MIN_DISTANCE:
                     rejected[f"atoms closer than {MIN_DISTANCE} Å"] += 1
                     continue
@@ -238,14 +266,14 @@ def generate_one(group: int, index: int, seed: int, max_atoms: int = 250,
             except Exception as exc:
                 rejected[type(exc).__name__] += 1
                 continue
-            return row, rejected
-        return None, rejected
+            return row, rejected, timed_out
+        return None, rejected, timed_out
 
 
 def _task(args):
-    group, index, seed, max_atoms, timeout_s, attempts = args
-    row, rej = generate_one(group, index, seed, max_atoms, timeout_s, attempts)
-    return group, index, row, rej
+    group, index, seed, max_atoms, timeout_s, attempts, pinned = args
+    row, rej, timed_out = generate_one(group, index, seed, max_atoms, timeout_s, attempts, pinned)
+    return group, index, row, rej, timed_out
 
 
 def requested_groups(profile: Profile) -> list[int]:
@@ -270,11 +298,92 @@ def corpus_path(profile: Profile, source: str = "offline") -> Path:
     Returns:
         The ``.json.gz`` path under ``paths.CORPORA``.
     """
+    name = _settings_name(profile, source)
+    pinned = pinned_timeouts(profile, source)
+    if pinned is not None:      # the replayed record is part of what the corpus is
+        name += "-pinned-" + storage.content_key(pinned, PIN_SLACK)
+    return paths.CORPORA / f"{name}.json.gz"
+
+
+def _settings_name(profile: Profile, source: str) -> str:
     X = profile.xrd
     key = storage.content_key(GENERATOR_VERSION, source, profile.seed, X.per_group,
                               X.group_stride, X.max_atoms, X.attempts, SYMPREC,
                               X.attempt_timeout_s, parallel.TIME_LIMIT_CLOCK)
-    return paths.CORPORA / f"xrd-{source}-{profile.name}-{key}.json.gz"
+    return f"xrd-{source}-{profile.name}-{key}"
+
+
+def _read_ledger(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    ledger = storage.read_json_object(path, "timeout ledger")
+    for name, entry in ledger.items():
+        if not isinstance(entry, dict) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(a, int) and a >= 0 for a in v)
+                for k, v in entry.items()):
+            raise ValueError(f"{paths.relative(path)}: entry {name!r} must map structure ids to lists of "
+                             "attempt numbers (integers >= 0)")
+    return ledger
+
+
+def pinned_timeouts(profile: Profile, source: str = "offline", ledger: Path | None = None) -> dict | None:
+    """The committed record of the attempts a reference build of this profile's corpus abandoned
+    for time (structure id -> attempt numbers), or None when the profile has none.
+
+    Args:
+        profile: the run profile.
+        source: the structure source.
+        ledger: the ledger file; None for ``TIMEOUT_LEDGER``.
+
+    Returns:
+        The record (``{}`` when the reference build abandoned nothing), or None.
+
+    Raises:
+        ValueError: when the ledger is malformed (naming the file and the entry).
+    """
+    return _read_ledger(Path(ledger or TIMEOUT_LEDGER)).get(_settings_name(profile, source))
+
+
+def pin_timeouts(profile: Profile, source: str = "offline", ledger: Path | None = None) -> Path:
+    """Record the built corpus's abandoned attempts in the ledger, so that every later build of this
+    profile replays them (and so holds the same structures on any machine).
+
+    Args:
+        profile: the run profile (its corpus must be built, unpinned).
+        source: the structure source.
+        ledger: the ledger file to add the entry to (written atomically); None for
+            ``TIMEOUT_LEDGER`` (the profile's builds replay it only from there).
+
+    Returns:
+        The corpus path the profile's builds now use; with the repository's ledger the built
+        corpus is stored there at once (a replay on this machine gives it by construction).
+
+    Raises:
+        FileNotFoundError: when the corpus is not built.
+        ValueError: when the profile is pinned already, or its corpus predates the record of
+            abandoned attempts.
+    """
+    ledger = Path(ledger or TIMEOUT_LEDGER)
+    if pinned_timeouts(profile, source, ledger) is not None:
+        raise ValueError(f"the {profile.name} corpus is pinned already in {paths.relative(Path(ledger))}")
+    summary = structures_summary(profile, source)
+    if "timed_out" not in summary:
+        raise ValueError(f"{paths.relative(storage.summary_path(corpus_path(profile, source)))} has no record "
+                         "of abandoned attempts (built before it was kept): rebuild with force=True first")
+    built = corpus_path(profile, source)
+    entries = _read_ledger(ledger)
+    entries[_settings_name(profile, source)] = {k: sorted(v) for k, v in sorted(summary["timed_out"].items())}
+    storage.write_json(ledger, entries)
+    if Path(ledger) != TIMEOUT_LEDGER:
+        return built
+    # a replay on this machine gives this corpus by construction: stored under the pinned name
+    # rather than built again
+    pinned = corpus_path(profile, source)
+    data = storage.read_json_object(built, "corpus")
+    summary = dict(summary, pinned=True, diverged={})
+    storage.write_json(pinned, {"rows": data["rows"], "summary": summary}, gz=True)
+    storage.write_json(storage.summary_path(pinned), summary)
+    return pinned
 
 
 def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Path | None = None,
@@ -314,26 +423,29 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
         except (OSError, ValueError, KeyError, TypeError) as exc:
             print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
     X = profile.xrd
+    pinned = pinned_timeouts(profile, source)
     groups = {f"group-{g:03d}.json": g for g in requested_groups(profile)}
     bar = parallel.progress(len(groups) * X.per_group, "XRD structures") if verbose else None
 
     def build(todo):
         # one task per structure, groups in order, so that every worker stays busy across
         # groups; a group's block is handed over when its last structure arrives
-        tasks = [(groups[name], i, profile.seed, X.max_atoms, X.attempt_timeout_s, X.attempts)
+        tasks = [(groups[name], i, profile.seed, X.max_atoms, X.attempt_timeout_s, X.attempts,
+                  None if pinned is None else pinned.get(structure_id(groups[name], i), []))
                  for name in todo for i in range(X.per_group)]
         pending: dict = {groups[name]: [] for name in todo}
-        for g, i, row, rej in parallel.imap(_task, tasks, profile.workers, ordered=True):
-            pending[g].append((i, row, dict(rej)))
+        for g, i, row, rej, timed_out in parallel.imap(_task, tasks, profile.workers, ordered=True):
+            pending[g].append((i, row, dict(rej), timed_out))
             if bar is not None:
                 bar.update(1)
             if len(pending[g]) == X.per_group:
                 done = pending.pop(g)
                 yield f"group-{g:03d}.json", {
-                    "rows": [r for _, r, _ in done if r is not None],
-                    "skipped": [[f"pyxtal-{g:03d}-{j:04d}", f"no valid structure in {X.attempts} attempts"]
-                                for j, r, _ in done if r is None],
-                    "rejected": sum((Counter(x) for _, _, x in done), Counter())}
+                    "rows": [r for _, r, _, _ in done if r is not None],
+                    "skipped": [[structure_id(g, j), f"no valid structure in {X.attempts} attempts"]
+                                for j, r, _, _ in done if r is None],
+                    "rejected": sum((Counter(x) for _, _, x, _ in done), Counter()),
+                    "timed_out": {structure_id(g, j): t for j, _, _, t in done if t}}
 
     blocks, parts = storage.build_in_parts(path, dict.fromkeys(groups, X.per_group), build, force, bar)
     if bar is not None:
@@ -341,13 +453,27 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
     rows = [r for b in blocks for r in b["rows"]]
     skipped = [x for b in blocks for x in b["skipped"]]
     rejected = sum((Counter(b["rejected"]) for b in blocks), Counter())
+    timed_out = {k: v for b in blocks for k, v in sorted(b.get("timed_out", {}).items())}
     rows.sort(key=lambda r: r["id"])
     summary = {"requested": len(groups) * X.per_group, "kept": len(rows), "skipped": skipped,
-               "rejected_attempts": dict(sorted(rejected.items()))}
+               "rejected_attempts": dict(sorted(rejected.items())), "timed_out": timed_out,
+               "pinned": pinned is not None,
+               # attempts this build abandoned that the reference build finished: the corpus
+               # differs from the reference's
+               "diverged": {} if pinned is None else {
+                   k: [a for a in v if a not in pinned.get(k, [])] for k, v in timed_out.items()
+                   if any(a not in pinned.get(k, []) for a in v)}}
     storage.write_corpus(path, rows, summary, parts)
     if verbose:
         print(f"XRD structures: {len(rows)} of {summary['requested']} generated, "
               f"{len(skipped)} skipped")
+    if summary["diverged"]:
+        print(f"warning: {len(summary['diverged'])} structures ran out of time here although the reference "
+              f"build finished them (even with {PIN_SLACK:g} times the limit): this corpus differs from the "
+              f"reference's ({', '.join(list(summary['diverged'])[:3])})")
+    elif pinned is None and verbose and timed_out:
+        print(f"{sum(map(len, timed_out.values()))} attempts ran out of time; which ones depends on the "
+              "machine, so another machine may hold other structures: corpus.pin_timeouts(profile) records them")
     return with_split(pd.DataFrame(rows), profile)
 
 
@@ -360,7 +486,9 @@ def structures_summary(profile: Profile, source: str = "offline") -> dict:
 
     Returns:
         A dict: ``requested`` and ``kept`` (numbers of structures), ``skipped`` ([id, reason]
-        pairs) and ``rejected_attempts`` (reason -> count).
+        pairs), ``rejected_attempts`` (reason -> count), ``timed_out`` (id -> the attempts
+        abandoned for time), ``pinned`` (whether a ledger was replayed) and ``diverged`` (id ->
+        attempts that ran out of time here but not in the replayed reference build).
 
     Raises:
         FileNotFoundError: when the corpus has not been built.

@@ -28,6 +28,7 @@ __all__ = ["CHUNK", "PatternSet", "LazyImages", "pattern_dir", "build_patterns"]
 
 CHUNK = 4096
 PATTERN_VERSION = 1
+RENDER_VERSION = 1      # of simulate.render_input: the image caches are keyed by it
 
 
 def simulate_structure(args):
@@ -132,7 +133,7 @@ class PatternSet:
         size = len(indices) * shape[0] * shape[1]
         if size > cache_limit_gb * 1e9:
             return LazyImages(self, indices, shape, representation)
-        key = storage.content_key(self.root.name, indices.tolist(), list(shape))
+        key = storage.content_key(self.root.name, indices.tolist(), list(shape), RENDER_VERSION)
         tag = "" if representation == "cartesian" else f"{representation}-"
         path = self.root / f"images-{name}-{tag}{shape[0]}x{shape[1]}-{key}.npy"
         cached = storage.load_npy_checked(path, tuple(shape), np.uint8)
@@ -189,7 +190,8 @@ def pattern_dir(table: pd.DataFrame, axes, profile: Profile, wavelength: float, 
     """The folder of a pattern set, named by the profile and a content key of what it holds.
 
     Args:
-        table: the structure table (its ``id`` and ``space_group`` enter the key).
+        table: the structure table (its ``id``, ``space_group`` and, where present, ``lattice``,
+            ``frac`` and ``species`` enter the key).
         axes: the zone axes.
         profile: the run profile (its name).
         wavelength: X-ray wavelength in Å.
@@ -199,8 +201,11 @@ def pattern_dir(table: pd.DataFrame, axes, profile: Profile, wavelength: float, 
     Returns:
         The path ``paths.DATA / "xrd" / "patterns-<profile>-<key>"``.
     """
+    # the structures themselves, not only their ids: a corpus rebuilt with another structure under
+    # one id (an attempt abandoned for time on one machine, finished on another) is another set
+    content = [table[c].tolist() for c in ("lattice", "frac", "species") if c in table]
     key = storage.content_key(PATTERN_VERSION, table["id"].tolist(), table["space_group"].tolist(),
-                              [label(a) for a in axes], wavelength, lorentz, tag)
+                              [label(a) for a in axes], wavelength, lorentz, tag, content)
     return paths.DATA / "xrd" / f"patterns-{profile.name}-{key}"
 
 

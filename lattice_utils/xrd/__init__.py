@@ -6,7 +6,9 @@
 - ``symmetry``: crystal systems, centrosymmetry, enantiomorphic pairs and lattice centring of the
   230 space groups, from spglib's symmetry operations.
 - ``corpus``: crystal structures labelled by the space group spglib finds: PyXtal random crystals, a
-  folder of CIFs, or the AFLOW prototypes.
+  folder of CIFs, or the AFLOW prototypes; the attempts a build abandoned for time, pinned per profile.
+- ``prototype_corpus``: real structure types: the AFLOW prototypes decorated with elements of similar
+  electronegativity and size (space group kept), and a train / val / test split by prototype.
 - ``perturb``: perturbed crystals for notebook 13: strain, substitution, depletion towards b.c.c. /
   f.c.c..
 - ``patterns``: memory-bounded storage of patterns as spot lists, rendered to images on demand.
@@ -17,4 +19,5 @@
 - ``studies``: the XRD studies of notebooks 09-13 as small functions.
 """
 
-__all__ = ["simulate", "zone_axes", "symmetry", "corpus", "perturb", "patterns", "features", "model", "studies"]
+__all__ = ["simulate", "zone_axes", "symmetry", "corpus", "prototype_corpus", "perturb", "patterns", "features",
+           "model", "studies"]

@@ -189,7 +189,15 @@ def _speed_up_pyxtal():
 
 
 def structure_id(group: int, index: int) -> str:
-    """The id of the ``index``-th structure requested in space group ``group``."""
+    """The id of a structure of the offline corpus.
+
+    Args:
+        group: the requested space group, 1-230.
+        index: the structure's number within its group.
+
+    Returns:
+        ``"pyxtal-GGG-IIII"``.
+    """
     return f"pyxtal-{group:03d}-{index:04d}"
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ..studies import snapshots
-from .outputs import BY_NAME, KEPT_PREDICTIONS, OUTPUTS, PAPER_DATA
+from .outputs import BY_NAME, KEPT_PREDICTIONS, OUTPUTS, PAPER_DATA, SEPARATE_RUN
 
 __all__ = ["DOCUMENTS", "SHORT_NAMES", "PAPER_ITEMS", "CLAIMS", "NOT_REPRODUCED", "REPORT_OUTPUTS",
-           "NEEDS_PAPER_DATA", "NEEDS_KEPT_PREDICTIONS", "cite", "is_table", "expected_outputs",
+           "NEEDS_PAPER_DATA", "NEEDS_KEPT_PREDICTIONS", "NEEDS_SEPARATE_RUN", "cite", "is_table", "expected_outputs",
            "kept_predictions_committed", "claimed_items", "items_table"]
 
 DOCUMENTS = {
@@ -122,6 +122,8 @@ NEEDS_PAPER_DATA = {o.name for o in OUTPUTS if o.needs == PAPER_DATA}
 # written from the committed paper-settings snapshot's per-image predictions (every run writes them
 # once the snapshot keeps them: ``kept_predictions_committed``)
 NEEDS_KEPT_PREDICTIONS = {o.name for o in OUTPUTS if o.needs == KEPT_PREDICTIONS}
+# written once a separate run of hours (the XRD learning curve) has finished some of its rows
+NEEDS_SEPARATE_RUN = {o.name for o in OUTPUTS if o.needs == SEPARATE_RUN}
 
 
 def is_table(name: str) -> bool:
@@ -143,7 +145,8 @@ def expected_outputs(kept_predictions: bool | None = None) -> dict:
     ``kept_predictions`` (default: whether the committed paper-settings snapshot keeps them): the
     outputs drawn from the snapshot's per-image predictions are expected too.
 
-    Notebook 99's own outputs and those that need the paper's data file are never expected.
+    Notebook 99's own outputs and those that need the paper's data file or a separate run are never
+    expected.
 
     Args:
         kept_predictions: expect the outputs drawn from the snapshot's per-image predictions;
@@ -155,7 +158,8 @@ def expected_outputs(kept_predictions: bool | None = None) -> dict:
     """
     if kept_predictions is None:
         kept_predictions = kept_predictions_committed()
-    skip = REPORT_OUTPUTS | NEEDS_PAPER_DATA | (set() if kept_predictions else NEEDS_KEPT_PREDICTIONS)
+    skip = REPORT_OUTPUTS | NEEDS_PAPER_DATA | NEEDS_SEPARATE_RUN | (
+        set() if kept_predictions else NEEDS_KEPT_PREDICTIONS)
     out = {}
     for nb, claims in CLAIMS.items():
         names = [n for n in claims if n not in skip]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["NOTEBOOKS", "NOTEBOOK_FILES", "PAPER_DATA", "KEPT_PREDICTIONS", "Output", "OUTPUTS", "BY_NAME",
-           "headline_keys", "CHECKED", "notebook_of", "missing_columns"]
+__all__ = ["NOTEBOOKS", "NOTEBOOK_FILES", "PAPER_DATA", "KEPT_PREDICTIONS", "SEPARATE_RUN", "Output", "OUTPUTS",
+           "BY_NAME", "headline_keys", "CHECKED", "notebook_of", "missing_columns"]
 
 NOTEBOOKS = ("01_dataset_generation", "02_model_selection", "03_multi_vs_single_output", "04_lattice_regression",
              "05_bravais_classification", "06_alex_model_comparison", "07_chemistry_breakdown",
@@ -27,6 +27,7 @@ NOTEBOOK_FILES = {name[:2]: f"{name}.ipynb" for name in NOTEBOOKS}
 # what an output needs before a run can write it
 PAPER_DATA = "paper data"                 # the paper's own data file in data/raw/ (the smoke run has none)
 KEPT_PREDICTIONS = "kept predictions"     # the committed paper-settings snapshot's per-image predictions
+SEPARATE_RUN = "separate run"             # a run of hours outside the notebook chain (the XRD learning curve)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class Output:
         kind: ``table``, ``figure`` or ``report`` (notebook 99's own).
         paper: the paper items it reproduces, "000 Table S1, 000 Fig. 3"; "" beyond the papers.
         checked: the columns the reproduction report reads; () its presence only; None: not read.
-        needs: what it needs before a run can write it: "", ``PAPER_DATA`` or ``KEPT_PREDICTIONS``.
+        needs: what it needs before a run can write it: "", ``PAPER_DATA``, ``KEPT_PREDICTIONS`` or
+            ``SEPARATE_RUN`` (the notebook shows what that run has finished).
         headline: the identities of its rows on the README headline.
         trained: its numbers come from a network trained in the run (one seed).
     """
@@ -48,7 +50,7 @@ class Output:
     kind: str                # "table" | "figure" | "report" (notebook 99's own)
     paper: str = ""          # the paper items it reproduces, "000 Table S1, 000 Fig. 3"; "" beyond the papers
     checked: tuple | None = None   # columns the reproduction report reads; () its presence only; None: not read
-    needs: str = ""          # "" | PAPER_DATA | KEPT_PREDICTIONS
+    needs: str = ""          # "" | PAPER_DATA | KEPT_PREDICTIONS | SEPARATE_RUN
     headline: tuple = ()     # identities of its rows on the README headline
     # its numbers come from a network trained in the run (one seed): another machine with another
     # thread count or precision path trains another network (docs/performance.md)
@@ -170,6 +172,10 @@ OUTPUTS = (
            trained=True),
     _table("10", "table_xrd_fig8_by_group_size", "004 Fig. 8"),
     _table("10", "table_xrd_external_aflow"),
+    _table("10", "table_10_structure_types", trained=True),
+    _figure("10", "fig10_structure_types"),
+    _table("10", "table_10_learning_curve", needs=SEPARATE_RUN),
+    _figure("10", "fig10_learning_curve", needs=SEPARATE_RUN),
     # 11_xrd_symmetry_ambiguity.ipynb
     _figure("11", "xrd_fig5_centrosymmetry", "004 Fig. 5"),
     _figure("11", "xrd_fig6_enantiomorphic_pairs", "004 Fig. 6, 004 Fig. F"),

@@ -249,9 +249,10 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
     parts = [header.strip(), ""]
     toc, body, missing = [], [], []
     n_fig = n_tab = n_nb = total = nb_bytes = 0
-    # absent by design: without the paper's file, or before the snapshot keeps per-image predictions
-    optional = manifest.NEEDS_PAPER_DATA | (set() if manifest.kept_predictions_committed()
-                                            else manifest.NEEDS_KEPT_PREDICTIONS)
+    # absent by design: without the paper's file, before the snapshot keeps per-image predictions, or
+    # before a separate run has finished
+    optional = manifest.NEEDS_PAPER_DATA | manifest.NEEDS_SEPARATE_RUN | (
+        set() if manifest.kept_predictions_committed() else manifest.NEEDS_KEPT_PREDICTIONS)
     for nb, claims in manifest.CLAIMS.items():
         names = [n for n in claims if n not in manifest.REPORT_OUTPUTS]
         if not names:

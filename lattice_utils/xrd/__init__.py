@@ -9,6 +9,12 @@
   folder of CIFs, or the AFLOW prototypes; the attempts a build abandoned for time, pinned per profile.
 - ``prototype_corpus``: real structure types: the AFLOW prototypes decorated with elements of similar
   electronegativity and size (space group kept), and a train / val / test split by prototype.
+- ``structure_types``: model-4 trained on PyXtal crystals, on real structure types or on both, scored on
+  structure types held out by prototype.
+- ``pattern_symmetry``: the 2D point group of a zone-axis pattern and the crystal systems it admits (the
+  physics ceiling of one pattern).
+- ``learning_curve``: model-4 and the feature classifier against training structures per space group
+  (a separate, resumable run of hours).
 - ``perturb``: perturbed crystals for notebook 13: strain, substitution, depletion towards b.c.c. /
   f.c.c..
 - ``patterns``: memory-bounded storage of patterns as spot lists, rendered to images on demand.
@@ -19,5 +25,5 @@
 - ``studies``: the XRD studies of notebooks 09-13 as small functions.
 """
 
-__all__ = ["simulate", "zone_axes", "symmetry", "corpus", "prototype_corpus", "perturb", "patterns", "features",
-           "model", "studies"]
+__all__ = ["simulate", "zone_axes", "symmetry", "corpus", "prototype_corpus", "structure_types", "pattern_symmetry",
+           "learning_curve", "perturb", "patterns", "features", "model", "studies"]

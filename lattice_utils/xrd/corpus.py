@@ -39,7 +39,7 @@ from .symmetry import crystal_system
 __all__ = ["SYMPREC", "MIN_DISTANCE", "ELEMENTS", "AFLOW_CITATION", "spglib_group", "record", "crystal_of",
            "min_distance", "generate_one", "requested_groups", "corpus_path", "load_structures",
            "structures_summary", "with_split", "read_cif_dir", "aflow_prototypes", "PIN_SLACK", "structure_id",
-           "TIMEOUT_LEDGER", "pinned_timeouts", "pin_timeouts"]
+           "TIMEOUT_LEDGER", "pinned_timeouts", "pin_timeouts", "PACKAGE_CRYSTALS_CITATION", "package_crystals"]
 
 GENERATOR_VERSION = 2   # 2: CPU-time limit on PyXtal's search only
 TIMED_OUT = "PyXtal attempt timed out"
@@ -614,6 +614,44 @@ def aflow_prototypes() -> pd.DataFrame:
             c = Crystal.from_structure(s, tag)
             rows.append(record(c, "aflow", {"mineral": entry["tags"].get("mineral", ""),
                                             "aflow_group": int(tag.split("_")[2])}))
+        except (CrystalError, ValueError, IndexError):
+            continue
+    return pd.DataFrame(rows)
+
+
+PACKAGE_CRYSTALS_CITATION = ("crystal structures that ship with pymatgen as test data (pymatgen/util/structures, "
+                             "MIT licence; S. P. Ong et al., Comput. Mater. Sci. 68, 314-319 (2013))")
+# a hypothetical cell (bcc helium) and an interface slab: not real bulk crystals
+NOT_CRYSTALS = ("He_BCC", "Si_SiO2_Interface")
+
+
+def package_crystals() -> pd.DataFrame:
+    """Real crystals that ship inside pymatgen as test data, labelled with spglib, each with the AFLOW
+    prototype it matches (pymatgen's ``AflowPrototypeMatcher``), so that a test can leave out the
+    structure types seen in training.
+
+    Structures with partial occupancies, and ``NOT_CRYSTALS``, are left out.
+
+    Returns:
+        A DataFrame of ``record`` rows (source ``"pymatgen-test"``, id the file's name) with
+        ``aflow_match`` (the matched AFLOW tag, or "").
+    """
+    import pymatgen.util
+    from pymatgen.analysis.prototypes import AflowPrototypeMatcher
+    from pymatgen.core import Structure
+    folder = Path(pymatgen.util.__file__).parent / "structures"
+    matcher = AflowPrototypeMatcher()
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        if path.stem in NOT_CRYSTALS:
+            continue
+        s = Structure.from_file(path)
+        if not s.is_ordered:
+            continue
+        try:
+            c = Crystal.from_structure(s, path.stem)
+            match = matcher.get_prototypes(s) or []
+            rows.append(record(c, "pymatgen-test", {"aflow_match": match[0]["tags"]["aflow"] if match else ""}))
         except (CrystalError, ValueError, IndexError):
             continue
     return pd.DataFrame(rows)

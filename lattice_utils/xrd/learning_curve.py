@@ -1,0 +1,259 @@
+"""Is the gap to the XRD paper scale? Model-4 and the reference feature classifier trained on 4,
+16, 64 and the paper's about 160 structures per space group, all 20 axes, one fixed test set.
+
+One PyXtal corpus of ``TEST_PER_GROUP + VAL_PER_GROUP + max(sizes)`` structures requested per
+space group (the profile's generator settings otherwise; its abandoned attempts recorded) is split
+by each structure's index within its requested group: the first ``TEST_PER_GROUP`` are the test
+set for every size, the next ``VAL_PER_GROUP`` the validation set, and a size of n trains on the
+next n. Every training is cached and resumes after an interruption; every finished (size, seed,
+classifier) row is stored as it arrives, so a run stopped part-way resumes where it stopped.
+
+    python -m lattice_utils.xrd.learning_curve --profile quick --plan      # sizes, patterns, time
+    python -m lattice_utils.xrd.learning_curve --profile quick             # run (resumes)
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..core import paths, storage
+from ..core.profiles import Profile, get_profile
+from . import zone_axes
+from .corpus import load_structures, requested_groups
+from .features import feature_matrix, fit_symmetry_baseline
+from .model import accuracy_table, make_config, train_xrd
+from .patterns import build_patterns
+from .studies import majority_rate, scores
+from .symmetry import CRYSTAL_SYSTEMS, crystal_systems
+
+__all__ = ["SIZES", "TEST_PER_GROUP", "VAL_PER_GROUP", "SEEDS", "AXES", "RATES", "curve_profile", "assign_split",
+           "plan", "run", "stored", "draw", "main"]
+
+SIZES = (4, 16, 64, 160)          # training structures requested per space group; 160: the paper's scale
+TEST_PER_GROUP = 20
+VAL_PER_GROUP = 5
+SEEDS = {4: (0,), 16: (0,), 64: (0, 1), 160: (0, 1)}   # two seeds at the two largest sizes
+AXES = zone_axes.AXES_20
+# measured on this project's 2-core machine (2026-12-02, quick profile, nothing else running):
+# corpus structures per second with 2 workers, patterns per second (24 axes, 2 workers), training
+# images per second of model-4 (48 px polar, width 8)
+RATES = {"structures_per_s": 3680 / 97, "patterns_per_s": 3680 * 24 / 42, "train_images_per_s": 1400.0}
+VERSION = 1
+
+
+def curve_profile(profile: Profile, sizes=SIZES) -> Profile:
+    """The profile whose corpus holds the test, validation and largest training set per group.
+
+    Args:
+        profile: the run profile (generator and network settings).
+        sizes: the training sizes per group.
+
+    Returns:
+        ``profile`` with ``xrd.per_group = TEST_PER_GROUP + VAL_PER_GROUP + max(sizes)``.
+    """
+    return dataclasses.replace(profile, xrd=dataclasses.replace(
+        profile.xrd, per_group=TEST_PER_GROUP + VAL_PER_GROUP + max(sizes)))
+
+
+def assign_split(table: pd.DataFrame, size: int) -> pd.DataFrame:
+    """The table with ``split``: test, val, train (the first ``size`` after them) or "" (unused).
+
+    Args:
+        table: the corpus (ids ``pyxtal-GGG-IIII``; IIII is the index within the requested group).
+        size: training structures per requested group.
+
+    Returns:
+        A copy with a ``split`` column.
+    """
+    index = table["id"].str.rsplit("-", n=1).str[1].astype(int).to_numpy()
+    split = np.full(len(table), "", dtype=object)
+    split[index < TEST_PER_GROUP] = "test"
+    split[(index >= TEST_PER_GROUP) & (index < TEST_PER_GROUP + VAL_PER_GROUP)] = "val"
+    start = TEST_PER_GROUP + VAL_PER_GROUP
+    split[(index >= start) & (index < start + size)] = "train"
+    out = table.copy()
+    out["split"] = split
+    return out
+
+
+def plan(profile: Profile, sizes=SIZES) -> pd.DataFrame:
+    """What the curve builds and trains, with a time estimate from ``RATES`` (scaled to the workers).
+
+    Args:
+        profile: the run profile.
+        sizes: the training sizes per group.
+
+    Returns:
+        One row per step (``step``, ``count``, ``hours``).
+    """
+    cp = curve_profile(profile, sizes)
+    groups = len(requested_groups(cp))
+    structures = groups * cp.xrd.per_group
+    worker_scale = 2 / max(cp.workers, 1)
+    rows = [{"step": f"PyXtal corpus, {cp.xrd.per_group} per group x {groups} groups", "count": structures,
+             "hours": structures / RATES["structures_per_s"] * worker_scale / 3600},
+            {"step": f"patterns along {len(AXES)} axes", "count": structures * len(AXES),
+             "hours": structures * len(AXES) / RATES["patterns_per_s"] * worker_scale / 3600}]
+    for n in sizes:
+        images = groups * n * len(AXES)
+        for seed in SEEDS.get(n, (0,)):
+            rows.append({"step": f"model-4, {n} per group, seed {seed} ({cp.xrd.epochs} epochs)",
+                         "count": images,
+                         "hours": images * cp.xrd.epochs / RATES["train_images_per_s"] / 3600})
+    out = pd.DataFrame(rows)
+    out.loc[len(out)] = {"step": "total", "count": np.nan, "hours": out["hours"].sum()}
+    return out
+
+
+def _results_path(cp: Profile, sizes) -> "paths.Path":
+    key = storage.content_key(VERSION, dataclasses.asdict(cp.xrd), cp.seed, list(sizes), SEEDS,
+                              TEST_PER_GROUP, VAL_PER_GROUP)
+    return paths.DATA / "xrd" / f"learning-curve-{cp.name}-{key}.json"
+
+
+def _row(size, seed, classifier, n_train, s, majority):
+    return {"per group": size, "seed": seed, "classifier": classifier, "train patterns": n_train,
+            "test patterns": s["n"], "system weighted %": s["system weighted %"],
+            "system balanced %": s["system balanced %"], "system top-3 %": s["system top-3 %"],
+            "group weighted %": s.get("group weighted %", np.nan), "group top-3 %": s.get("group top-3 %", np.nan),
+            "majority %": 100 * majority}
+
+
+def run(profile: Profile, sizes=SIZES, log=print) -> pd.DataFrame:
+    """Train and score every (size, seed) of the curve; finished rows are reused.
+
+    Args:
+        profile: the run profile.
+        sizes: training structures per requested group.
+        log: where progress lines go.
+
+    Returns:
+        One row per size, seed and classifier (``model-4``, ``features``): the crystal-system
+        weighted, balanced and top-3 accuracy and the space-group weighted and top-3 accuracy on the
+        fixed test set (per cent; NaN for what a classifier does not predict), its majority rate,
+        and the training and test pattern counts.
+    """
+    cp = curve_profile(profile, sizes)
+    store = _results_path(cp, sizes)
+    done = storage.read_json(store) if store.exists() else []
+    have = {(r["per group"], r["seed"], r["classifier"]) for r in done}
+    table = load_structures(cp, verbose=True)
+    ps = build_patterns(assign_split(table, 0), AXES, cp)
+    for n in sizes:
+        split = assign_split(table, n)["split"].to_numpy()
+        ps.meta["split"] = split[ps.meta["structure"].to_numpy()]
+        g = ps.meta["space_group"].to_numpy()
+        tr, va, te = ps.select(AXES, "train"), ps.select(AXES, "val"), ps.select(AXES, "test")
+        shape, rep, lim = tuple(cp.xrd.image_shape), cp.xrd.representation, cp.xrd.cache_limit_gb
+        majority = majority_rate(g[te])
+        for seed in SEEDS.get(n, (0,)):
+            if (n, seed, "model-4") not in have:
+                t0 = time.time()
+                X = ps.images(tr, shape, lim, name=f"curve-{n}-train", representation=rep)
+                V = ps.images(va, shape, lim, name="curve-val", representation=rep)
+                key = storage.content_key(ps.root.name, tr.tolist())
+                cfg = make_config(f"model-4-curve-{n}", cp, key, seed=seed)
+                model = train_xrd(cfg, X, g[tr], V, g[va], log=log)
+                p_sg, p_cs = model.predict_proba(ps.images(te, shape, lim, name="curve-test", representation=rep))
+                done.append(_row(n, seed, "model-4", len(tr), scores(p_sg, p_cs, g[te]), majority)
+                            | {"seconds": time.time() - t0})
+                storage.write_json(store, done)
+                log(f"learning curve: {n} per group, seed {seed}: model-4 done")
+        if (n, 0, "features") not in have:
+            clf = fit_symmetry_baseline(feature_matrix(ps, tr), crystal_systems(g[tr]), 0)
+            proba = np.zeros((len(te), len(CRYSTAL_SYSTEMS)))
+            proba[:, clf.classes_] = clf.predict_proba(feature_matrix(ps, te))
+            t = accuracy_table(proba, crystal_systems(g[te]))
+            s = {"n": t["n"], "system weighted %": 100 * t["weighted_acc"], "system top-3 %": 100 * t["top3_acc"],
+                 "system balanced %": 100 * t["balanced_acc"]}
+            done.append(_row(n, 0, "features", len(tr), s, majority))
+            storage.write_json(store, done)
+    return pd.DataFrame(done).sort_values(["classifier", "per group", "seed"]).reset_index(drop=True)
+
+
+def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
+    """The rows of the curve that have finished (``run``'s table), without training anything.
+
+    Args:
+        profile: the run profile.
+        sizes: the training sizes per group the curve was run with.
+
+    Returns:
+        The finished rows, or None when none has finished.
+    """
+    path = _results_path(curve_profile(profile, sizes), sizes)
+    if not path.exists():
+        return None
+    rows = storage.read_json(path)
+    return pd.DataFrame(rows).sort_values(["classifier", "per group", "seed"]).reset_index(drop=True) if rows else None
+
+
+def draw(axes, table: pd.DataFrame, paper: dict | None = None) -> None:
+    """Accuracy against training structures per group: crystal system (left) and space group (right).
+
+    Args:
+        axes: two matplotlib axes.
+        table: ``run`` or ``stored`` rows.
+        paper: optional ``{"system": %, "group": %}``: the paper's model-4, drawn as lines.
+    """
+    for ax, target in zip(axes, ("system", "group")):
+        for clf, marker in (("model-4", "o"), ("features", "s")):
+            d = table[table["classifier"] == clf]
+            col = f"{target} weighted %"
+            if d.empty or d[col].isna().all():
+                continue
+            ax.plot(d["per group"], d[col], marker, alpha=0.5, color="C0" if clf == "model-4" else "C1")
+            mean = d.groupby("per group")[col].mean()
+            ax.plot(mean.index, mean.to_numpy(), "-", color="C0" if clf == "model-4" else "C1",
+                    label=f"{clf} (weighted; points: seeds)")
+        if target == "system":
+            maj = table.groupby("per group")["majority %"].first()
+            ax.plot(maj.index, maj.to_numpy(), "k:", label="majority class")
+        if paper and target in paper:
+            ax.axhline(paper[target], color="C3", ls="--", label=f"paper, model-4 on ICSD ({paper[target]:g} %)")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("training structures per space group")
+        ax.set_ylabel(f"{'crystal-system' if target == 'system' else 'space-group'} accuracy (%)")
+        ax.set_ylim(0, 100)
+        ax.legend(fontsize=8)
+
+
+def main(argv=None) -> int:
+    """The command line: ``--profile NAME [--sizes N ...] [--plan]``.
+
+    Args:
+        argv: the arguments (None: ``sys.argv[1:]``).
+
+    Returns:
+        The exit code: 0 (bad arguments exit with 2 and a message naming the argument).
+    """
+    parser = argparse.ArgumentParser(prog="python -m lattice_utils.xrd.learning_curve",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--plan", action="store_true", help="print what would run and the time estimate")
+    args = parser.parse_args(argv)
+    if any(n < 1 for n in args.sizes):
+        parser.error(f"--sizes must be positive structure counts per group, got {args.sizes}")
+    try:
+        profile = get_profile(args.profile)
+    except (KeyError, ValueError) as exc:
+        parser.error(str(exc))
+    if args.plan:
+        print(plan(profile, tuple(args.sizes)).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+        return 0
+    out = run(profile, tuple(args.sizes))
+    print(out.round(1).to_string(index=False))
+    print(json.dumps({"results": paths.relative(_results_path(curve_profile(profile, tuple(args.sizes)),
+                                                              tuple(args.sizes)))}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

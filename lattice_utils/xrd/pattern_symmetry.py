@@ -1,0 +1,159 @@
+"""What one zone-axis pattern can say about the crystal system: the physics ceiling.
+
+A kinematic zero-order-Laue-zone pattern obeys Friedel's law, so its intensities always carry a
+2-fold rotation about the direct beam; beyond that they carry the symmetry of the crystal's Laue
+class projected along the axis (rotations about the axis, and mirror lines from mirrors containing
+it or 2-fold axes perpendicular to it). The pattern's 2D point group therefore bounds the crystal
+systems that can have produced it:
+
+=========  ==============================================================
+pattern    crystal systems that can show it along some axis
+=========  ==============================================================
+2          every system (any crystal along a general axis)
+2mm        every system but triclinic
+4          tetragonal (4/m along c)
+4mm        tetragonal (4/mmm along c), cubic (m-3m along <100>)
+6          trigonal (-3 along c), hexagonal (6/m), cubic (m-3 along <111>)
+6mm        trigonal (-3m), hexagonal (6/mmm), cubic (m-3m along <111>)
+=========  ==============================================================
+
+No classifier that sees one pattern can separate the systems of one row except by the metric of
+the net and the intensities' values, so a row with several systems is where the physics, not the
+model, limits the accuracy. Everything here works on spot lists (positions in 1/Å about the
+direct beam, intensities relative to the strongest): no I/O.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .symmetry import CRYSTAL_SYSTEMS
+
+__all__ = ["PATTERN_GROUPS", "CONSISTENT", "MIN_INTENSITY", "pattern_symmetry", "consistent_systems",
+           "ceiling_summary"]
+
+PATTERN_GROUPS = ("2", "2mm", "4", "4mm", "6", "6mm")
+_ALL = tuple(range(7))
+CONSISTENT = {"2": _ALL, "2mm": _ALL[1:],
+              "4": (CRYSTAL_SYSTEMS.index("tetragonal"),),
+              "4mm": (CRYSTAL_SYSTEMS.index("tetragonal"), CRYSTAL_SYSTEMS.index("cubic")),
+              "6": (CRYSTAL_SYSTEMS.index("trigonal"), CRYSTAL_SYSTEMS.index("hexagonal"),
+                    CRYSTAL_SYSTEMS.index("cubic")),
+              "6mm": (CRYSTAL_SYSTEMS.index("trigonal"), CRYSTAL_SYSTEMS.index("hexagonal"),
+                      CRYSTAL_SYSTEMS.index("cubic"))}
+MIN_INTENSITY = 0.01        # spots weaker than this share of the strongest are not compared
+POSITION_TOL = 0.004        # relative: a mapped spot lies within this share of its |g| (+ 1e-3 1/Å)
+INTENSITY_TOL = 0.05        # relative: and its intensity within this share (+ 0.002)
+MATCHED_SHARE = 0.95        # share of the compared intensity that must map onto an equal spot
+
+
+def _holds(xy: np.ndarray, inten: np.ndarray, op: np.ndarray, tree: cKDTree) -> bool:
+    mapped = xy @ op.T
+    radius = POSITION_TOL * np.linalg.norm(xy, axis=1) + 1e-3
+    dist, j = tree.query(mapped, k=1)
+    ok = (dist <= radius) & (np.abs(inten[j] - inten) <= INTENSITY_TOL * np.maximum(inten[j], inten) + 0.002)
+    return float(inten[ok].sum()) >= MATCHED_SHARE * float(inten.sum())
+
+
+def _rotation(deg: float) -> np.ndarray:
+    t = np.deg2rad(deg)
+    return np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+
+
+def _mirror(theta: float) -> np.ndarray:
+    c, s = np.cos(2 * theta), np.sin(2 * theta)
+    return np.array([[c, s], [s, -c]])
+
+
+def pattern_symmetry(xy, intensity, n_directions: int = 12) -> str:
+    """The 2D point group of a zone-axis pattern's intensities (one of ``PATTERN_GROUPS``).
+
+    Rotations by 60 and 90 degrees about the direct beam are tested, and mirror lines along and
+    perpendicular to the directions of the ``n_directions`` shortest spots (a mirror line of a
+    pattern always runs along a row of its net).
+
+    Args:
+        xy: [m, 2] spot positions about the direct beam, in 1/Å.
+        intensity: [m] intensities relative to the strongest (0-1).
+        n_directions: how many of the shortest spots give candidate mirror directions.
+
+    Returns:
+        ``"2"``, ``"2mm"``, ``"4"``, ``"4mm"``, ``"6"`` or ``"6mm"``; ``"2"`` for fewer than two
+        spots above ``MIN_INTENSITY``.
+
+    Raises:
+        ValueError: when ``xy`` is not [m, 2] or the intensities do not match it.
+    """
+    xy = np.asarray(xy, float)
+    inten = np.asarray(intensity, float)
+    if xy.ndim != 2 or xy.shape[1] != 2 or inten.shape != (len(xy),):
+        raise ValueError(f"spots must be xy [m, 2] with m intensities, got {xy.shape} and {inten.shape}")
+    keep = inten >= MIN_INTENSITY * (inten.max() if len(inten) else 1)
+    xy, inten = xy[keep], inten[keep]
+    if len(xy) < 2:
+        return "2"
+    tree = cKDTree(xy)
+    rotation = "6" if _holds(xy, inten, _rotation(60), tree) else "4" if _holds(xy, inten, _rotation(90), tree) else "2"
+    order = np.argsort(np.linalg.norm(xy, axis=1))[:n_directions]
+    angles = np.unique(np.round(np.mod(np.arctan2(xy[order, 1], xy[order, 0]), np.pi), 6))
+    candidates = np.concatenate([angles, np.mod(angles + np.pi / 2, np.pi)])
+    mirrored = any(_holds(xy, inten, _mirror(t), tree) for t in candidates)
+    return rotation + ("mm" if mirrored else "")
+
+
+def consistent_systems(symmetry: str) -> tuple[int, ...]:
+    """The crystal systems (indices into ``CRYSTAL_SYSTEMS``) a pattern of this symmetry admits.
+
+    Args:
+        symmetry: one of ``PATTERN_GROUPS``.
+
+    Returns:
+        The admitted systems, ascending.
+
+    Raises:
+        ValueError: for a symmetry outside ``PATTERN_GROUPS``.
+    """
+    if symmetry not in CONSISTENT:
+        raise ValueError(f"unknown pattern symmetry {symmetry!r}: use one of {', '.join(PATTERN_GROUPS)}")
+    return CONSISTENT[symmetry]
+
+
+def ceiling_summary(symmetries, truth, p_cs=None) -> dict:
+    """How much of a test set the physics of single patterns decides, and how a classifier fares.
+
+    Args:
+        symmetries: [n] pattern symmetries (``pattern_symmetry``).
+        truth: [n] true crystal systems, 0-6.
+        p_cs: optional [n, 7] crystal-system probabilities of a classifier.
+
+    Returns:
+        A dict of per-cent values: ``truth admitted %`` (a check: the true system is among those
+        the symmetry admits), ``mean admitted systems`` (a count), ``symmetry-only ceiling %`` (the
+        accuracy of the best rule that sees only the symmetry: for each symmetry, the most common
+        true system among its patterns, counted on this very set, so an upper bound), and with
+        ``p_cs``: ``classifier %``, ``classifier outside physics %`` (predictions the symmetry
+        forbids) and ``classifier within physics %`` (its most probable admitted system).
+    """
+    sym = np.asarray(symmetries, dtype=object)
+    truth = np.asarray(truth, int)
+    admitted = [consistent_systems(s) for s in sym]
+    out = {"n": len(truth),
+           "truth admitted %": (100 * float(np.mean([t in a for t, a in zip(truth, admitted)]))
+                                if len(truth) else np.nan),
+           "mean admitted systems": float(np.mean([len(a) for a in admitted])) if len(truth) else np.nan}
+    best = 0
+    for s in set(sym):
+        m = sym == s
+        best += np.bincount(truth[m], minlength=7).max()
+    out["symmetry-only ceiling %"] = 100 * best / max(len(truth), 1)
+    if p_cs is not None:
+        p = np.asarray(p_cs, float)
+        pred = p.argmax(1)
+        mask = np.zeros_like(p, dtype=bool)
+        for i, a in enumerate(admitted):
+            mask[i, list(a)] = True
+        within = np.where(mask, p, -np.inf).argmax(1)
+        out["classifier %"] = 100 * float((pred == truth).mean())
+        out["classifier outside physics %"] = 100 * float((~mask[np.arange(len(pred)), pred]).mean())
+        out["classifier within physics %"] = 100 * float((within == truth).mean())
+    return out

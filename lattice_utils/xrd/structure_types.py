@@ -1,0 +1,239 @@
+"""Does model-4 learn crystals or PyXtal? Training on random crystals, on real structure types, or
+on both, scored on real structure types it has never seen.
+
+The real test set is the AFLOW prototypes held out by structure type (``prototype_corpus.
+split_by_prototype``): no prototype, and none of its decorations, is in training. Three training
+mixes, each model-4 (the paper's 20 axes) at the profile's settings:
+
+* ``pyxtal``: the profile's PyXtal corpus (what notebooks 10-13 train on);
+* ``prototypes``: the training prototypes and their decorations;
+* ``mixture``: both, the PyXtal crystals only for the space groups the training prototypes do not
+  cover.
+
+Each is scored on the held-out prototypes themselves (real crystals), on their decorations, on the
+other real crystals that ship inside pymatgen (``corpus.package_crystals``; those whose AFLOW type is
+among the training prototypes are left out) and on the PyXtal test split, beside the majority-class
+rate of each test set.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..core import paths, storage
+from ..core.profiles import Profile
+from . import zone_axes
+from .corpus import load_structures, package_crystals
+from .model import XrdModel, make_config, train_xrd
+from .patterns import PatternSet, build_patterns
+from .pattern_symmetry import ceiling_summary, pattern_symmetry
+from .prototype_corpus import prototype_corpus, split_by_prototype
+from .studies import majority_rate, scores, system_confusion
+from .symmetry import crystal_systems
+
+__all__ = ["MIXES", "TEST_SETS", "PROTOTYPE_SPLIT", "AXES", "prototype_table", "load_sets", "training_indices",
+           "held_out_indices", "train_mix", "score_mixes", "PER_PROTOTYPE", "draw_mixes"]
+
+MIXES = ("pyxtal", "prototypes", "mixture")
+TEST_SETS = ("held-out prototypes", "their decorations", "other real crystals", "PyXtal test split")
+# structure types to train / val / test: a test set of real crystals large enough to score
+PROTOTYPE_SPLIT = (0.6, 0.1, 0.3)
+AXES = zone_axes.AXES_20
+CORPUS_VERSION = 1
+PER_PROTOTYPE = {"smoke": 1, "quick": 8, "paper": 20}   # decorations per prototype, by profile
+
+
+def prototype_table(profile: Profile, per_prototype: int, verbose: bool = True) -> pd.DataFrame:
+    """The prototypes and their decorations with the split by prototype (cached as JSON).
+
+    Args:
+        profile: the run profile (its seed).
+        per_prototype: decorations drawn per prototype.
+        verbose: say when the table is built.
+
+    Returns:
+        ``prototype_corpus.prototype_corpus`` rows with a ``split`` column.
+    """
+    key = storage.content_key(CORPUS_VERSION, per_prototype, profile.seed, PROTOTYPE_SPLIT)
+    path = paths.CORPORA / f"xrd-prototypes-{per_prototype}-{key}.json.gz"
+    if path.exists():
+        try:
+            return pd.DataFrame(storage.read_json_object(path, "prototype corpus")["rows"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(f"{paths.relative(path)} is unreadable ({exc}); rebuilding it")
+    if verbose:
+        print(f"decorating the AFLOW prototypes, {per_prototype} each ...")
+    table = prototype_corpus(per_prototype, profile.seed)
+    table["split"] = split_by_prototype(table, PROTOTYPE_SPLIT, profile.seed)
+    storage.write_json(path, {"rows": table.to_dict("records")}, gz=True)
+    return table
+
+
+def load_sets(profile: Profile, per_prototype: int, verbose: bool = True):
+    """Both structure sets and their patterns along the 20 axes.
+
+    Args:
+        profile: the run profile.
+        per_prototype: decorations per prototype.
+        verbose: print progress.
+
+    Returns:
+        ``{"pyxtal": (table, PatternSet), "prototypes": (table, PatternSet), "package": (table,
+        PatternSet)}``; the package crystals all in the test split, those of a training type left out.
+    """
+    px = load_structures(profile, verbose=verbose)
+    pr = prototype_table(profile, per_prototype, verbose)
+    seen = set(pr.loc[pr["split"] != "test", "prototype"])
+    pk = package_crystals()
+    pk = pk[~pk["aflow_match"].isin(seen)].reset_index(drop=True)
+    pk["split"] = "test"
+    return {"pyxtal": (px, build_patterns(px, AXES, profile, verbose=verbose)),
+            "prototypes": (pr, build_patterns(pr, AXES, profile, verbose=verbose)),
+            "package": (pk, build_patterns(pk, AXES, profile, verbose=verbose))}
+
+
+def training_indices(sets: dict, mix: str, split: str) -> dict:
+    """Pattern indices of each set that a mix trains (``split="train"``) or validates on.
+
+    Args:
+        sets: ``load_sets``.
+        mix: one of ``MIXES``.
+        split: ``"train"`` or ``"val"``.
+
+    Returns:
+        ``{set name: int array of pattern indices}`` (sets the mix does not use are left out).
+
+    Raises:
+        ValueError: for an unknown mix.
+    """
+    if mix not in MIXES:
+        raise ValueError(f"unknown training mix {mix!r}: use one of {', '.join(MIXES)}")
+    out = {}
+    if mix in ("prototypes", "mixture"):
+        out["prototypes"] = sets["prototypes"][1].select(AXES, split)
+    if mix in ("pyxtal", "mixture"):
+        ps = sets["pyxtal"][1]
+        idx = ps.select(AXES, split)
+        if mix == "mixture":
+            covered = sets["prototypes"][0].query("split == 'train'")["space_group"].unique()
+            idx = idx[~np.isin(ps.meta["space_group"].to_numpy()[idx], covered)]
+        out["pyxtal"] = idx
+    return out
+
+
+def _images(ps: PatternSet, idx, profile: Profile, name: str) -> np.ndarray:
+    return np.asarray(ps.images(idx, tuple(profile.xrd.image_shape), profile.xrd.cache_limit_gb, name=name,
+                                representation=profile.xrd.representation))
+
+
+def _stack(sets: dict, chosen: dict, profile: Profile, name: str):
+    images, groups = [], []
+    for set_name, idx in chosen.items():
+        ps = sets[set_name][1]
+        images.append(_images(ps, idx, profile, name))
+        groups.append(ps.meta["space_group"].to_numpy()[idx])
+    return np.concatenate(images), np.concatenate(groups)
+
+
+def train_mix(sets: dict, mix: str, profile: Profile, log=print) -> tuple[XrdModel, int]:
+    """Model-4 trained on one mix (cached by the patterns it sees).
+
+    Args:
+        sets: ``load_sets``.
+        mix: one of ``MIXES``.
+        profile: the run profile (the network's settings).
+        log: where progress lines go.
+
+    Returns:
+        ``(model, number of training patterns)``.
+    """
+    tr, va = training_indices(sets, mix, "train"), training_indices(sets, mix, "val")
+    X, g = _stack(sets, tr, profile, f"mix-{mix}")
+    V, gv = _stack(sets, va, profile, f"mix-{mix}")
+    key = storage.content_key({k: (sets[k][1].root.name, v.tolist()) for k, v in tr.items()})
+    cfg = make_config(f"model-4-{mix}", profile, key)
+    return train_xrd(cfg, X, g, V, gv, log=log), len(g)
+
+
+def held_out_indices(sets: dict) -> dict:
+    """The three test sets (``TEST_SETS``).
+
+    Args:
+        sets: ``load_sets``.
+
+    Returns:
+        ``{test set: (set name, int array of pattern indices)}``.
+    """
+    pr_table, pr = sets["prototypes"]
+    test = pr.select(AXES, "test")
+    own = pr_table["substitution"].to_numpy()[pr.meta["structure"].to_numpy()[test]] == ""
+    return {TEST_SETS[0]: ("prototypes", test[own]), TEST_SETS[1]: ("prototypes", test[~own]),
+            TEST_SETS[2]: ("package", sets["package"][1].select(AXES, "test")),
+            TEST_SETS[3]: ("pyxtal", sets["pyxtal"][1].select(AXES, "test"))}
+
+
+def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[pd.DataFrame, dict]:
+    """Every mix's model-4 on every test set: crystal-system and space-group accuracy.
+
+    Args:
+        sets: ``load_sets``.
+        profile: the run profile.
+        mixes: the training mixes.
+        log: where progress lines go.
+
+    Returns:
+        ``(table, confusions)``: one row per mix and test set (``training``, ``train patterns``,
+        ``test set``, ``n``, crystal-system weighted / balanced / top-3 %, space-group weighted %,
+        ``majority %``; from ``pattern_symmetry.ceiling_summary``: ``within physics %`` (the most
+        probable system the pattern's symmetry admits), ``outside physics %`` (predictions it
+        forbids), ``symmetry-only ceiling %`` and ``admitted systems`` (mean count)), and
+        ``{(mix, test set): system_confusion}``.
+    """
+    tests = held_out_indices(sets)
+    symmetries = {name: [pattern_symmetry(*sets[set_name][1].spots(int(i))) for i in idx]
+                  for name, (set_name, idx) in tests.items()}
+    rows, confusions = [], {}
+    for mix in mixes:
+        model, n_train = train_mix(sets, mix, profile, log)
+        for test_name, (set_name, idx) in tests.items():
+            ps = sets[set_name][1]
+            p_sg, p_cs = model.predict_proba(_images(ps, idx, profile, "mix-test"))
+            g = ps.meta["space_group"].to_numpy()[idx]
+            s = scores(p_sg, p_cs, g)
+            physics = ceiling_summary(symmetries[test_name], crystal_systems(g), p_cs)
+            rows.append({"training": mix, "train patterns": n_train, "test set": test_name, "n": len(idx),
+                         "system weighted %": s["system weighted %"], "system balanced %": s["system balanced %"],
+                         "system top-3 %": s["system top-3 %"], "group weighted %": s["group weighted %"],
+                         "majority %": 100 * majority_rate(g),
+                         "within physics %": physics["classifier within physics %"],
+                         "outside physics %": physics["classifier outside physics %"],
+                         "symmetry-only ceiling %": physics["symmetry-only ceiling %"],
+                         "admitted systems": physics["mean admitted systems"]})
+            confusions[(mix, test_name)] = system_confusion(p_cs, g)
+    return pd.DataFrame(rows), confusions
+
+
+def draw_mixes(ax, table: pd.DataFrame) -> None:
+    """Crystal-system accuracy of each training mix on each test set, grouped bars, with each test
+    set's majority rate and symmetry-only ceiling as marks.
+
+    Args:
+        ax: a matplotlib axis.
+        table: ``score_mixes``' table.
+    """
+    tests = [t for t in TEST_SETS if t in set(table["test set"])]
+    mixes = [m for m in MIXES if m in set(table["training"])]
+    width = 0.8 / max(len(mixes), 1)
+    x = np.arange(len(tests))
+    for k, mix in enumerate(mixes):
+        d = table[table["training"] == mix].set_index("test set").reindex(tests)
+        ax.bar(x + (k - (len(mixes) - 1) / 2) * width, d["system weighted %"], width, label=f"trained on {mix}")
+    ref = table.drop_duplicates("test set").set_index("test set").reindex(tests)
+    ax.scatter(x, ref["majority %"], marker="_", s=900, color="k", zorder=3, label="majority class")
+    if "symmetry-only ceiling %" in ref:
+        ax.scatter(x, ref["symmetry-only ceiling %"], marker="_", s=900, color="C3", zorder=3,
+                   label="best rule from the pattern's symmetry alone")
+    ax.set_xticks(x, tests)
+    ax.set_ylabel("crystal-system accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=8)

@@ -1,0 +1,76 @@
+"""The physics ceiling of one zone-axis pattern: its 2D point group and the systems it admits."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lattice_utils.xrd import pattern_symmetry as P
+from lattice_utils.xrd.symmetry import CRYSTAL_SYSTEMS
+
+
+def net(a, b, intensity, n=4):
+    """Spots h a* + k b* (not the origin) with intensity(h, k); Friedel pairs equal by construction."""
+    xy, inten = [], []
+    for h in range(-n, n + 1):
+        for k in range(-n, n + 1):
+            if (h, k) != (0, 0):
+                xy.append(h * np.asarray(a) + k * np.asarray(b))
+                inten.append(intensity(h, k))
+    xy, inten = np.asarray(xy), np.asarray(inten, float)
+    # a limiting circle, as in a real pattern: a parallelogram of (h, k) is not symmetric
+    keep = np.linalg.norm(xy, axis=1) <= 0.9 * n * min(np.linalg.norm(a), np.linalg.norm(b))
+    return xy[keep], inten[keep] / inten[keep].max()
+
+
+def radial(h, k):
+    return 1.0 / (1 + h * h + k * k)
+
+
+def test_a_square_net_with_4mm_intensities_admits_tetragonal_and_cubic_not_hexagonal():
+    xy, inten = net((0.25, 0), (0, 0.25), radial)
+    assert P.pattern_symmetry(xy, inten) == "4mm"
+    admitted = {CRYSTAL_SYSTEMS[i] for i in P.consistent_systems("4mm")}
+    assert admitted == {"tetragonal", "cubic"}
+
+
+def test_each_plane_symmetry_is_found_on_a_hand_made_pattern():
+    c60 = (0.3 * np.cos(np.pi / 3), 0.3 * np.sin(np.pi / 3))
+    assert P.pattern_symmetry(*net((0.3, 0), c60, lambda h, k: 1 / (1 + h * h + k * k + h * k))) == "6mm"
+    # a square net whose intensities turn one way: the 4-fold axis without mirrors
+    def chiral(h, k):
+        return 1 + 0.5 * np.sign(h * k) * np.sign(h * h - k * k) + 0.1 * (h * h + k * k)
+
+    assert P.pattern_symmetry(*net((0.25, 0), (0, 0.25), chiral)) == "4"
+    assert P.pattern_symmetry(*net((0.2, 0), (0, 0.31), radial)) == "2mm"        # rectangular
+    oblique = net((0.2, 0), (0.07, 0.31), lambda h, k: 1 + ((3 * h + 5 * k) % 7) / 7)
+    assert P.pattern_symmetry(*oblique) == "2"
+    assert P.consistent_systems("2") == tuple(range(7))
+    assert CRYSTAL_SYSTEMS.index("triclinic") not in P.consistent_systems("2mm")
+
+
+def test_weak_spots_do_not_decide_and_bad_input_is_refused():
+    xy, inten = net((0.25, 0), (0, 0.25), radial)
+    rng = np.random.default_rng(0)
+    noisy = inten.copy()
+    weak = noisy < 0.5 * P.MIN_INTENSITY * noisy.max() + 1e-12
+    noisy[weak] = rng.uniform(0, 0.004, weak.sum())
+    assert P.pattern_symmetry(xy, noisy) == "4mm"
+    assert P.pattern_symmetry(xy[:1], inten[:1]) == "2"
+    with pytest.raises(ValueError, match=r"xy \[m, 2\]"):
+        P.pattern_symmetry(xy[:, :1], inten)
+    with pytest.raises(ValueError, match="unknown pattern symmetry '3m'"):
+        P.consistent_systems("3m")
+
+
+def test_the_ceiling_summary_on_a_hand_made_test_set():
+    tet, cub, hexa, tri = (CRYSTAL_SYSTEMS.index(s) for s in ("tetragonal", "cubic", "hexagonal", "triclinic"))
+    sym = ["4mm", "4mm", "4mm", "6mm", "2"]
+    truth = [tet, tet, cub, hexa, tri]
+    p = np.full((5, 7), 0.01)
+    p[[0, 1, 2, 3, 4], [tet, hexa, cub, hexa, hexa]] = 0.9      # row 1 predicts hexagonal from a 4mm pattern
+    p[1, cub] = 0.5
+    s = P.ceiling_summary(sym, truth, p)
+    assert s["truth admitted %"] == 100 and s["mean admitted systems"] == pytest.approx((2 + 2 + 2 + 3 + 7) / 5)
+    assert s["symmetry-only ceiling %"] == pytest.approx(100 * 4 / 5)     # 4mm -> tetragonal (2 of 3)
+    assert s["classifier %"] == pytest.approx(60) and s["classifier outside physics %"] == pytest.approx(20)
+    assert s["classifier within physics %"] == pytest.approx(60)          # row 1 becomes cubic: still wrong

@@ -1,0 +1,60 @@
+"""Model-4 trained on random crystals, real structure types or both, scored on held-out types."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lattice_utils.core.profiles import get_profile
+from lattice_utils.xrd import structure_types as st
+
+
+@pytest.fixture(scope="module")
+def smoke_sets(tmp_path_factory):
+    import lattice_utils.core.paths as paths
+    mp = pytest.MonkeyPatch()
+    data = tmp_path_factory.mktemp("xrd-types")
+    for name, value in paths.layout(data / "data", data).items():
+        mp.setattr(paths, name, value)
+    P = get_profile("smoke")
+    yield P, st.load_sets(P, per_prototype=1, verbose=False)
+    mp.undo()
+
+
+def test_the_mixes_train_on_what_they_say_and_never_on_a_held_out_type(smoke_sets):
+    P, sets = smoke_sets
+    pr_table, pr = sets["prototypes"]
+    px_table, px = sets["pyxtal"]
+    held = st.held_out_indices(sets)
+    test_types = set(pr_table.loc[pr.meta["structure"].to_numpy()[held[st.TEST_SETS[0]][1]], "prototype"])
+    assert test_types and held[st.TEST_SETS[1]][1].size > 0
+    for mix in st.MIXES:
+        chosen = st.training_indices(sets, mix, "train")
+        assert set(chosen) == {"pyxtal": {"pyxtal"}, "prototypes": {"prototypes"},
+                               "mixture": {"pyxtal", "prototypes"}}[mix]
+        if "prototypes" in chosen:
+            seen = set(pr_table.loc[pr.meta["structure"].to_numpy()[chosen["prototypes"]], "prototype"])
+            assert not seen & test_types
+    # the mixture adds PyXtal crystals only where the training prototypes have no example
+    covered = set(pr_table.query("split == 'train'")["space_group"])
+    extra = st.training_indices(sets, "mixture", "train")["pyxtal"]
+    assert not set(px.meta["space_group"].to_numpy()[extra]) & covered
+    assert len(extra) < len(st.training_indices(sets, "pyxtal", "train")["pyxtal"])
+    # the other real crystals: none of a structure type the training prototypes hold
+    pk_table = sets["package"][0]
+    assert len(pk_table) >= 8 and set(pk_table["split"]) == {"test"}
+    assert not set(pk_table["aflow_match"]) & set(pr_table.loc[pr_table["split"] == "train", "prototype"])
+    with pytest.raises(ValueError, match="unknown training mix 'icsd'"):
+        st.training_indices(sets, "icsd", "train")
+
+
+@pytest.mark.slow
+def test_every_mix_is_scored_on_every_test_set(smoke_sets):
+    P, sets = smoke_sets
+    table, confusions = st.score_mixes(sets, P, log=lambda *_: None)
+    assert len(table) == len(st.MIXES) * len(st.TEST_SETS)
+    assert table["n"].gt(0).all()
+    for col in ("system weighted %", "system balanced %", "system top-3 %", "majority %"):
+        assert table[col].between(0, 100).all()
+    assert (table["system top-3 %"] >= table["system weighted %"] - 1e-9).all()
+    conf = confusions[("mixture", st.TEST_SETS[0])]
+    assert conf.shape == (7, 7) and np.allclose(conf.dropna().sum(1), 100)

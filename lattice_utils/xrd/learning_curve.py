@@ -40,10 +40,11 @@ TEST_PER_GROUP = 20
 VAL_PER_GROUP = 5
 SEEDS = {4: (0,), 16: (0,), 64: (0, 1), 160: (0, 1)}   # two seeds at the two largest sizes
 AXES = zone_axes.AXES_20
-# measured on this project's 2-core machine (2026-12-02, quick profile, nothing else running):
-# corpus structures per second with 2 workers, patterns per second (24 axes, 2 workers), training
-# images per second of model-4 (48 px polar, width 8)
-RATES = {"structures_per_s": 3680 / 97, "patterns_per_s": 3680 * 24 / 42, "train_images_per_s": 1400.0}
+# measured on this project's 2-core machine (2026-12-02, quick settings, 2 workers): the curve's own
+# corpus (42,545 structures in 49 min, other jobs running part of the time; the 3,680 of the quick
+# corpus took 97 s on an idle machine), patterns per second (24 axes), training images per second of
+# model-4 (48 px polar, width 8)
+RATES = {"structures_per_s": 42545 / 2940, "patterns_per_s": 3680 * 24 / 42, "train_images_per_s": 1400.0}
 VERSION = 1
 
 

@@ -68,11 +68,16 @@ def fese():
     return cell(3.77, 3.77, 90.0, frac, ["Fe", "Fe", "Se", "Se"])
 
 
+def point_paths_at(root, monkeypatch):
+    """Point every data and output directory of ``paths`` at ``root`` (data in ``root/data``)."""
+    from lattice_utils.core import paths
+
+    for name, value in paths.layout(root / "data", root).items():
+        monkeypatch.setattr(paths, name, value)
+    return root
+
+
 @pytest.fixture
 def scratch_dirs(tmp_path, monkeypatch):
     """Point every data and output directory of ``paths`` at a temporary directory."""
-    from lattice_utils.core import paths
-
-    for name, value in paths.layout(tmp_path / "data", tmp_path).items():
-        monkeypatch.setattr(paths, name, value)
-    return tmp_path
+    return point_paths_at(tmp_path, monkeypatch)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import point_paths_at
 
 from lattice_utils.core.profiles import get_profile
 from lattice_utils.xrd import corpus, model, patterns, symmetry, zone_axes
@@ -58,11 +59,8 @@ def test_axis_sets_and_their_coverage():
 
 @pytest.fixture(scope="module")
 def smoke_structures(tmp_path_factory):
-    import lattice_utils.core.paths as paths
     mp = pytest.MonkeyPatch()
-    data = tmp_path_factory.mktemp("xrd-data")
-    for name, value in paths.layout(data / "data", data).items():
-        mp.setattr(paths, name, value)
+    point_paths_at(tmp_path_factory.mktemp("xrd-data"), mp)
     P = get_profile("smoke")
     table = corpus.load_structures(P, verbose=False)
     yield P, table

@@ -43,10 +43,7 @@ def test_bad_arguments_get_a_message_and_exit_code_2(capsys):
 
 
 @pytest.mark.slow
-def test_a_small_curve_runs_and_resumes(tmp_path, monkeypatch):
-    import lattice_utils.core.paths as paths
-    for name, value in paths.layout(tmp_path / "data", tmp_path).items():
-        monkeypatch.setattr(paths, name, value)
+def test_a_small_curve_runs_and_resumes(scratch_dirs, monkeypatch):
     monkeypatch.setattr(lc, "TEST_PER_GROUP", 2)
     monkeypatch.setattr(lc, "VAL_PER_GROUP", 1)
     monkeypatch.setattr(lc, "SEEDS", {1: (0,), 2: (0, 1)})

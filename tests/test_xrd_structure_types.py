@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import point_paths_at
 
 from lattice_utils.core.profiles import get_profile
 from lattice_utils.xrd import structure_types as st
@@ -10,11 +11,8 @@ from lattice_utils.xrd import structure_types as st
 
 @pytest.fixture(scope="module")
 def smoke_sets(tmp_path_factory):
-    import lattice_utils.core.paths as paths
     mp = pytest.MonkeyPatch()
-    data = tmp_path_factory.mktemp("xrd-types")
-    for name, value in paths.layout(data / "data", data).items():
-        mp.setattr(paths, name, value)
+    point_paths_at(tmp_path_factory.mktemp("xrd-types"), mp)
     P = get_profile("smoke")
     yield P, st.load_sets(P, per_prototype=1, verbose=False)
     mp.undo()

@@ -293,7 +293,8 @@ for _pct in (0, 1, 50):
 def _xrd_sizes(profile: str) -> str:
     """The scaled XRD settings of a profile, in words (from ``profiles``, never typed)."""
     X = get_profile(profile).xrd
-    return (f"{X.per_group} structures per group, {X.image_shape[0]} x {X.image_shape[1]} px, "
+    return (f"{X.per_group} structures per group, about {X.split[0] * X.per_group:.0f} of them in training "
+            f"(the paper: about 160 ICSD CIFs), {X.image_shape[0]} x {X.image_shape[1]} px, "
             f"{X.epochs} epoch{'s' if X.epochs != 1 else ''}")
 
 

@@ -46,6 +46,8 @@ AXES = zone_axes.AXES_20
 # model-4 (48 px polar, width 8)
 RATES = {"structures_per_s": 42545 / 2940, "patterns_per_s": 3680 * 24 / 42, "train_images_per_s": 1400.0}
 VERSION = 1
+COLUMNS = ["per group", "seed", "classifier", "train patterns", "test patterns", "system weighted %",
+           "system balanced %", "system top-3 %", "group weighted %", "group top-3 %", "majority %", "seconds"]
 
 
 def curve_profile(profile: Profile, sizes=SIZES) -> Profile:
@@ -175,7 +177,12 @@ def run(profile: Profile, sizes=SIZES, log=print) -> pd.DataFrame:
                  "system balanced %": 100 * t["balanced_acc"]}
             done.append(_row(n, 0, "features", len(tr), s, majority))
             storage.write_json(store, done)
-    return pd.DataFrame(done).sort_values(["classifier", "per group", "seed"]).reset_index(drop=True)
+    return _table(done)
+
+
+def _table(rows: list) -> pd.DataFrame:
+    return (pd.DataFrame(rows).reindex(columns=COLUMNS).sort_values(["classifier", "per group", "seed"])
+            .reset_index(drop=True))
 
 
 def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
@@ -192,7 +199,7 @@ def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
     if not path.exists():
         return None
     rows = storage.read_json(path)
-    return pd.DataFrame(rows).sort_values(["classifier", "per group", "seed"]).reset_index(drop=True) if rows else None
+    return _table(rows) if rows else None
 
 
 def draw(axes, table: pd.DataFrame, paper: dict | None = None) -> None:

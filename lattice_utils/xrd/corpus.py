@@ -468,9 +468,8 @@ def load_structures(profile: Profile, source: str = "offline", cif_dir: str | Pa
                "pinned": pinned is not None,
                # attempts this build abandoned that the reference build finished: the corpus
                # differs from the reference's
-               "diverged": {} if pinned is None else {
-                   k: [a for a in v if a not in pinned.get(k, [])] for k, v in timed_out.items()
-                   if any(a not in pinned.get(k, []) for a in v)}}
+               "diverged": {} if pinned is None else {k: d for k, v in timed_out.items()
+                                                      if (d := [a for a in v if a not in pinned.get(k, [])])}}
     storage.write_corpus(path, rows, summary, parts)
     if verbose:
         print(f"XRD structures: {len(rows)} of {summary['requested']} generated, "

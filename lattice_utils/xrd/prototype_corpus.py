@@ -17,6 +17,8 @@ itself, so a test on held-out prototypes never sees their structure type in trai
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -35,6 +37,7 @@ STRAIN = 0.02                      # relative sd of each free cell length after 
 _TIED = {0: (0, 1, 2), 1: (0, 1, 2), 2: (0, 1, 2), 3: (0, 0, 1), 4: (0, 0, 1), 5: (0, 0, 1), 6: (0, 0, 0)}
 
 
+@lru_cache(maxsize=None)
 def _electronegativity(element: str) -> float:
     from pymatgen.core import Element
     x = Element(element).X
@@ -93,9 +96,12 @@ def bond_ratios(crystal: Crystal) -> np.ndarray:
     Returns:
         [n] ratios (1 for a bond at the sum of the radii).
     """
+    return _ratios(crystal.species, *_neighbour_table(crystal))
+
+
+def _ratios(species, j, d) -> np.ndarray:
     radii = covalent_radii()
-    j, d = _neighbour_table(crystal)
-    sp = list(crystal.species)
+    sp = list(species)
     return np.array([d[i] / (radii[sp[i]] + radii[sp[j[i]]]) for i in range(len(sp))])
 
 
@@ -142,9 +148,8 @@ def decorate_prototype(row, index: int, seed: int, attempts: int = 8) -> dict | 
         conv = _conventional(base)
     except Exception:       # spglib/pymatgen refuse a few disordered or odd cells: no decoration
         return None
-    own = bond_ratios(conv)
-    j, _ = _neighbour_table(conv)
-    floor = min(0.8, 0.95 * float(own.min()))
+    j, dist = _neighbour_table(conv)
+    floor = min(0.8, 0.95 * float(_ratios(conv.species, j, dist).min()))
     tag = str(row["id"])
     for attempt in range(attempts):
         rng = np.random.default_rng([seed, 288_001, *tag.encode(), index, attempt])
@@ -165,9 +170,8 @@ def decorate_prototype(row, index: int, seed: int, attempts: int = 8) -> dict | 
         try:
             if spglib_group(c) != group:
                 continue
-            ratios = bond_ratios(c)
-            _, d = _neighbour_table(c)
-            if ratios.min() < floor or d.min() < MIN_DISTANCE:
+            jc, d = _neighbour_table(c)
+            if _ratios(c.species, jc, d).min() < floor or d.min() < MIN_DISTANCE:
                 continue
             return record(c, "aflow-decorated", {"prototype": tag, "substitution": " ".join(
                 f"{a}>{b}" for a, b in sorted(mapping.items()) if a != b)})

@@ -55,4 +55,4 @@ def test_every_mix_is_scored_on_every_test_set(smoke_sets):
         assert table[col].between(0, 100).all()
     assert (table["system top-3 %"] >= table["system weighted %"] - 1e-9).all()
     conf = confusions[("mixture", st.TEST_SETS[0])]
-    assert conf.shape == (7, 7) and np.allclose(conf.dropna().sum(1), 100)
+    assert conf.shape == (7, 7) and np.allclose(conf.dropna().sum(axis=1), 100)

@@ -28,7 +28,7 @@ from . import zone_axes
 from .corpus import load_structures, requested_groups
 from .model import make_config, train_xrd
 from .patterns import build_patterns
-from .studies import majority_rate, scores, symmetry_baseline
+from .studies import majority_rate, profile_images, scores, symmetry_baseline
 
 __all__ = ["SIZES", "TEST_PER_GROUP", "VAL_PER_GROUP", "SEEDS", "AXES", "RATES", "curve_profile", "assign_split",
            "plan", "run", "stored", "draw", "main"]
@@ -151,17 +151,16 @@ def run(profile: Profile, sizes=SIZES, log=print) -> pd.DataFrame:
         ps.meta["split"] = split[ps.meta["structure"].to_numpy()]
         g = ps.meta["space_group"].to_numpy()
         tr, va, te = ps.select(AXES, "train"), ps.select(AXES, "val"), ps.select(AXES, "test")
-        shape, rep, lim = tuple(cp.xrd.image_shape), cp.xrd.representation, cp.xrd.cache_limit_gb
         majority = majority_rate(g[te])
         for seed in SEEDS.get(n, (0,)):
             if (n, seed, "model-4") not in have:
                 t0 = time.time()
-                X = ps.images(tr, shape, lim, name=f"curve-{n}-train", representation=rep)
-                V = ps.images(va, shape, lim, name="curve-val", representation=rep)
+                X = profile_images(ps, tr, cp, f"curve-{n}-train")
+                V = profile_images(ps, va, cp, "curve-val")
                 key = storage.content_key(ps.root.name, tr.tolist())
                 cfg = make_config(f"model-4-curve-{n}", cp, key, seed=seed)
                 model = train_xrd(cfg, X, g[tr], V, g[va], log=log)
-                p_sg, p_cs = model.predict_proba(ps.images(te, shape, lim, name="curve-test", representation=rep))
+                p_sg, p_cs = model.predict_proba(profile_images(ps, te, cp, "curve-test"))
                 done.append(_row(n, seed, "model-4", len(tr), scores(p_sg, p_cs, g[te]), majority)
                             | {"seconds": time.time() - t0})
                 storage.write_json(store, done)

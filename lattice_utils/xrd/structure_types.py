@@ -28,7 +28,7 @@ from .model import XrdModel, make_config, train_xrd
 from .patterns import PatternSet, build_patterns
 from .pattern_symmetry import ceiling_summary, pattern_symmetry
 from .prototype_corpus import prototype_corpus, split_by_prototype
-from .studies import majority_rate, scores, system_confusion
+from .studies import majority_rate, profile_images, scores, system_confusion
 from .symmetry import crystal_systems
 
 __all__ = ["MIXES", "TEST_SETS", "PROTOTYPE_SPLIT", "AXES", "prototype_table", "load_sets", "training_indices",
@@ -122,8 +122,7 @@ def training_indices(sets: dict, mix: str, split: str) -> dict:
 
 
 def _images(ps: PatternSet, idx, profile: Profile, name: str) -> np.ndarray:
-    return np.asarray(ps.images(idx, tuple(profile.xrd.image_shape), profile.xrd.cache_limit_gb, name=name,
-                                representation=profile.xrd.representation))
+    return np.asarray(profile_images(ps, idx, profile, name))
 
 
 def _stack(sets: dict, chosen: dict, profile: Profile, name: str):

@@ -26,7 +26,8 @@ from .symmetry import (
 )
 
 __all__ = ["ALL_AXES", "IA3D", "STRAINS", "SUBSTITUTION_LEVELS", "DEPLETION_LEVELS", "DEPLETION_AXES",
-           "load_dataset", "split_images", "fit_model", "scores", "evaluate", "majority_rate", "system_confusion",
+           "load_dataset", "split_images", "profile_images", "fit_model", "scores", "evaluate", "majority_rate",
+           "system_confusion",
            "simulate_images", "crystals_of", "symmetry_baseline", "example_structure", "draw_structure",
            "draw_patterns", "bars_by_crystal_system", "accuracy_per_space_group", "accuracy_by_group_size",
            "centrosymmetry_top_k", "enantiomorph_confusion", "draw_pair_matrix", "score_crystals",
@@ -74,8 +75,23 @@ def split_images(ps: PatternSet, axes, split: str, profile: Profile, name: str):
         memory map or ``LazyImages``).
     """
     idx = ps.select(axes, split)
-    return idx, ps.images(idx, tuple(profile.xrd.image_shape), profile.xrd.cache_limit_gb,
-                          name=f"{name}-{split}", representation=profile.xrd.representation)
+    return idx, profile_images(ps, idx, profile, f"{name}-{split}")
+
+
+def profile_images(ps: PatternSet, indices, profile: Profile, name: str):
+    """Patterns rendered at the profile's size and representation (cached below its limit).
+
+    Args:
+        ps: the pattern set.
+        indices: [n] pattern indices.
+        profile: the run profile (its ``xrd`` image shape, representation and cache limit).
+        name: a tag for the cached image file.
+
+    Returns:
+        uint8 images [n, H, W] (0-255; a memory map or ``LazyImages``).
+    """
+    return ps.images(indices, tuple(profile.xrd.image_shape), profile.xrd.cache_limit_gb, name=name,
+                     representation=profile.xrd.representation)
 
 
 def fit_model(name: str, ps: PatternSet, profile: Profile, axes=None, force: bool = False,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..core import paths
 from ..core.profiles import PROFILES, get_profile
-from ..studies.snapshots import newest_snapshots, read_snapshot_table
+from ..studies.snapshots import read_snapshot_table, reported_snapshots
 from . import manifest, outputs, report, verdicts
 
 __all__ = ["TOL", "STATUS_ORDER", "LEGEND", "ONE_RUN", "NO_TRAINING", "HEADLINE", "Check", "main_paper_checks",
@@ -448,16 +448,17 @@ def seed_tolerance(std: float, seeds: int, floor: float) -> float:
 def snapshot_checks() -> list[Check]:
     """Rows from the committed snapshots of seeded runs on the paper's images
     (``reports/snapshots/<date>-<set>-<profile>/``, written by ``lattice_utils.studies.paper_runs``):
-    the newest snapshot per set and profile. Our value is the mean over seeds; at the paper's
-    settings it carries its intervals and is judged by them (``verdicts``), at scaled settings it
-    shows a tolerance from the spread (``seed_tolerance``). A paper-settings snapshot written part-way
-    through its run (fewer seeds than asked for, or one) is "pending": no status yet.
+    the reported snapshot per set and profile (the newest complete one; ``snapshots.reported_snapshots``).
+    Our value is the mean over seeds; at the paper's settings it carries its intervals and is judged
+    by them (``verdicts``), at scaled settings it shows a tolerance from the spread (``seed_tolerance``).
+    A paper-settings snapshot written part-way through its run (fewer seeds than asked for, or one) is
+    "pending": no status yet.
 
     Returns:
         The ``Check`` rows: Table S1 accuracy (%) and F1, Table 2 precision, recall and F1 per
         class (fractions), for every snapshot.
     """
-    newest = newest_snapshots()
+    newest = reported_snapshots()
     paper_s1, paper_t2 = report.paper_values("table_s1"), report.paper_values("table_2")
     out = []
     for (set_name, profile), (d, meta) in sorted(newest.items()):
@@ -528,7 +529,7 @@ def snapshot_checks() -> list[Check]:
 
 
 def snapshot_run_times(profile: str = "paper") -> pd.DataFrame:
-    """How long each network of the newest ``profile`` snapshots took on the machine that ran it,
+    """How long each network of the reported ``profile`` snapshots took on the machine that ran it,
     per training: epochs x the median epoch's seconds (the median, because a run paused for
     other work or resumed across sessions has a sum of epoch times that includes the pauses).
 
@@ -541,7 +542,7 @@ def snapshot_run_times(profile: str = "paper") -> pd.DataFrame:
         training``, ``input px``, ``batch``, ``precision``, ``cpus``, ``device``.
     """
     rows = []
-    for (set_name, prof), (d, meta) in sorted(newest_snapshots().items()):
+    for (set_name, prof), (d, meta) in sorted(reported_snapshots().items()):
         if prof != profile:
             continue
         settings, machine = meta.get("settings", {}), meta.get("machine", {})

@@ -12,8 +12,9 @@ of the checkout (``paths.SNAPSHOTS``, wherever LATTICE_OUTPUT_DIR sends the othe
 per-seed Table S1 and Table 2 rows, their mean and spread, and what produced them (commit,
 settings, machine, time per training). With ``--snapshot`` the snapshot is rewritten after every
 seed, so a run that spans sessions leaves its finished seeds behind at each stop; ``meta.json``
-says which seeds were asked for and whether all have finished. Writing a snapshot removes the
-older folders of the same set and profile (the report reads only the newest; git keeps them).
+says which seeds were asked for and whether all have finished. Writing a complete snapshot removes
+the older folders of the same set and profile (git keeps them); an incomplete one keeps the newest
+complete older one, which the report reads until the new one has every seed.
 
 The committed snapshot is also the memory of a run that outlives its machine: each training's
 record holds the key of its whole configuration (images, split, settings, precision path, seed),
@@ -366,13 +367,18 @@ def device_name() -> str:
 
 
 def superseded_snapshots(newest) -> list:
-    """Snapshot folders of the same set and profile as ``newest`` that are older: the report
-    reads only the newest, so a run that spans days would otherwise leave one stale folder per day."""
+    """Snapshot folders of the same set and profile as ``newest`` that are older: a run that spans
+    days would otherwise leave one stale folder per day. While ``newest`` is incomplete, the newest
+    complete older one stays: the report reads it (``snapshots.reported_snapshots``) until the run
+    in progress has every seed."""
     meta = storage.read_json(newest / "meta.json")
     good, damaged = snapshots.scan_snapshots()
+    same = [(d, other) for d, other in good
+            if d.name < newest.name and (other["set"], other["profile"]) == (meta["set"], meta["profile"])]
+    complete = [d for d, other in same if other.get("complete")]
+    kept = {complete[-1]} if complete and not meta.get("complete") else set()
     # a damaged folder has no readable set and profile: its name says them (<date>-<set>-<profile>)
-    return [d for d, other in good
-            if d.name < newest.name and (other["set"], other["profile"]) == (meta["set"], meta["profile"])] + \
+    return [d for d, _ in same if d not in kept] + \
         [d for d, _ in damaged if d.name < newest.name and d.name.endswith(f"-{meta['set']}-{meta['profile']}")]
 
 

@@ -12,8 +12,8 @@ import pandas as pd
 from ..core import paths, storage
 
 __all__ = ["HISTORY", "PREDICTIONS", "SYMMETRIC", "Kept", "SnapshotWarning", "damaged_snapshots", "kept",
-           "newest_snapshots", "read_kept", "read_snapshot_table", "repeated_training", "scan_snapshots",
-           "snapshot_folders"]
+           "newest_snapshots", "read_kept", "reported_snapshots", "read_snapshot_table", "repeated_training",
+           "scan_snapshots", "snapshot_folders"]
 
 
 class SnapshotWarning(UserWarning):
@@ -127,13 +127,33 @@ def snapshot_folders() -> list:
 
 
 def newest_snapshots() -> dict:
-    """The newest committed snapshot of each image set and profile.
+    """The newest committed snapshot of each image set and profile, complete or in progress: the
+    one ``paper_runs`` resumes from and guards.
 
     Returns:
         {(set, profile): (folder, meta)}, e.g. ``("stem_jv2d", "paper")``; unreadable folders are
         skipped with a ``SnapshotWarning``.
     """
     return {(meta["set"], meta["profile"]): (d, meta) for d, meta in snapshot_folders()}
+
+
+def reported_snapshots() -> dict:
+    """The snapshot of each image set and profile that the report and the notebooks show: the newest
+    complete one, or the newest when none is complete.
+
+    A retraining that spans sessions commits its snapshot after every seed; until it has every seed
+    it sits beside the complete snapshot it will replace, so that the front page never falls back
+    from five seeds to one while the machine works.
+
+    Returns:
+        {(set, profile): (folder, meta)}, as ``newest_snapshots``.
+    """
+    out = {}
+    for d, meta in snapshot_folders():        # oldest first
+        key = (meta["set"], meta["profile"])
+        if meta.get("complete") or key not in out or not out[key][1].get("complete"):
+            out[key] = (d, meta)
+    return out
 
 
 def read_snapshot_table(path, **read_csv) -> pd.DataFrame:
@@ -179,7 +199,7 @@ def read_kept(folder, name: str) -> pd.DataFrame:
 
 @dataclass
 class Kept:
-    """The newest snapshot of a set and profile with what it keeps per image.
+    """The reported snapshot of a set and profile with what it keeps per image.
 
     Attributes:
         folder: the snapshot folder (``pathlib.Path``).
@@ -199,7 +219,7 @@ class Kept:
 
 
 def kept(set_name: str = "stem_jv2d", profile: str = "paper") -> Kept | None:
-    """The newest committed snapshot of an image set and profile with its per-image files.
+    """The reported snapshot (``reported_snapshots``) of an image set and profile with its per-image files.
 
     Args:
         set_name: the paper's image set (``stem_jv2d``, ``stem_c2db``).
@@ -209,7 +229,7 @@ def kept(set_name: str = "stem_jv2d", profile: str = "paper") -> Kept | None:
         The snapshot as a ``Kept`` (its per-image tables empty where it keeps none), or None
         when there is no readable snapshot of that set and profile.
     """
-    found = newest_snapshots().get((set_name, profile))
+    found = reported_snapshots().get((set_name, profile))
     if found is None:
         return None
     folder, meta = found

@@ -58,3 +58,65 @@ def test_a_small_curve_runs_and_resumes(scratch_dirs, monkeypatch):
     monkeypatch.setattr(lc, "train_xrd", lambda *a, **k: pytest.fail("retrained a finished row"))
     again = lc.run(P, (1, 2), log=lambda *_: None)
     assert again.equals(out)
+
+
+def _small_curve(monkeypatch):
+    monkeypatch.setattr(lc, "TEST_PER_GROUP", 2)
+    monkeypatch.setattr(lc, "VAL_PER_GROUP", 1)
+    monkeypatch.setattr(lc, "SEEDS", {1: (0,)})
+    return get_profile("smoke"), (1,)
+
+
+@pytest.mark.slow
+def test_committed_rows_carry_the_curve_to_a_machine_without_its_files(scratch_dirs, monkeypatch):
+    from lattice_utils.core import paths
+
+    P, sizes = _small_curve(monkeypatch)
+    out = lc.run(P, sizes, log=lambda *_: None, snapshot=True)
+    snap = lc.snapshot_path(P)
+    assert snap.parent == paths.SNAPSHOTS and snap.exists()
+    text = snap.read_text()
+    assert "NaN" not in text          # plain JSON: what features do not predict is null
+    # another machine: the local rows and trained networks are gone, the committed file is not
+    for f in (paths.DATA / "xrd").glob("learning-curve-*.json"):
+        f.unlink()
+    monkeypatch.setattr(lc, "train_xrd", lambda *a, **k: pytest.fail("retrained a committed row"))
+    monkeypatch.setattr(lc, "symmetry_baseline", lambda *a, **k: pytest.fail("rescored a committed row"))
+    assert lc.stored(P, sizes).equals(out)
+    again = lc.run(P, sizes, log=lambda *_: None)
+    pd.testing.assert_frame_equal(again, out)
+    # rows scored on another corpus are not taken for this one
+    seen = []
+    assert lc.committed_rows(P, sizes, corpus="another-corpus", log=seen.append) == []
+    assert "another corpus" in seen[0] and snap.name in seen[0]
+
+
+@pytest.mark.bad_input
+@pytest.mark.parametrize("text, words", [
+    ('{"key": "x", "rows": [{"seed": 0}]', "truncated or not JSON"),
+    ('[1, 2]', "JSON object"),
+    ('{"key": "x", "rows": [{"seed": 0}]}', "is not a learning-curve snapshot"),
+])
+def test_a_damaged_curve_snapshot_is_refused_naming_the_file(scratch_dirs, monkeypatch, capsys, text, words):
+    P, sizes = _small_curve(monkeypatch)
+    path = lc.snapshot_path(P)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    with pytest.raises(ValueError, match=path.name) as e:
+        lc.stored(P, sizes)
+    assert words in str(e.value)
+    monkeypatch.setattr(lc, "load_structures", lambda *a, **k: pytest.fail("built a corpus for a damaged snapshot"))
+    assert lc.main(["--profile", "smoke", "--sizes", "1", "--skip-unfinished"]) == 2
+    err = capsys.readouterr().err
+    assert path.name in err and "Traceback" not in err
+
+
+def test_curve_rows_of_other_settings_are_not_used(scratch_dirs, monkeypatch):
+    P, sizes = _small_curve(monkeypatch)
+    path = lc.snapshot_path(P)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"key": "learning-curve-smoke-000000000000", "corpus": "c", '
+                    '"rows": [{"per group": 1, "seed": 0, "classifier": "model-4"}]}')
+    seen = []
+    assert lc.committed_rows(P, sizes, log=seen.append) == [] and "other settings" in seen[0]
+    assert lc.stored(P, sizes) is None

@@ -8,8 +8,16 @@ set for every size, the next ``VAL_PER_GROUP`` the validation set, and a size of
 next n. Every training is cached and resumes after an interruption; every finished (size, seed,
 classifier) row is stored as it arrives, so a run stopped part-way resumes where it stopped.
 
+The curve takes longer than a session on two cores, and a machine that does not keep its files loses
+those rows with it. ``--snapshot`` therefore also writes every finished row, with the content key of
+the corpus it was scored on, to ``reports/snapshots/xrd-learning-curve-<profile>.json`` of the
+checkout, which is committed: a later run on another machine rebuilds the same corpus (its PyXtal
+attempts are pinned by ``timeout_ledger.json``), finds the committed rows for that corpus and
+settings, and trains only what is missing. Notebook 10 reads the local rows, else the committed ones.
+
     python -m lattice_utils.xrd.learning_curve --profile quick --plan      # sizes, patterns, time
-    python -m lattice_utils.xrd.learning_curve --profile quick             # run (resumes)
+    python -m lattice_utils.xrd.learning_curve --profile quick --snapshot  # run (resumes); commit the rows
+    python -m lattice_utils.xrd.learning_curve --profile quick --snapshot --skip-unfinished   # rows only
 """
 from __future__ import annotations
 
@@ -23,15 +31,17 @@ import numpy as np
 import pandas as pd
 
 from ..core import paths, storage
+from ..core.provenance import git_commit
 from ..core.profiles import Profile, get_profile
 from . import zone_axes
 from .corpus import load_structures, requested_groups
 from .model import make_config, train_xrd
-from .patterns import build_patterns
+from .patterns import build_patterns, pattern_dir
+from .simulate import CU_KA
 from .studies import majority_rate, profile_images, scores, symmetry_baseline
 
 __all__ = ["SIZES", "TEST_PER_GROUP", "VAL_PER_GROUP", "SEEDS", "AXES", "RATES", "curve_profile", "assign_split",
-           "plan", "run", "stored", "draw", "main"]
+           "plan", "run", "stored", "snapshot_path", "committed_rows", "write_snapshot", "draw", "main"]
 
 SIZES = (4, 16, 64, 160)          # training structures requested per space group; 160: the paper's scale
 TEST_PER_GROUP = 20
@@ -126,26 +136,121 @@ def _row(size, seed, classifier, n_train, s, majority):
             "majority %": 100 * majority}
 
 
-def run(profile: Profile, sizes=SIZES, log=print) -> pd.DataFrame:
+def snapshot_path(profile: Profile) -> "paths.Path":
+    """The committed rows of a profile's curve: ``reports/snapshots/xrd-learning-curve-<profile>.json``."""
+    return paths.SNAPSHOTS / f"xrd-learning-curve-{profile.name}.json"
+
+
+_ROW_KEYS = {"per group", "seed", "classifier"}
+
+
+def committed_rows(profile: Profile, sizes=SIZES, corpus: str | None = None, log=print) -> list:
+    """The committed rows of the curve for these settings (and this corpus, where given).
+
+    Args:
+        profile: the run profile.
+        sizes: the training sizes per group.
+        corpus: the content key of the corpus's pattern set (its folder name); None: not checked.
+        log: where the line about a snapshot of other settings or another corpus goes.
+
+    Returns:
+        The rows (``run``'s records); [] when there is no snapshot, or it holds other settings or
+        another corpus (said through ``log``).
+
+    Raises:
+        ValueError: the snapshot is not a curve snapshot (the message names the file and the problem).
+    """
+    path = snapshot_path(profile)
+    if not path.exists():
+        return []
+    try:
+        snap = storage.read_json_object(path, "learning-curve snapshot")
+    except storage.StoredFileError as exc:
+        raise ValueError(str(exc)) from exc
+    rows = snap.get("rows")
+    if not isinstance(snap.get("key"), str) or not isinstance(rows, list) or \
+            not all(isinstance(r, dict) and _ROW_KEYS <= set(r) for r in rows):
+        raise ValueError(f"{paths.relative(path)} is not a learning-curve snapshot: it needs a \"key\" and "
+                         f"\"rows\" with {sorted(_ROW_KEYS)} in every row; restore it from git")
+    key = _results_path(curve_profile(profile, sizes), sizes).stem
+    if snap["key"] != key:
+        log(f"{paths.relative(path)} holds the curve of other settings ({snap['key']}, not {key}): not used")
+        return []
+    if corpus is not None and snap.get("corpus") != corpus:
+        log(f"{paths.relative(path)} was scored on another corpus ({snap.get('corpus')}, this one is {corpus}): "
+            "not used")
+        return []
+    return rows
+
+
+def write_snapshot(profile: Profile, sizes, rows: list, corpus: str) -> "paths.Path":
+    """Write the committed rows (indented: a reviewer reads the diff) with what produced them.
+
+    Args:
+        profile: the run profile.
+        sizes: the training sizes per group.
+        rows: the finished rows.
+        corpus: the content key of the corpus's pattern set.
+
+    Returns:
+        The snapshot file.
+    """
+    cp = curve_profile(profile, sizes)
+    snap = {"key": _results_path(cp, sizes).stem, "corpus": corpus, "profile": profile.name,
+            "sizes": list(sizes), "seeds": {str(n): list(SEEDS.get(n, (0,))) for n in sizes},
+            "commit": git_commit(ignore=("reports/snapshots",)),
+            # NaN (what a classifier does not predict) as null: the file is plain JSON for any reader
+            "rows": [{k: None if isinstance(v, float) and np.isnan(v) else v for k, v in r.items()}
+                     for r in sorted(rows, key=lambda r: (r["classifier"], r["per group"], r["seed"]))]}
+    path = paths.ensure(snapshot_path(profile).parent) / snapshot_path(profile).name
+    storage.write_text(path, json.dumps(snap, indent=1, sort_keys=True, default=float) + "\n")
+    return path
+
+
+def run(profile: Profile, sizes=SIZES, log=print, snapshot: bool = False,
+        skip_unfinished: bool = False) -> pd.DataFrame:
     """Train and score every (size, seed) of the curve; finished rows are reused.
 
     Args:
         profile: the run profile.
         sizes: training structures per requested group.
         log: where progress lines go.
+        snapshot: also write every finished row to the committed snapshot (``snapshot_path``).
+        skip_unfinished: train nothing: gather the finished rows (and write them, with ``snapshot``).
 
     Returns:
         One row per size, seed and classifier (``model-4``, ``features``): the crystal-system
         weighted, balanced and top-3 accuracy and the space-group weighted and top-3 accuracy on the
         fixed test set (per cent; NaN for what a classifier does not predict), its majority rate,
         and the training and test pattern counts.
+
+    Raises:
+        ValueError: the committed snapshot cannot be read as one (the message names the file).
     """
     cp = curve_profile(profile, sizes)
+    committed_rows(profile, sizes, log=lambda *_: None)      # a damaged snapshot stops the run before hours of work
     store = _results_path(cp, sizes)
     done = storage.read_json(store) if store.exists() else []
-    have = {(r["per group"], r["seed"], r["classifier"]) for r in done}
     table = load_structures(cp, verbose=True)
-    ps = build_patterns(assign_split(table, 0), AXES, cp)
+    splits = assign_split(table, 0)
+    corpus = pattern_dir(splits, AXES, cp, CU_KA, False).name      # build_patterns's defaults
+    have = {(r["per group"], r["seed"], r["classifier"]) for r in done}
+    # rows a run on another machine committed for this corpus and these settings
+    for r in committed_rows(profile, sizes, corpus, log=log):
+        if (r["per group"], r["seed"], r["classifier"]) not in have:
+            done.append(r)
+            have.add((r["per group"], r["seed"], r["classifier"]))
+
+    def keep():
+        storage.write_json(store, done)
+        if snapshot:
+            write_snapshot(profile, sizes, done, corpus)
+
+    if snapshot:
+        keep()
+    if skip_unfinished:
+        return _table(done)
+    ps = build_patterns(splits, AXES, cp)
     g = ps.meta["space_group"].to_numpy()
     # every size's first seed before any second seed: a run stopped part-way has the whole curve
     for n, seed in sorted(((n, s) for n in sizes for s in SEEDS.get(n, (0,))), key=lambda ns: (ns[1] > 0, ns)):
@@ -163,14 +268,14 @@ def run(profile: Profile, sizes=SIZES, log=print) -> pd.DataFrame:
             p_sg, p_cs = model.predict_proba(profile_images(ps, te, cp, "curve-test"))
             done.append(_row(n, seed, "model-4", len(tr), scores(p_sg, p_cs, g[te]), majority)
                         | {"seconds": time.time() - t0})
-            storage.write_json(store, done)
+            keep()
             log(f"learning curve: {n} per group, seed {seed}: model-4 done")
         if seed == SEEDS.get(n, (0,))[0] and (n, 0, "features") not in have:
             # the reference classifier on this size's train split and the fixed test split
             t0 = time.time()
             done.append(_row(n, 0, "features", len(tr), symmetry_baseline(ps, AXES, 0)[0], majority)
                         | {"seconds": time.time() - t0})
-            storage.write_json(store, done)
+            keep()
     return _table(done)
 
 
@@ -180,7 +285,9 @@ def _table(rows: list) -> pd.DataFrame:
 
 
 def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
-    """The rows of the curve that have finished (``run``'s table), without training anything.
+    """The rows of the curve that have finished (``run``'s table), without training anything: those
+    of this machine, else the committed ones (``committed_rows``; the corpus is not rebuilt to check
+    them: the settings key and the pinned corpus fix it).
 
     Args:
         profile: the run profile.
@@ -188,11 +295,12 @@ def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
 
     Returns:
         The finished rows, or None when none has finished.
+
+    Raises:
+        ValueError: the committed snapshot cannot be read as one (the message names the file).
     """
     path = _results_path(curve_profile(profile, sizes), sizes)
-    if not path.exists():
-        return None
-    rows = storage.read_json(path)
+    rows = storage.read_json(path) if path.exists() else committed_rows(profile, sizes, log=lambda *_: None)
     return _table(rows) if rows else None
 
 
@@ -233,13 +341,19 @@ def main(argv=None) -> int:
         argv: the arguments (None: ``sys.argv[1:]``).
 
     Returns:
-        The exit code: 0 (bad arguments exit with 2 and a message naming the argument).
+        The exit code: 0; 2 for a committed snapshot that cannot be read (bad arguments exit with 2
+        and a message naming the argument).
     """
     parser = argparse.ArgumentParser(prog="python -m lattice_utils.xrd.learning_curve",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--plan", action="store_true", help="print what would run and the time estimate")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="also write every finished row to reports/snapshots/xrd-learning-curve-<profile>.json "
+                             "(commit it: a later run on another machine trains only what is missing)")
+    parser.add_argument("--skip-unfinished", action="store_true",
+                        help="train nothing: print (and with --snapshot write) the finished rows")
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.sizes):
         parser.error(f"--sizes must be positive structure counts per group, got {args.sizes}")
@@ -250,8 +364,12 @@ def main(argv=None) -> int:
     if args.plan:
         print(plan(profile, tuple(args.sizes)).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
         return 0
-    out = run(profile, tuple(args.sizes))
-    print(out.round(1).to_string(index=False))
+    try:
+        out = run(profile, tuple(args.sizes), snapshot=args.snapshot, skip_unfinished=args.skip_unfinished)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(out.round(1).to_string(index=False) if len(out) else "no row of the curve has finished yet")
     print(json.dumps({"results": paths.relative(_results_path(curve_profile(profile, tuple(args.sizes)),
                                                               tuple(args.sizes)))}))
     return 0

@@ -18,6 +18,7 @@ not in it (notebook 14 compares it with the error).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
@@ -263,15 +264,17 @@ def parabola_offset(m, c, p) -> np.ndarray:
     return np.where(den < 0, 0.5 * (m - p) / np.where(den < 0, den, -1.0), 0.0).clip(-0.5, 0.5)
 
 
-def _refine(spec: np.ndarray, iy: int, ix: int) -> tuple[float, float]:
-    """Sub-pixel peak position from a parabola through the log power (Gaussian peak model)."""
+def _refine(spec: np.ndarray, iy: np.ndarray, ix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-pixel positions of the peaks at (iy, ix) from parabolas through the log power (Gaussian
+    peak model), all peaks at once."""
     n = spec.shape[0]
 
     def offset(m, c, p):
-        return float(parabola_offset(*(np.log(max(v, 1e-300)) for v in (m, c, p))))
+        return parabola_offset(*(np.log(np.maximum(v, 1e-300)) for v in (m, c, p)))
 
-    dy = offset(spec[(iy - 1) % n, ix], spec[iy, ix], spec[(iy + 1) % n, ix])
-    dx = offset(spec[iy, (ix - 1) % n], spec[iy, ix], spec[iy, (ix + 1) % n])
+    centre = spec[iy, ix]
+    dy = offset(spec[(iy - 1) % n, ix], centre, spec[(iy + 1) % n, ix])
+    dx = offset(spec[iy, (ix - 1) % n], centre, spec[iy, (ix + 1) % n])
     return iy + dy, ix + dx
 
 
@@ -356,7 +359,11 @@ def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> 
     compared with."""
     r = np.rint(radius).astype(int)
     rv, pv = r[valid], spec[valid]
-    order = np.lexsort((pv, rv))             # by ring, then by power within the ring
+    # by ring, then by power within the ring: two stable sorts, the second a radix sort of the ring
+    # numbers (np.lexsort((pv, rv)) gives the same order at about twice the time)
+    by_power = np.argsort(pv, kind="stable")
+    ring_type = np.int16 if r.max() < np.iinfo(np.int16).max else np.int64
+    order = by_power[np.argsort(rv[by_power].astype(ring_type), kind="stable")]
     rv, pv = rv[order], pv[order]
     edges = np.searchsorted(rv, np.arange(r.max() + 2))
     count = np.diff(edges)
@@ -424,7 +431,8 @@ def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: i
     # background they are measured against; the broad low-frequency hump of dopant clusters or
     # contamination is not sharp and stays in it
     sharp = local_max & (spec >= SHARP_OVER_SURROUND * ndimage.uniform_filter(spec, size=4 * pad + 1))
-    footprint = ndimage.binary_dilation(sharp, structure=np.ones((2 * pad + 1, 2 * pad + 1), bool))
+    # the dilation by a (2 pad + 1)^2 square, as two 1D passes (a maximum filter; zero beyond the edge)
+    footprint = ndimage.maximum_filter(sharp, size=2 * pad + 1, mode="constant", cval=False)
     background = ring_background(spec, valid & ~footprint, radius)
     del radius, footprint
     if not np.isfinite(background[valid]).all():
@@ -441,12 +449,10 @@ def find_peaks(image: np.ndarray, pixel_size: float, max_peaks: int = 80, pad: i
     snr = float(whitened.max())
     keep = [i for i in order if power[i] >= power[order[0]] * POWER_FLOOR
             and whitened[i] >= KEEP_OVER_NOISE * noise_max][:max_peaks]
-    ks, ps = [], []
-    for i in keep:
-        y, x = _refine(spec, ys[i], xs[i])
-        ks.append(((x - c) / (n * pixel_size), (y - c) / (n * pixel_size)))
-        ps.append(power[i])
-    return np.array(ks).reshape(-1, 2), np.array(ps), snr, noise_max
+    keep = np.array(keep, dtype=int)
+    y, x = _refine(spec, ys[keep], xs[keep])
+    ks = np.stack([(x - c) / (n * pixel_size), (y - c) / (n * pixel_size)], axis=1)
+    return ks.reshape(-1, 2), power[keep].astype(float), snr, noise_max
 
 
 def _index(k: np.ndarray, basis: np.ndarray):
@@ -727,6 +733,12 @@ def corrected(est: LatticeEstimate, distortion: ScanDistortion, seed: int = 0) -
                                                "detail": distortion.detail})
 
 
+@functools.lru_cache(maxsize=256)
+def _t_over_normal(dof: int) -> float:
+    # the grain analysis asks for the same few degrees of freedom hundreds of times per image
+    return float(stats.t.ppf(0.975, dof) / stats.norm.ppf(0.975))
+
+
 def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int, seed: int) -> LatticeEstimate:
     k, power, snr, noise_max = find_peaks(img, pixel_size, pad=pad)
     threshold = DETECT_OVER_NOISE * noise_max
@@ -776,7 +788,7 @@ def _estimate(img: np.ndarray, pixel_size: float, pad: int, n_samples: int, seed
     cov = W @ (Z.T @ Z + floor * np.kron(np.eye(2), X.T @ X)) @ W.T
     # few peaks give a noisy variance: widen so that 2 sigma stays a 95 % interval (Student t)
     dof = max(len(X) - 2, 1)
-    cov *= (stats.t.ppf(0.975, dof) / stats.norm.ppf(0.975)) ** 2
+    cov *= _t_over_normal(dof) ** 2
     fit = lattice_from_basis(B, cov, pixel_size, n_samples, seed)
     b = fit["b"]
     fov = min(img.shape) * pixel_size

@@ -74,3 +74,32 @@ def test_the_ceiling_summary_on_a_hand_made_test_set():
     assert s["symmetry-only ceiling %"] == pytest.approx(100 * 4 / 5)     # 4mm -> tetragonal (2 of 3)
     assert s["classifier %"] == pytest.approx(60) and s["classifier outside physics %"] == pytest.approx(20)
     assert s["classifier within physics %"] == pytest.approx(60)          # row 1 becomes cubic: still wrong
+
+
+def test_one_crystal_seen_along_several_axes_admits_only_what_every_pattern_admits():
+    tet, cub, hexa, tri, mono = (CRYSTAL_SYSTEMS.index(s)
+                                 for s in ("tetragonal", "cubic", "hexagonal", "triclinic", "monoclinic"))
+    # crystal 0: cubic, 4mm along <100> and 6mm along <111>: only cubic survives
+    # crystal 1: tetragonal, 4mm along c and 2mm elsewhere: tetragonal or cubic
+    # crystal 2: triclinic, 2 everywhere: anything
+    crystal = [0, 0, 0, 1, 1, 2, 2]
+    sym = ["4mm", "6mm", "2mm", "4mm", "2mm", "2", "2"]
+    truth = [cub] * 3 + [tet] * 2 + [tri] * 2
+    p = np.full((7, 7), 0.01)
+    # pattern by pattern the classifier is right 3 times in 7; summed over each crystal's patterns
+    # it picks hexagonal for crystal 0 (which the 4mm pattern forbids), tetragonal for 1, monoclinic for 2
+    p[0, [cub, tet]] = 0.5, 0.4
+    p[1, hexa] = 0.9
+    p[2, hexa] = 0.9
+    p[3, tet] = 0.9
+    p[4, tet], p[4, mono] = 0.5, 0.4
+    p[5, tri], p[6, mono] = 0.5, 0.9
+    s = P.crystal_summary(crystal, sym, truth, p)
+    assert s["crystals"] == 3 and s["crystal truth admitted %"] == 100
+    assert s["crystal admitted systems"] == pytest.approx((1 + 2 + 7) / 3)
+    # the admitted set alone: {cubic} -> cubic, {tet, cubic} -> tetragonal (its only crystal), all -> triclinic
+    assert s["crystal symmetry-only ceiling %"] == pytest.approx(100)
+    assert s["crystal classifier %"] == pytest.approx(100 / 3)             # crystal 1 only
+    assert s["crystal classifier within physics %"] == pytest.approx(200 / 3)   # crystal 0 becomes cubic
+    with pytest.raises(ValueError, match="got 6 patterns, 7 symmetries"):
+        P.crystal_summary(crystal[:-1], sym, truth, p)

@@ -54,5 +54,9 @@ def test_every_mix_is_scored_on_every_test_set(smoke_sets):
     for col in ("system weighted %", "system balanced %", "system top-3 %", "majority %"):
         assert table[col].between(0, 100).all()
     assert (table["system top-3 %"] >= table["system weighted %"] - 1e-9).all()
+    # one answer per crystal: every test set holds each crystal's 20 patterns
+    assert (table["n"] == len(st.AXES) * table["crystals"]).all()
+    for col in ("per crystal %", "per crystal within physics %", "crystal symmetry-only ceiling %"):
+        assert table[col].between(0, 100).all()
     conf = confusions[("mixture", st.TEST_SETS[0])]
     assert conf.shape == (7, 7) and np.allclose(conf.dropna().sum(axis=1), 100)

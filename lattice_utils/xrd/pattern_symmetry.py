@@ -21,6 +21,11 @@ No classifier that sees one pattern can separate the systems of one row except b
 the net and the intensities' values, so a row with several systems is where the physics, not the
 model, limits the accuracy. Everything here works on spot lists (positions in 1/Å about the
 direct beam, intensities relative to the strongest): no I/O.
+
+One crystal seen along several axes is bound by every one of its patterns at once: its system is
+among those that all its patterns admit (a cubic crystal's 4mm along <100> and 6mm along <111>
+leave only cubic). ``crystal_summary`` scores a classifier that way, beyond the paper, which
+classifies each pattern alone.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ from scipy.spatial import cKDTree
 from .symmetry import CRYSTAL_SYSTEMS
 
 __all__ = ["PATTERN_GROUPS", "CONSISTENT", "MIN_INTENSITY", "pattern_symmetry", "consistent_systems",
-           "ceiling_summary"]
+           "ceiling_summary", "crystal_summary"]
 
 PATTERN_GROUPS = ("2", "2mm", "4", "4mm", "6", "6mm")
 _ALL = tuple(range(7))
@@ -156,4 +161,57 @@ def ceiling_summary(symmetries, truth, p_cs=None) -> dict:
         out["classifier %"] = 100 * float((pred == truth).mean())
         out["classifier outside physics %"] = 100 * float((~mask[np.arange(len(pred)), pred]).mean())
         out["classifier within physics %"] = 100 * float((within == truth).mean())
+    return out
+
+
+def crystal_summary(crystal, symmetries, truth, p_cs=None) -> dict:
+    """One answer per crystal from all its patterns together: the physics (the systems every one of
+    its patterns admits) and a classifier's probabilities summed in log over its patterns.
+
+    Args:
+        crystal: [n] the crystal each pattern shows (any hashable ids).
+        symmetries: [n] pattern symmetries (``pattern_symmetry``).
+        truth: [n] true crystal systems, 0-6 (one per crystal, repeated on its patterns).
+        p_cs: optional [n, 7] crystal-system probabilities of a classifier, pattern by pattern.
+
+    Returns:
+        A dict: ``crystals`` (a count), ``crystal truth admitted %`` (a check), ``crystal admitted
+        systems`` (mean count), ``crystal symmetry-only ceiling %`` (for each admitted set the most
+        common true system among its crystals, counted on this very set: an upper bound); with
+        ``p_cs``: ``crystal classifier %`` (the system of the largest summed log probability) and
+        ``crystal classifier within physics %`` (the same among the admitted systems), in per cent.
+
+    Raises:
+        ValueError: when the lengths of the inputs differ.
+    """
+    crystal = np.asarray(crystal)
+    truth = np.asarray(truth, int)
+    n = len(crystal)
+    if len(symmetries) != n or len(truth) != n or (p_cs is not None and len(p_cs) != n):
+        raise ValueError(f"one crystal id, symmetry, true system and probability row per pattern: got {n} "
+                         f"patterns, {len(symmetries)} symmetries, {len(truth)} true systems"
+                         + ("" if p_cs is None else f" and {len(p_cs)} probability rows"))
+    ids, first, which = np.unique(crystal, return_index=True, return_inverse=True)
+    admitted = np.ones((len(ids), 7), bool)
+    for i, s in enumerate(symmetries):
+        row = np.zeros(7, bool)
+        row[list(consistent_systems(s))] = True
+        admitted[which[i]] &= row
+    true_c = truth[first]
+    found = len(ids) > 0
+    out = {"crystals": len(ids),
+           "crystal truth admitted %": 100 * float(admitted[np.arange(len(ids)), true_c].mean()) if found else np.nan,
+           "crystal admitted systems": float(admitted.sum(1).mean()) if found else np.nan}
+    best = 0
+    keys = [tuple(a) for a in admitted]
+    for key in set(keys):
+        m = np.array([k == key for k in keys])
+        best += np.bincount(true_c[m], minlength=7).max()
+    out["crystal symmetry-only ceiling %"] = 100 * best / max(len(ids), 1)
+    if p_cs is not None:
+        logp = np.zeros((len(ids), 7))
+        np.add.at(logp, which, np.log(np.clip(np.asarray(p_cs, float), 1e-12, None)))
+        out["crystal classifier %"] = 100 * float((logp.argmax(1) == true_c).mean())
+        within = np.where(admitted, logp, -np.inf).argmax(1)
+        out["crystal classifier within physics %"] = 100 * float((within == true_c).mean())
     return out

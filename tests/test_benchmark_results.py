@@ -26,10 +26,26 @@ def test_a_record_round_trips_into_the_page(scratch_dirs):
     assert "## Not measured in this snapshot" in page and "* Memory of `predict`" in page
     written = B.write_page(docs=scratch_dirs / "docs")
     assert written.read_text() == page
+    assert (scratch_dirs / "docs" / "benchmarks" / "stem.json").exists()
+
+
+def test_a_rerun_replaces_its_own_section_only(scratch_dirs):
+    """A machine that kept none of the other records: its page keeps their committed sections."""
+    docs = scratch_dirs / "docs"
+    B.record("stem", {"Throughput": [{"path": "ours", "images/s": 25.5}]}, argv=["benchmarks/bench_stem.py"])
+    B.record("xrd", {"Patterns": [{"ms": 4.0}]}, argv=["benchmarks/bench_xrd.py"])
+    B.write_page(docs=docs)
+    for f in paths.BENCHMARKS.glob("*.json"):         # the next session's machine
+        f.unlink()
+    B.record("xrd", {"Patterns": [{"ms": 3.0}]}, argv=["benchmarks/bench_xrd.py"])
+    page = B.write_page(docs=docs).read_text()
+    assert "| ours | 25.5 |" in page and "| 3 |" in page and "| 4 |" not in page
+    assert json.loads((docs / "benchmarks" / "xrd.json").read_text())["tables"]["Patterns"]["rows"] == [[3.0]]
 
 
 @pytest.mark.bad_input
-def test_bad_records_and_names_are_refused(scratch_dirs, capsys):
+def test_bad_records_and_names_are_refused(scratch_dirs, capsys, monkeypatch):
+    monkeypatch.setattr(paths, "DOCS", scratch_dirs / "docs")       # never the checkout's page
     with pytest.raises(ValueError, match="unknown benchmark 'nope'"):
         B.record("nope", {})
     assert publish.main(["--benchmarks"]) == 2

@@ -1,8 +1,10 @@
 """Benchmark results as data. Each script in ``benchmarks/`` ends with ``record(...)``: its tables,
 with the command that produced them, the date, the commit and the machine, in
-``reports/benchmarks/<name>.json`` (git-ignored). ``performance_page`` writes
-``docs/performance.md`` from those records (``./run_all.sh publish --benchmarks``), so no figure
-on that page is typed by hand: to check one, rerun the command printed above its table.
+``reports/benchmarks/<name>.json`` (git-ignored). ``write_page`` copies them into
+``docs/benchmarks/`` (committed: a machine that does not keep its files between sessions would
+otherwise have to rerun every benchmark to change one section) and writes ``docs/performance.md``
+from that folder (``./run_all.sh publish --benchmarks``), so no figure on that page is typed by
+hand: to check one, rerun the command printed above its table.
 """
 from __future__ import annotations
 
@@ -146,7 +148,8 @@ def performance_page(records: dict) -> str:
     """
     lines = ["# Performance", "",
              "Written by `./run_all.sh publish --benchmarks` from the records the scripts in `benchmarks/` leave in",
-             "`reports/benchmarks/`; nothing here is typed. Ratios are against a reference measured in the same run.",
+             "`reports/benchmarks/`, kept in [benchmarks/](benchmarks/) (a rerun replaces only its own section);",
+             "nothing here is typed. Ratios are against a reference measured in the same run.",
              "The run time of every notebook in the last published run is on the [results page](results.md).",
              "Back to the [README](../README.md).", ""]
     missing = [SECTIONS[n][0] for n in SECTIONS if n not in records]
@@ -172,18 +175,29 @@ def performance_page(records: dict) -> str:
 def write_page(docs: Path | None = None, folder: Path | None = None) -> Path:
     """Write ``docs/performance.md`` from the benchmark records (``./run_all.sh publish --benchmarks``).
 
+    The records of this machine (``folder``) are first copied into ``docs/benchmarks/``, which is
+    committed, and the page is written from that folder: a benchmark rerun on another day, or on a
+    machine that kept none of the other records, replaces its own section and leaves the others as
+    they were measured (each section names its date, commit and machine).
+
     Args:
-        docs: the folder the page goes in; None: ``docs/`` (``paths.DOCS``).
-        folder: the folder of records; None: ``reports/benchmarks/``.
+        docs: the folder the page goes in, with its ``benchmarks/`` records; None: ``docs/`` (``paths.DOCS``).
+        folder: the folder of this machine's records; None: ``reports/benchmarks/``.
 
     Returns:
         The path of the page written.
 
     Raises:
-        ValueError: there is no record, or a record is malformed.
+        ValueError: there is no record in either folder, or a record is malformed (nothing is
+            written then).
     """
-    records = load_records(folder)
+    docs = paths.DOCS if docs is None else docs
+    committed = docs / "benchmarks"
+    new = load_records(folder)
+    records = {**load_records(committed), **new}
     if not records:
         raise ValueError(f"{paths.relative(paths.BENCHMARKS if folder is None else folder)} holds no benchmark "
                          "record: run the scripts in benchmarks/ first")
-    return write_text((paths.DOCS if docs is None else docs) / "performance.md", performance_page(records))
+    for name, rec in new.items():
+        write_text(committed / f"{name}.json", json.dumps(rec, indent=1, ensure_ascii=False) + "\n")
+    return write_text(docs / "performance.md", performance_page(records))

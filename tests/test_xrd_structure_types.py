@@ -49,7 +49,9 @@ def test_the_mixes_train_on_what_they_say_and_never_on_a_held_out_type(smoke_set
 def test_every_mix_is_scored_on_every_test_set(smoke_sets):
     P, sets = smoke_sets
     table, confusions = st.score_mixes(sets, P, log=lambda *_: None)
-    assert len(table) == len(st.MIXES) * len(st.TEST_SETS)
+    assert len(table) == len(st.MIXES) * len(st.CLASSIFIERS) * len(st.TEST_SETS)
+    assert table.groupby("classifier")["group weighted %"].apply(lambda c: c.notna().all()).to_dict() == \
+        {"model-4": True, "features": False, "model-4 x features": False}
     assert table["n"].gt(0).all()
     for col in ("system weighted %", "system balanced %", "system top-3 %", "majority %"):
         assert table[col].between(0, 100).all()
@@ -58,5 +60,15 @@ def test_every_mix_is_scored_on_every_test_set(smoke_sets):
     assert (table["n"] == len(st.AXES) * table["crystals"]).all()
     for col in ("per crystal %", "per crystal within physics %", "crystal symmetry-only ceiling %"):
         assert table[col].between(0, 100).all()
-    conf = confusions[("mixture", st.TEST_SETS[0])]
+    conf = confusions[("mixture", "model-4 x features", st.TEST_SETS[0])]
     assert conf.shape == (7, 7) and np.allclose(conf.dropna().sum(axis=1), 100)
+
+
+def test_two_classifiers_combine_by_multiplying_their_probabilities():
+    p = np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]])
+    q = np.array([[0.2, 0.7, 0.1], [0.0, 0.5, 0.5]])
+    c = st.combine(p, q)
+    assert np.allclose(c.sum(axis=1), 1)
+    assert np.allclose(c[0], np.array([0.12, 0.21, 0.01]) / 0.34)
+    # a class one classifier rules out (probability 0) stays out, whatever the other says
+    assert c[1, 0] < 1e-10 and c[1].argmax() == 2

@@ -13,7 +13,9 @@ mixes, each model-4 (the paper's 20 axes) at the profile's settings:
 Each is scored on the held-out prototypes themselves (real crystals), on their decorations, on the
 other real crystals that ship inside pymatgen (``corpus.package_crystals``; those whose AFLOW type is
 among the training prototypes are left out) and on the PyXtal test split, beside the majority-class
-rate of each test set.
+rate of each test set. Beside model-4 stand the reference feature classifier (``features``) trained
+on the same mix, and the two combined (``model-4 x features``: their crystal-system probabilities
+multiplied and renormalised), each with its answer restricted to what the pattern's symmetry admits.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from ..core.profiles import Profile
 from . import zone_axes
 from .corpus import load_structures, package_crystals
 from .model import XrdModel, make_config, train_xrd
+from .features import feature_matrix, fit_symmetry_baseline
 from .patterns import PatternSet, build_patterns
 from .pattern_symmetry import ceiling_summary, crystal_summary, pattern_symmetry
 from .prototype_corpus import prototype_corpus, split_by_prototype
@@ -32,9 +35,11 @@ from .studies import majority_rate, profile_images, scores, system_confusion
 from .symmetry import crystal_systems
 
 __all__ = ["MIXES", "TEST_SETS", "PROTOTYPE_SPLIT", "AXES", "prototype_table", "load_sets", "training_indices",
-           "held_out_indices", "train_mix", "score_mixes", "PER_PROTOTYPE", "draw_mixes"]
+           "held_out_indices", "train_mix", "train_features", "combine", "CLASSIFIERS", "score_mixes", "PER_PROTOTYPE",
+           "draw_mixes"]
 
 MIXES = ("pyxtal", "prototypes", "mixture")
+CLASSIFIERS = ("model-4", "features", "model-4 x features")
 TEST_SETS = ("held-out prototypes", "their decorations", "other real crystals", "PyXtal test split")
 # structure types to train / val / test: a test set of real crystals large enough to score
 PROTOTYPE_SPLIT = (0.6, 0.1, 0.3)
@@ -154,6 +159,44 @@ def train_mix(sets: dict, mix: str, profile: Profile, log=print) -> tuple[XrdMod
     return train_xrd(cfg, X, g, V, gv, log=log), len(g)
 
 
+def train_features(sets: dict, mix: str, seed: int = 0):
+    """The reference feature classifier (``features.fit_symmetry_baseline``) on one mix's training patterns.
+
+    Args:
+        sets: ``load_sets``.
+        mix: one of ``MIXES``.
+        seed: the classifier's random state.
+
+    Returns:
+        The fitted classifier (crystal systems 0-6).
+    """
+    tr = training_indices(sets, mix, "train")
+    X = np.concatenate([feature_matrix(sets[k][1], v) for k, v in tr.items()])
+    g = np.concatenate([sets[k][1].meta["space_group"].to_numpy()[v] for k, v in tr.items()])
+    return fit_symmetry_baseline(X, crystal_systems(g), seed)
+
+
+def _feature_proba(clf, ps: PatternSet, idx) -> np.ndarray:
+    proba = np.zeros((len(idx), 7))
+    proba[:, clf.classes_] = clf.predict_proba(feature_matrix(ps, idx))
+    return proba
+
+
+def combine(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Two classifiers' probabilities over the same classes multiplied and renormalised (each row).
+
+    Args:
+        p: [n, k] probabilities of one classifier.
+        q: [n, k] probabilities of the other.
+
+    Returns:
+        [n, k] probabilities (rows sum to 1); a class that either gives 0 keeps at most 1e-12 of its weight.
+    """
+    log = np.log(np.clip(p, 1e-12, None)) + np.log(np.clip(q, 1e-12, None))
+    w = np.exp(log - log.max(axis=1, keepdims=True))
+    return w / w.sum(axis=1, keepdims=True)
+
+
 def held_out_indices(sets: dict) -> dict:
     """The three test sets (``TEST_SETS``).
 
@@ -181,7 +224,8 @@ def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[p
         log: where progress lines go.
 
     Returns:
-        ``(table, confusions)``: one row per mix and test set (``training``, ``train patterns``,
+        ``(table, confusions)``: one row per mix, classifier (``CLASSIFIERS``) and test set
+        (``training``, ``classifier``, ``train patterns``,
         ``test set``, ``n``, crystal-system weighted / balanced / top-3 %, space-group weighted %,
         ``majority %``; from ``pattern_symmetry.ceiling_summary``: ``within physics %`` (the most
         probable system the pattern's symmetry admits), ``outside physics %`` (predictions it
@@ -189,7 +233,7 @@ def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[p
         paper, one answer per crystal from all its patterns (``pattern_symmetry.crystal_summary``):
         ``crystals``, ``per crystal %`` (probabilities summed in log), ``per crystal within physics %``
         (among the systems every one of its patterns admits) and ``crystal symmetry-only ceiling %``;
-        and ``{(mix, test set): system_confusion}``.
+        space-group accuracy for model-4 only; and ``{(mix, classifier, test set): system_confusion}``.
     """
     tests = held_out_indices(sets)
     symmetries = {name: [pattern_symmetry(*sets[set_name][1].spots(int(i))) for i in idx]
@@ -197,31 +241,36 @@ def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[p
     rows, confusions = [], {}
     for mix in mixes:
         model, n_train = train_mix(sets, mix, profile, log)
+        features = train_features(sets, mix)
         for test_name, (set_name, idx) in tests.items():
             ps = sets[set_name][1]
             p_sg, p_cs = model.predict_proba(_images(ps, idx, profile, "mix-test"))
+            q_cs = _feature_proba(features, ps, idx)
             g = ps.meta["space_group"].to_numpy()[idx]
-            s = scores(p_sg, p_cs, g)
-            physics = ceiling_summary(symmetries[test_name], crystal_systems(g), p_cs)
-            whole = crystal_summary(ps.meta["structure"].to_numpy()[idx], symmetries[test_name], crystal_systems(g),
-                                    p_cs)
-            rows.append({"training": mix, "train patterns": n_train, "test set": test_name, "n": len(idx),
-                         "system weighted %": s["system weighted %"], "system balanced %": s["system balanced %"],
-                         "system top-3 %": s["system top-3 %"], "group weighted %": s["group weighted %"],
-                         "majority %": 100 * majority_rate(g),
-                         "within physics %": physics["classifier within physics %"],
-                         "outside physics %": physics["classifier outside physics %"],
-                         "symmetry-only ceiling %": physics["symmetry-only ceiling %"],
-                         "admitted systems": physics["mean admitted systems"],
-                         "crystals": whole["crystals"], "per crystal %": whole["crystal classifier %"],
-                         "per crystal within physics %": whole["crystal classifier within physics %"],
-                         "crystal symmetry-only ceiling %": whole["crystal symmetry-only ceiling %"]})
-            confusions[(mix, test_name)] = system_confusion(p_cs, g)
+            truth = crystal_systems(g)
+            for classifier, p in zip(CLASSIFIERS, (p_cs, q_cs, combine(p_cs, q_cs))):
+                s = scores(p_sg, p, g)
+                physics = ceiling_summary(symmetries[test_name], truth, p)
+                whole = crystal_summary(ps.meta["structure"].to_numpy()[idx], symmetries[test_name], truth, p)
+                rows.append({"training": mix, "classifier": classifier, "train patterns": n_train,
+                             "test set": test_name, "n": len(idx),
+                             "system weighted %": s["system weighted %"], "system balanced %": s["system balanced %"],
+                             "system top-3 %": s["system top-3 %"],
+                             "group weighted %": s["group weighted %"] if classifier == "model-4" else np.nan,
+                             "majority %": 100 * majority_rate(g),
+                             "within physics %": physics["classifier within physics %"],
+                             "outside physics %": physics["classifier outside physics %"],
+                             "symmetry-only ceiling %": physics["symmetry-only ceiling %"],
+                             "admitted systems": physics["mean admitted systems"],
+                             "crystals": whole["crystals"], "per crystal %": whole["crystal classifier %"],
+                             "per crystal within physics %": whole["crystal classifier within physics %"],
+                             "crystal symmetry-only ceiling %": whole["crystal symmetry-only ceiling %"]})
+                confusions[(mix, classifier, test_name)] = system_confusion(p, g)
     return pd.DataFrame(rows), confusions
 
 
 def draw_mixes(ax, table: pd.DataFrame) -> None:
-    """Crystal-system accuracy of each training mix on each test set, grouped bars (per pattern, as
+    """Model-4's crystal-system accuracy of each training mix on each test set, grouped bars (per pattern, as
     the paper scores), open circles for one answer per crystal from all its patterns within what
     their symmetry admits, and each test set's majority rate and symmetry-only ceiling as marks.
 
@@ -229,6 +278,8 @@ def draw_mixes(ax, table: pd.DataFrame) -> None:
         ax: a matplotlib axis.
         table: ``score_mixes``' table.
     """
+    if "classifier" in table:
+        table = table[table["classifier"] == CLASSIFIERS[0]]
     tests = [t for t in TEST_SETS if t in set(table["test set"])]
     mixes = [m for m in MIXES if m in set(table["training"])]
     width = 0.8 / max(len(mixes), 1)

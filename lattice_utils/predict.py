@@ -56,8 +56,9 @@ from .lattice.lattice2d import CLASS_NAMES
 from .simulate.stem import normalise, to_uint8
 
 __all__ = ["TRAIN_PIXEL_SIZE", "TRAIN_IMAGE_PX", "MAX_UPSAMPLING", "SCHEMA_VERSION", "CNN_RANGE_SD", "DEFAULT_SLOT",
-           "GRAIN_MAP_SOFTWARE", "Prepared", "prepare_for_model", "cnn_support", "default_model", "predict_image",
-           "check_grain_map_path", "save_grain_map", "parse_cell", "reference_cell", "calibrate_image", "main"]
+           "GRAIN_MAP_SOFTWARE", "Prepared", "prepare_for_model", "cnn_support", "answer_cell", "default_model",
+           "predict_image", "check_grain_map_path", "save_grain_map", "parse_cell", "reference_cell",
+           "calibrate_image", "main"]
 
 TRAIN_PIXEL_SIZE = STEM_PX_SCALE   # Å per pixel of the simulated training images
 TRAIN_IMAGE_PX = STEM_IMAGE_PX     # their size: a 25.6 Å field of view
@@ -69,8 +70,10 @@ MAX_UPSAMPLING = 2.0
 # support, and a classifier's class_name; 5: the class allowing a fixed 3 % distortion is gone:
 # each lattice carries "corrected" (null, or its cell and class after removing a measured scan
 # distortion), "fft" carries "scan_distortion" (null or the measurement) and
-# "scan_distortion_note" (why none was measured), and an orthogonal pair "on_corrected_image"
-SCHEMA_VERSION = 5
+# "scan_distortion_note" (why none was measured), and an orthogonal pair "on_corrected_image";
+# 6: a regressor's "cnn" answer carries "cell": "reduced" (a network trained on Gauss-reduced cells)
+# or "database" (trained on the cells as the database stored them, the paper's convention)
+SCHEMA_VERSION = 6
 
 
 @dataclass
@@ -181,8 +184,29 @@ def _cnn(img: ExperimentalImage, model_path: Path) -> dict:
     else:
         answer = {k: float(v) for k, v in zip(model.config.targets, out)}
     supported, support = cnn_support(prepared.lattice, answer, model)
+    if model.config.task == "regress":
+        answer = answer_cell(answer)
     return {"field_of_view_A": field, "rotation_deg": prepared.rotation_deg, "zoom": prepared.zoom,
             "notes": prepared.notes + notes, **answer, "supported": supported, "support": support}
+
+
+def answer_cell(answer: dict) -> dict:
+    """A regressor's answer under the names a, b, gamma, with the cell convention it was trained on.
+
+    Args:
+        answer: {target: value} (``metrics.PARAMETERS`` or ``metrics.REDUCED_PARAMETERS`` names; Å, degrees).
+
+    Returns:
+        {"a", "b", "gamma" (those answered), "cell"}: "reduced" for a network trained on
+        Gauss-reduced cells (a <= b, 90 <= gamma <= 120, the lattice the FFT estimator reports),
+        "database" for one trained on the cells as its database stored them (the paper's tables).
+    """
+    from .learn.metrics import PARAMETERS, REDUCED_PARAMETERS
+
+    reduced = dict(zip(REDUCED_PARAMETERS, PARAMETERS))
+    if set(answer) <= set(reduced):
+        return {**{reduced[k]: v for k, v in answer.items()}, "cell": "reduced"}
+    return {**answer, "cell": "database"}
 
 
 # a regressed value this many training standard deviations from the training mean lies outside
@@ -224,9 +248,9 @@ DEFAULT_SLOT = "c2db"
 
 
 def default_model() -> Path:
-    """The named default for ``--method cnn``: the C2DB-slot DenseNet121 a/b/gamma regressor of
-    notebook 04, from the paper profile if trained, else quick, else smoke (real databases before
-    offline ones).
+    """The named default for ``--method cnn``: the C2DB-slot DenseNet121 a/b/gamma regressor, from
+    the paper profile if trained, else quick, else smoke (real databases before offline ones); within
+    each, the one trained on reduced cells (``train_models --cell reduced``) before notebook 04's.
 
     Returns:
         The path of its ``final.pt``.
@@ -239,13 +263,16 @@ def default_model() -> Path:
     reg = training.registered_models()
     for profile in ("paper", "quick", "smoke"):
         for source in ("jarvis", "offline"):
-            name = f"{profile}/{source}/{DEFAULT_SLOT}/densenet121-regress-a-b-gamma"
-            if name in reg:
-                return reg[name] / "final.pt"
+            # within one profile and source, the network trained on reduced cells answers in the
+            # cell the FFT estimator reports; the notebooks' one in the database's convention
+            for targets in ("a_reduced-b_reduced-gamma_reduced", "a-b-gamma"):
+                name = f"{profile}/{source}/{DEFAULT_SLOT}/densenet121-regress-{targets}"
+                if name in reg:
+                    return reg[name] / "final.pt"
     raise FileNotFoundError(
         "no trained C2DB-slot DenseNet regressor in data/models/: run notebook 04 "
         "(./run_all.sh --only 04) or `python -m lattice_utils.studies.train_models --slot c2db "
-        "--task regress`, or give --model PATH")
+        "--task regress --cell reduced`, or give --model PATH")
 
 
 _INTERNAL = ("a_vec", "b_vec", "basis_cov")
@@ -551,6 +578,8 @@ def _format(res: dict) -> str:
         vals = ", ".join(f"{k} = {c[k]:.3f}" for k in ("a", "b", "gamma") if c.get(k) is not None)
         if c.get("label") is not None:
             vals = ", ".join(v for v in (vals, f"class {c['label']} ({c['class_name']})") if v)
+        if c.get("cell"):
+            vals += f" ({'reduced cell' if c['cell'] == 'reduced' else 'cell as its database stored it'})"
         lines.append(f"  CNN ({c['model']}; trained on a {c['field_of_view_A']:.4g} Å field; rotated "
                      f"{c['rotation_deg']:.1f}°, zoom {c['zoom']:.3f}): {vals}"
                      + ("" if c.get("supported") else "  [unsupported]"))

@@ -159,3 +159,21 @@ def test_reducing_many_cells_at_once_gives_each_cells_own_reduction():
     a, b, gamma = reduced_cells(bases)
     one_by_one = np.array([reduced_cell(u, v)[:3] for u, v in bases])
     np.testing.assert_allclose(np.column_stack([a, b, gamma]), one_by_one, rtol=1e-12, atol=1e-9)
+
+
+def test_reduced_parameters_give_one_description_of_each_lattice():
+    from lattice_utils.lattice.lattice2d import reduced_cell, reduced_parameters
+
+    a, b, g = reduced_parameters([2.46, 5.0, 3.0, 3.0], [2.46, 3.0, 3.5, 5.5], [60.0, 90.0, 70.0, 30.0])
+    # hexagonal at 60 -> 120; a > b swapped; an acute cell made obtuse; a long cell reduced
+    assert np.allclose(a, [2.46, 3.0, 3.0, 3.0]) and np.allclose(b, [2.46, 5.0, 3.5, 3.0153480])
+    assert np.allclose(g, [120.0, 90.0, 110.0, 114.2166604])
+    rng = np.random.default_rng(0)
+    aa, bb, gg = rng.uniform(2, 8, 50), rng.uniform(2, 8, 50), rng.uniform(20, 160, 50)
+    ra, rb, rg = reduced_parameters(aa, bb, gg)
+    for i in range(50):       # the vectorised reduction is the scalar one
+        t = np.radians(gg[i])
+        one = reduced_cell([aa[i], 0.0], [bb[i] * np.cos(t), bb[i] * np.sin(t)])
+        assert np.allclose((ra[i], rb[i], rg[i]), one[:3])
+    # the cell area is kept: it is the same lattice
+    assert np.allclose(ra * rb * np.sin(np.radians(rg)), aa * bb * np.sin(np.radians(gg)))

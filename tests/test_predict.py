@@ -115,3 +115,55 @@ def test_default_model_is_the_registered_c2db_regressor(scratch_dirs):
     # a registered directory whose weights were deleted is not offered
     (training.paths.MODELS / "quick_offline_c2db_densenet121-regress-a-b-gamma" / "final.pt").unlink()
     assert predict.default_model().parent.name == "smoke_offline_c2db_densenet121-regress-a-b-gamma"
+
+
+def test_a_network_trained_on_reduced_cells_answers_in_the_reduced_cell(scratch_dirs, graphene):
+    """train_models --cell reduced: targets are the Gauss-reduced cell; predict names the convention
+    and prefers that network to notebook 04's."""
+    import pandas as pd
+
+    from lattice_utils.studies.stem_studies import target_values
+
+    table = pd.DataFrame({"a": [2.46, 5.0], "b": [2.46, 3.0], "gamma": [60.0, 90.0]})
+    assert np.allclose(target_values(table, ("a_reduced", "b_reduced", "gamma_reduced")),
+                       [[2.46, 2.46, 120.0], [3.0, 5.0, 90.0]])
+    assert np.allclose(target_values(table, ("gamma", "a")), [[60.0, 2.46], [90.0, 5.0]])
+    with pytest.raises(ValueError, match="all of"):
+        target_values(table, ("a", "b_reduced"))
+    assert predict.answer_cell({"a_reduced": 2.5, "b_reduced": 2.6, "gamma_reduced": 119.0}) == \
+        {"a": 2.5, "b": 2.6, "gamma": 119.0, "cell": "reduced"}
+    assert predict.answer_cell({"a": 2.5})["cell"] == "database"
+    # a real (tiny) regressor trained on reduced-cell targets
+    rng = np.random.default_rng(0)
+    inputs = training.Inputs(rng.integers(0, 255, (8, 32, 32), dtype=np.uint8), "rand-reduced", 32)
+    y = rng.normal(size=(8, 3)) + [3, 3, 100]
+    cfg = training.TrainConfig("regress", "small_cnn", ("a_reduced", "b_reduced", "gamma_reduced"),
+                               training.data_key(inputs, np.arange(8), y), input_px=32, epochs=1,
+                               precision="fp32", channels_last=False)
+    trained = training.train(cfg, inputs, np.arange(8), y, log=lambda *a: None)
+    img = ExperimentalImage(image_of(graphene), 0.1, "graphene")
+    res = predict.predict_image(img, method="cnn", model=trained.path)["cnn"]
+    assert res["cell"] == "reduced" and np.isfinite(res["a"]) and "a_reduced" not in res
+    for name in ("quick/offline/c2db/densenet121-regress-a-b-gamma",
+                 "quick/offline/c2db/densenet121-regress-a_reduced-b_reduced-gamma_reduced"):
+        d = training.paths.MODELS / name.replace("/", "_")
+        d.mkdir(parents=True)
+        (d / "final.pt").write_bytes(b"x")
+        training.register_model(name, d)
+    assert predict.default_model().parent.name.endswith("regress-a_reduced-b_reduced-gamma_reduced")
+
+
+@pytest.mark.bad_input
+def test_train_models_cell_reduced_trains_one_regressor_on_reduced_targets(monkeypatch, capsys):
+    from lattice_utils.studies import train_models
+
+    seen = []
+    monkeypatch.setattr(train_models, "load_slot", lambda *a, **k: object())
+    monkeypatch.setattr(train_models, "fit_network", lambda sd, task, arch, targets, **k: seen.append(targets))
+    assert train_models.main(["--slot", "c2db", "--task", "regress", "--cell", "reduced", "--targets", "a,gamma"]) == 0
+    assert seen == [("a_reduced", "gamma_reduced")]
+    for argv in (["--all", "--cell", "reduced"], ["--slot", "c2db", "--task", "classify", "--cell", "reduced"]):
+        with pytest.raises(SystemExit) as e:
+            train_models.main(argv)
+        assert e.value.code == 2
+    assert "--cell reduced trains one regressor" in capsys.readouterr().err

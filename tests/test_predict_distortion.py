@@ -51,7 +51,7 @@ def test_calibrate_then_apply_from_the_command_line(frames, capsys, monkeypatch)
     code, out, err = run(["sample.npy", "--calibration", "reference.npy.calibration.json", "--json"], capsys)
     assert code == 0, err
     res = json.loads(out)
-    assert res["schema_version"] == 5
+    assert res["schema_version"] == predict.SCHEMA_VERSION == 6
     fft = res["fft"]
     assert fft["label"] != 0 and fft["corrected"]["label"] == 0
     assert fft["corrected"]["a"] == pytest.approx(3.16, rel=0.01) and fft["corrected"]["source"] == "calibration"

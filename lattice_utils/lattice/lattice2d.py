@@ -18,8 +18,8 @@ import numpy as np
 
 __all__ = ["CLASS_NAMES", "CLASS_SHORT", "STANDARD_GAMMAS", "SYMPREC",
            "StructureError", "CanonicalCell", "orient_layer", "lattice_params_2d", "paper_label", "is_standard_gamma",
-           "gauss_reduce", "reduced_cell", "reduced_cells", "orientation_deg", "bravais_class_2d", "anisotropy",
-           "class_distortions", "canonical_cell", "projected_canonical_cell", "symmetry_class"]
+           "gauss_reduce", "reduced_cell", "reduced_cells", "reduced_parameters", "orientation_deg", "bravais_class_2d",
+           "anisotropy", "class_distortions", "canonical_cell", "projected_canonical_cell", "symmetry_class"]
 
 CLASS_NAMES = ("hexagonal", "square", "rectangular", "centred rectangular", "oblique")
 CLASS_SHORT = ("hp", "tp", "op", "oc", "mp")
@@ -211,6 +211,26 @@ def reduced_cells(bases, max_iter: int = 100):
     a, b = np.sqrt((u * u).sum(1)), np.sqrt((v * v).sum(1))
     gamma = np.degrees(np.arccos(np.clip((u * v).sum(1) / (a * b), -1, 1)))
     return a, b, gamma
+
+
+def reduced_parameters(a, b, gamma):
+    """(a, b, gamma) of the Gauss-reduced cell of the 2D lattices with cell lengths ``a``, ``b`` and
+    angle ``gamma``: one canonical description of each lattice (a <= b, 90 <= gamma <= 120), so that
+    a hexagonal cell stored at 60 degrees and one stored at 120 degrees give the same numbers.
+
+    Args:
+        a: cell length(s) (Å), scalar or array.
+        b: cell length(s) (Å), same shape.
+        gamma: cell angle(s) (degrees, 0-180), same shape.
+
+    Returns:
+        (a, b, gamma): float arrays of the input's shape: the reduced lengths (Å) and angle (degrees).
+    """
+    a, b, g = np.broadcast_arrays(*(np.asarray(x, float) for x in (a, b, gamma)))
+    t = np.radians(g.ravel())
+    bases = np.stack([np.stack([a.ravel(), np.zeros(a.size)], 1),
+                      np.stack([b.ravel() * np.cos(t), b.ravel() * np.sin(t)], 1)], 1)
+    return tuple(x.reshape(a.shape) for x in reduced_cells(bases))
 
 
 def orientation_deg(u, v, rel_tol: float = 1e-3) -> float:

@@ -10,12 +10,15 @@ import pandas as pd
 
 from ..lattice.lattice2d import is_standard_gamma
 
-__all__ = ["PARAMETERS", "UNITS", "TEST_SUBSETS", "subset_mask", "mae", "rmse", "regression_rows",
+__all__ = ["PARAMETERS", "REDUCED_PARAMETERS", "UNITS", "TEST_SUBSETS", "subset_mask", "mae", "rmse", "regression_rows",
            "baseline_prediction", "subset_table", "confusion", "classification_table", "accuracy_and_f1", "CHALCOGENS",
            "HALOGENS", "METAL_GAP_EV", "CHEMISTRY_GROUPS", "is_tmd", "chemistry_masks", "chemistry_table",
            "GAMMA_CLASSES", "snap_gamma", "gamma_confusion"]
 
 PARAMETERS = ("a", "b", "gamma")
+# the same parameters of the Gauss-reduced cell (``lattice2d.reduced_parameters``): what a network
+# trained on them answers is the physical cell, whatever convention the database stored
+REDUCED_PARAMETERS = ("a_reduced", "b_reduced", "gamma_reduced")
 UNITS = {"a": "Å", "b": "Å", "gamma": "°"}
 
 # The test subsets of section 2.3, in the paper's order. Each maps a table with columns

@@ -33,7 +33,7 @@ from ..data.real_images import PIXEL_SIZE_RANGE
 
 from .fitting import (PRECISIONS, ConfigMismatchError, FitFiles, autocast, cached_final, default_device,
                       load_weights_into, resolve_precision, run_epochs)
-from .metrics import PARAMETERS
+from .metrics import PARAMETERS, REDUCED_PARAMETERS
 from .models import ARCHITECTURES, IMAGENET_MEAN, IMAGENET_STD, build_network
 
 # the module's interface: its own names and, for the notebooks, the fitting loop's device and
@@ -630,6 +630,8 @@ def load_weights(path) -> TrainedModel:
 INPUT_PX_RANGE = (8, 1024)            # network input side (the profiles use 32-224)
 N_CLASSES_RANGE = (2, 64)
 TARGET_RANGE = {"a": (0.5, 100.0), "b": (0.5, 100.0), "gamma": (1.0, 179.0)}   # Å, Å, degrees
+# a reduced cell's angle lies in 90-120 degrees; its lengths in the same range as any cell's
+TARGET_RANGE |= {"a_reduced": TARGET_RANGE["a"], "b_reduced": TARGET_RANGE["b"], "gamma_reduced": (90.0, 120.0)}
 
 
 def check_model_numbers(config: TrainConfig, state: dict) -> None:
@@ -664,8 +666,10 @@ def check_model_numbers(config: TrainConfig, state: dict) -> None:
                              f"in {PIXEL_SIZE_RANGE[0]}-{PIXEL_SIZE_RANGE[1]} Å")
     if config.task != "regress":
         return
-    if not config.targets or any(t not in PARAMETERS for t in config.targets):
-        raise ValueError(f"targets = {list(config.targets)}, expected some of {list(PARAMETERS)}")
+    if not config.targets or not (set(config.targets) <= set(PARAMETERS)
+                                  or set(config.targets) <= set(REDUCED_PARAMETERS)):
+        raise ValueError(f"targets = {list(config.targets)}, expected some of {list(PARAMETERS)} "
+                         f"or some of {list(REDUCED_PARAMETERS)}")
     for key in ("target_mean", "target_std"):
         try:
             v = np.asarray(state.get(key), dtype=np.float64)

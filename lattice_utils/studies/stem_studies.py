@@ -19,14 +19,15 @@ from ..core import paths, storage
 from ..core.profiles import Profile
 from ..data import datasets, image_sets, sources
 from ..learn import fitting, metrics, training
-from ..learn.metrics import PARAMETERS
+from ..lattice.lattice2d import reduced_parameters
+from ..learn.metrics import PARAMETERS, REDUCED_PARAMETERS
 from ..learn.models import BACKBONES, load_backbone
 from ..simulate.stem import StemParams
 
-__all__ = ["SlotData", "load_slot", "classification_slot", "regression_slot", "common_source", "network_setup",
-           "network_trained", "fit_network", "predict_test", "history_frame", "backbone_features", "backbone_title",
-           "model_title", "MLPResult", "standardised_features", "fit_mlp", "NETWORKS", "ClassificationStudy",
-           "classification_study"]
+__all__ = ["SlotData", "load_slot", "classification_slot", "regression_slot", "common_source", "target_values",
+           "network_setup", "network_trained", "fit_network", "predict_test", "history_frame", "backbone_features",
+           "backbone_title", "model_title", "MLPResult", "standardised_features", "fit_mlp", "NETWORKS",
+           "ClassificationStudy", "classification_study"]
 
 MLP_VERSION = 2
 
@@ -211,6 +212,29 @@ def common_source(slots: dict) -> str:
 
 # ------------------------------------------------------------------ networks
 
+def target_values(table: pd.DataFrame, targets) -> np.ndarray:
+    """A regressor's targets from a structure table: columns of ``PARAMETERS`` as the database stored
+    them, or of ``REDUCED_PARAMETERS``, the same lattice's Gauss-reduced cell.
+
+    Args:
+        table: the structure table (``a``, ``b`` in Å, ``gamma`` in degrees).
+        targets: names from ``PARAMETERS`` or ``REDUCED_PARAMETERS`` (not mixed).
+
+    Returns:
+        float [len(table), len(targets)].
+
+    Raises:
+        ValueError: an unknown target name, or names of both conventions.
+    """
+    targets = tuple(targets)
+    if set(targets) <= set(PARAMETERS):
+        return table[list(targets)].to_numpy(float)
+    if not set(targets) <= set(REDUCED_PARAMETERS):
+        raise ValueError(f"targets must all be of {PARAMETERS} or all of {REDUCED_PARAMETERS}, not {targets}")
+    reduced = dict(zip(REDUCED_PARAMETERS, reduced_parameters(*(table[c].to_numpy(float) for c in PARAMETERS))))
+    return np.stack([reduced[t] for t in targets], axis=1)
+
+
 def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
                   lr: float | None = None):
     """The TrainConfig the profile prescribes, with the training rows and targets.
@@ -220,7 +244,8 @@ def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
         task: ``classify`` (Bravais class) or ``regress`` (lattice parameters).
         arch: the network: ``densenet121`` or ``googlenet`` (``googlenet`` gets the profile's
             weight decay).
-        targets: regression targets, a subset of ("a", "b", "gamma"); ignored for ``classify``.
+        targets: regression targets, a subset of ("a", "b", "gamma") or of their reduced-cell names
+            (``REDUCED_PARAMETERS``, ``target_values``); ignored for ``classify``.
         lr: learning rate; None takes the profile's ``lr_classify`` or ``lr_regress``.
 
     Returns:
@@ -233,7 +258,7 @@ def network_setup(sd: SlotData, task: str, arch: str, targets=PARAMETERS,
     rows = sd.rows("train")
     targets = ("label",) if task == "classify" else tuple(targets)
     y = (sd.table["label"].to_numpy()[rows] if task == "classify"
-         else sd.table[list(targets)].to_numpy(float)[rows])
+         else target_values(sd.table, targets)[rows])
     inputs = sd.inputs(P.input_px)
     if lr is None:
         lr = P.lr_classify if task == "classify" else P.lr_regress
@@ -462,7 +487,7 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
     feats = backbone_features(sd, backbone, log=log)
     tr, te = sd.rows("train"), sd.rows("test")
     targets = ("label",) if task == "classify" else tuple(targets)
-    y = sd.table[list(targets)].to_numpy()[tr]
+    y = (sd.table["label"].to_numpy() if task == "classify" else target_values(sd.table, targets))[tr]
     settings = {"task": task, "backbone": backbone, "hidden": list(P.mlp_hidden[sd.slot]),
                 "epochs": P.mlp_epochs[sd.slot], "seed": P.seed, "targets": list(targets),
                 "features": storage.content_key(feats.shape, float(feats[:64].sum())),

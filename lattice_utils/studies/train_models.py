@@ -2,6 +2,7 @@
 running the notebooks (which then find every model in the cache):
 
     python -m lattice_utils.studies.train_models --profile quick --slot jv2d --task regress
+    python -m lattice_utils.studies.train_models --profile quick --slot c2db --task regress --cell reduced
     torchrun --nproc-per-node 4 -m lattice_utils.studies.train_models --profile paper --all
 
 Under torchrun every process runs this same command; training is data-parallel (DDP, NCCL on
@@ -17,7 +18,7 @@ from ..core.profiles import DATASETS, PROFILES, get_profile
 from ..core.storage import StoredFileError
 from ..data.image_sets import IMAGE_SETS, LayoutError
 from ..data.structures import CorruptFileError, DataUnavailableError
-from ..learn.metrics import PARAMETERS
+from ..learn.metrics import PARAMETERS, REDUCED_PARAMETERS
 from .stem_studies import NETWORKS, fit_network, load_slot
 
 __all__ = ["DATA_SOURCES", "main"]
@@ -68,6 +69,10 @@ def main(argv=None) -> int:
     ap.add_argument("--arch", default="densenet121", choices=("densenet121", "googlenet"))
     ap.add_argument("--targets", default="a,b,gamma", type=_targets,
                     help=f"regression targets, comma-separated ({', '.join(PARAMETERS)})")
+    ap.add_argument("--cell", choices=("database", "reduced"), default="database",
+                    help="regress the cell as the database stored it (the paper's convention; the notebooks' "
+                         "tables), or its Gauss-reduced cell (a <= b, 90 <= gamma <= 120: the physical lattice, "
+                         "which predict --method cnn prefers)")
     ap.add_argument("--force", action="store_true")
     args = ap.parse_args(argv)
     if not args.all and not (args.slot and args.task):
@@ -78,9 +83,14 @@ def main(argv=None) -> int:
         if args.all or args.slot != own:
             ap.error(f"--data-source {args.data_source} holds the {own} images: use it with "
                      f"--slot {own}, not {'--all' if args.all else '--slot ' + args.slot}")
+    targets = args.targets
+    if args.cell == "reduced":
+        if args.all or args.task != "regress":
+            ap.error("--cell reduced trains one regressor: use it with --slot and --task regress")
+        targets = tuple(REDUCED_PARAMETERS[PARAMETERS.index(t)] for t in targets)
     P = get_profile(args.profile)
     jobs = ([(s, t, a, tg) for _, s, t, a, tg in NETWORKS] if args.all
-            else [(args.slot, args.task, args.arch, args.targets)])
+            else [(args.slot, args.task, args.arch, targets)])
     rank = int(os.environ.get("RANK", 0))
     log = print if rank == 0 else (lambda *a, **k: None)
     slots = {}

@@ -262,10 +262,10 @@ def default_model() -> Path:
     from .learn import training
     reg = training.registered_models()
     for profile in ("paper", "quick", "smoke"):
-        for source in ("jarvis", "offline"):
-            # within one profile and source, the network trained on reduced cells answers in the
-            # cell the FFT estimator reports; the notebooks' one in the database's convention
-            for targets in ("a_reduced-b_reduced-gamma_reduced", "a-b-gamma"):
+        # within one profile, the network trained on reduced cells (from either source) answers in
+        # the cell the FFT estimator reports; the notebooks' one in the database's convention
+        for targets in ("a_reduced-b_reduced-gamma_reduced", "a-b-gamma"):
+            for source in ("jarvis", "offline"):
                 name = f"{profile}/{source}/{DEFAULT_SLOT}/densenet121-regress-{targets}"
                 if name in reg:
                     return reg[name] / "final.pt"

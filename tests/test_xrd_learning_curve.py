@@ -1,6 +1,8 @@
 """The XRD learning curve: one fixed test set, nested training sets, resumable rows."""
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -73,7 +75,7 @@ def test_committed_rows_carry_the_curve_to_a_machine_without_its_files(scratch_d
 
     P, sizes = _small_curve(monkeypatch)
     out = lc.run(P, sizes, log=lambda *_: None, snapshot=True)
-    snap = lc.snapshot_path(P)
+    snap = lc.snapshot_path(P, sizes)
     assert snap.parent == paths.SNAPSHOTS and snap.exists()
     text = snap.read_text()
     assert "NaN" not in text          # plain JSON: what features do not predict is null
@@ -85,10 +87,19 @@ def test_committed_rows_carry_the_curve_to_a_machine_without_its_files(scratch_d
     assert lc.stored(P, sizes).equals(out)
     again = lc.run(P, sizes, log=lambda *_: None)
     pd.testing.assert_frame_equal(again, out)
-    # rows scored on another corpus are not taken for this one
+    # rows scored on another corpus are not taken for this one, nor replaced without --replace
     seen = []
     assert lc.committed_rows(P, sizes, corpus="another-corpus", log=seen.append) == []
     assert "another corpus" in seen[0] and snap.name in seen[0]
+    doc = json.loads(text)
+    snap.write_text(json.dumps(doc | {"corpus": "another-corpus"}))
+    with pytest.raises(ValueError, match="another corpus.*--replace"):
+        lc.run(P, sizes, log=lambda *_: None, snapshot=True, skip_unfinished=True)
+    assert json.loads(snap.read_text())["corpus"] == "another-corpus"
+    lc.run(P, sizes, log=lambda *_: None, snapshot=True, skip_unfinished=True, replace=True)
+    assert json.loads(snap.read_text())["corpus"] == doc["corpus"]
+    # a curve of other sizes is another file: it never replaces this one
+    assert lc.snapshot_path(P, (1, 2)) != snap
 
 
 @pytest.mark.bad_input
@@ -99,7 +110,7 @@ def test_committed_rows_carry_the_curve_to_a_machine_without_its_files(scratch_d
 ])
 def test_a_damaged_curve_snapshot_is_refused_naming_the_file(scratch_dirs, monkeypatch, capsys, text, words):
     P, sizes = _small_curve(monkeypatch)
-    path = lc.snapshot_path(P)
+    path = lc.snapshot_path(P, sizes)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     with pytest.raises(ValueError, match=path.name) as e:
@@ -113,7 +124,7 @@ def test_a_damaged_curve_snapshot_is_refused_naming_the_file(scratch_dirs, monke
 
 def test_curve_rows_of_other_settings_are_not_used(scratch_dirs, monkeypatch):
     P, sizes = _small_curve(monkeypatch)
-    path = lc.snapshot_path(P)
+    path = lc.snapshot_path(P, sizes)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"key": "learning-curve-smoke-000000000000", "corpus": "c", '
                     '"rows": [{"per group": 1, "seed": 0, "classifier": "model-4"}]}')

@@ -54,7 +54,8 @@ class TrainConfig:
     Attributes:
         task: ``classify`` (Bravais class) or ``regress`` (lattice parameters).
         arch: ``densenet121``, ``googlenet`` or ``small_cnn``.
-        targets: ``("label",)`` or a subset of ``("a", "b", "gamma")``.
+        targets: ``("label",)``, or a subset of ``("a", "b", "gamma")`` or of their reduced-cell names
+            (``metrics.REDUCED_PARAMETERS``).
         data_key: identity of the training images and targets (``data_key``).
         input_px: side of the network's input images, in pixels.
         epochs: number of training epochs.
@@ -631,7 +632,7 @@ INPUT_PX_RANGE = (8, 1024)            # network input side (the profiles use 32-
 N_CLASSES_RANGE = (2, 64)
 TARGET_RANGE = {"a": (0.5, 100.0), "b": (0.5, 100.0), "gamma": (1.0, 179.0)}   # Å, Å, degrees
 # a reduced cell's angle lies in 90-120 degrees; its lengths in the same range as any cell's
-TARGET_RANGE |= {"a_reduced": TARGET_RANGE["a"], "b_reduced": TARGET_RANGE["b"], "gamma_reduced": (90.0, 120.0)}
+TARGET_RANGE |= {"a_reduced": TARGET_RANGE["a"], "b_reduced": TARGET_RANGE["b"], "gamma_reduced": (89.99, 120.01)}
 
 
 def check_model_numbers(config: TrainConfig, state: dict) -> None:

@@ -169,7 +169,7 @@ def expected_outputs(kept_predictions: bool | None = None) -> dict:
 
 
 def kept_predictions_committed() -> bool:
-    """Whether the newest committed STEM-JV2D paper-settings snapshot keeps per-image predictions.
+    """Whether the reported (newest complete) STEM-JV2D paper-settings snapshot keeps per-image predictions.
 
     Returns:
         True when that snapshot exists and its ``PREDICTIONS`` file has rows.

@@ -299,7 +299,7 @@ def fit_network(sd: SlotData, task: str, arch: str = "densenet121", targets=PARA
         sd: the slot's data.
         task: ``classify`` (Bravais class) or ``regress`` (lattice parameters).
         arch: ``densenet121`` or ``googlenet``.
-        targets: regression targets, a subset of ("a", "b", "gamma"); ignored for ``classify``.
+        targets: regression targets (see ``network_setup``); ignored for ``classify``.
         lr: learning rate; None: the profile's.
         force: train again even when a finished training is cached.
         log: callable that prints a line.
@@ -473,7 +473,7 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
         sd: the slot's data.
         task: ``classify`` or ``regress``.
         backbone: a ``models.BACKBONES`` name; None: the profile's.
-        targets: regression targets, a subset of ("a", "b", "gamma"); ignored for ``classify``.
+        targets: regression targets (see ``network_setup``); ignored for ``classify``.
         force: fit again even when a result is cached.
         log: callable that prints a line.
 
@@ -487,7 +487,7 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
     feats = backbone_features(sd, backbone, log=log)
     tr, te = sd.rows("train"), sd.rows("test")
     targets = ("label",) if task == "classify" else tuple(targets)
-    y = (sd.table["label"].to_numpy() if task == "classify" else target_values(sd.table, targets))[tr]
+    y = (sd.table[["label"]].to_numpy() if task == "classify" else target_values(sd.table, targets))[tr]
     settings = {"task": task, "backbone": backbone, "hidden": list(P.mlp_hidden[sd.slot]),
                 "epochs": P.mlp_epochs[sd.slot], "seed": P.seed, "targets": list(targets),
                 "features": storage.content_key(feats.shape, float(feats[:64].sum())),

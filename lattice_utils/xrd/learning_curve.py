@@ -10,8 +10,8 @@ classifier) row is stored as it arrives, so a run stopped part-way resumes where
 
 The curve takes longer than a session on two cores, and a machine that does not keep its files loses
 those rows with it. ``--snapshot`` therefore also writes every finished row, with the content key of
-the corpus it was scored on, to ``reports/snapshots/xrd-learning-curve-<profile>.json`` of the
-checkout, which is committed: a later run on another machine rebuilds the same corpus (its PyXtal
+the corpus it was scored on, to ``reports/snapshots/xrd-learning-curve-<profile>-<settings key>.json``
+of the checkout, which is committed: a later run on another machine rebuilds the same corpus (its PyXtal
 attempts are pinned by ``timeout_ledger.json``), finds the committed rows for that corpus and
 settings, and trains only what is missing. Notebook 10 reads the local rows, else the committed ones.
 
@@ -41,7 +41,8 @@ from .simulate import CU_KA
 from .studies import majority_rate, profile_images, scores, symmetry_baseline
 
 __all__ = ["SIZES", "TEST_PER_GROUP", "VAL_PER_GROUP", "SEEDS", "AXES", "RATES", "curve_profile", "assign_split",
-           "plan", "run", "stored", "snapshot_path", "committed_rows", "write_snapshot", "draw", "main"]
+           "plan", "run", "stored", "snapshot_path", "committed_rows", "rows_of", "write_snapshot", "draw",
+           "main"]
 
 SIZES = (4, 16, 64, 160)          # training structures requested per space group; 160: the paper's scale
 TEST_PER_GROUP = 20
@@ -136,12 +137,30 @@ def _row(size, seed, classifier, n_train, s, majority):
             "majority %": 100 * majority}
 
 
-def snapshot_path(profile: Profile) -> "paths.Path":
-    """The committed rows of a profile's curve: ``reports/snapshots/xrd-learning-curve-<profile>.json``."""
-    return paths.SNAPSHOTS / f"xrd-learning-curve-{profile.name}.json"
+def snapshot_path(profile: Profile, sizes=SIZES) -> "paths.Path":
+    """The committed rows of a profile's curve at these settings:
+    ``reports/snapshots/xrd-learning-curve-<profile>-<settings key>.json`` (the key in the name: a
+    curve of other sizes or settings never replaces it)."""
+    return paths.SNAPSHOTS / f"xrd-{_results_path(curve_profile(profile, sizes), sizes).stem}.json"
 
 
 _ROW_KEYS = {"per group", "seed", "classifier"}
+
+
+def _read_snapshot(profile: Profile, sizes) -> dict | None:
+    path = snapshot_path(profile, sizes)
+    if not path.exists():
+        return None
+    try:
+        snap = storage.read_json_object(path, "learning-curve snapshot")
+    except storage.StoredFileError as exc:
+        raise ValueError(str(exc)) from exc
+    rows = snap.get("rows")
+    if not isinstance(snap.get("key"), str) or not isinstance(rows, list) or \
+            not all(isinstance(r, dict) and _ROW_KEYS <= set(r) for r in rows):
+        raise ValueError(f"{paths.relative(path)} is not a learning-curve snapshot: it needs a \"key\" and "
+                         f"\"rows\" with {sorted(_ROW_KEYS)} in every row; restore it from git")
+    return snap
 
 
 def committed_rows(profile: Profile, sizes=SIZES, corpus: str | None = None, log=print) -> list:
@@ -160,27 +179,23 @@ def committed_rows(profile: Profile, sizes=SIZES, corpus: str | None = None, log
     Raises:
         ValueError: the snapshot is not a curve snapshot (the message names the file and the problem).
     """
-    path = snapshot_path(profile)
-    if not path.exists():
+    snap = _read_snapshot(profile, sizes)
+    if snap is None:
         return []
-    try:
-        snap = storage.read_json_object(path, "learning-curve snapshot")
-    except storage.StoredFileError as exc:
-        raise ValueError(str(exc)) from exc
-    rows = snap.get("rows")
-    if not isinstance(snap.get("key"), str) or not isinstance(rows, list) or \
-            not all(isinstance(r, dict) and _ROW_KEYS <= set(r) for r in rows):
-        raise ValueError(f"{paths.relative(path)} is not a learning-curve snapshot: it needs a \"key\" and "
-                         f"\"rows\" with {sorted(_ROW_KEYS)} in every row; restore it from git")
+    where = paths.relative(snapshot_path(profile, sizes))
     key = _results_path(curve_profile(profile, sizes), sizes).stem
     if snap["key"] != key:
-        log(f"{paths.relative(path)} holds the curve of other settings ({snap['key']}, not {key}): not used")
+        log(f"{where} holds the curve of other settings ({snap['key']}, not {key}): not used")
         return []
     if corpus is not None and snap.get("corpus") != corpus:
-        log(f"{paths.relative(path)} was scored on another corpus ({snap.get('corpus')}, this one is {corpus}): "
-            "not used")
+        log(f"{where} was scored on another corpus ({snap.get('corpus')}, this one is {corpus}): not used")
         return []
-    return rows
+    return rows_of(snap)
+
+
+def rows_of(snap: dict) -> list:
+    """A snapshot's rows with null read back as NaN (what a classifier does not predict)."""
+    return [{k: np.nan if v is None else v for k, v in r.items()} for r in snap["rows"]]
 
 
 def write_snapshot(profile: Profile, sizes, rows: list, corpus: str) -> "paths.Path":
@@ -202,13 +217,14 @@ def write_snapshot(profile: Profile, sizes, rows: list, corpus: str) -> "paths.P
             # NaN (what a classifier does not predict) as null: the file is plain JSON for any reader
             "rows": [{k: None if isinstance(v, float) and np.isnan(v) else v for k, v in r.items()}
                      for r in sorted(rows, key=lambda r: (r["classifier"], r["per group"], r["seed"]))]}
-    path = paths.ensure(snapshot_path(profile).parent) / snapshot_path(profile).name
+    path = snapshot_path(profile, sizes)
+    paths.ensure(path.parent)
     storage.write_text(path, json.dumps(snap, indent=1, sort_keys=True, default=float) + "\n")
     return path
 
 
 def run(profile: Profile, sizes=SIZES, log=print, snapshot: bool = False,
-        skip_unfinished: bool = False) -> pd.DataFrame:
+        skip_unfinished: bool = False, replace: bool = False) -> pd.DataFrame:
     """Train and score every (size, seed) of the curve; finished rows are reused.
 
     Args:
@@ -216,7 +232,9 @@ def run(profile: Profile, sizes=SIZES, log=print, snapshot: bool = False,
         sizes: training structures per requested group.
         log: where progress lines go.
         snapshot: also write every finished row to the committed snapshot (``snapshot_path``).
-        skip_unfinished: train nothing: gather the finished rows (and write them, with ``snapshot``).
+        skip_unfinished: train nothing: gather the finished rows (and write them, with ``snapshot``);
+            the corpus is still loaded (built, on a machine without it) to check the committed rows.
+        replace: with ``snapshot``, replace a committed snapshot scored on another corpus (else refused).
 
     Returns:
         One row per size, seed and classifier (``model-4``, ``features``): the crystal-system
@@ -225,15 +243,20 @@ def run(profile: Profile, sizes=SIZES, log=print, snapshot: bool = False,
         and the training and test pattern counts.
 
     Raises:
-        ValueError: the committed snapshot cannot be read as one (the message names the file).
+        ValueError: the committed snapshot cannot be read as one, or (with ``snapshot`` and without
+            ``replace``) was scored on another corpus (the message names the file).
     """
     cp = curve_profile(profile, sizes)
-    committed_rows(profile, sizes, log=lambda *_: None)      # a damaged snapshot stops the run before hours of work
+    committed = _read_snapshot(profile, sizes)      # a damaged snapshot stops the run before hours of work
     store = _results_path(cp, sizes)
     done = storage.read_json(store) if store.exists() else []
     table = load_structures(cp, verbose=True)
     splits = assign_split(table, 0)
     corpus = pattern_dir(splits, AXES, cp, CU_KA, False).name      # build_patterns's defaults
+    if snapshot and not replace and committed is not None and committed.get("corpus") != corpus:
+        raise ValueError(f"{paths.relative(snapshot_path(profile, sizes))} holds rows scored on another corpus "
+                         f"({committed.get('corpus')}; this machine's is {corpus}): --snapshot would replace them. "
+                         "Find out why the corpus differs (timeout_ledger.json pins it), or add --replace")
     have = {(r["per group"], r["seed"], r["classifier"]) for r in done}
     # rows a run on another machine committed for this corpus and these settings
     for r in committed_rows(profile, sizes, corpus, log=log):
@@ -285,9 +308,9 @@ def _table(rows: list) -> pd.DataFrame:
 
 
 def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
-    """The rows of the curve that have finished (``run``'s table), without training anything: those
-    of this machine, else the committed ones (``committed_rows``; the corpus is not rebuilt to check
-    them: the settings key and the pinned corpus fix it).
+    """The rows of the curve that have finished (``run``'s table), without training anything: this
+    machine's and the committed ones (``committed_rows``; a row of both from this machine; the corpus
+    is not rebuilt to check them: the settings key and the pinned corpus fix it).
 
     Args:
         profile: the run profile.
@@ -300,7 +323,10 @@ def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
         ValueError: the committed snapshot cannot be read as one (the message names the file).
     """
     path = _results_path(curve_profile(profile, sizes), sizes)
-    rows = storage.read_json(path) if path.exists() else committed_rows(profile, sizes, log=lambda *_: None)
+    rows = storage.read_json(path) if path.exists() else []
+    have = {(r["per group"], r["seed"], r["classifier"]) for r in rows}
+    rows = rows + [r for r in committed_rows(profile, sizes, log=lambda *_: None)
+                   if (r["per group"], r["seed"], r["classifier"]) not in have]
     return _table(rows) if rows else None
 
 
@@ -350,10 +376,13 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--plan", action="store_true", help="print what would run and the time estimate")
     parser.add_argument("--snapshot", action="store_true",
-                        help="also write every finished row to reports/snapshots/xrd-learning-curve-<profile>.json "
-                             "(commit it: a later run on another machine trains only what is missing)")
+                        help="also write every finished row to reports/snapshots/xrd-learning-curve-<profile>-"
+                             "<key>.json (commit it: a later run on another machine trains only what is missing)")
     parser.add_argument("--skip-unfinished", action="store_true",
-                        help="train nothing: print (and with --snapshot write) the finished rows")
+                        help="train nothing: print (and with --snapshot write) the finished rows (the corpus "
+                             "is still loaded, or built on a machine without it, to check the committed rows)")
+    parser.add_argument("--replace", action="store_true",
+                        help="with --snapshot: replace committed rows that were scored on another corpus")
     args = parser.parse_args(argv)
     if any(n < 1 for n in args.sizes):
         parser.error(f"--sizes must be positive structure counts per group, got {args.sizes}")
@@ -365,7 +394,8 @@ def main(argv=None) -> int:
         print(plan(profile, tuple(args.sizes)).to_string(index=False, float_format=lambda x: f"{x:.2f}"))
         return 0
     try:
-        out = run(profile, tuple(args.sizes), snapshot=args.snapshot, skip_unfinished=args.skip_unfinished)
+        out = run(profile, tuple(args.sizes), snapshot=args.snapshot, skip_unfinished=args.skip_unfinished,
+                  replace=args.replace)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -190,7 +190,9 @@ def combine(p: np.ndarray, q: np.ndarray) -> np.ndarray:
         q: [n, k] probabilities of the other.
 
     Returns:
-        [n, k] probabilities (rows sum to 1); a class that either gives 0 keeps at most 1e-12 of its weight.
+        [n, k] probabilities (rows sum to 1). Probabilities are floored at 1e-12 first, so a class
+        one classifier rules out stays far below any class both allow; where the two rule out each
+        other's every choice, the floors decide.
     """
     log = np.log(np.clip(p, 1e-12, None)) + np.log(np.clip(q, 1e-12, None))
     w = np.exp(log - log.max(axis=1, keepdims=True))

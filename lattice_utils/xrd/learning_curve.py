@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 import time
@@ -198,6 +199,12 @@ def rows_of(snap: dict) -> list:
     return [{k: np.nan if v is None else v for k, v in r.items()} for r in snap["rows"]]
 
 
+@functools.lru_cache(maxsize=1)
+def _commit_at_start() -> str:
+    # read once, at the first write: the code this process runs, not whatever lands during its hours
+    return git_commit(ignore=("reports/snapshots",))
+
+
 def write_snapshot(profile: Profile, sizes, rows: list, corpus: str) -> "paths.Path":
     """Write the committed rows (indented: a reviewer reads the diff) with what produced them.
 
@@ -213,7 +220,7 @@ def write_snapshot(profile: Profile, sizes, rows: list, corpus: str) -> "paths.P
     cp = curve_profile(profile, sizes)
     snap = {"key": _results_path(cp, sizes).stem, "corpus": corpus, "profile": profile.name,
             "sizes": list(sizes), "seeds": {str(n): list(SEEDS.get(n, (0,))) for n in sizes},
-            "commit": git_commit(ignore=("reports/snapshots",)),
+            "commit": _commit_at_start(),
             # NaN (what a classifier does not predict) as null: the file is plain JSON for any reader
             "rows": [{k: None if isinstance(v, float) and np.isnan(v) else v for k, v in r.items()}
                      for r in sorted(rows, key=lambda r: (r["classifier"], r["per group"], r["seed"]))]}
@@ -275,8 +282,9 @@ def run(profile: Profile, sizes=SIZES, log=print, snapshot: bool = False,
         return _table(done)
     ps = build_patterns(splits, AXES, cp)
     g = ps.meta["space_group"].to_numpy()
-    # every size's first seed before any second seed: a run stopped part-way has the whole curve
-    for n, seed in sorted(((n, s) for n in sizes for s in SEEDS.get(n, (0,))), key=lambda ns: (ns[1] > 0, ns)):
+    # every size's first seed before any second seed, the largest size (the paper's scale, the point
+    # the curve is for) first: a run stopped part-way, or spread over sessions, has the end of the curve
+    for n, seed in sorted(((n, s) for n in sizes for s in SEEDS.get(n, (0,))), key=lambda ns: (ns[1] > 0, -ns[0])):
         split = assign_split(table, n)["split"].to_numpy()
         ps.meta["split"] = split[ps.meta["structure"].to_numpy()]
         tr, va, te = ps.select(AXES, "train"), ps.select(AXES, "val"), ps.select(AXES, "test")

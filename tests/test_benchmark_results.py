@@ -54,3 +54,14 @@ def test_bad_records_and_names_are_refused(scratch_dirs, capsys, monkeypatch):
     (paths.BENCHMARKS / "xrd.json").write_text('{"command": "x"}')
     with pytest.raises(ValueError, match=r"reports/benchmarks/xrd.json is not a benchmark record"):
         B.load_records()
+
+
+def test_a_stale_local_record_never_replaces_a_newer_committed_one(scratch_dirs):
+    docs = scratch_dirs / "docs"
+    B.record("xrd", {"Patterns": [{"ms": 3.0}]}, argv=["benchmarks/bench_xrd.py"])
+    B.write_page(docs=docs)
+    committed = docs / "benchmarks" / "xrd.json"
+    newer = json.loads(committed.read_text()) | {"date": "2999-01-01"}
+    committed.write_text(json.dumps(newer))
+    page = B.write_page(docs=docs).read_text()       # this machine's record is older than the committed one
+    assert "on 2999-01-01" in page and json.loads(committed.read_text())["date"] == "2999-01-01"

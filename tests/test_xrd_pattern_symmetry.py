@@ -103,3 +103,13 @@ def test_one_crystal_seen_along_several_axes_admits_only_what_every_pattern_admi
     assert s["crystal classifier within physics %"] == pytest.approx(200 / 3)   # crystal 0 becomes cubic
     with pytest.raises(ValueError, match="got 6 patterns, 7 symmetries"):
         P.crystal_summary(crystal[:-1], sym, truth, p)
+
+
+def test_patterns_that_admit_no_common_system_leave_their_crystal_unconstrained():
+    tet, hexa = CRYSTAL_SYSTEMS.index("tetragonal"), CRYSTAL_SYSTEMS.index("hexagonal")
+    p = np.full((2, 7), 0.01)
+    p[:, hexa] = 0.9
+    # a 4 and a 6 pattern: no system shows both; a wrongly found symmetry, not an empty answer
+    s = P.crystal_summary([0, 0], ["4", "6"], [tet, tet], p)
+    assert s["crystals with contradicting patterns"] == 1 and s["crystal admitted systems"] == 7
+    assert s["crystal classifier within physics %"] == s["crystal classifier %"] == 0      # hexagonal, not triclinic

@@ -176,7 +176,8 @@ def write_page(docs: Path | None = None, folder: Path | None = None) -> Path:
     """Write ``docs/performance.md`` from the benchmark records (``./run_all.sh publish --benchmarks``).
 
     The records of this machine (``folder``) are first copied into ``docs/benchmarks/``, which is
-    committed, and the page is written from that folder: a benchmark rerun on another day, or on a
+    committed (each only when it is not older than the committed one of its benchmark), and the page
+    is written from that folder: a benchmark rerun on another day, or on a
     machine that kept none of the other records, replaces its own section and leaves the others as
     they were measured (each section names its date, commit and machine).
 
@@ -193,8 +194,10 @@ def write_page(docs: Path | None = None, folder: Path | None = None) -> Path:
     """
     docs = paths.DOCS if docs is None else docs
     committed = docs / "benchmarks"
-    new = load_records(folder)
-    records = {**load_records(committed), **new}
+    kept = load_records(committed)
+    # a record this machine kept from an earlier day never replaces a newer one measured elsewhere
+    new = {n: r for n, r in load_records(folder).items() if n not in kept or r["date"] >= kept[n]["date"]}
+    records = {**kept, **new}
     if not records:
         raise ValueError(f"{paths.relative(paths.BENCHMARKS if folder is None else folder)} holds no benchmark "
                          "record: run the scripts in benchmarks/ first")

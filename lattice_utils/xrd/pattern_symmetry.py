@@ -176,8 +176,10 @@ def crystal_summary(crystal, symmetries, truth, p_cs=None) -> dict:
 
     Returns:
         A dict: ``crystals`` (a count), ``crystal truth admitted %`` (a check), ``crystal admitted
-        systems`` (mean count), ``crystal symmetry-only ceiling %`` (for each admitted set the most
-        common true system among its crystals, counted on this very set: an upper bound); with
+        systems`` (mean count), ``crystals with contradicting patterns`` (a count: patterns that
+        admit no common system, so that crystal is left unconstrained), ``crystal symmetry-only
+        ceiling %`` (for each admitted set the most common true system among its crystals, counted
+        on this very set: an upper bound); with
         ``p_cs``: ``crystal classifier %`` (the system of the largest summed log probability) and
         ``crystal classifier within physics %`` (the same among the admitted systems), in per cent.
 
@@ -197,11 +199,16 @@ def crystal_summary(crystal, symmetries, truth, p_cs=None) -> dict:
         row = np.zeros(7, bool)
         row[list(consistent_systems(s))] = True
         admitted[which[i]] &= row
+    # patterns of one crystal that admit no common system (a symmetry found that the crystal lacks)
+    # constrain nothing: such a crystal keeps every system, and is counted
+    contradicted = ~admitted.any(axis=1)
+    admitted[contradicted] = True
     true_c = truth[first]
     found = len(ids) > 0
     out = {"crystals": len(ids),
            "crystal truth admitted %": 100 * float(admitted[np.arange(len(ids)), true_c].mean()) if found else np.nan,
-           "crystal admitted systems": float(admitted.sum(1).mean()) if found else np.nan}
+           "crystal admitted systems": float(admitted.sum(1).mean()) if found else np.nan,
+           "crystals with contradicting patterns": int(contradicted.sum())}
     best = 0
     keys = [tuple(a) for a in admitted]
     for key in set(keys):

@@ -233,7 +233,8 @@ def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[p
         probable system the pattern's symmetry admits), ``outside physics %`` (predictions it
         forbids), ``symmetry-only ceiling %`` and ``admitted systems`` (mean count)); beyond the
         paper, one answer per crystal from all its patterns (``pattern_symmetry.crystal_summary``):
-        ``crystals``, ``per crystal %`` (probabilities summed in log), ``per crystal within physics %``
+        ``crystals``, ``contradicting crystals`` (whose patterns admit no common system: left
+        unconstrained), ``per crystal %`` (probabilities summed in log), ``per crystal within physics %``
         (among the systems every one of its patterns admits) and ``crystal symmetry-only ceiling %``;
         space-group accuracy for model-4 only; and ``{(mix, classifier, test set): system_confusion}``.
     """
@@ -264,7 +265,9 @@ def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[p
                              "outside physics %": physics["classifier outside physics %"],
                              "symmetry-only ceiling %": physics["symmetry-only ceiling %"],
                              "admitted systems": physics["mean admitted systems"],
-                             "crystals": whole["crystals"], "per crystal %": whole["crystal classifier %"],
+                             "crystals": whole["crystals"],
+                             "contradicting crystals": whole["crystals with contradicting patterns"],
+                             "per crystal %": whole["crystal classifier %"],
                              "per crystal within physics %": whole["crystal classifier within physics %"],
                              "crystal symmetry-only ceiling %": whole["crystal symmetry-only ceiling %"]})
                 confusions[(mix, classifier, test_name)] = system_confusion(p, g)

@@ -359,9 +359,10 @@ def ring_background(spec: np.ndarray, valid: np.ndarray, radius: np.ndarray) -> 
     compared with."""
     r = np.rint(radius).astype(int)
     rv, pv = r[valid], spec[valid]
-    # by ring, then by power within the ring: two stable sorts, the second a radix sort of the ring
-    # numbers (np.lexsort((pv, rv)) gives the same order at about twice the time)
-    by_power = np.argsort(pv, kind="stable")
+    # by ring, then by power within the ring: a sort by power, then a stable (radix) sort of the ring
+    # numbers; only the sorted values are read, so ties in power (Friedel mates) may come in any order
+    # (np.lexsort((pv, rv)) gives the same values at about twice the time)
+    by_power = np.argsort(pv)
     ring_type = np.int16 if r.max() < np.iinfo(np.int16).max else np.int64
     order = by_power[np.argsort(rv[by_power].astype(ring_type), kind="stable")]
     rv, pv = rv[order], pv[order]

@@ -53,6 +53,7 @@ from .data.real_images import PIXEL_SIZE_AGREEMENT, ExperimentalImage, ImageRead
 from .lattice import fft_lattice, grains, scan_correction
 from .lattice.scan_distortion import MATERIALS
 from .lattice.lattice2d import CLASS_NAMES
+from .learn.metrics import PARAMETERS, REDUCED_PARAMETERS   # no torch: numpy and pandas only
 from .simulate.stem import normalise, to_uint8
 
 __all__ = ["TRAIN_PIXEL_SIZE", "TRAIN_IMAGE_PX", "MAX_UPSAMPLING", "SCHEMA_VERSION", "CNN_RANGE_SD", "DEFAULT_SLOT",
@@ -201,8 +202,6 @@ def answer_cell(answer: dict) -> dict:
         Gauss-reduced cells (a <= b, 90 <= gamma <= 120, the lattice the FFT estimator reports),
         "database" for one trained on the cells as its database stored them (the paper's tables).
     """
-    from .learn.metrics import PARAMETERS, REDUCED_PARAMETERS
-
     reduced = dict(zip(REDUCED_PARAMETERS, PARAMETERS))
     if set(answer) <= set(reduced):
         return {**{reduced[k]: v for k, v in answer.items()}, "cell": "reduced"}

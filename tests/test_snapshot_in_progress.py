@@ -49,12 +49,3 @@ def test_without_a_complete_snapshot_the_report_reads_the_one_in_progress(scratc
     assert S.reported_snapshots()[KEY][0].name == "2026-11-02-stem_jv2d-paper"
     assert not S.reported_snapshots()[KEY][1]["complete"]
 
-
-def test_a_retraining_begun_the_day_of_a_complete_snapshot_goes_beside_it(scratch_dirs):
-    _write("2026-11-02", [0, 1])
-    _write("2026-11-02", [0])                     # the same day: never over the complete one
-    assert _folders() == ["2026-11-02-stem_jv2d-paper", "2026-11-02b-stem_jv2d-paper"]
-    assert S.reported_snapshots()[KEY][0].name == "2026-11-02-stem_jv2d-paper"
-    assert S.newest_snapshots()[KEY][0].name == "2026-11-02b-stem_jv2d-paper"
-    _write("2026-11-02", [0, 1])                  # finished the same day: it replaces the older one
-    assert _folders() == ["2026-11-02b-stem_jv2d-paper"]

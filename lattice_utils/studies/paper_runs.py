@@ -315,11 +315,7 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
     not_done = [f"seed {sd} {m}" for sd in seeds for m in models if (sd, m) not in done]
     # in the checkout, not under LATTICE_OUTPUT_DIR: it is committed, and the report and the
     # snapshot guard read it there
-    plain = paths.SNAPSHOTS / f"{date}-{set_name}-{profile}"
-    later = paths.SNAPSHOTS / f"{date}b-{set_name}-{profile}"
-    # a retraining begun on the day a complete snapshot was written goes beside it, never over it,
-    # and stays there that day ("<date>b" sorts after "<date>-": it is the newer of the two)
-    out = paths.ensure(later if later.exists() or (not_done and _is_complete(plain)) else plain)
+    out = paths.ensure(paths.SNAPSHOTS / f"{date}-{set_name}-{profile}")
     keys = ["dataset", "data_source", "model"] + (["model_title"] if "model_title" in per_seed_s1 else [])
     s1 = spread(per_seed_s1, keys, ["accuracy_pct", "f1_macro", "f1_weighted"])
     t2 = spread(per_seed_t2, ["dataset", "class"], ["precision", "recall", "f1", "support"]) \
@@ -360,13 +356,6 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
         shutil.rmtree(old)
         print(f"removed the older snapshot {paths.relative(old)} (git history keeps it)")
     return paths.relative(out)
-
-
-def _is_complete(folder) -> bool:
-    try:
-        return bool(storage.read_json(folder / "meta.json").get("complete"))
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def device_name() -> str:

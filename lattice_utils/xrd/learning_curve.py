@@ -139,9 +139,16 @@ def _row(size, seed, classifier, n_train, s, majority):
 
 
 def snapshot_path(profile: Profile, sizes=SIZES) -> "paths.Path":
-    """The committed rows of a profile's curve at these settings:
-    ``reports/snapshots/xrd-learning-curve-<profile>-<settings key>.json`` (the key in the name: a
-    curve of other sizes or settings never replaces it)."""
+    """The committed rows of a profile's curve at these settings (the key in the name: a curve of
+    other sizes or settings never replaces it).
+
+    Args:
+        profile: the run profile.
+        sizes: the training sizes per group.
+
+    Returns:
+        ``reports/snapshots/xrd-learning-curve-<profile>-<settings key>.json`` of the checkout.
+    """
     return paths.SNAPSHOTS / f"xrd-{_results_path(curve_profile(profile, sizes), sizes).stem}.json"
 
 
@@ -195,7 +202,14 @@ def committed_rows(profile: Profile, sizes=SIZES, corpus: str | None = None, log
 
 
 def rows_of(snap: dict) -> list:
-    """A snapshot's rows with null read back as NaN (what a classifier does not predict)."""
+    """A snapshot's rows with null read back as NaN (what a classifier does not predict).
+
+    Args:
+        snap: the snapshot as read (its ``rows``).
+
+    Returns:
+        The rows, as ``run`` records them.
+    """
     return [{k: np.nan if v is None else v for k, v in r.items()} for r in snap["rows"]]
 
 

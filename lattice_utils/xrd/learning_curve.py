@@ -187,7 +187,11 @@ def committed_rows(profile: Profile, sizes=SIZES, corpus: str | None = None, log
     Raises:
         ValueError: the snapshot is not a curve snapshot (the message names the file and the problem).
     """
-    snap = _read_snapshot(profile, sizes)
+    return _usable_rows(_read_snapshot(profile, sizes), profile, sizes, corpus, log)
+
+
+def _usable_rows(snap: dict | None, profile: Profile, sizes, corpus: str | None, log) -> list:
+    # the rows of a snapshot already read, where its settings (and corpus, where given) are this run's
     if snap is None:
         return []
     where = paths.relative(snapshot_path(profile, sizes))
@@ -199,6 +203,16 @@ def committed_rows(profile: Profile, sizes=SIZES, corpus: str | None = None, log
         log(f"{where} was scored on another corpus ({snap.get('corpus')}, this one is {corpus}): not used")
         return []
     return rows_of(snap)
+
+
+def _row_id(r: dict) -> tuple:
+    return r["per group"], r["seed"], r["classifier"]
+
+
+def _merged(local: list, committed: list) -> list:
+    # a row of both is this machine's; the committed ones add what this machine has not run
+    have = {_row_id(r) for r in local}
+    return local + [r for r in committed if _row_id(r) not in have]
 
 
 def rows_of(snap: dict) -> list:
@@ -278,12 +292,9 @@ def run(profile: Profile, sizes=SIZES, log=print, snapshot: bool = False,
         raise ValueError(f"{paths.relative(snapshot_path(profile, sizes))} holds rows scored on another corpus "
                          f"({committed.get('corpus')}; this machine's is {corpus}): --snapshot would replace them. "
                          "Find out why the corpus differs (timeout_ledger.json pins it), or add --replace")
-    have = {(r["per group"], r["seed"], r["classifier"]) for r in done}
     # rows a run on another machine committed for this corpus and these settings
-    for r in committed_rows(profile, sizes, corpus, log=log):
-        if (r["per group"], r["seed"], r["classifier"]) not in have:
-            done.append(r)
-            have.add((r["per group"], r["seed"], r["classifier"]))
+    done = _merged(done, _usable_rows(committed, profile, sizes, corpus, log))
+    have = {_row_id(r) for r in done}
 
     def keep():
         storage.write_json(store, done)
@@ -346,9 +357,7 @@ def stored(profile: Profile, sizes=SIZES) -> pd.DataFrame | None:
     """
     path = _results_path(curve_profile(profile, sizes), sizes)
     rows = storage.read_json(path) if path.exists() else []
-    have = {(r["per group"], r["seed"], r["classifier"]) for r in rows}
-    rows = rows + [r for r in committed_rows(profile, sizes, log=lambda *_: None)
-                   if (r["per group"], r["seed"], r["classifier"]) not in have]
+    rows = _merged(rows, committed_rows(profile, sizes, log=lambda *_: None))
     return _table(rows) if rows else None
 
 

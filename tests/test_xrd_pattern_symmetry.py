@@ -103,6 +103,16 @@ def test_one_crystal_seen_along_several_axes_admits_only_what_every_pattern_admi
     assert s["crystal classifier within physics %"] == pytest.approx(200 / 3)   # crystal 0 becomes cubic
     with pytest.raises(ValueError, match="got 6 patterns, 7 symmetries"):
         P.crystal_summary(crystal[:-1], sym, truth, p)
+    # with the axes known, the Laue classes decide every crystal: m-3m, 4/mmm, -1
+    # (two 2 patterns of the triclinic one along a and b would fit -3 as well; along c, -3 shows 6)
+    axes = ["100", "111", "110", "001", "100", "001", "100"]
+    assert P.crystal_summary(crystal, sym, truth, axes=axes)["crystal Laue-class rule %"] == pytest.approx(100)
+    # the tetragonal crystal's patterns read as if its 4mm lay along a and a 2mm along c: no tetragonal or
+    # cubic class has both, so the rule answers orthorhombic (mmm holds both patterns) and misses it
+    assert P.crystal_summary(crystal, sym, truth, axes=axes[:3] + ["100", "001"] + axes[5:])[
+        "crystal Laue-class rule %"] == pytest.approx(200 / 3)
+    with pytest.raises(ValueError, match="and 6 axes"):
+        P.crystal_summary(crystal, sym, truth, axes=axes[:-1])
 
 
 def test_patterns_that_admit_no_common_system_leave_their_crystal_unconstrained():
@@ -113,3 +123,77 @@ def test_patterns_that_admit_no_common_system_leave_their_crystal_unconstrained(
     s = P.crystal_summary([0, 0], ["4", "6"], [tet, tet], p)
     assert s["crystals with contradicting patterns"] == 1 and s["crystal admitted systems"] == 7
     assert s["crystal classifier within physics %"] == s["crystal classifier %"] == 0      # hexagonal, not triclinic
+
+
+# ------------------------------------------------------------------ Laue class from labelled patterns
+
+def test_each_laue_class_predicts_the_pattern_groups_of_the_international_tables():
+    e = P.expected_symmetry
+    assert (e("m-3m", "100"), e("m-3m", "111"), e("m-3m", "110")) == ("4mm", "6mm", "2mm")
+    assert (e("m-3", "100"), e("m-3", "111")) == ("2mm", "6")
+    assert (e("4/m", "001"), e("4/m", "100"), e("4/mmm", "001")) == ("4", "2mm", "4mm")
+    # monoclinic, b unique: the 2-fold axis along the beam adds nothing to Friedel's 2
+    assert (e("2/m", "010"), e("2/m", "100"), e("2/m", "001")) == ("2", "2mm", "2mm")
+    assert (e("mmm", "100"), e("mmm", "010"), e("mmm", "001")) == ("2mm", "2mm", "2mm")
+    # trigonal and hexagonal share their c-axis pattern (Friedel) and differ across it
+    assert (e("-3", "001"), e("6/m", "001"), e("-3m1", "001"), e("6/mmm", "001")) == ("6", "6", "6mm", "6mm")
+    assert (e("-3m1", "100"), e("-3m1", "210"), e("-31m", "100"), e("-31m", "210")) == ("2", "2mm", "2mm", "2")
+    assert (e("6/m", "100"), e("6/mmm", "210"), e("-3", "100")) == ("2mm", "2mm", "2")
+    assert {e("-1", a) for a in ("100", "111", "123")} == {"2"}
+    with pytest.raises(ValueError, match="unknown Laue class"):
+        e("4/mm", "001")
+
+
+def test_predicted_groups_agree_with_the_single_pattern_table():
+    # two independent pieces of physics: each class's prediction must admit its own crystal system
+    from lattice_utils.xrd.zone_axes import AXES_20
+    for name, (_, system) in P.LAUE_CLASSES.items():
+        for axis in AXES_20:
+            assert system in P.consistent_systems(P.expected_symmetry(name, axis)), (name, axis)
+
+
+def _crystal(group: int, lattice, site=(0.13, 0.27, 0.31)):
+    from pymatgen.core import Lattice, Structure
+
+    from lattice_utils.xrd import simulate as S
+    s = Structure.from_spacegroup(group, Lattice.from_parameters(*lattice), ["Ga"], [site])
+    return S.Crystal.from_structure(s, f"sg{group}")
+
+
+# a crystal of each Laue class, one atom in a general position, a metric of its system only
+LAUE_CRYSTALS = {"-1": (2, (4.1, 5.3, 6.2, 81, 97, 104)), "2/m": (10, (4.1, 5.3, 6.2, 90, 103, 90)),
+                 "mmm": (47, (4.1, 5.3, 6.2, 90, 90, 90)), "4/m": (83, (5.3, 5.3, 4.1, 90, 90, 90)),
+                 "4/mmm": (123, (5.3, 5.3, 4.1, 90, 90, 90)), "-3": (147, (5.3, 5.3, 4.1, 90, 90, 120)),
+                 "-3m1": (164, (5.3, 5.3, 4.1, 90, 90, 120)), "-31m": (162, (5.3, 5.3, 4.1, 90, 90, 120)),
+                 "6/m": (175, (5.3, 5.3, 4.1, 90, 90, 120)), "6/mmm": (191, (5.3, 5.3, 4.1, 90, 90, 120)),
+                 "m-3": (200, (5.3, 5.3, 5.3, 90, 90, 90)), "m-3m": (221, (5.3, 5.3, 5.3, 90, 90, 90))}
+
+
+def test_twenty_labelled_patterns_give_each_crystal_its_laue_class():
+    from lattice_utils.xrd import corpus
+    from lattice_utils.xrd import simulate as S
+    from lattice_utils.xrd.zone_axes import AXES_20
+    for name, (group, lattice) in LAUE_CRYSTALS.items():
+        c = _crystal(group, lattice)
+        assert corpus.spglib_group(c) == group
+        sym = [P.pattern_symmetry(p.xy, p.intensity) for p in (S.zone_axis_pattern(c, a) for a in AXES_20)]
+        expected = [P.expected_symmetry(name, a) for a in AXES_20]
+        # every pattern shows its class's group; a high-index zone with a few spots on one row may
+        # show a mirror more (6/m along [123]): accidental, and the rule keeps the class
+        assert all(P.contains(o, e) for o, e in zip(sym, expected)), name
+        assert sum(o == e for o, e in zip(sym, expected)) >= 19, name
+        assert P.laue_class(sym, AXES_20) == name
+
+
+def test_the_laue_rule_survives_an_accidental_symmetry_and_a_missed_one():
+    axes = ("100", "010", "001", "111")
+    tetragonal = [P.expected_symmetry("4/mmm", a) for a in axes]
+    # one pattern shows more than its class (intensities equal by accident): still 4/mmm
+    assert P.laue_class(["4mm"] + tetragonal[1:], axes) == "4/mmm"
+    # one 2mm missed (seen as 2): no class is possible along every axis; the best fit is kept
+    assert P.laue_class(tetragonal[:2] + ["4"] + tetragonal[3:], axes) in ("4/m", "4/mmm")
+    assert P.laue_class(["2"] * 4, axes) == "-1"
+    with pytest.raises(ValueError, match="one symmetry per axis"):
+        P.laue_class(["2"], axes)
+    with pytest.raises(ValueError, match="unknown pattern symmetry"):
+        P.contains("3m", "2")

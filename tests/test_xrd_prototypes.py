@@ -70,3 +70,43 @@ def test_the_prototype_split_never_leaks(decorated):
     for bad in [(0.5, 0.5), (0.8, 0.3, -0.1), (0.5, 0.2, 0.2)]:
         with pytest.raises(ValueError, match="three non-negative shares"):
             pc.split_by_prototype(table, bad)
+
+
+def test_conventional_cell_turns_a_primitive_fcc_cell_into_the_cubic_one():
+    # rock salt in its primitive rhombohedral cell (a = 5.64 / sqrt 2 Å, 60°): the zone axes of the
+    # XRD paper are indices of the conventional cubic cell, so a [100] pattern must be the cube's
+    from pymatgen.core import Lattice, Structure
+
+    from lattice_utils.xrd import pattern_symmetry as ps
+    from lattice_utils.xrd import simulate as S
+    a = 5.64
+    prim = Structure(Lattice([[0, a / 2, a / 2], [a / 2, 0, a / 2], [a / 2, a / 2, 0]]), ["Na", "Cl"],
+                     [[0, 0, 0], [0.5, 0.5, 0.5]])
+    c = S.Crystal.from_structure(prim, "NaCl")
+    conv = corpus.conventional_cell(c)
+    assert np.allclose(np.linalg.norm(conv.lattice, axis=1), a, atol=1e-6)
+    assert np.allclose(conv.lattice @ conv.lattice.T, a * a * np.eye(3), atol=1e-6)
+    assert len(conv.species) == 8 and sorted(set(conv.species)) == ["Cl", "Na"]
+    assert conv.name == "NaCl" and corpus.spglib_group(conv) == corpus.spglib_group(c) == 225
+    # the cube's [100] shows 4mm; the primitive cell's [100] is the cube's [011]: 2mm
+    sym = {name: ps.pattern_symmetry(p.xy, p.intensity)
+           for name, p in (("conv", S.zone_axis_pattern(conv, "100")), ("prim", S.zone_axis_pattern(c, "100")))}
+    assert sym == {"conv": "4mm", "prim": "2mm"}
+    # already conventional: the same cell back
+    again = corpus.conventional_cell(conv)
+    assert np.allclose(again.lattice, conv.lattice) and len(again.species) == 8
+
+
+@pytest.mark.slow
+def test_real_crystals_are_given_in_their_conventional_standard_cells():
+    # the prototypes ship mostly as primitive cells (fcc cF8 as a 3.82 Å rhombohedron): every real
+    # test crystal is stood in the cell whose [uvw] the zone axes mean, its space group kept
+    table = corpus.aflow_prototypes()
+    rock_salt = table[table["id"] == "AB_cF8_225_a_b"].iloc[0]
+    assert rock_salt["n_atoms"] == 8 and np.allclose(np.linalg.norm(rock_salt["lattice"], axis=1), 5.64, atol=0.05)
+    for r in table.sample(40, random_state=0).to_dict("records"):
+        c = corpus.crystal_of(r)
+        assert corpus.spglib_group(c) == r["space_group"]
+        # standing it in its cell again changes nothing but, at most, the orientation
+        again = corpus.conventional_cell(c).lattice
+        assert np.allclose(again @ again.T, c.lattice @ c.lattice.T, atol=1e-3), r["id"]

@@ -17,7 +17,8 @@ Sources:
   a CIF that does not parse, has partial occupancies or no volume is skipped with its name and
   the reason, and counted.
 * ``aflow_prototypes()``: the 288 real structures of the AFLOW prototype library that ship with
-  pymatgen, an external test set of real crystals.
+  pymatgen, an external test set of real crystals, each in its conventional standard cell (the
+  cell the zone axes [uvw] refer to; most ship as primitive cells).
 """
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ from ..data.structures import closest_sites
 from .simulate import Crystal, CrystalError
 from .symmetry import crystal_system
 
-__all__ = ["SYMPREC", "MIN_DISTANCE", "ELEMENTS", "AFLOW_CITATION", "spglib_group", "record", "crystal_of",
-           "min_distance", "generate_one", "requested_groups", "corpus_path", "load_structures",
+__all__ = ["SYMPREC", "MIN_DISTANCE", "ELEMENTS", "AFLOW_CITATION", "spglib_group", "record", "conventional_cell",
+           "crystal_of", "min_distance", "generate_one", "requested_groups", "corpus_path", "load_structures",
            "structures_summary", "with_split", "read_cif_dir", "aflow_prototypes", "PIN_SLACK", "structure_id",
            "TIMEOUT_LEDGER", "pinned_timeouts", "pin_timeouts", "PACKAGE_CRYSTALS_CITATION", "package_crystals"]
 
@@ -102,6 +103,32 @@ def record(crystal: Crystal, source: str, extra: dict | None = None) -> dict:
             "lattice": np.round(crystal.lattice, 6).tolist(),
             "frac": np.round(crystal.frac, 6).tolist(), "species": list(crystal.species),
             **(extra or {})}
+
+
+def conventional_cell(crystal: Crystal, symprec: float = SYMPREC) -> Crystal:
+    """The crystal in its conventional standard cell (spglib's, through pymatgen).
+
+    The zone axes [uvw] of the XRD paper are indices of the conventional cell (a CIF's cell, and
+    PyXtal's), so a crystal that ships in a primitive or another setting (most AFLOW prototypes:
+    fcc rock salt as a 3.82 Å rhombohedron) is stood in that cell before its patterns are drawn;
+    along the primitive cell's [100] it would show the cube's [011].
+
+    Args:
+        crystal: the structure.
+        symprec: spglib tolerance in Å (``SYMPREC``, as the labels).
+
+    Returns:
+        The same structure in the conventional standard cell (Å), its name kept.
+
+    Raises:
+        CrystalError: when spglib finds no symmetry, or the standard cell fails ``Crystal``'s checks.
+    """
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+    try:
+        conv = SpacegroupAnalyzer(crystal.to_structure(), symprec=symprec).get_conventional_standard_structure()
+    except (TypeError, ValueError) as exc:      # spglib's "no symmetry found", pymatgen's odd cells
+        raise CrystalError(f"{crystal.name or 'structure'}: no conventional cell ({exc})") from exc
+    return Crystal(conv.lattice.matrix, conv.frac_coords, [site.specie.symbol for site in conv], crystal.name)
 
 
 def _formula(species) -> str:
@@ -594,7 +621,8 @@ AFLOW_CITATION = ("M. J. Mehl et al., The AFLOW Library of Crystallographic Prot
 
 
 def aflow_prototypes() -> pd.DataFrame:
-    """The AFLOW prototype structures that ship with pymatgen, labelled with spglib.
+    """The AFLOW prototype structures that ship with pymatgen, labelled with spglib, each in its
+    conventional standard cell (``conventional_cell``: most ship as primitive cells).
 
     Structures the simulator cannot use (e.g. partial occupancies) are left out silently.
 
@@ -610,7 +638,7 @@ def aflow_prototypes() -> pd.DataFrame:
         s = Structure.from_dict(entry["snl"])
         tag = entry["tags"]["aflow"]
         try:
-            c = Crystal.from_structure(s, tag)
+            c = conventional_cell(Crystal.from_structure(s, tag))
             rows.append(record(c, "aflow", {"mineral": entry["tags"].get("mineral", ""),
                                             "aflow_group": int(tag.split("_")[2])}))
         except (CrystalError, ValueError, IndexError):
@@ -629,7 +657,8 @@ def package_crystals() -> pd.DataFrame:
     prototype it matches (pymatgen's ``AflowPrototypeMatcher``), so that a test can leave out the
     structure types seen in training.
 
-    Structures with partial occupancies, and ``NOT_CRYSTALS``, are left out.
+    Structures with partial occupancies, and ``NOT_CRYSTALS``, are left out; each is stood in its
+    conventional standard cell (``conventional_cell``).
 
     Returns:
         A DataFrame of ``record`` rows (source ``"pymatgen-test"``, id the file's name) with
@@ -648,7 +677,7 @@ def package_crystals() -> pd.DataFrame:
         if not s.is_ordered:
             continue
         try:
-            c = Crystal.from_structure(s, path.stem)
+            c = conventional_cell(Crystal.from_structure(s, path.stem))
             match = matcher.get_prototypes(s) or []
             rows.append(record(c, "pymatgen-test", {"aflow_match": match[0]["tags"]["aflow"] if match else ""}))
         except (CrystalError, ValueError, IndexError):

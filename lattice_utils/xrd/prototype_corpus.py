@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.prototypes import covalent_radii
-from .corpus import ELEMENTS, MIN_DISTANCE, aflow_prototypes, crystal_of, record, spglib_group
+from .corpus import ELEMENTS, MIN_DISTANCE, aflow_prototypes, conventional_cell, crystal_of, record, spglib_group
 from .simulate import Crystal, CrystalError
 from .symmetry import crystal_system
 
@@ -105,14 +105,6 @@ def _ratios(species, j, d) -> np.ndarray:
     return np.array([d[i] / (radii[sp[i]] + radii[sp[j[i]]]) for i in range(len(sp))])
 
 
-def _conventional(crystal: Crystal) -> Crystal:
-    from pymatgen.core import Lattice, Structure
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
-    s = Structure(Lattice(crystal.lattice), list(crystal.species), crystal.frac)
-    conv = SpacegroupAnalyzer(s, symprec=0.01).get_conventional_standard_structure()
-    return Crystal(conv.lattice.matrix, conv.frac_coords, [site.specie.symbol for site in conv], crystal.name)
-
-
 def _strained(crystal: Crystal, system: int, rng: np.random.Generator) -> Crystal:
     from pymatgen.core import Lattice
     tied = _TIED[system]
@@ -145,8 +137,8 @@ def decorate_prototype(row, index: int, seed: int, attempts: int = 8) -> dict | 
         return None
     group = int(row["space_group"])
     try:
-        conv = _conventional(base)
-    except Exception:       # spglib/pymatgen refuse a few disordered or odd cells: no decoration
+        conv = conventional_cell(base, symprec=0.01)
+    except CrystalError:    # spglib/pymatgen refuse a few disordered or odd cells: no decoration
         return None
     j, dist = _neighbour_table(conv)
     floor = min(0.8, 0.95 * float(_ratios(conv.species, j, dist).min()))

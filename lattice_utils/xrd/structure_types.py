@@ -44,7 +44,7 @@ TEST_SETS = ("held-out prototypes", "their decorations", "other real crystals", 
 # structure types to train / val / test: a test set of real crystals large enough to score
 PROTOTYPE_SPLIT = (0.6, 0.1, 0.3)
 AXES = zone_axes.AXES_20
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2       # 2: the prototypes themselves in their conventional cells, as their decorations
 PER_PROTOTYPE = {"smoke": 1, "quick": 8, "paper": 20}   # decorations per prototype, by profile
 
 
@@ -235,12 +235,19 @@ def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[p
         paper, one answer per crystal from all its patterns (``pattern_symmetry.crystal_summary``):
         ``crystals``, ``contradicting crystals`` (whose patterns admit no common system: left
         unconstrained), ``per crystal %`` (probabilities summed in log), ``per crystal within physics %``
-        (among the systems every one of its patterns admits) and ``crystal symmetry-only ceiling %``;
+        (among the systems every one of its patterns admits), ``crystal symmetry-only ceiling %`` and
+        ``Laue-class rule per crystal %`` (no classifier: the Laue class its 20 labelled patterns bear
+        out, ``pattern_symmetry.laue_class``; the same on every row of a test set);
         space-group accuracy for model-4 only; and ``{(mix, classifier, test set): system_confusion}``.
     """
     tests = held_out_indices(sets)
     symmetries = {name: [pattern_symmetry(*sets[set_name][1].spots(int(i))) for i in idx]
                   for name, (set_name, idx) in tests.items()}
+    # physics alone, one answer per crystal from its labelled patterns: the same for every mix
+    laue = {name: crystal_summary(sets[set_name][1].meta["structure"].to_numpy()[idx], symmetries[name],
+                                  crystal_systems(sets[set_name][1].meta["space_group"].to_numpy()[idx]),
+                                  axes=sets[set_name][1].meta["axis"].to_numpy()[idx])["crystal Laue-class rule %"]
+            for name, (set_name, idx) in tests.items()}
     rows, confusions = [], {}
     for mix in mixes:
         model, n_train = train_mix(sets, mix, profile, log)
@@ -269,7 +276,8 @@ def score_mixes(sets: dict, profile: Profile, mixes=MIXES, log=print) -> tuple[p
                              "contradicting crystals": whole["crystals with contradicting patterns"],
                              "per crystal %": whole["crystal classifier %"],
                              "per crystal within physics %": whole["crystal classifier within physics %"],
-                             "crystal symmetry-only ceiling %": whole["crystal symmetry-only ceiling %"]})
+                             "crystal symmetry-only ceiling %": whole["crystal symmetry-only ceiling %"],
+                             "Laue-class rule per crystal %": laue[test_name]})
                 confusions[(mix, classifier, test_name)] = system_confusion(p, g)
     return pd.DataFrame(rows), confusions
 

@@ -197,3 +197,19 @@ def test_the_laue_rule_survives_an_accidental_symmetry_and_a_missed_one():
         P.laue_class(["2"], axes)
     with pytest.raises(ValueError, match="unknown pattern symmetry"):
         P.contains("3m", "2")
+
+
+def test_the_laue_rule_table_scores_crystals_and_lists_its_misses():
+    import pandas as pd
+
+    from lattice_utils.xrd import corpus, studies
+    rows = [corpus.record(_crystal(*LAUE_CRYSTALS[name]), "test") for name in ("mmm", "4/m", "-3m1", "m-3")]
+    wrong = dict(rows[1], id="relabelled", crystal_system=CRYSTAL_SYSTEMS.index("cubic"))
+    summary, misses = studies.laue_rule({"four": pd.DataFrame(rows), "five": pd.DataFrame(rows + [wrong])},
+                                        axes=("100", "010", "001", "111", "110", "210"))
+    assert summary["crystals"].tolist() == [4, 5] and summary["skipped"].tolist() == [0, 0]
+    assert summary["Laue-class rule %"].tolist() == pytest.approx([100, 80])
+    assert summary["majority %"].tolist() == pytest.approx([25, 40])
+    assert misses.to_dict("records") == [{"test set": "five", "id": "relabelled", "space group": 83,
+                                          "crystal system": "cubic", "Laue class found": "4/m",
+                                          "system found": "tetragonal"}]

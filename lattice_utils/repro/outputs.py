@@ -174,6 +174,7 @@ OUTPUTS = (
     _table("10", "table_xrd_external_aflow"),
     _table("10", "table_10_structure_types", trained=True),
     _figure("10", "fig10_structure_types"),
+    _table("10", "table_10_laue_rule"),
     _table("10", "table_10_learning_curve", needs=SEPARATE_RUN),
     _figure("10", "fig10_learning_curve", needs=SEPARATE_RUN),
     # 11_xrd_symmetry_ambiguity.ipynb

@@ -147,7 +147,8 @@ def contains(observed: str, expected: str) -> bool:
     """Whether a pattern of group ``observed`` shows every operation of group ``expected``.
 
     Args:
-        observed, expected: two of ``PATTERN_GROUPS``.
+        observed: the group a pattern shows, one of ``PATTERN_GROUPS``.
+        expected: the group looked for in it, one of ``PATTERN_GROUPS``.
 
     Returns:
         True when ``expected`` is a subgroup of ``observed`` (in the orientation the zone fixes).

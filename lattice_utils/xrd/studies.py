@@ -13,9 +13,10 @@ from . import zone_axes
 from .corpus import crystal_of, load_structures, spglib_group
 from .features import feature_matrix, fit_symmetry_baseline
 from .model import XrdModel, accuracy_table, make_config, train_xrd
+from .pattern_symmetry import LAUE_CLASSES, laue_class, pattern_symmetry
 from .patterns import PatternSet, build_patterns
 from .perturb import depletion_series, is_depletion_candidate, strained, substituted
-from .simulate import Crystal, render_input, render_pattern, zone_axis_pattern
+from .simulate import Crystal, CrystalError, render_input, render_pattern, zone_axis_pattern
 from .symmetry import (
     CRYSTAL_SYSTEMS,
     CUBIC,
@@ -32,7 +33,7 @@ __all__ = ["ALL_AXES", "IA3D", "STRAINS", "SUBSTITUTION_LEVELS", "DEPLETION_LEVE
            "draw_patterns", "bars_by_crystal_system", "accuracy_per_space_group", "accuracy_by_group_size",
            "centrosymmetry_top_k", "enantiomorph_confusion", "draw_pair_matrix", "score_crystals",
            "predicted_group", "strain_study", "substitution_sample", "substitution_study", "depletion_candidates",
-           "depletion_study", "draw_depletion"]
+           "depletion_study", "draw_depletion", "laue_rule"]
 
 ALL_AXES = zone_axes.AXES_20 + zone_axes.UNSEEN       # every pattern set holds these 24 axes
 IA3D = 230                                            # Ia-3d: the space group of the paper's Figure 2
@@ -235,6 +236,52 @@ def crystals_of(table: pd.DataFrame) -> list:
         A list of ``Crystal`` (``corpus.crystal_of`` of each row).
     """
     return [crystal_of(r) for r in table.to_dict("records")]
+
+
+def laue_rule(tables: dict, axes=zone_axes.AXES_20) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each crystal's system from physics alone: the Laue class its noise-free patterns along the
+    labelled axes bear out (``pattern_symmetry.laue_class``), beside the majority-class rate.
+
+    The axes are indices of each crystal's own cell, so the tables should hold conventional cells
+    (``corpus.conventional_cell``), as every real-crystal table of the package does. No training,
+    one answer per crystal: a measure beyond the paper's, which classifies each pattern alone.
+
+    Args:
+        tables: ``{test set name: structure table (corpus.record rows)}``.
+        axes: the zone axes of each crystal's patterns.
+
+    Returns:
+        ``(summary, misses)``: one summary row per test set (``test set``, ``crystals``, ``Laue-class
+        rule %``, ``majority %``, ``skipped`` (crystals too large for a zone pattern)) and one row per
+        crystal the rule gets wrong (``test set``, ``id``, ``space group``, ``crystal system``,
+        ``Laue class found``, ``system found``).
+    """
+    rows, misses = [], []
+    for name, table in tables.items():
+        truth, found, skipped = [], [], 0
+        for r in table.to_dict("records"):
+            crystal = crystal_of(r)
+            try:
+                patterns = [zone_axis_pattern(crystal, a) for a in axes]
+            except CrystalError:
+                skipped += 1
+                continue
+            # an empty zone (no reflection inside the limiting sphere) shows only Friedel's 2
+            laue = laue_class([pattern_symmetry(p.xy, p.intensity) if len(p.intensity) else "2"
+                               for p in patterns], axes)
+            truth.append(int(r["crystal_system"]))
+            found.append(LAUE_CLASSES[laue][1])
+            if found[-1] != truth[-1]:
+                misses.append({"test set": name, "id": r["id"], "space group": int(r["space_group"]),
+                               "crystal system": CRYSTAL_SYSTEMS[truth[-1]], "Laue class found": laue,
+                               "system found": CRYSTAL_SYSTEMS[found[-1]]})
+        truth, found = np.asarray(truth, int), np.asarray(found, int)
+        rows.append({"test set": name, "crystals": len(truth),
+                     "Laue-class rule %": 100 * float((truth == found).mean()) if len(truth) else np.nan,
+                     "majority %": 100 * np.bincount(truth, minlength=7).max() / len(truth) if len(truth) else np.nan,
+                     "skipped": skipped})
+    return pd.DataFrame(rows), pd.DataFrame(misses, columns=["test set", "id", "space group", "crystal system",
+                                                             "Laue class found", "system found"])
 
 
 def symmetry_baseline(ps: PatternSet, axes, seed: int = 0) -> tuple[dict, np.ndarray, np.ndarray]:

@@ -62,6 +62,21 @@ def test_weak_spots_do_not_decide_and_bad_input_is_refused():
         P.consistent_systems("3m")
 
 
+def test_the_intensity_tolerance_is_the_noise_a_symmetry_survives():
+    xy, inten = net((0.25, 0), (0, 0.25), radial)
+    # a square net whose intensities carry 6 % noise: 4mm is lost at the noise-free tolerance and
+    # found again at a tolerance of three standard deviations of the difference of two values
+    rng = np.random.default_rng(1)
+    noisy = inten * (1 + 0.06 * rng.standard_normal(len(inten)))
+    assert P.pattern_symmetry(xy, noisy) != "4mm"
+    assert P.pattern_symmetry(xy, noisy, intensity_tol=3 * np.sqrt(2) * 0.06) == "4mm"
+    # a tolerance that wide still tells a rectangular net's 2mm from 4mm (positions decide)
+    assert P.pattern_symmetry(*net((0.2, 0), (0, 0.31), radial), intensity_tol=0.3) == "2mm"
+    for bad in (0, -0.1, float("nan"), "5 %"):
+        with pytest.raises(ValueError, match="intensity_tol must be a positive number"):
+            P.pattern_symmetry(xy, inten, intensity_tol=bad)
+
+
 def test_the_ceiling_summary_on_a_hand_made_test_set():
     tet, cub, hexa, tri = (CRYSTAL_SYSTEMS.index(s) for s in ("tetragonal", "cubic", "hexagonal", "triclinic"))
     sym = ["4mm", "4mm", "4mm", "6mm", "2"]
@@ -213,3 +228,9 @@ def test_the_laue_rule_table_scores_crystals_and_lists_its_misses():
     assert misses.to_dict("records") == [{"test set": "five", "id": "relabelled", "space group": 83,
                                           "crystal system": "cubic", "Laue class found": "4/m",
                                           "system found": "tetragonal"}]
+    # with 10 % intensity noise the rule, its tolerance widened to that noise, still names all four
+    noisy, _ = studies.laue_rule({"four": pd.DataFrame(rows)}, axes=("100", "010", "001", "111", "110", "210"),
+                                 intensity_noise=0.1)
+    assert noisy["intensity noise %"].tolist() == [10] and noisy["Laue-class rule %"].tolist() == [100]
+    with pytest.raises(ValueError, match="intensity_noise must be a non-negative number"):
+        studies.laue_rule({"four": pd.DataFrame(rows)}, intensity_noise=-0.1)

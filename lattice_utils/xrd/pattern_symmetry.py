@@ -37,6 +37,7 @@ in its conventional cell decide its system by physics alone, with no training.
 """
 from __future__ import annotations
 
+import numbers
 from functools import lru_cache
 
 import numpy as np
@@ -45,8 +46,8 @@ from scipy.spatial import cKDTree
 from .simulate import parse_zone_axis, zone_basis
 from .symmetry import CRYSTAL_SYSTEMS, rotations
 
-__all__ = ["PATTERN_GROUPS", "CONSISTENT", "MIN_INTENSITY", "LAUE_CLASSES", "pattern_symmetry", "consistent_systems",
-           "expected_symmetry", "contains", "laue_class", "ceiling_summary", "crystal_summary"]
+__all__ = ["PATTERN_GROUPS", "CONSISTENT", "MIN_INTENSITY", "INTENSITY_TOL", "LAUE_CLASSES", "pattern_symmetry",
+           "consistent_systems", "expected_symmetry", "contains", "laue_class", "ceiling_summary", "crystal_summary"]
 
 PATTERN_GROUPS = ("2", "2mm", "4", "4mm", "6", "6mm")
 _ALL = tuple(range(7))
@@ -72,11 +73,11 @@ _SUBGROUPS = {"2": {"2"}, "2mm": {"2", "2mm"}, "4": {"2", "4"}, "4mm": {"2", "2m
               "6": {"2", "6"}, "6mm": {"2", "2mm", "6", "6mm"}}
 
 
-def _holds(xy: np.ndarray, inten: np.ndarray, op: np.ndarray, tree: cKDTree) -> bool:
+def _holds(xy: np.ndarray, inten: np.ndarray, op: np.ndarray, tree: cKDTree, intensity_tol: float) -> bool:
     mapped = xy @ op.T
     radius = POSITION_TOL * np.linalg.norm(xy, axis=1) + 1e-3
     dist, j = tree.query(mapped, k=1)
-    ok = (dist <= radius) & (np.abs(inten[j] - inten) <= INTENSITY_TOL * np.maximum(inten[j], inten) + 0.002)
+    ok = (dist <= radius) & (np.abs(inten[j] - inten) <= intensity_tol * np.maximum(inten[j], inten) + 0.002)
     return float(inten[ok].sum()) >= MATCHED_SHARE * float(inten.sum())
 
 
@@ -90,7 +91,7 @@ def _mirror(theta: float) -> np.ndarray:
     return np.array([[c, s], [s, -c]])
 
 
-def pattern_symmetry(xy, intensity, n_directions: int = 12) -> str:
+def pattern_symmetry(xy, intensity, n_directions: int = 12, intensity_tol: float = INTENSITY_TOL) -> str:
     """The 2D point group of a zone-axis pattern's intensities (one of ``PATTERN_GROUPS``).
 
     Rotations by 60 and 90 degrees about the direct beam are tested, and mirror lines along and
@@ -101,14 +102,20 @@ def pattern_symmetry(xy, intensity, n_directions: int = 12) -> str:
         xy: [m, 2] spot positions about the direct beam, in 1/Å.
         intensity: [m] intensities relative to the strongest (0-1).
         n_directions: how many of the shortest spots give candidate mirror directions.
+        intensity_tol: the relative difference two intensities may show and still count as equal
+            (``INTENSITY_TOL`` for noise-free patterns; widen it to the noise of measured ones).
 
     Returns:
         ``"2"``, ``"2mm"``, ``"4"``, ``"4mm"``, ``"6"`` or ``"6mm"``; ``"2"`` for fewer than two
         spots above ``MIN_INTENSITY``.
 
     Raises:
-        ValueError: when ``xy`` is not [m, 2] or the intensities do not match it.
+        ValueError: when ``xy`` is not [m, 2], the intensities do not match it, or ``intensity_tol`` is
+            not a positive number.
     """
+    if isinstance(intensity_tol, bool) or not isinstance(intensity_tol, numbers.Real) or \
+            not (np.isfinite(intensity_tol) and intensity_tol > 0):
+        raise ValueError(f"intensity_tol must be a positive number, got {intensity_tol!r}")
     xy = np.asarray(xy, float)
     inten = np.asarray(intensity, float)
     if xy.ndim != 2 or xy.shape[1] != 2 or inten.shape != (len(xy),):
@@ -118,11 +125,12 @@ def pattern_symmetry(xy, intensity, n_directions: int = 12) -> str:
     if len(xy) < 2:
         return "2"
     tree = cKDTree(xy)
-    rotation = "6" if _holds(xy, inten, _rotation(60), tree) else "4" if _holds(xy, inten, _rotation(90), tree) else "2"
+    rotation = ("6" if _holds(xy, inten, _rotation(60), tree, intensity_tol)
+                else "4" if _holds(xy, inten, _rotation(90), tree, intensity_tol) else "2")
     order = np.argsort(np.linalg.norm(xy, axis=1))[:n_directions]
     angles = np.unique(np.round(np.mod(np.arctan2(xy[order, 1], xy[order, 0]), np.pi), 6))
     candidates = np.concatenate([angles, np.mod(angles + np.pi / 2, np.pi)])
-    mirrored = any(_holds(xy, inten, _mirror(t), tree) for t in candidates)
+    mirrored = any(_holds(xy, inten, _mirror(t), tree, intensity_tol) for t in candidates)
     return rotation + ("mm" if mirrored else "")
 
 

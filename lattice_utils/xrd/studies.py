@@ -13,7 +13,7 @@ from . import zone_axes
 from .corpus import crystal_of, load_structures, spglib_group
 from .features import feature_matrix, fit_symmetry_baseline
 from .model import XrdModel, accuracy_table, make_config, train_xrd
-from .pattern_symmetry import LAUE_CLASSES, laue_class, pattern_symmetry
+from .pattern_symmetry import INTENSITY_TOL, LAUE_CLASSES, laue_class, pattern_symmetry
 from .patterns import PatternSet, build_patterns
 from .perturb import depletion_series, is_depletion_candidate, strained, substituted
 from .simulate import Crystal, CrystalError, render_input, render_pattern, zone_axis_pattern
@@ -238,9 +238,15 @@ def crystals_of(table: pd.DataFrame) -> list:
     return [crystal_of(r) for r in table.to_dict("records")]
 
 
-def laue_rule(tables: dict, axes=zone_axes.AXES_20) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each crystal's system from physics alone: the Laue class its noise-free patterns along the
-    labelled axes bear out (``pattern_symmetry.laue_class``), beside the majority-class rate.
+def laue_rule(tables: dict, axes=zone_axes.AXES_20, intensity_noise: float = 0.0,
+              seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each crystal's system from physics alone: the Laue class its patterns along the labelled axes
+    bear out (``pattern_symmetry.laue_class``), beside the majority-class rate.
+
+    With ``intensity_noise`` every spot's intensity is multiplied by 1 + noise x N(0, 1) (clipped at
+    0, renormalised to the strongest), and two intensities count as equal within
+    ``max(INTENSITY_TOL, 3 sqrt 2 x noise)`` of the larger (three standard deviations of the
+    difference of two such values), so the rule is tried as an experiment with that noise would use it.
 
     The axes are indices of each crystal's own cell, so the tables should hold conventional cells
     (``corpus.conventional_cell``), as every real-crystal table of the package does. No training,
@@ -249,13 +255,23 @@ def laue_rule(tables: dict, axes=zone_axes.AXES_20) -> tuple[pd.DataFrame, pd.Da
     Args:
         tables: ``{test set name: structure table (corpus.record rows)}``.
         axes: the zone axes of each crystal's patterns.
+        intensity_noise: relative standard deviation of the intensities' noise (0: noise-free).
+        seed: the noise's seed.
 
     Returns:
-        ``(summary, misses)``: one summary row per test set (``test set``, ``crystals``, ``Laue-class
-        rule %``, ``majority %``, ``skipped`` (crystals too large for a zone pattern)) and one row per
+        ``(summary, misses)``: one summary row per test set (``test set``, ``intensity noise %``,
+        ``crystals``, ``Laue-class rule %``, ``majority %``, ``skipped`` (crystals too large for a zone
+        pattern)) and one row per
         crystal the rule gets wrong (``test set``, ``id``, ``space group``, ``crystal system``,
         ``Laue class found``, ``system found``).
+
+    Raises:
+        ValueError: for a negative or non-finite ``intensity_noise``.
     """
+    if not (np.isfinite(intensity_noise) and intensity_noise >= 0):
+        raise ValueError(f"intensity_noise must be a non-negative number, got {intensity_noise!r}")
+    tol = max(INTENSITY_TOL, 3 * np.sqrt(2) * intensity_noise)
+    rng = np.random.default_rng([seed, 7_230])
     rows, misses = [], []
     for name, table in tables.items():
         truth, found, skipped = [], [], 0
@@ -266,9 +282,15 @@ def laue_rule(tables: dict, axes=zone_axes.AXES_20) -> tuple[pd.DataFrame, pd.Da
             except CrystalError:
                 skipped += 1
                 continue
-            # an empty zone (no reflection inside the limiting sphere) shows only Friedel's 2
-            laue = laue_class([pattern_symmetry(p.xy, p.intensity) if len(p.intensity) else "2"
-                               for p in patterns], axes)
+            symmetries = []
+            for p in patterns:
+                inten = p.intensity
+                if intensity_noise and len(inten):
+                    inten = inten * np.clip(1 + intensity_noise * rng.standard_normal(len(inten)), 0, None)
+                    inten = inten / inten.max() if inten.max() > 0 else inten
+                # an empty zone (no reflection inside the limiting sphere) shows only Friedel's 2
+                symmetries.append(pattern_symmetry(p.xy, inten, intensity_tol=tol) if len(inten) else "2")
+            laue = laue_class(symmetries, axes)
             truth.append(int(r["crystal_system"]))
             found.append(LAUE_CLASSES[laue][1])
             if found[-1] != truth[-1]:
@@ -276,7 +298,7 @@ def laue_rule(tables: dict, axes=zone_axes.AXES_20) -> tuple[pd.DataFrame, pd.Da
                                "crystal system": CRYSTAL_SYSTEMS[truth[-1]], "Laue class found": laue,
                                "system found": CRYSTAL_SYSTEMS[found[-1]]})
         truth, found = np.asarray(truth, int), np.asarray(found, int)
-        rows.append({"test set": name, "crystals": len(truth),
+        rows.append({"test set": name, "intensity noise %": 100 * intensity_noise, "crystals": len(truth),
                      "Laue-class rule %": 100 * float((truth == found).mean()) if len(truth) else np.nan,
                      "majority %": 100 * np.bincount(truth, minlength=7).max() / len(truth) if len(truth) else np.nan,
                      "skipped": skipped})

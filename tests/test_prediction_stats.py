@@ -195,3 +195,37 @@ def dataclasses_replace(cfg, **kw):
     import dataclasses
 
     return dataclasses.replace(cfg, **kw)
+
+
+def test_the_improvements_table_against_scipy_and_scikit_learn():
+    preds = _predictions()
+    # the symmetric-copy averages: the same networks with their probabilities nudged toward the truth
+    sym = preds.copy()
+    cols = [f"p{k}" for k in range(5)]
+    probs = sym[cols].to_numpy().copy()
+    probs[np.arange(len(sym)), sym["true"].to_numpy()] += 0.15
+    sym[cols] = probs / probs.sum(axis=1, keepdims=True)
+    sym["predicted"] = sym[cols].to_numpy().argmax(axis=1)
+    table = ps.improvements(preds, sym, "googlenet").set_index("way")
+    g = preds[preds["model"] == "googlenet"]
+    per_seed = np.array([100 * accuracy_score(d["true"], d["predicted"]) for _, d in g.groupby("seed")])
+    plain = table.loc["as trained (the paper's recipe)"]
+    half = stats.t.ppf(0.975, 2) * per_seed.std(ddof=1) / np.sqrt(3)
+    assert plain["accuracy_pct"] == pytest.approx(per_seed.mean())
+    assert (plain["low"], plain["high"]) == pytest.approx((per_seed.mean() - half, min(per_seed.mean() + half, 100)))
+    assert plain["seeds"] == 3 and plain["n"] == 60
+    gs = sym[sym["model"] == "googlenet"]
+    averaged = np.array([100 * accuracy_score(d["true"], d["predicted"]) for _, d in gs.groupby("seed")])
+    assert table.loc["eight symmetric copies averaged", "gain_points"] == pytest.approx((averaged - per_seed).mean())
+    # the ensemble: the class of the highest probability averaged over the seeds, image by image
+    mean = g.groupby("id")[cols].mean()
+    truth = g.groupby("id")["true"].first().loc[mean.index]
+    ens = table.loc["ensemble of the seeds"]
+    assert ens["accuracy_pct"] == pytest.approx(100 * accuracy_score(truth, mean.to_numpy().argmax(axis=1)))
+    assert ens["interval"] == "one classifier, Clopper-Pearson" and ens["low"] <= ens["accuracy_pct"] <= ens["high"]
+    assert "ensemble of the seeds, eight copies averaged" in table.index
+    # without the symmetric averages their rows are left out; a model without predictions is named
+    assert list(ps.improvements(preds, pd.DataFrame(), "googlenet")["way"]) == [
+        "as trained (the paper's recipe)", "ensemble of the seeds"]
+    with pytest.raises(ValueError, match="no test predictions of 'mlp'"):
+        ps.improvements(preds, sym, "mlp")

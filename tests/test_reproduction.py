@@ -421,3 +421,11 @@ def test_the_report_prose_comes_from_its_templates_filled():
     assert block.endswith("\n\nPaper-settings trainings took 1 h.")
     header = results_page.page_header("quick", "abc1234")
     assert "profile **quick**" in header and f"at most {results_page.LIGHT_PX} px" in header
+
+
+def test_a_headline_row_without_its_paper_item_is_named(monkeypatch):
+    from lattice_utils.repro import outputs
+    bad = outputs.Output("02", "table_unsourced", "table", "", headline=("x",))
+    monkeypatch.setattr(outputs, "OUTPUTS", (*outputs.OUTPUTS, bad))
+    with pytest.raises(ValueError, match=r"\['table_unsourced'\] name none"):
+        outputs.headline_keys()

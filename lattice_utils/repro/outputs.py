@@ -263,7 +263,13 @@ def headline_keys() -> list[tuple[str, str]]:
     Returns:
         [(document, full row key "table|identity")], the document the first word of the output's
         ``paper`` ("000").
+
+    Raises:
+        ValueError: an output with headline rows names no paper item (the message names it).
     """
+    unsourced = [o.name for o in OUTPUTS if o.headline and not o.paper.split()]
+    if unsourced:
+        raise ValueError(f"headline rows need the paper item they reproduce; {unsourced} name none")
     return [(o.paper.split()[0], f"{o.name}|{h}") for o in OUTPUTS for h in o.headline]
 
 

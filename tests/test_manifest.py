@@ -28,7 +28,7 @@ def test_every_notebook_is_in_the_manifest():
     assert sorted(M.CLAIMS) == sorted(p.name for p in paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="the papers' texts (../shared/seeds) are not next to this checkout")
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the papers' texts are not next to this checkout")
 def test_the_item_list_matches_the_papers_texts():
     pat = re.compile(r"(Supplementary Fig\.|Supplementary Table|SI Table|Figure|Fig\.|Table)[ ~]?(S?\d+|[A-Z])\b")
     for doc, items in M.PAPER_ITEMS.items():

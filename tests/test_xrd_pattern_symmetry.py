@@ -155,6 +155,8 @@ def test_each_laue_class_predicts_the_pattern_groups_of_the_international_tables
     assert (e("-3m1", "100"), e("-3m1", "210"), e("-31m", "100"), e("-31m", "210")) == ("2", "2mm", "2mm", "2")
     assert (e("6/m", "100"), e("6/mmm", "210"), e("-3", "100")) == ("2mm", "2mm", "2")
     assert {e("-1", a) for a in ("100", "111", "123")} == {"2"}
+    # any form of the axis: a list, a string, a label
+    assert e("m-3m", [1, 0, 0]) == e("m-3m", "[100]") == e("m-3m", (2, 0, 0)) == "4mm"
     with pytest.raises(ValueError, match="unknown Laue class"):
         e("4/mm", "001")
 
@@ -165,6 +167,11 @@ def test_predicted_groups_agree_with_the_single_pattern_table():
     for name, (_, system) in P.LAUE_CLASSES.items():
         for axis in AXES_20:
             assert system in P.consistent_systems(P.expected_symmetry(name, axis)), (name, axis)
+    # the 20 axes tell every two classes apart, three pairs along one axis alone
+    rows = {name: [P.expected_symmetry(name, a) for a in AXES_20] for name in P.LAUE_CLASSES}
+    differ = {(x, y): sum(a != b for a, b in zip(rows[x], rows[y])) for x in rows for y in rows if x < y}
+    assert min(differ.values()) == 1
+    assert sorted(k for k, v in differ.items() if v == 1) == [("-1", "-3"), ("4/m", "6/m"), ("m-3", "mmm")]
 
 
 def _crystal(group: int, lattice, site=(0.13, 0.27, 0.31)):
@@ -205,7 +212,7 @@ def test_the_laue_rule_survives_an_accidental_symmetry_and_a_missed_one():
     tetragonal = [P.expected_symmetry("4/mmm", a) for a in axes]
     # one pattern shows more than its class (intensities equal by accident): still 4/mmm
     assert P.laue_class(["4mm"] + tetragonal[1:], axes) == "4/mmm"
-    # one 2mm missed (seen as 2): no class is possible along every axis; the best fit is kept
+    # the 4mm along c missed (seen as 4): 4/m and 4/mmm each match three patterns; a tetragonal class is kept
     assert P.laue_class(tetragonal[:2] + ["4"] + tetragonal[3:], axes) in ("4/m", "4/mmm")
     assert P.laue_class(["2"] * 4, axes) == "-1"
     with pytest.raises(ValueError, match="one symmetry per axis"):
@@ -232,5 +239,6 @@ def test_the_laue_rule_table_scores_crystals_and_lists_its_misses():
     noisy, _ = studies.laue_rule({"four": pd.DataFrame(rows)}, axes=("100", "010", "001", "111", "110", "210"),
                                  intensity_noise=0.1)
     assert noisy["intensity noise %"].tolist() == [10] and noisy["Laue-class rule %"].tolist() == [100]
-    with pytest.raises(ValueError, match="intensity_noise must be a non-negative number"):
-        studies.laue_rule({"four": pd.DataFrame(rows)}, intensity_noise=-0.1)
+    for bad in (-0.1, float("inf"), "5 %"):
+        with pytest.raises(ValueError, match="intensity_noise must be a non-negative number"):
+            studies.laue_rule({"four": pd.DataFrame(rows)}, intensity_noise=bad)

@@ -272,7 +272,8 @@ def improvements(preds: pd.DataFrame, symmetric: pd.DataFrame, model: str) -> pd
         ValueError: a required column is missing, an image is predicted twice by one training,
             ``model`` has no predictions, or it has no class probabilities.
     """
-    if "model" in preds and not (preds["model"] == model).any():
+    _check(preds)
+    if not (preds["model"] == model).any():
         raise ValueError(f"no test predictions of {model!r} in the table: nothing to improve on")
     plain = accuracy_per_run(preds[preds["model"] == model]).set_index("seed")["accuracy_pct"]
     rows = []

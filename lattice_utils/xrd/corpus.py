@@ -124,9 +124,10 @@ def conventional_cell(crystal: Crystal, symprec: float = SYMPREC) -> Crystal:
         CrystalError: when spglib finds no symmetry, or the standard cell fails ``Crystal``'s checks.
     """
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+    from spglib.error import SpglibError      # raised instead of None once the new error handling is on
     try:
         conv = SpacegroupAnalyzer(crystal.to_structure(), symprec=symprec).get_conventional_standard_structure()
-    except (TypeError, ValueError) as exc:      # spglib's "no symmetry found", pymatgen's odd cells
+    except (TypeError, ValueError, SpglibError) as exc:      # spglib's "no symmetry found", pymatgen's odd cells
         raise CrystalError(f"{crystal.name or 'structure'}: no conventional cell ({exc})") from exc
     return Crystal(conv.lattice.matrix, conv.frac_coords, [site.specie.symbol for site in conv], crystal.name)
 

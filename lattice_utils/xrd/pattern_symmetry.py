@@ -32,7 +32,7 @@ the patterns say more. Each Laue class predicts, axis by axis, exactly which 2D 
 show (``expected_symmetry``: the operations of the class that keep the beam's line, acting on the
 zone); ``laue_class`` picks the class whose predictions the observed patterns bear out (a crystal
 shows at least its class's symmetry along every axis, and exactly it unless intensities agree by
-accident). Laue classes map one to one onto crystal systems, so twenty labelled patterns of a crystal
+accident). Each Laue class belongs to one crystal system, so twenty labelled patterns of a crystal
 in its conventional cell decide its system by physics alone, with no training.
 """
 from __future__ import annotations
@@ -159,7 +159,7 @@ def contains(observed: str, expected: str) -> bool:
         expected: the group looked for in it, one of ``PATTERN_GROUPS``.
 
     Returns:
-        True when ``expected`` is a subgroup of ``observed`` (in the orientation the zone fixes).
+        True when ``expected`` is a subgroup of ``observed`` (up to orientation: the labels carry none).
 
     Raises:
         ValueError: for a group outside ``PATTERN_GROUPS``.
@@ -170,7 +170,6 @@ def contains(observed: str, expected: str) -> bool:
     return expected in _SUBGROUPS[observed]
 
 
-@lru_cache(maxsize=None)
 def expected_symmetry(laue: str, axis) -> str:
     """The 2D group of a zero-order-Laue-zone pattern along [uvw] of a crystal of this Laue class,
     the indices in its conventional cell (spglib's standard setting).
@@ -190,7 +189,12 @@ def expected_symmetry(laue: str, axis) -> str:
     """
     if laue not in LAUE_CLASSES:
         raise ValueError(f"unknown Laue class {laue!r}: use one of {', '.join(LAUE_CLASSES)}")
-    u = np.array(parse_zone_axis(axis))
+    return _expected(laue, tuple(int(x) for x in parse_zone_axis(axis)))
+
+
+@lru_cache(maxsize=None)
+def _expected(laue: str, uvw: tuple) -> str:
+    u = np.array(uvw)
     basis = zone_basis(tuple(int(x) for x in u)).astype(float)      # [2, 3] rows h k l spanning the zone
     pinv = np.linalg.pinv(basis)
     ops = set()
@@ -213,9 +217,10 @@ def laue_class(symmetries, axes) -> str:
     The class whose predicted groups (``expected_symmetry``) match the most patterns exactly: the
     crystal's own class matches all of them unless intensities agree by accident on a pattern, or a
     symmetry is missed on one, and another class matches fewer (on model-4's 20 axes any two classes
-    differ along one axis at least; -1 and -3 only along [001]). Ties go to the class whose predictions the most
-    patterns contain, then to the higher class (the crystallographer's rule: the highest symmetry the
-    data bear). Measured on noise-free kinematic patterns only.
+    differ along one axis at least; -1 and -3, 4/m and 6/m only along [001], m-3 and mmm only along
+    [111]). Ties go to the class whose predictions the most
+    patterns contain, then to the class later in ``LAUE_CLASSES`` (a higher crystal system, or within one
+    system the class with more operations: the crystallographer's rule, the highest symmetry the data bear).
 
     Args:
         symmetries: the patterns' groups (``pattern_symmetry``), one per axis.

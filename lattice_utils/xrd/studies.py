@@ -4,6 +4,8 @@ for their tables (per-group accuracy, centrosymmetry and enantiomorph confusion,
 substitution and depletion studies) and the panels they draw (onto matplotlib axes they pass in)."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
@@ -268,7 +270,8 @@ def laue_rule(tables: dict, axes=zone_axes.AXES_20, intensity_noise: float = 0.0
     Raises:
         ValueError: for a negative or non-finite ``intensity_noise``.
     """
-    if not (np.isfinite(intensity_noise) and intensity_noise >= 0):
+    if isinstance(intensity_noise, bool) or not isinstance(intensity_noise, numbers.Real) or \
+            not (np.isfinite(intensity_noise) and intensity_noise >= 0):
         raise ValueError(f"intensity_noise must be a non-negative number, got {intensity_noise!r}")
     tol = max(INTENSITY_TOL, 3 * np.sqrt(2) * intensity_noise)
     rng = np.random.default_rng([seed, 7_230])

@@ -51,6 +51,35 @@ def test_the_committed_snapshots_accuracies_follow_from_its_predictions():
     assert manifest.expected_outputs()["05_bravais_classification.ipynb"]["tables"]
 
 
+def test_the_snapshot_in_progress_keeps_predictions_that_give_its_accuracies():
+    """The newest committed snapshot, complete or not (a retraining commits it seed by seed): every
+    training it lists as kept has its test predictions, and they give its Table S1 row."""
+    found = snapshots.newest_snapshots().get(("stem_jv2d", "paper"))
+    assert found is not None, "no committed paper-settings snapshot of STEM-JV2D"
+    folder, meta = found
+    listed = set(meta.get("predictions_kept", []))
+    if not listed:
+        pytest.skip(f"{folder.name} predates per-image predictions")
+    preds = snapshots.read_kept(folder, snapshots.PREDICTIONS)
+    symmetric = snapshots.read_kept(folder, snapshots.SYMMETRIC)
+    s1 = snapshots.read_snapshot_table(folder / "table_s1_per_seed.csv")
+    acc = prediction_stats.accuracy_per_run(preds)
+    for r in s1.to_dict("records"):
+        if f"seed {r['seed']} {r['model']}" not in listed:
+            continue
+        ours = acc[(acc["seed"] == r["seed"]) & (acc["model"] == r["model"])]
+        assert len(ours) == 1 and ours["n"].iloc[0] == r["n"], (r["seed"], r["model"])
+        assert ours["accuracy_pct"].iloc[0] == pytest.approx(r["accuracy_pct"], abs=1e-9)
+    # the symmetric averages: the same test images, one row each, probabilities that sum to one
+    for key in meta.get("symmetric_average_kept", []):
+        _, seed, model = key.split()
+        a = preds[(preds["seed"] == int(seed)) & (preds["model"] == model)]
+        b = symmetric[(symmetric["seed"] == int(seed)) & (symmetric["model"] == model)]
+        assert sorted(a["id"]) == sorted(b["id"]) and b["id"].is_unique, key
+        probs = b[[c for c in b if c.startswith("p") and c[1:].isdigit()]].to_numpy()
+        assert np.allclose(probs.sum(axis=1), 1, atol=1e-4), key
+
+
 def _synthetic_snapshot():
     """A complete paper-settings snapshot of three seeds whose predictions are known."""
     from lattice_utils.studies import paper_runs

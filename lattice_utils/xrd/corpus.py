@@ -113,6 +113,9 @@ def conventional_cell(crystal: Crystal, symprec: float = SYMPREC) -> Crystal:
     fcc rock salt as a 3.82 Å rhombohedron) is stood in that cell before its patterns are drawn;
     along the primitive cell's [100] it would show the cube's [011].
 
+    Monoclinic cells come out with b unique, as the Laue-class predictions of ``pattern_symmetry``
+    assume, except where the refined beta is 90° (pymatgen then orders the axes by length).
+
     Args:
         crystal: the structure.
         symprec: spglib tolerance in Å (``SYMPREC``, as the labels).

@@ -195,7 +195,7 @@ def expected_symmetry(laue: str, axis) -> str:
 @lru_cache(maxsize=None)
 def _expected(laue: str, uvw: tuple) -> str:
     u = np.array(uvw)
-    basis = zone_basis(tuple(int(x) for x in u)).astype(float)      # [2, 3] rows h k l spanning the zone
+    basis = zone_basis(uvw).astype(float)      # [2, 3] rows h k l spanning the zone
     pinv = np.linalg.pinv(basis)
     ops = set()
     for W in rotations(LAUE_CLASSES[laue][0]):
@@ -345,9 +345,10 @@ def crystal_summary(crystal, symmetries, truth, p_cs=None, axes=None) -> dict:
     out["crystal symmetry-only ceiling %"] = 100 * best / max(len(ids), 1)
     if axes is not None:
         symmetries, axes = list(symmetries), list(axes)
-        rule = np.array([LAUE_CLASSES[laue_class([symmetries[i] for i in np.flatnonzero(which == k)],
-                                                 [axes[i] for i in np.flatnonzero(which == k)])][1]
-                         for k in range(len(ids))], dtype=int)
+        # each crystal's patterns, in one pass over the patterns
+        patterns = np.split(np.argsort(which, kind="stable"), np.cumsum(np.bincount(which))[:-1]) if found else []
+        rule = np.array([LAUE_CLASSES[laue_class([symmetries[i] for i in own], [axes[i] for i in own])][1]
+                         for own in patterns], dtype=int)
         out["crystal Laue-class rule %"] = 100 * float((rule == true_c).mean()) if found else np.nan
     if p_cs is not None:
         logp = np.zeros((len(ids), 7))

@@ -8,6 +8,8 @@ stand-in, normalised into one table and cached as chunked image stores.
   (id, formula, band gap, atoms, a, b, γ and the labels).
 - ``prototypes``: monolayers from known 2D prototypes decorated with compatible elements, the cell
   rescaled by covalent radii (the library: ``monolayer_prototypes.json``, with references).
+- ``layer_groups``: monolayers drawn at random in the 80 layer groups with the library's chemistry,
+  scaled to covalent bond lengths and kept only as a connected layer; a share of the stand-in.
 - ``offline_corpus``: the offline stand-in for the three databases, built from the prototypes with
   the paper's Table S3 class mix; byte-identical at any load.
 - ``datasets``: corpora, the per-class 80/20 split and chunked STEM image stores, cached and
@@ -20,5 +22,5 @@ stand-in, normalised into one table and cached as chunked image stores.
   read back with every field checked, refused for an image of another pixel size or frame size.
 """
 
-__all__ = ["sources", "structures", "prototypes", "offline_corpus", "datasets", "image_sets", "real_images",
+__all__ = ["sources", "structures", "prototypes", "layer_groups", "offline_corpus", "datasets", "image_sets", "real_images",
            "calibration"]

@@ -26,7 +26,11 @@ than ``prototypes.MIN_BOND_RATIO`` of their covalent-radius sum.
   set so that the mean-of-training baseline of the paper's Table 1 (a property of the data
   alone) comes out near the paper's (notebook 01 prints the comparison);
 * hexagonal cells are stored at gamma = 120 or at 60 degrees (both conventions occur in the
-  databases) in a per-slot share.
+  databases) in a per-slot share;
+* in a per-slot share of attempts (``layer_groups``), the structure is instead drawn at random in a
+  layer group of the target class (``layer_groups.draw_layer``), with the library's chemistry and
+  the same rules: variety beyond the prototypes. At share 0 the generator is not touched, so the
+  prototype records stay byte-identical.
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ import numpy as np
 from ..core import parallel
 from ..core.profiles import class_counts
 from ..lattice.lattice2d import StructureError, lattice_params_2d
-from . import prototypes
+from . import layer_groups, prototypes
 from .structures import normalise_record
 
 __all__ = ["GENERATOR_VERSION", "SLOT_SETTINGS", "class_sequence", "generate_block", "generate_one", "supercell",
@@ -54,14 +58,15 @@ MAX_ATTEMPTS = 40
 # vector as a; ``tail_n``: the
 # supercell sizes drawn for them (linear multiplier, a geometric-like mix); ``hex60``: share of
 # hexagonal cells stored at 60 degrees; ``stored_supercell``: share of oblique records that are
-# 2x1 supercells stored unreduced.
+# 2x1 supercells stored unreduced; ``layer_groups``: share of attempts drawn in a random layer
+# group (``layer_groups.draw_layer``) instead of from a prototype.
 SLOT_SETTINGS = {
     "jv2d": {"tail": 0.12, "tail_long_b": 0.30, "tail_n": (2, 2, 2, 3, 3), "hex60": 0.3,
-             "swap_ab": 0.2, "stored_supercell": 0.0},
+             "swap_ab": 0.2, "stored_supercell": 0.0, "layer_groups": 0.0},
     "c2db": {"tail": 0.04, "tail_long_b": 0.05, "tail_n": (2, 2, 3), "hex60": 0.0, "swap_ab": 0.5,
-             "stored_supercell": 0.0},
+             "stored_supercell": 0.0, "layer_groups": 0.0},
     "alex": {"tail": 0.42, "tail_long_b": 0.42, "tail_n": (2, 2, 2, 3, 3, 4, 4, 5), "hex60": 0.2,
-             "swap_ab": 0.4, "stored_supercell": 0.3},
+             "swap_ab": 0.4, "stored_supercell": 0.3, "layer_groups": 0.0},
 }
 STRAIN_SD = 0.01            # relative: spread of relaxed lattice constants between functionals
 RHOMBIC_SHEAR_DEG = (3.0, 14.0)
@@ -246,13 +251,18 @@ def generate_one(slot: str, index: int, target: int, seed: int):
         and a Counter of the reasons attempts were rejected.
     """
     # the drawing libraries warn on many rejected attempts: silenced here, not for the whole process
+    share = SLOT_SETTINGS[slot]["layer_groups"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rejected = Counter()
         for attempt in range(MAX_ATTEMPTS):
             rng = np.random.default_rng([seed, SLOT_SEEDS[slot], index, attempt])
             try:
-                lat, frac, species, meta = _draw(slot, target, rng)
+                # no draw from rng at share 0: the prototype records stay byte-identical
+                if share > 0 and rng.random() < share:
+                    lat, frac, species, meta = layer_groups.draw_layer(target, rng)
+                else:
+                    lat, frac, species, meta = _draw(slot, target, rng)
             except StructureError as exc:
                 rejected[str(exc).split(":")[0]] += 1
                 continue

@@ -114,7 +114,8 @@ def test_layer_group_records_keep_their_class_and_bond_rules(monkeypatch, target
         assert not prototypes.implausible_bonds(lat, frac, species)
         assert layer_groups.spans_layer(lat, frac, species)
         assert 1 <= len(species) <= layer_groups.MAX_ATOMS
-        assert np.ptp(frac[:, 2] * lat[2, 2]) <= layer_groups.MAX_THICKNESS_A + 1e-6
+        height = np.ptp(frac[:, 2] * lat[2, 2])
+        assert layer_groups.MIN_THICKNESS_A - 1e-6 <= height <= layer_groups.MAX_THICKNESS_A + 1e-6
 
 
 def test_a_layer_group_draw_is_a_function_of_its_generator_alone():
@@ -130,8 +131,45 @@ def test_a_layer_group_draw_is_a_function_of_its_generator_alone():
     pytest.fail("no rectangular layer in 50 seeds")
 
 
-def test_share_zero_leaves_the_prototype_records_as_they_were():
+def test_share_zero_leaves_the_prototype_records_as_they_were(monkeypatch):
     # a draw from the generator at share 0 would change them
-    assert all(s["layer_groups"] == 0.0 for s in offline_corpus.SLOT_SETTINGS.values())
+    monkeypatch.setitem(offline_corpus.SLOT_SETTINGS["jv2d"], "tail", 0.12)    # its setting then
+    monkeypatch.setitem(offline_corpus.SLOT_SETTINGS["jv2d"], "layer_groups", 0.0)
     got = [offline_corpus.generate_one("jv2d", i, t, seed=11)[0] for i, t in ((3, 0), (4, 2), (5, 4))]
     assert [(r["prototype"], r["formula"], round(r["a"], 4), round(r["b"], 4)) for r in got] == EXPECTED
+
+
+def test_the_share_is_one_of_records_not_of_attempts(monkeypatch):
+    # a layer-group draw is rejected about four times as often as a prototype one: drawn per
+    # attempt, a share of 0.5 would give about a fifth of the records
+    monkeypatch.setitem(offline_corpus.SLOT_SETTINGS["jv2d"], "layer_groups", 0.5)
+    rows = [offline_corpus.generate_one("jv2d", i, i % 5, seed=11)[0] for i in range(30)]
+    share = np.mean([str(r["prototype"]).startswith("layer group") for r in rows if r is not None])
+    assert 0.35 <= share <= 0.65
+
+
+@bad_input
+@pytest.mark.parametrize("share", [-0.1, 1.5, True, "0.3", None, float("nan")])
+def test_a_share_outside_0_to_1_is_refused_and_the_setting_kept(share):
+    with pytest.raises(ValueError, match="layer-group share"):
+        with offline_corpus.layer_group_share("jv2d", share):
+            pass
+    assert offline_corpus.SLOT_SETTINGS["jv2d"]["layer_groups"] == 0.3
+
+
+def test_the_share_holds_inside_the_block_only_and_reaches_spawned_workers():
+    with offline_corpus.layer_group_share("jv2d", 1.0):
+        assert offline_corpus.SLOT_SETTINGS["jv2d"]["layer_groups"] == 1.0
+        rows, _, _ = offline_corpus.generate_block("jv2d", [0, 1], [0, 2], seed=11, workers=2)
+    assert offline_corpus.SLOT_SETTINGS["jv2d"]["layer_groups"] == 0.3
+    assert all(str(r["prototype"]).startswith("layer group") for r in rows) and len(rows) == 2
+
+
+@bad_input
+def test_the_transfer_sweep_refuses_bad_shares_and_a_missing_image_set(scratch_dirs, capsys):
+    from lattice_utils.studies import transfer
+
+    assert transfer.main(["--shares", "0", "1.2"]) == 2
+    assert "--shares must lie in 0-1" in capsys.readouterr().err
+    assert transfer.main(["--shares", "0", "--seeds", "0", "--profile", "smoke"]) == 2
+    assert "stem_jv2d" in capsys.readouterr().err

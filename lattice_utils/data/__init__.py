@@ -22,5 +22,5 @@ stand-in, normalised into one table and cached as chunked image stores.
   read back with every field checked, refused for an image of another pixel size or frame size.
 """
 
-__all__ = ["sources", "structures", "prototypes", "layer_groups", "offline_corpus", "datasets", "image_sets", "real_images",
-           "calibration"]
+__all__ = ["sources", "structures", "prototypes", "layer_groups", "offline_corpus", "datasets", "image_sets",
+           "real_images", "calibration"]

@@ -8,7 +8,8 @@ prototype of the library (Mo with S, not Mo with Ne) times a number of formula u
 assignment of its atoms to the group's Wyckoff positions (PyXtal's tables), a cell shape and
 free coordinates. The whole layer is then scaled so that its shortest contact sits at 0.88-1.0
 of the two atoms' covalent-radius sum (the prototypes' bonds sit at 0.88-1.08), which keeps the
-close-contact rule by construction; the draw is kept only if the bonds (at most
+close-contact rule by construction; the draw is kept only if the layer is not perfectly flat
+(flat ones come from the prototypes, at their real share) and the bonds (at most
 ``MAX_BOND_RATIO`` of the sum) join every atom into one network that spans the plane in both
 directions: a layer, not a gas of atoms or a set of wires.
 
@@ -27,8 +28,9 @@ import numpy as np
 from ..lattice.lattice2d import StructureError
 from . import prototypes
 
-__all__ = ["CENTRED_GROUPS", "MAX_BOND_RATIO", "MAX_ATOMS", "MAX_THICKNESS_A", "layer_group_class", "groups_of_class",
-           "primitive_of_centred", "contact_ratios", "spans_layer", "draw_layer"]
+__all__ = ["CENTRED_GROUPS", "MAX_BOND_RATIO", "MAX_ATOMS", "MIN_THICKNESS_A", "MAX_THICKNESS_A",
+           "layer_group_class", "groups_of_class", "primitive_of_centred", "contact_ratios", "spans_layer",
+           "draw_layer"]
 
 CENTRED_GROUPS = (10, 13, 18, 22, 26, 35, 36, 47, 48)
 # every atom of a real monolayer is bonded: its bonds sit within 1.08 x the covalent-radius
@@ -36,6 +38,10 @@ CENTRED_GROUPS = (10, 13, 18, 22, 26, 35, 36, 47, 48)
 MAX_BOND_RATIO = 1.2
 MAX_ATOMS = 12              # per primitive cell: the STEM-JV2D cells hold 1-12 atoms mostly
 MAX_THICKNESS_A = 8.0       # Å: the thickest library prototype (Bi2Te3) is 7.6 Å
+# Å: perfectly flat layers are 1 % of real monolayers, and the flat prototypes (graphene, h-BN)
+# already give them; a layer group with a mirror in the plane would give far more (12 % of the
+# records at a share of 0.3)
+MIN_THICKNESS_A = 0.1
 SHORTEST_CONTACT = (0.88, 1.0)      # the shortest contact after scaling, x the covalent-radius sum
 THICKNESS_PER_A = (0.0, 1.2)        # layer thickness before scaling, in units of a
 ASPECT = (1.05, 2.0)                # b / a of rectangular and oblique cells
@@ -291,7 +297,7 @@ def draw_layer(target: int, rng):
             continue                                # atoms on top of each other
         scale = float(rng.uniform(*SHORTEST_CONTACT)) / shortest
         height = float(np.ptp(frac[:, 2])) * scale
-        if height > MAX_THICKNESS_A:
+        if not MIN_THICKNESS_A <= height <= MAX_THICKNESS_A:
             continue
         lat = prototypes.cell_matrix(a * scale, b * scale, gamma, prototypes.VACUUM_C)
         frac = np.column_stack([frac[:, :2], 0.5 + frac[:, 2] * scale / prototypes.VACUUM_C])

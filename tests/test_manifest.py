@@ -85,3 +85,16 @@ def test_a_paper_is_cited_by_its_short_name_never_by_its_file_number():
     for nb in sorted(paths.NOTEBOOKS.glob("*.ipynb")):
         hits = re.findall(r"\b00[0-4] (?:Table|Fig|Figure|section|Supplementary)", nb.read_text())
         assert not hits, f"{nb.name} names a paper by its file number: {hits[:3]}"
+
+
+def test_the_papers_values_reach_tables_with_the_papers_names():
+    from lattice_utils.repro import report
+
+    # every table a notebook builds from the paper's values (Table 1's baseline, Table S6 as
+    # printed, ...) takes the source column from here
+    for csv in sorted(paths.PAPER_VALUES.glob("*.csv")):
+        sources = report.paper_values(csv.stem)["source"].dropna().astype(str)
+        numbered = [s for s in sources if re.match(r"00[0-9]\b", s)]
+        assert not numbered, f"{csv.name}: sources shown by file number: {numbered[:3]}"
+    assert report.paper_values("table_1")["source"].iloc[0] == "Chakrabarty et al. (main paper), Table 1"
+

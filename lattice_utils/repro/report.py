@@ -28,9 +28,14 @@ def paper_values(name: str, dtype=None) -> pd.DataFrame:
         dtype: passed to ``pandas.read_csv``; ``str`` keeps the values as printed.
 
     Returns:
-        The table, each row naming the paper item it comes from (``source``).
+        The table, each row naming the paper item it comes from (``source``) the way a reader
+        sees it ("Chakrabarty et al. (main paper), Table 1": ``manifest.cite``); the files key
+        the papers by document number, which no table, notebook or page shows.
     """
-    return pd.read_csv(paths.PAPER_VALUES / f"{name}.csv", dtype=dtype)
+    table = pd.read_csv(paths.PAPER_VALUES / f"{name}.csv", dtype=dtype)
+    if "source" in table:
+        table["source"] = table["source"].map(lambda v: manifest.cite(v) if isinstance(v, str) else v)
+    return table
 
 
 def paper_quote(name: str, template: str) -> str:

@@ -98,3 +98,11 @@ def test_the_papers_values_reach_tables_with_the_papers_names():
         assert not numbered, f"{csv.name}: sources shown by file number: {numbered[:3]}"
     assert report.paper_values("table_1")["source"].iloc[0] == "Chakrabarty et al. (main paper), Table 1"
 
+
+
+def test_the_published_pages_name_no_paper_by_its_file_number():
+    pages = [paths.ROOT / "README.md", *sorted((paths.ROOT / "docs").rglob("*.md")),
+             *sorted((paths.ROOT / "docs").rglob("*.ipynb"))]
+    for page in pages:
+        hits = re.findall(r"\b00[0-4] (?:Table|Fig|Figure|section|Supplementary|SI|main text)", page.read_text())
+        assert not hits, f"{page.relative_to(paths.ROOT)} names a paper by its file number: {hits[:3]}"

@@ -99,7 +99,6 @@ def test_the_papers_values_reach_tables_with_the_papers_names():
     assert report.paper_values("table_1")["source"].iloc[0] == "Chakrabarty et al. (main paper), Table 1"
 
 
-
 def test_the_published_pages_name_no_paper_by_its_file_number():
     pages = [paths.ROOT / "README.md", *sorted((paths.ROOT / "docs").rglob("*.md")),
              *sorted((paths.ROOT / "docs").rglob("*.ipynb"))]

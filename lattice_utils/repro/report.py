@@ -276,7 +276,7 @@ def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list) 
 
     Returns:
         ``ours`` with ``paper_<value>`` for each value and ``paper_source`` (the paper item, by the
-        paper's short name: ``manifest.cite``); NaN where the paper has no such row.
+        paper's short name, as ``paper_values`` gives it); NaN where the paper has no such row.
     """
     paper = paper_values(paper_name)
     for k in keys:   # compare keys as text: "0" and 0 are the same class
@@ -289,6 +289,4 @@ def beside_paper(ours: pd.DataFrame, paper_name: str, keys: list, values: list) 
                      "source": "paper_source"}),
         on=[f"_{k}" for k in keys], how="left")
     merged = merged.drop(columns=[f"_{k}" for k in keys])
-    # the paper by its short name, never by the file number its values are keyed by
-    merged["paper_source"] = merged["paper_source"].map(lambda v: manifest.cite(v) if isinstance(v, str) else v)
     return merged

@@ -602,9 +602,9 @@ def beyond_references(dataset: str = "jv2d") -> pd.DataFrame:
     t2 = report.paper_values("table_2").query("dataset == @dataset and `class` == 'accuracy'")
     board = report.paper_values("leaderboard")
     rows = [{"reference": f"paper's best in Table S1 ({PAPER_MODEL_NAMES[best['model']]})",
-             "accuracy_pct": float(best["accuracy_pct"]), "source": manifest.cite(best["source"])},
+             "accuracy_pct": float(best["accuracy_pct"]), "source": best["source"]},
             {"reference": "paper's Table 2 (DenseNet121)", "accuracy_pct": 100.0 * float(t2["f1"].iloc[0]),
-             "source": manifest.cite(t2["source"].iloc[0])}]
+             "source": t2["source"].iloc[0]}]
     rows += [{"reference": f"JARVIS-Leaderboard, {r['method']}", "accuracy_pct": 100.0 * float(r["value"]),
               "source": r["source"]} for r in board.to_dict("records")]
     return pd.DataFrame(rows)

@@ -49,7 +49,8 @@ from .data.calibration import (
     read_calibration,
     write_calibration,
 )
-from .data.real_images import PIXEL_SIZE_AGREEMENT, ExperimentalImage, ImageReadError, check_image, read_image
+from .data.real_images import (PIXEL_SIZE_AGREEMENT, ExperimentalImage, ImageReadError, NoPixelSizeError, check_image,
+                               check_pixel_size, read_image)
 from .lattice import fft_lattice, grains, scan_correction
 from .lattice.scan_distortion import MATERIALS
 from .lattice.lattice2d import CLASS_NAMES
@@ -300,8 +301,26 @@ def _fft_fields(analysis: grains.GrainAnalysis) -> dict:
 
 
 def _image(image, pixel_size: float | None) -> ExperimentalImage:
-    # one validation for every entry point: an image built in Python is checked as a file is
-    return check_image(image) if isinstance(image, ExperimentalImage) else read_image(image, pixel_size)
+    # one validation for every entry point: an image built in Python is checked as a file is, and a
+    # pixel size given replaces the image's as it replaces a file's calibration (with a note)
+    if not isinstance(image, ExperimentalImage):
+        return read_image(image, pixel_size)
+    if pixel_size is not None and pixel_size != image.pixel_size:
+        pixel_size = check_pixel_size(pixel_size, image.name)
+        image = dataclasses.replace(image, pixel_size=pixel_size, notes=[
+            *image.notes, f"pixel size {pixel_size} Å given; the image said {image.pixel_size:.4g} Å"])
+    return check_image(image)
+
+
+def _second_frame(image, pixel_size: float | None, first: ExperimentalImage) -> ExperimentalImage:
+    # the frame at 90 degrees keeps its own calibration, so that a pair recorded at two pixel sizes
+    # is refused; only a file that carries none takes the first frame's
+    if pixel_size is not None or isinstance(image, ExperimentalImage):
+        return _image(image, pixel_size)
+    try:
+        return read_image(image)
+    except NoPixelSizeError:
+        return read_image(image, first.pixel_size)
 
 
 def predict_image(image, pixel_size: float | None = None, method: str = "fft",
@@ -316,8 +335,9 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
 
     Args:
         image: a file path, or an ``ExperimentalImage`` (checked as a file is).
-        pixel_size: pixel size (Å per pixel) of a file that does not carry it; None to read it
-            from the file or its sidecar .json. Not used for an ``ExperimentalImage``.
+        pixel_size: pixel size (Å per pixel) of the image (and of ``orthogonal_to``), replacing
+            what a file, its sidecar .json or an ``ExperimentalImage`` says (with a note); None to
+            read it from the file or its sidecar.
         method: "fft", "cnn" or "both".
         model: trained weights (``final.pt``) for cnn/both; None for ``default_model()``.
         with_map: add the grain map (grain index per stride cell, -1 for none) for plotting.
@@ -325,7 +345,8 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
             with this image's pixel size and frame size; its distortion is removed from every
             lattice (``corrected``), replacing any the grains measured.
         orthogonal_to: the frame scanned at 90 degrees of the same area, as recorded (a path or
-            an ``ExperimentalImage``, the same pixel size): the pair's measured drift is removed
+            an ``ExperimentalImage``, at the same pixel size: its own, or the first frame's where
+            the file carries none): the pair's measured drift is removed
             (``scan_correction.analyse_orthogonal_pair``) and the lattice measured again on the
             corrected frame (``on_corrected_image``).
 
@@ -366,7 +387,7 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
     if method in ("fft", "both"):
         extra = {}
         if orthogonal_to is not None:
-            other = _image(orthogonal_to, img.pixel_size)
+            other = _second_frame(orthogonal_to, pixel_size, img)
             if abs(other.pixel_size / img.pixel_size - 1) > PIXEL_SIZE_AGREEMENT:
                 raise ValueError(f"{other.name} is at {other.pixel_size:g} Å/px, {img.name} at "
                                  f"{img.pixel_size:g} Å/px: not an orthogonal pair of one area")
@@ -443,7 +464,8 @@ def calibrate_image(reference, cell: tuple | None = None, material: str | None =
         reference: the reference frame (a file path or an ``ExperimentalImage``).
         cell: its (a, b, gamma) (Å, Å, degrees); or
         material: a name in ``scan_distortion.MATERIALS`` (graphene, hbn, mos2, ws2, mose2, wse2).
-        pixel_size: the pixel size (Å per pixel) of a file that does not carry it.
+        pixel_size: the pixel size (Å per pixel), replacing what the file, its sidecar or an
+            ``ExperimentalImage`` says (with a note); None to read it.
 
     Returns:
         The document (``calibration.calibration_document``) to write with
@@ -640,7 +662,7 @@ def main(argv=None) -> int:
             # before the analysis: a refused name costs nothing
             check_grain_map_path(args.grain_map, args.image, args.force)
         img = read_image(args.image, args.pixel_size)
-        res = predict_image(img, method=args.method, model=args.model,
+        res = predict_image(img, pixel_size=args.pixel_size, method=args.method, model=args.model,
                             with_map=bool(args.grain_map) and args.method != "cnn",
                             calibration=args.calibration, orthogonal_to=pair[0] if pair else None)
         if args.grain_map:

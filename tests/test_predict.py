@@ -167,3 +167,16 @@ def test_train_models_cell_reduced_trains_one_regressor_on_reduced_targets(monke
             train_models.main(argv)
         assert e.value.code == 2
     assert "--cell reduced trains one regressor" in capsys.readouterr().err
+
+
+@pytest.mark.bad_input
+def test_a_pixel_size_given_with_an_image_object_replaces_its_own(graphene):
+    # as for a file: the pixel size given wins, and the result says what the image said
+    img = ExperimentalImage(image_of(graphene), 0.2, "graphene")
+    res = predict.predict_image(img, pixel_size=0.1)
+    assert res["pixel_size_A"] == 0.1 and any("the image said 0.2" in n for n in res["notes"])
+    assert res["fft"]["a"] == pytest.approx(2.46, abs=0.02)
+    # the same image without it is measured at its own (wrong) calibration: twice the spacing
+    assert predict.predict_image(img)["fft"]["a"] == pytest.approx(4.92, abs=0.04)
+    with pytest.raises(predict.ImageReadError, match="graphene"):
+        predict.predict_image(img, pixel_size="0.1")

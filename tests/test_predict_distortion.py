@@ -170,3 +170,22 @@ def test_grains_measure_the_distortion_in_predict(tmp_path):
     fft = predict.predict_image(tmp_path / "one.npy", 0.1)["fft"]
     assert fft["scan_distortion"] is None and fft["corrected"] is None
     assert "one grain alone" in fft["scan_distortion_note"]
+
+
+@bad_input
+def test_the_frame_at_90_degrees_keeps_its_own_calibration(tmp_path):
+    frame = np.random.default_rng(0).random((64, 64))
+    np.save(tmp_path / "f0.npy", frame)
+    np.save(tmp_path / "f90.npy", frame.T)
+    (tmp_path / "f0.npy.json").write_text('{"pixel_size_A": 0.1}')
+    (tmp_path / "f90.npy.json").write_text('{"pixel_size_A": 0.2}')
+    # two calibrations are two areas (or a mislabelled file): refused before any analysis
+    with pytest.raises(ValueError, match=r"f90.npy is at 0.2 Å/px.*not an orthogonal pair"):
+        predict.predict_image(tmp_path / "f0.npy", orthogonal_to=tmp_path / "f90.npy")
+    # one given for the pair replaces both files' (as on the command line's --pixel-size)
+    np.save(tmp_path / "short.npy", frame[:, :40])
+    with pytest.raises(ValueError, match="not the shape"):
+        predict.predict_image(tmp_path / "f0.npy", 0.1, orthogonal_to=tmp_path / "short.npy")
+    # a frame that carries none takes the first frame's: it is read, and refused for its shape only
+    with pytest.raises(ValueError, match="not the shape"):
+        predict.predict_image(tmp_path / "f0.npy", orthogonal_to=tmp_path / "short.npy")

@@ -23,7 +23,8 @@ import numpy as np
 from ..core import paths
 
 __all__ = ["FORMATS", "UNIT_TO_ANGSTROM", "PIXEL_SIZE_RANGE", "PIXEL_SIZE_AGREEMENT", "MAX_IMAGE_PIXELS",
-           "MOS2_CITATION", "MOS2_LITERATURE", "AU_CITATION", "AU_SPACINGS", "ImageReadError", "ExperimentalImage",
+           "MOS2_CITATION", "MOS2_LITERATURE", "AU_CITATION", "AU_SPACINGS", "ImageReadError", "NoPixelSizeError",
+           "ExperimentalImage",
            "read_image", "check_image", "check_pixel_size", "mos2_example", "au_example", "user_images",
            "STO_EXAMPLE", "STO_CITATION", "STO_LITERATURE", "sto_example"]
 
@@ -69,6 +70,11 @@ MOS2_LITERATURE = {"a": 3.16, "b": 3.16, "gamma": 120.0,
 
 class ImageReadError(ValueError):
     """A real image that cannot be used, with the file and the reason."""
+
+
+class NoPixelSizeError(ImageReadError):
+    """A file that carries no pixel size, and none was given (the one refusal a caller can mend
+    by supplying a pixel size of its own, e.g. the other frame's of an orthogonal pair)."""
 
 
 @dataclass
@@ -266,7 +272,8 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
     Raises:
         ImageReadError: the file is missing, not a regular file, of another format, unreadable
             or too large; the sidecar is invalid; the file's calibration and the sidecar disagree
-            by more than ``PIXEL_SIZE_AGREEMENT``; no pixel size is known; or a check fails.
+            by more than ``PIXEL_SIZE_AGREEMENT``; or a check fails.
+        NoPixelSizeError: no pixel size is known (an ``ImageReadError``).
     """
     path = Path(path)
     if not path.exists():
@@ -329,7 +336,7 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
     elif px_file is not None:
         pixel_size = check_pixel_size(px_file, path.name, "calibration in the file")
     if pixel_size is None:
-        raise ImageReadError(
+        raise NoPixelSizeError(
             f"{path.name}: this format carries no pixel size. Give it as pixel_size=... (Å per "
             f"pixel; on the command line --pixel-size) or write {{\"pixel_size_A\": ...}} into "
             f"{path.name}.json next to the image.")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import numbers
 import os
 import sys
 from dataclasses import dataclass, field
@@ -305,10 +306,14 @@ def _image(image, pixel_size: float | None) -> ExperimentalImage:
     # pixel size given replaces the image's as it replaces a file's calibration (with a note)
     if not isinstance(image, ExperimentalImage):
         return read_image(image, pixel_size)
-    if pixel_size is not None and pixel_size != image.pixel_size:
+    if pixel_size is not None:
         pixel_size = check_pixel_size(pixel_size, image.name)
-        image = dataclasses.replace(image, pixel_size=pixel_size, notes=[
-            *image.notes, f"pixel size {pixel_size} Å given; the image said {image.pixel_size:.4g} Å"])
+        own = image.pixel_size
+        known = isinstance(own, numbers.Real) and not isinstance(own, bool)
+        if not known or abs(pixel_size - own) > 1e-9:
+            said = f"{float(own):.4g} Å" if known else repr(own)
+            image = dataclasses.replace(image, pixel_size=pixel_size, notes=[
+                *image.notes, f"pixel size {pixel_size} Å given; the image said {said}"])
     return check_image(image)
 
 
@@ -320,7 +325,9 @@ def _second_frame(image, pixel_size: float | None, first: ExperimentalImage) -> 
     try:
         return read_image(image)
     except NoPixelSizeError:
-        return read_image(image, first.pixel_size)
+        other = read_image(image, first.pixel_size)
+        other.notes.append(f"no pixel size of its own: {first.name}'s {first.pixel_size:.4g} Å taken")
+        return other
 
 
 def predict_image(image, pixel_size: float | None = None, method: str = "fft",
@@ -388,6 +395,7 @@ def predict_image(image, pixel_size: float | None = None, method: str = "fft",
         extra = {}
         if orthogonal_to is not None:
             other = _second_frame(orthogonal_to, pixel_size, img)
+            result["notes"] += [f"{other.name}: {n}" for n in other.notes]
             if abs(other.pixel_size / img.pixel_size - 1) > PIXEL_SIZE_AGREEMENT:
                 raise ValueError(f"{other.name} is at {other.pixel_size:g} Å/px, {img.name} at "
                                  f"{img.pixel_size:g} Å/px: not an orthogonal pair of one area")

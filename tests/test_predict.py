@@ -1,6 +1,7 @@
 """The predict command and the automated preprocessing of real images."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -180,3 +181,10 @@ def test_a_pixel_size_given_with_an_image_object_replaces_its_own(graphene):
     assert predict.predict_image(img)["fft"]["a"] == pytest.approx(4.92, abs=0.04)
     with pytest.raises(predict.ImageReadError, match="graphene"):
         predict.predict_image(img, pixel_size="0.1")
+    with pytest.raises(predict.ImageReadError, match="graphene"):       # a boolean is no pixel size
+        predict.predict_image(dataclasses.replace(img, pixel_size=1.0), pixel_size=True)
+    # an image object built without a pixel size takes the one given (and says what it had)
+    res = predict.predict_image(dataclasses.replace(img, pixel_size=None), pixel_size=0.1)
+    assert res["pixel_size_A"] == 0.1 and any("the image said None" in n for n in res["notes"])
+    # the same value in another float type is no replacement
+    assert not predict.predict_image(dataclasses.replace(img, pixel_size=0.1), pixel_size=np.float64(0.1))["notes"]

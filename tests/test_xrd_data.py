@@ -121,6 +121,10 @@ def test_stored_patterns_render_like_direct_simulation(smoke_structures):
         assert abs(int(a) - int(b)) <= 0.02 * a + 255
     idx = ps.select(["100"], "train")
     assert set(ps.meta.axis[idx]) == {"[100]"} and set(ps.meta.split[idx]) == {"train"}
+    # another split of the same structures: the stored patterns, the table's split
+    moved = table.assign(split=np.where(table["split"] == "train", "test", "train"))
+    again = patterns.build_patterns(moved, zone_axes.AXES_4, P, verbose=False)
+    assert again.root == ps.root and set(again.meta.split[idx]) == {"test"}
     cached = ps.images(idx, (32, 32), name="t")
     lazy = ps.images(idx, (32, 32), cache_limit_gb=0)
     assert isinstance(lazy, patterns.LazyImages)

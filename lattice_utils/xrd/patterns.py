@@ -234,6 +234,9 @@ def build_patterns(table: pd.DataFrame, axes, profile: Profile, wavelength: floa
             patterns = PatternSet(root)
             for c in range(patterns.n_chunks):
                 patterns._chunk(c)
+            # the split is a label, not simulated: it comes from the table (a new split of the
+            # same structures reuses the patterns, never the split stored with them)
+            patterns.meta["split"] = np.repeat(table["split"].to_numpy(), len(axes))
             return patterns
         except (OSError, KeyError, TypeError, ValueError) as exc:
             print(f"{exc}; rebuilding the damaged part")

@@ -112,6 +112,24 @@ def test_image_store_roundtrip_truncation_and_resume(scratch_dirs, graphene, fes
     assert not any(p.name.endswith(".tmp") for p in store.root.iterdir())
 
 
+def test_the_image_store_key_sees_every_site_s_element(graphene):
+    # the same cell and coordinates with one carbon made boron image differently (Z contrast):
+    # a store keyed on the geometry alone would hand back the carbon images
+    import copy
+
+    import pandas as pd
+
+    from lattice_utils.data.structures import normalise_record
+
+    rec = normalise_record("g", graphene, "test")
+    boron = copy.deepcopy(rec)
+    boron["atoms"]["elements"] = ["B"] + list(rec["atoms"]["elements"][1:])
+    params = StemParams(image_px=64)
+    keys = {datasets.store_dir("t", pd.DataFrame([r]), params, 2) for r in (rec, boron)}
+    assert len(keys) == 2
+    assert datasets.store_dir("t", pd.DataFrame([copy.deepcopy(rec)]), params, 2) in keys
+
+
 def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "x.json"
     storage.write_json(target, {"a": 1})

@@ -296,8 +296,10 @@ def _transforms(table: pd.DataFrame, params: StemParams) -> list | None:
 def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: int) -> Path:
     """The folder of the image store of ``table``, named by the content of everything imaged.
 
-    The key covers the ids, every cell and its coordinates, the simulation parameters, the chunk
-    size, the store version and the per-record ``TRANSFORM_COLUMNS`` where present.
+    The key covers the ids, every record's whole ``atoms`` dict (cell, coordinates and whether
+    they are Cartesian, and the element of every site: the image's contrast is Z-dependent), the
+    simulation parameters, the chunk size, the store version and the per-record
+    ``TRANSFORM_COLUMNS`` where present.
 
     Args:
         slot: dataset slot (the folder name's prefix).
@@ -309,8 +311,7 @@ def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: in
         ``data/images/<slot>-<N>-<key>`` (the folder may not exist yet).
     """
     extra = _transforms(table, params)
-    key = storage.content_key(list(table["id"]), [r["lattice_mat"] for r in table["atoms"]],
-                              [r["coords"] for r in table["atoms"]], params.as_dict(),
+    key = storage.content_key(list(table["id"]), list(table["atoms"]), params.as_dict(),
                               chunk_size, STORE_VERSION, *([extra] if extra else []))
     return paths.IMAGES / f"{slot}-{len(table)}-{key}"
 

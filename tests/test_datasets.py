@@ -130,6 +130,19 @@ def test_the_image_store_key_sees_every_site_s_element(graphene):
     assert datasets.store_dir("t", pd.DataFrame([copy.deepcopy(rec)]), params, 2) in keys
 
 
+def test_the_array_key_sees_every_value_its_shape_and_dtype():
+    # the MLP heads' cache was keyed on the sum of the first 64 feature rows: a change further
+    # down the feature matrix (another image of the same slot) reused a stale fit
+    feats = np.random.default_rng(0).random((100, 8)).astype(np.float32)
+    later = feats.copy()
+    later[80, 3] += 1.0
+    assert storage.array_key(feats) != storage.array_key(later)
+    assert storage.array_key(feats) == storage.array_key(feats.copy())
+    assert storage.array_key(feats) != storage.array_key(feats.astype(np.float64))
+    assert storage.array_key(feats) != storage.array_key(feats.reshape(200, 4))
+    assert storage.array_key(feats.T) == storage.array_key(np.ascontiguousarray(feats.T))
+
+
 def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "x.json"
     storage.write_json(target, {"a": 1})

@@ -24,7 +24,7 @@ except ImportError:     # not POSIX
 
 __all__ = ["StoredFileError", "locked", "write_bytes", "write_text", "write_json", "read_json", "read_json_object",
            "quarantine", "save_npy", "load_npy_checked", "checksum", "save_torch", "load_torch", "content_key",
-           "file_sha256", "summary_path", "build_in_parts", "write_corpus", "strict"]
+           "array_key", "file_sha256", "summary_path", "build_in_parts", "write_corpus", "strict"]
 
 
 # os.umask can only be read by setting it: done once, at import, before this process starts
@@ -359,6 +359,23 @@ def content_key(*parts, length: int = 12) -> str:
     for p in parts:
         h.update(json.dumps(p, sort_keys=True, default=str).encode("utf-8"))
         h.update(b"\x00")
+    return h.hexdigest()[:length]
+
+
+def array_key(array, length: int = 12) -> str:
+    """A short content key of an array: SHA-256 of its shape, dtype and every byte (a part of
+    ``content_key`` for values too large to write out as JSON, such as a feature matrix).
+
+    Args:
+        array: any array-like.
+        length: hex digits kept.
+
+    Returns:
+        The first ``length`` hex digits of the digest.
+    """
+    a = np.ascontiguousarray(array)
+    h = hashlib.sha256(json.dumps([list(a.shape), a.dtype.str]).encode("utf-8"))
+    h.update(a.tobytes())
     return h.hexdigest()[:length]
 
 

@@ -490,7 +490,7 @@ def fit_mlp(sd: SlotData, task: str, backbone: str | None = None, targets=PARAME
     y = (sd.table[["label"]].to_numpy() if task == "classify" else target_values(sd.table, targets))[tr]
     settings = {"task": task, "backbone": backbone, "hidden": list(P.mlp_hidden[sd.slot]),
                 "epochs": P.mlp_epochs[sd.slot], "seed": P.seed, "targets": list(targets),
-                "features": storage.content_key(feats.shape, float(feats[:64].sum())),
+                "features": storage.array_key(feats),    # every feature: the fit depends on all of them
                 "rows": storage.content_key(tr.tolist(), te.tolist()), "version": MLP_VERSION}
     key = storage.content_key(settings, np.round(y.astype(float), 6).tolist())
     path = paths.MODELS / f"mlp-{backbone}-{task}-{key}.json"

@@ -128,6 +128,10 @@ def test_the_image_store_key_sees_every_site_s_element(graphene):
     keys = {datasets.store_dir("t", pd.DataFrame([r]), params, 2) for r in (rec, boron)}
     assert len(keys) == 2
     assert datasets.store_dir("t", pd.DataFrame([copy.deepcopy(rec)]), params, 2) in keys
+    # what is not imaged is not in the key (a jarvis release that adds a derived field keeps the stores)
+    extra = copy.deepcopy(rec)
+    extra["atoms"]["props"] = ["x"] * len(rec["atoms"]["elements"])
+    assert datasets.store_dir("t", pd.DataFrame([extra]), params, 2) in keys
 
 
 def test_the_array_key_sees_every_value_its_shape_and_dtype():
@@ -141,6 +145,9 @@ def test_the_array_key_sees_every_value_its_shape_and_dtype():
     assert storage.array_key(feats) != storage.array_key(feats.astype(np.float64))
     assert storage.array_key(feats) != storage.array_key(feats.reshape(200, 4))
     assert storage.array_key(feats.T) == storage.array_key(np.ascontiguousarray(feats.T))
+    assert storage.array_key(np.float64(1.5)) != storage.array_key([1.5])      # a scalar is not [x]
+    with pytest.raises(TypeError, match="Python objects"):
+        storage.array_key(np.array([{"a": 1}], dtype=object))
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):

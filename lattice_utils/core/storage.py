@@ -373,9 +373,11 @@ def array_key(array, length: int = 12) -> str:
     Returns:
         The first ``length`` hex digits of the digest.
     """
-    a = np.ascontiguousarray(array)
+    a = np.asarray(array)
+    if a.dtype.hasobject:       # the bytes of an object array are pointers, another key every run
+        raise TypeError(f"array_key: an array of Python objects ({a.dtype}) has no content key")
     h = hashlib.sha256(json.dumps([list(a.shape), a.dtype.str]).encode("utf-8"))
-    h.update(a.tobytes())
+    h.update(np.ascontiguousarray(a).reshape(-1).view(np.uint8))     # no copy when contiguous
     return h.hexdigest()[:length]
 
 

@@ -26,7 +26,7 @@ from .structures import COLUMNS, NORMALISE_VERSION, jarvis_zip_path, load_jarvis
 
 __all__ = ["load_corpus", "corpus_path", "corpus_summary", "jarvis_corpus_path", "per_class_split", "stratified_split",
            "with_split", "TRANSFORM_COLUMNS", "build_image_store", "build_store", "chunk_images", "store_dir",
-           "ImageStore", "resize_images"]
+           "IMAGED_FIELDS", "imaged_atoms", "ImageStore", "resize_images"]
 
 STORE_VERSION = 1
 
@@ -293,13 +293,29 @@ def _transforms(table: pd.DataFrame, params: StemParams) -> list | None:
     return [tuple(float(cols[c][i]) for c in TRANSFORM_COLUMNS) for i in range(len(table))]
 
 
+IMAGED_FIELDS = ("lattice_mat", "coords", "elements", "cartesian")
+
+
+def imaged_atoms(atoms) -> list:
+    """What of each structure a STEM image depends on, for a cache key: the cell, the coordinates
+    (and whether they are Cartesian) and the element of every site (the contrast is Z-dependent);
+    not the derived ``abc``, ``angles`` or ``props`` of the atoms dict.
+
+    Args:
+        atoms: the ``atoms`` dicts of a corpus table, in row order.
+
+    Returns:
+        [{field: value}] with the ``IMAGED_FIELDS`` each dict has.
+    """
+    return [{k: r[k] for k in IMAGED_FIELDS if k in r} for r in atoms]
+
+
 def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: int) -> Path:
     """The folder of the image store of ``table``, named by the content of everything imaged.
 
-    The key covers the ids, every record's whole ``atoms`` dict (cell, coordinates and whether
-    they are Cartesian, and the element of every site: the image's contrast is Z-dependent), the
-    simulation parameters, the chunk size, the store version and the per-record
-    ``TRANSFORM_COLUMNS`` where present.
+    The key covers the ids, what of every structure is imaged (``imaged_atoms``: cell,
+    coordinates, elements), the simulation parameters, the chunk size, the store version and the
+    per-record ``TRANSFORM_COLUMNS`` where present.
 
     Args:
         slot: dataset slot (the folder name's prefix).
@@ -311,7 +327,7 @@ def store_dir(slot: str, table: pd.DataFrame, params: StemParams, chunk_size: in
         ``data/images/<slot>-<N>-<key>`` (the folder may not exist yet).
     """
     extra = _transforms(table, params)
-    key = storage.content_key(list(table["id"]), list(table["atoms"]), params.as_dict(),
+    key = storage.content_key(list(table["id"]), imaged_atoms(table["atoms"]), params.as_dict(),
                               chunk_size, STORE_VERSION, *([extra] if extra else []))
     return paths.IMAGES / f"{slot}-{len(table)}-{key}"
 

@@ -471,8 +471,7 @@ def build_styled_store(slot: str, table: pd.DataFrame, name: str = "stem_jv2d", 
     info = _info(name)
     params = StemParams(image_px=IMAGE_PX, px_scale=info.field_A / IMAGE_PX)
     ids, atoms = list(table["id"]), list(table["atoms"])
-    key = storage.content_key(ids, [r["lattice_mat"] for r in atoms], [r["coords"] for r in atoms],
-                              [r["elements"] for r in atoms], image_set_style.IMAGE_SET_STEM.as_dict(),
+    key = storage.content_key(ids, datasets.imaged_atoms(atoms), image_set_style.IMAGE_SET_STEM.as_dict(),
                               image_set_style.JPEG_QUALITY, CROP_VERSION, STYLE_VERSION, chunk_size)
     root = paths.IMAGES / f"{slot}-like-{name}-{len(table)}-{key}"
     payloads = [(ids[s:s + chunk_size], atoms[s:s + chunk_size], IMAGE_PX) for s in range(0, len(ids), chunk_size)]

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import numbers
 import os
 import sys
 from dataclasses import dataclass, field
@@ -50,8 +49,8 @@ from .data.calibration import (
     read_calibration,
     write_calibration,
 )
-from .data.real_images import (PIXEL_SIZE_AGREEMENT, ExperimentalImage, ImageReadError, NoPixelSizeError, check_image,
-                               check_pixel_size, read_image)
+from .data.real_images import (PIXEL_SIZE_AGREEMENT, ExperimentalImage, ImageReadError, NoPixelSizeError, read_image,
+                               with_pixel_size)
 from .lattice import fft_lattice, grains, scan_correction
 from .lattice.scan_distortion import MATERIALS
 from .lattice.lattice2d import CLASS_NAMES
@@ -306,15 +305,7 @@ def _image(image, pixel_size: float | None) -> ExperimentalImage:
     # pixel size given replaces the image's as it replaces a file's calibration (with a note)
     if not isinstance(image, ExperimentalImage):
         return read_image(image, pixel_size)
-    if pixel_size is not None:
-        pixel_size = check_pixel_size(pixel_size, image.name)
-        own = image.pixel_size
-        known = isinstance(own, numbers.Real) and not isinstance(own, bool)
-        if not known or abs(pixel_size - own) > 1e-9:
-            said = f"{float(own):.4g} Å" if known else repr(own)
-            image = dataclasses.replace(image, pixel_size=pixel_size, notes=[
-                *image.notes, f"pixel size {pixel_size} Å given; the image said {said}"])
-    return check_image(image)
+    return with_pixel_size(image, pixel_size)
 
 
 def _second_frame(image, pixel_size: float | None, first: ExperimentalImage) -> ExperimentalImage:

@@ -106,3 +106,28 @@ def test_bad_sidecar_is_named(tmp_path):
     (tmp_path / "s.npy.json").write_text("{not json")
     with pytest.raises(ImageReadError, match="s.npy.json: metadata sidecar is not valid JSON"):
         read_image(tmp_path / "s.npy")
+
+
+def test_a_pixel_size_given_replaces_an_images_own_by_one_rule_for_files_and_objects(tmp_path):
+    data = np.random.default_rng(0).random((32, 32))
+    img = real_images.ExperimentalImage(data, 0.2, "frame.npy", {}, [])
+    same = real_images.with_pixel_size(img, 0.2)
+    assert same.pixel_size == 0.2 and same.notes == []
+    kept = real_images.with_pixel_size(img)
+    assert kept.pixel_size == 0.2 and kept.notes == []
+    other = real_images.with_pixel_size(img, 0.1)
+    assert other.pixel_size == 0.1 and other.notes == ["pixel size 0.1 Å given; the image said 0.2 Å"]
+    assert img.pixel_size == 0.2 and img.notes == []                # the caller's image is untouched
+    unknown = real_images.ExperimentalImage(data, None, "frame.npy", {}, [])
+    assert real_images.with_pixel_size(unknown, 0.1).notes == ["pixel size 0.1 Å given; the image said None"]
+    with pytest.raises(ImageReadError, match="frame.npy: pixel size"):
+        real_images.with_pixel_size(img, 50.0)
+    with pytest.raises(ImageReadError, match="frame.npy: pixel size"):
+        real_images.with_pixel_size(unknown)                       # none given, none carried
+    # a file: the same wording for its sidecar, a number or not
+    np.save(tmp_path / "a.npy", data)
+    (tmp_path / "a.json").write_text(json.dumps({"pixel_size_A": 0.2}))
+    assert read_image(tmp_path / "a.npy", 0.1).notes == ["pixel size 0.1 Å given; the sidecar says 0.2 Å"]
+    assert read_image(tmp_path / "a.npy", 0.2).notes == []
+    (tmp_path / "a.json").write_text(json.dumps({"pixel_size_A": "0.2"}))
+    assert read_image(tmp_path / "a.npy", 0.1).notes == ["pixel size 0.1 Å given; the sidecar says '0.2'"]

@@ -13,8 +13,10 @@ Every problem is an ``ImageReadError`` that names the file and says what to do.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +26,8 @@ from ..core import paths
 
 __all__ = ["FORMATS", "UNIT_TO_ANGSTROM", "PIXEL_SIZE_RANGE", "PIXEL_SIZE_AGREEMENT", "MAX_IMAGE_PIXELS",
            "MOS2_CITATION", "MOS2_LITERATURE", "AU_CITATION", "AU_SPACINGS", "ImageReadError", "NoPixelSizeError",
-           "ExperimentalImage",
-           "read_image", "check_image", "check_pixel_size", "mos2_example", "au_example", "user_images",
+           "ExperimentalImage", "read_image", "check_image", "with_pixel_size", "check_pixel_size",
+           "mos2_example", "au_example", "user_images",
            "STO_EXAMPLE", "STO_CITATION", "STO_LITERATURE", "sto_example"]
 
 UNIT_TO_ANGSTROM = {"nm": 10.0, "Å": 1.0, "A": 1.0, "angstrom": 1.0, "pm": 0.01, "µm": 1e4,
@@ -213,6 +215,36 @@ def _declared_shape(path: Path, suffix: str) -> tuple:
         return (im.size[1], im.size[0])
 
 
+def _overridden(given: float, own, said: str) -> list[str]:
+    # the one rule for a pixel size given over one an image carries: a note when they differ (or
+    # when the carried one is not a number), nothing when they agree
+    known = isinstance(own, numbers.Real) and not isinstance(own, (bool, np.bool_))
+    if known and abs(given - float(own)) <= 1e-9:
+        return []
+    return [f"pixel size {given} Å given; {said} " + (f"{float(own):.4g} Å" if known else repr(own))]
+
+
+def with_pixel_size(img: ExperimentalImage, pixel_size: float | None = None) -> ExperimentalImage:
+    """An image built in Python, checked as ``read_image`` checks a file, at the pixel size given.
+
+    Args:
+        img: the image.
+        pixel_size: Å per pixel, replacing the image's own (with a note when they differ, as a
+            file's calibration is replaced in ``read_image``); None to keep the image's.
+
+    Returns:
+        The checked image (``check_image``).
+
+    Raises:
+        ImageReadError: naming the image, when the pixel size given or a check fails.
+    """
+    if pixel_size is not None:
+        pixel_size = check_pixel_size(pixel_size, str(img.name))
+        img = dataclasses.replace(img, pixel_size=pixel_size,
+                                  notes=[*img.notes, *_overridden(pixel_size, img.pixel_size, "the image said")])
+    return check_image(img)
+
+
 def check_image(img: ExperimentalImage) -> ExperimentalImage:
     """The checks every entry point makes on an image, from a file or built in Python.
 
@@ -317,15 +349,10 @@ def read_image(path, pixel_size: float | None = None) -> ExperimentalImage:
     side = "pixel_size_A of the sidecar .json"
     if pixel_size is not None:
         pixel_size = check_pixel_size(pixel_size, path.name)
-        if px_file is not None and abs(pixel_size - px_file) > 1e-9:
-            notes.append(f"pixel size {pixel_size} Å given; the file says {px_file:.4g} Å")
+        if px_file is not None:
+            notes += _overridden(pixel_size, px_file, "the file says")
         if "pixel_size_A" in meta:
-            try:
-                px_side = check_pixel_size(meta["pixel_size_A"], path.name, side)
-            except ImageReadError:
-                px_side = None
-            if px_side is None or abs(pixel_size - px_side) > 1e-9:
-                notes.append(f"pixel size {pixel_size} Å given; the sidecar says {meta['pixel_size_A']!r}")
+            notes += _overridden(pixel_size, meta["pixel_size_A"], "the sidecar says")
     elif "pixel_size_A" in meta:
         pixel_size = check_pixel_size(meta["pixel_size_A"], path.name, side)
         if px_file is not None and abs(pixel_size / px_file - 1) > PIXEL_SIZE_AGREEMENT:

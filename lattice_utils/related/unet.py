@@ -3,7 +3,6 @@ concatenation) for per-pixel classification, as the defect-finding document; not
 uses it with two classes to binarise FFT windows. Trained weights are cached by content key."""
 from __future__ import annotations
 
-import hashlib
 import time
 
 import numpy as np
@@ -79,10 +78,6 @@ def _check(images: np.ndarray, labels: np.ndarray | None = None):
         raise ValueError(f"labels: expected integers [n, H, W] matching the images, got {labels.shape} {labels.dtype}")
 
 
-def _fingerprint(a: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()[:16] + str(a.shape)
-
-
 def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes: int, epochs: int = 10,
                     lr: float = 2e-3, batch_size: int = 16, base: int = 16, depth: int = 3,
                     class_weights=None, seed: int = 0, force: bool = False, log=print) -> ResUNet:
@@ -118,7 +113,7 @@ def train_segmenter(name: str, images: np.ndarray, labels: np.ndarray, n_classes
     _check(images, labels)
     key = storage.content_key(name, UNET_VERSION, n_classes, epochs, lr, batch_size, base, depth,
                               None if class_weights is None else list(map(float, class_weights)), seed,
-                              _fingerprint(images), _fingerprint(labels))
+                              storage.array_key(images, 16), storage.array_key(labels, 16))
     settings = {"name": name, "n_classes": n_classes, "epochs": epochs, "lr": lr, "batch_size": batch_size,
                 "base": base, "depth": depth, "seed": seed,
                 "class_weights": None if class_weights is None else list(map(float, class_weights))}

@@ -184,3 +184,26 @@ def test_polar_input_puts_spots_by_radius_and_azimuth_and_turns_rotation_into_a_
     assert np.array_equal(S.render_input(xy, [1.0, 1.0], (40, 36), g), S.render_spots(xy, [1.0, 1.0], (40, 36), g))
     with pytest.raises(ValueError, match="unknown pattern representation"):
         S.render_input(xy, [1.0, 1.0], (8, 8), g, representation="log")
+
+
+def test_the_feature_cache_knows_the_match_tolerance_and_the_version(tmp_path, copper, monkeypatch):
+    from types import SimpleNamespace
+
+    from lattice_utils.xrd import features
+    calls = []
+
+    def spots(i):
+        calls.append(i)
+        return _spots(copper, "100")
+
+    ps = SimpleNamespace(root=tmp_path, spots=spots)
+    first = features.feature_matrix(ps, [0, 1])
+    assert len(calls) == 2 and first.shape == (2, len(features.FEATURES))
+    np.testing.assert_array_equal(features.feature_matrix(ps, [0, 1]), first)
+    assert len(calls) == 2                                   # read back from the cache
+    monkeypatch.setattr(features, "MATCH_TOL", 2e-3)
+    features.feature_matrix(ps, [0, 1])
+    assert len(calls) == 4                                   # another tolerance, computed again
+    monkeypatch.setattr(features, "FEATURES_VERSION", features.FEATURES_VERSION + 1)
+    features.feature_matrix(ps, [0, 1])
+    assert len(calls) == 6

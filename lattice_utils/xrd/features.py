@@ -9,12 +9,14 @@ from scipy.spatial import cKDTree
 
 from ..core import storage
 
-__all__ = ["FEATURES", "MATCH_TOL", "symmetry_features", "feature_matrix", "fit_symmetry_baseline"]
+__all__ = ["FEATURES", "MATCH_TOL", "FEATURES_VERSION", "symmetry_features", "feature_matrix", "fit_symmetry_baseline"]
 
 FEATURES = ("g1 (1/Å)", "|g2|/|g1|", "net angle (deg)", "spots", "rot 90", "rot 60", "rot 120",
             "mirror g1", "mirror g2", "mirror g1+g2", "mirror g1-g2", "mean I", "share I>0.1",
             "median |g| (1/Å)")
 MATCH_TOL = 1e-3     # 1/Å: a transformed spot within this of a spot is the same reflection
+# bumped by hand whenever symmetry_features computes anything differently: part of the cache key
+FEATURES_VERSION = 1
 
 
 def _rotation(deg: float) -> np.ndarray:
@@ -78,7 +80,8 @@ def symmetry_features(xy: np.ndarray, intensity: np.ndarray) -> np.ndarray:
 
 
 def feature_matrix(patterns, indices) -> np.ndarray:
-    """``symmetry_features`` of stored patterns [n, len(FEATURES)], cached beside the patterns.
+    """``symmetry_features`` of stored patterns [n, len(FEATURES)], cached beside the patterns (keyed
+    on the indices, ``FEATURES``, ``MATCH_TOL`` and ``FEATURES_VERSION``).
 
     Args:
         patterns: the ``patterns.PatternSet`` holding them.
@@ -88,7 +91,8 @@ def feature_matrix(patterns, indices) -> np.ndarray:
         Float64 array [n, len(FEATURES)], one row per pattern (NaN rows as ``symmetry_features``).
     """
     indices = np.asarray(indices, dtype=int)
-    path = patterns.root / f"features-{storage.content_key(indices.tolist(), FEATURES)}.npy"
+    key = storage.content_key(indices.tolist(), FEATURES, MATCH_TOL, FEATURES_VERSION)
+    path = patterns.root / f"features-{key}.npy"
     cached = storage.load_npy_checked(path, (len(FEATURES),), np.float64)
     if cached is not None and len(cached) == len(indices):
         return np.asarray(cached)

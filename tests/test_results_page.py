@@ -52,7 +52,8 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     site = tmp_path / "site"
     (site / "figures").mkdir(parents=True)
     (site / "figures" / "stale.png").write_bytes(b"from an older run")
-    out = results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results", commit="abc1234")
+    (executed / "01_dataset_generation.commit").write_text("abc1234\n")    # as run_all.sh records it
+    out = results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
     page = (site / "results.md").read_text()
     assert page.startswith("# Results")
     assert '<a id="nb-01"></a>' in page and "last run took 232 s, on 2026-11-29; [executed" in page
@@ -77,6 +78,14 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     copy = json.loads((site / "notebooks" / NB01).read_text())
     banner = copy["cells"][0]["source"]
     assert "profile quick; data: offline; last run took 232 s, on 2026-11-29; commit abc1234." in banner
+    # a run that left no record of its commit names none (never the commit of a later run of others)
+    for record in ("", "abc1234\nsomething else", "x" * 200):
+        (executed / "01_dataset_generation.commit").write_text(record)
+        results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
+        banner = json.loads((site / "notebooks" / NB01).read_text())["cells"][0]["source"]
+        assert "last run took 232 s, on 2026-11-29." in banner and "commit" not in banner
+    (executed / "01_dataset_generation.commit").unlink()
+    assert results_page.last_run(executed, NB01)["commit"] is None
     assert copy["cells"][1]["source"] == "See [the references](../references.md#x)."
     assert copy["cells"][2]["outputs"][0]["data"]["image/png"] == "iVBORw0KGgo="
     assert not (site / "notebooks" / "02_model_selection.ipynb").exists()     # its run failed: no copy

@@ -22,7 +22,7 @@ from .plots import light_png_bytes
 from .reproduction import template
 
 __all__ = ["LIGHT_PX", "FIGURE_BUDGET", "NOTEBOOK_BUDGET", "TABLE_ROWS", "light_png", "relink", "executed_copy",
-           "table_excerpt", "notebook_title", "last_run", "page_header", "build", "portable"]
+           "table_excerpt", "notebook_title", "last_run", "run_commit", "page_header", "build", "portable"]
 
 LIGHT_PX = 1000               # longest side of a published figure (px)
 FIGURE_BUDGET = 8_000_000     # bytes: all published figures together
@@ -94,7 +94,8 @@ def notebook_title(path: Path) -> str:
 
 def last_run(executed: Path, notebook: str) -> dict | None:
     """How the notebook's last run went, from the papermill record in its executed copy
-    (``reports/executed/<notebook>``): seconds, end date, parameters; ``None`` without one.
+    (``reports/executed/<notebook>``) and the commit ``run_all.sh`` recorded beside it
+    (``run_commit``); ``None`` without a finished run.
 
     Args:
         executed: the folder of executed notebooks.
@@ -102,7 +103,8 @@ def last_run(executed: Path, notebook: str) -> dict | None:
 
     Returns:
         {"seconds": run time (s), "finished": end date "YYYY-MM-DD", "parameters": papermill's
-        parameters}, or None when there is no executed copy, it is unreadable, or the run failed.
+        parameters, "commit": the run's commit or None}, or None when there is no executed copy,
+        it is unreadable, or the run failed.
     """
     path = executed / notebook
     if not path.exists():
@@ -114,7 +116,28 @@ def last_run(executed: Path, notebook: str) -> dict | None:
     if meta.get("duration") is None or meta.get("exception"):
         return None
     return {"seconds": float(meta["duration"]), "finished": str(meta.get("end_time", ""))[:10],
-            "parameters": meta.get("parameters", {})}
+            "parameters": meta.get("parameters", {}), "commit": run_commit(executed, notebook)}
+
+
+def run_commit(executed: Path, notebook: str) -> str | None:
+    """The commit the notebook's last finished run executed, as ``run_all.sh`` records it beside the
+    executed copy (``reports/executed/<notebook stem>.commit``).
+
+    Args:
+        executed: the folder of executed notebooks.
+        notebook: the notebook's file name.
+
+    Returns:
+        The recorded commit (a short hash, perhaps followed by "with uncommitted changes"), or None
+        when there is no record or it is not one short line of text.
+    """
+    path = executed / f"{Path(notebook).stem}.commit"
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    ok = text and len(text) <= 80 and "\n" not in text and text.isprintable()
+    return text if ok else None
 
 
 def _profile_and_source(tables: Path, names) -> tuple[str, str]:
@@ -215,7 +238,7 @@ def page_header(profile: str, commit: str) -> str:
 
 
 def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Path, header: str,
-          budget: int = FIGURE_BUDGET, commit: str = "", notebook_budget: int = NOTEBOOK_BUDGET) -> dict:
+          budget: int = FIGURE_BUDGET, notebook_budget: int = NOTEBOOK_BUDGET) -> dict:
     """Write ``site/results.md``, ``site/figures/*.png`` (light copies) and ``site/tables/*.md``.
 
     Outputs a run may lack by design (those needing the paper's data file, or the snapshot's kept
@@ -229,7 +252,6 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
         site: where the page goes; its ``figures/`` and ``tables/`` are emptied first.
         header: the page's opening Markdown.
         budget: the most bytes all light figures may take.
-        commit: the commit of the run, named in each executed copy's first cell.
         notebook_budget: the most bytes all executed notebooks may take.
 
     Returns:
@@ -266,7 +288,9 @@ def build(tables: Path, figures: Path, notebooks: Path, executed: Path, site: Pa
             facts.append(f"profile {profile}" + (f"; data: {source}" if source else ""))
         if run:
             facts.append(f"last run took {run['seconds']:.0f} s, on {run['finished']}")
-            run_facts = "; ".join(facts[1:] + ([f"commit {commit}"] if commit else [])) + "."
+            # the commit of this notebook's own run (published pages may gather runs of several
+            # commits); none is named where the run left no record
+            run_facts = "; ".join(facts[1:] + ([f"commit {run['commit']}"] if run["commit"] else [])) + "."
             nb_bytes += executed_copy(executed / nb, site_nbs / nb, run_facts)
             n_nb += 1
             facts.append(f"[executed, with its outputs](notebooks/{nb})")

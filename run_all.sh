@@ -143,14 +143,15 @@ PROGRESS_EVERY=${RUN_ALL_PROGRESS_S:-60}
 pid=""
 # an interrupted run_all stops its notebook too
 trap '[[ -n $pid ]] && kill "$pid" 2>/dev/null; echo "[run_all] interrupted" >&2; exit 130' INT TERM
-# the code every notebook of this run executes; recorded beside each executed notebook that finishes,
-# so that a published copy names the commit of its own run, not that of a later run of other notebooks
-RUN_COMMIT=$("$VENV/bin/python" -c "from lattice_utils.core.provenance import git_commit; print(git_commit())")
 for nb in "${NOTEBOOKS[@]}"; do
     name=$(basename "$nb")
     log="$EXECUTED/${name%.ipynb}.log"
     record="$EXECUTED/${name%.ipynb}.commit"
     rm -f "$record"
+    # the code this notebook executes, read just before it starts (as its NotebookRun stamps its
+    # tables); recorded beside its executed copy when it finishes, so that a published copy names the
+    # commit of its own run, not that of a later run of other notebooks
+    nb_commit=$("$VENV/bin/python" -c "from lattice_utils.core.provenance import git_commit; print(git_commit())")
     expect=${EXPECT[$name]:-60}
     # the data switch goes to the notebooks that have the parameter
     data_args=()
@@ -183,7 +184,7 @@ for nb in "${NOTEBOOKS[@]}"; do
         fi
         exit 1
     fi
-    printf '%s\n' "$RUN_COMMIT" > "$record.tmp" && mv "$record.tmp" "$record"
+    printf '%s\n' "$nb_commit" > "$record.tmp" && mv "$record.tmp" "$record"
     left=$(( left - expect )); (( left < 0 )) && left=0
     echo "[run_all] $name done in $(minutes $(( $(date +%s) - start )))"
 done

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from lattice_utils.core import paths
-from lattice_utils.repro.manifest import expected_outputs
+from lattice_utils.repro.outputs import expected_outputs
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-EXPECTED = expected_outputs()        # the manifest: lattice_utils/repro/manifest.py
+EXPECTED = expected_outputs()        # the registry: lattice_utils/repro/outputs.py
 
 
 def run_chain(out_dir):
@@ -50,6 +50,17 @@ def test_every_notebook_has_a_parameters_cell():
         tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, nb.name
         assert "profile" in tagged[0].source
+
+
+def test_every_notebook_cell_has_an_id():
+    """nbformat 4.5 cells carry ids; a cell added without one makes nbformat warn now and, it says,
+    fail in a later version."""
+    import json
+
+    for nb in NOTEBOOKS:
+        cells = json.loads(nb.read_text())["cells"]
+        missing = [i for i, c in enumerate(cells) if not c.get("id")]
+        assert not missing, f"{nb.name}: cells {missing} have no id"
 
 
 def test_every_lattice_utils_name_a_notebook_uses_exists():
@@ -101,12 +112,12 @@ def test_smoke_chain_writes_every_claimed_output(two_runs):
     from lattice_utils.repro import outputs
     checked = set(pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv")["table"])
     assert set(outputs.CHECKED) <= checked, sorted(set(outputs.CHECKED) - checked)
-    # rows of checks from every document, not only the always-present manifest table; each paper by
+    # rows of checks from every document, not only the always-present items table; each paper by
     # its short name, never by the file number the code keys it by
-    from lattice_utils.repro import manifest, reproduction
+    from lattice_utils.repro import outputs, reproduction
     checks = pd.read_csv(first / "reports" / "tables" / "reproduction_checks.csv", dtype={"document": str})
-    assert set(checks["document"]) == set(manifest.SHORT_NAMES), set(checks["document"])
-    assert all(f"## {name}: " in report for name in manifest.SHORT_NAMES.values())
+    assert set(checks["document"]) == set(outputs.SHORT_NAMES), set(checks["document"])
+    assert all(f"## {name}: " in report for name in outputs.SHORT_NAMES.values())
     assert not re.findall(r"^\| 00\d \|", report, flags=re.M)
     # every headline entry found its row (a renamed item would drop it from the front page silently)
     headline = (site / "headline.md").read_text()
@@ -134,7 +145,7 @@ def test_two_smoke_runs_give_byte_identical_tables(two_runs):
 
 
 def test_every_notebook_claims_its_outputs():
-    """The manifest above covers exactly the notebooks in notebooks/."""
+    """The registry above covers exactly the notebooks in notebooks/."""
     assert sorted(EXPECTED) == [nb.name for nb in NOTEBOOKS]
 
 

@@ -14,7 +14,7 @@ import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from lattice_utils.core import paths
-from lattice_utils.repro import manifest, prediction_stats, reproduction
+from lattice_utils.repro import outputs, prediction_stats, reproduction
 from lattice_utils.studies import snapshots
 
 NETWORKS = ("densenet121", "googlenet")
@@ -48,7 +48,7 @@ def test_the_committed_snapshots_accuracies_follow_from_its_predictions():
             assert precision_score(sub["true"] == c, sub["predicted"] == c, zero_division=0) == \
                 pytest.approx(r["precision"], abs=1e-4)
     # the outputs drawn from them are then expected of every run
-    assert manifest.expected_outputs()["05_bravais_classification.ipynb"]["tables"]
+    assert outputs.expected_outputs()["05_bravais_classification.ipynb"]["tables"]
 
 
 def test_the_snapshot_in_progress_keeps_predictions_that_give_its_accuracies():
@@ -127,14 +127,14 @@ def test_the_notebook_sections_on_a_snapshot_of_known_predictions(scratch_dirs):
     from lattice_utils.repro import plots, report, verdicts
 
     preds, sym = _synthetic_snapshot()
-    assert manifest.kept_predictions_committed()
+    assert outputs.kept_predictions_committed()
     ns = {"pd": pd, "np": np, "plt": plt, "plots": plots, "report": report, "reproduction": reproduction,
           "snapshots": snapshots, "verdicts": verdicts, "CLASS_SHORT": CLASS_SHORT, "display": lambda *a: None}
     exec(_section("02_model_selection.ipynb", "prediction_stats", "## 3."), ns)
     exec(_section("05_bravais_classification.ipynb", "prediction_stats", "## Summary"), ns)
     plt.close("all")
-    for name in manifest.NEEDS_KEPT_PREDICTIONS:
-        kind = "tables" if manifest.is_table(name) else "figures"
+    for name in outputs.NEEDS_KEPT_PREDICTIONS:
+        kind = "tables" if outputs.is_table(name) else "figures"
         suffix = ".csv" if kind == "tables" else ".png"
         assert (getattr(paths, kind.upper()) / f"{name}{suffix}").exists(), name
 

@@ -11,7 +11,7 @@ import os
 
 from ..core import paths
 from ..core.profiles import get_profile
-from .results_page import last_run
+from .publish import last_run
 
 __all__ = ["CPU", "CPU_MEASURED_CORES", "GPU", "plan", "notebook_estimates", "main"]
 

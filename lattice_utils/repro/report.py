@@ -14,7 +14,7 @@ import pandas as pd
 from ..core import paths
 from ..core.provenance import git_commit
 from ..core.storage import write_text
-from . import manifest, outputs
+from . import outputs
 
 __all__ = ["paper_values", "paper_quote", "to_markdown", "write_table", "NotebookRun", "table_s3", "beside_paper",
            "git_commit"]
@@ -29,12 +29,12 @@ def paper_values(name: str, dtype=None) -> pd.DataFrame:
 
     Returns:
         The table, each row naming the paper item it comes from (``source``) the way a reader
-        sees it ("Chakrabarty et al. (main paper), Table 1": ``manifest.cite``); the files key
+        sees it ("Chakrabarty et al. (main paper), Table 1": ``outputs.cite``); the files key
         the papers by document number, which no table, notebook or page shows.
     """
     table = pd.read_csv(paths.PAPER_VALUES / f"{name}.csv", dtype=dtype)
     if "source" in table:
-        table["source"] = table["source"].map(lambda v: manifest.cite(v) if isinstance(v, str) else v)
+        table["source"] = table["source"].map(lambda v: outputs.cite(v) if isinstance(v, str) else v)
     return table
 
 
@@ -186,7 +186,7 @@ class NotebookRun:
         return f"Notebook {self.notebook}, profile {self.profile}{what}, commit {self.commit}."
 
     def write_table(self, df: pd.DataFrame, name: str, title: str, notes: str = "") -> pd.DataFrame:
-        """``write_table`` of the stamped table; a table the manifest gives to another notebook
+        """``write_table`` of the stamped table; a table the registry (``outputs``) gives to another notebook
         is refused (the report would credit the wrong notebook).
 
         Args:
@@ -207,7 +207,7 @@ class NotebookRun:
         except KeyError:
             owner = self.notebook
         if owner != self.notebook:
-            raise ValueError(f"table {name} belongs to notebook {owner} (lattice_utils/repro/manifest.py), "
+            raise ValueError(f"table {name} belongs to notebook {owner} (lattice_utils/repro/outputs.py), "
                              f"not {self.notebook}")
         line = f"*{self.describe()}*"
         return write_table(self.stamp(df), name, title, f"{notes.strip()}\n\n{line}" if notes.strip() else line)

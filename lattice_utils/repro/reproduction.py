@@ -15,7 +15,7 @@ import pandas as pd
 from ..core import paths
 from ..core.profiles import PROFILES, get_profile
 from ..studies.snapshots import read_snapshot_table, reported_snapshots
-from . import manifest, outputs, report, verdicts
+from . import outputs, report, verdicts
 
 __all__ = ["TOL", "STATUS_ORDER", "LEGEND", "ONE_RUN", "NO_TRAINING", "HEADLINE", "Check", "main_paper_checks",
            "xrd_checks", "related_checks", "seed_tolerance", "snapshot_checks", "checks", "runs_of", "summary",
@@ -661,7 +661,7 @@ def checks() -> pd.DataFrame:
     rows = []
     for c in main_paper_checks() + snapshot_checks() + xrd_checks() + related_checks():
         if c.table in outputs.CHECKED:
-            c.notebook = outputs.notebook_of(c.table)     # the manifest says who writes it
+            c.notebook = outputs.notebook_of(c.table)     # the registry says who writes it
         status = c.status()
         judged = c.prediction is not None and status in verdicts.STATUSES
         shown = verdicts.with_interval(c.ours, c.interval)
@@ -849,9 +849,9 @@ def named(df: pd.DataFrame) -> pd.DataFrame:
         df: a table with a ``document`` column of keys ("000"), or without one.
 
     Returns:
-        The table with each key replaced by the paper's short name (``manifest.SHORT_NAMES``).
+        The table with each key replaced by the paper's short name (``outputs.SHORT_NAMES``).
     """
-    return df.assign(document=df["document"].map(manifest.SHORT_NAMES)) if "document" in df else df
+    return df.assign(document=df["document"].map(outputs.SHORT_NAMES)) if "document" in df else df
 
 
 def report_page(table: pd.DataFrame, summary_table: pd.DataFrame, head: pd.DataFrame, items: pd.DataFrame,
@@ -863,7 +863,7 @@ def report_page(table: pd.DataFrame, summary_table: pd.DataFrame, head: pd.DataF
         table: every check (``checks()``).
         summary_table: ``summary(table)`` with its ``title`` column.
         head: ``headline(table)``.
-        items: ``manifest.items_table()``.
+        items: ``outputs.items_table()``.
         run_times: ``snapshot_run_times("paper")``.
         run_time_line: ``run_time_sentence(run_times)``.
         profile: the profile of the run being reported.
@@ -883,9 +883,9 @@ def report_page(table: pd.DataFrame, summary_table: pd.DataFrame, head: pd.DataF
     if len(run_times):
         parts += ["## Time of the paper-settings runs\n", run_time_line + "\n",
                   to_markdown(run_times, list(run_times.columns))]
-    for doc, title in manifest.DOCUMENTS.items():
+    for doc, title in outputs.DOCUMENTS.items():
         sub = table[table["document"] == doc]
-        parts += [f"## {manifest.SHORT_NAMES[doc]}: {title}\n",
+        parts += [f"## {outputs.SHORT_NAMES[doc]}: {title}\n",
                   to_markdown(named(sub), REPORT_COLUMNS) if len(sub) else "No comparison table.\n"]
     parts += ["## Numbered figures and tables of the papers\n", to_markdown(named(items), list(items.columns))]
     return "\n".join(parts)

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from lattice_utils.core import paths
-from lattice_utils.repro import manifest, plots, publish, results_page
+from lattice_utils.repro import outputs, plots, publish
 
 NB01 = "01_dataset_generation.ipynb"
 
@@ -27,11 +27,11 @@ def run_outputs(tmp_path):
     """Tables and figures of notebook 01 as a run leaves them, and one timing row."""
     tables, figures = tmp_path / "tables", tmp_path / "figures"
     tables.mkdir(), figures.mkdir()
-    for name in manifest.CLAIMS[NB01]:
-        if manifest.is_table(name):
+    for name in outputs.CLAIMS[NB01]:
+        if outputs.is_table(name):
             (tables / f"{name}.md").write_text(_table_md(f"Title of {name}", 30))
             (tables / f"{name}.csv").write_text("k,v,profile,data_source\n0,0,quick,offline\n")
-        elif name not in manifest.NEEDS_PAPER_DATA:
+        elif name not in outputs.NEEDS_PAPER_DATA:
             rng = np.random.default_rng(0)
             Image.fromarray(rng.integers(0, 255, (1800, 2400, 3), dtype=np.uint8)).save(figures / f"{name}.png")
     executed = tmp_path / "executed"
@@ -53,7 +53,7 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     (site / "figures").mkdir(parents=True)
     (site / "figures" / "stale.png").write_bytes(b"from an older run")
     (executed / "01_dataset_generation.commit").write_text("abc1234\n")    # as run_all.sh records it
-    out = results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
+    out = publish.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
     page = (site / "results.md").read_text()
     assert page.startswith("# Results")
     assert '<a id="nb-01"></a>' in page and "last run took 232 s, on 2026-11-29; [executed" in page
@@ -71,7 +71,7 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     assert "fig1_paper_image_sets" not in out["missing"]          # needs the paper's file: absent by design
     assert not (site / "figures" / "stale.png").exists()
     with Image.open(site / "figures" / "fig1_example_images.png") as im:
-        assert max(im.size) == results_page.LIGHT_PX and im.mode == "P"
+        assert max(im.size) == publish.LIGHT_PX and im.mode == "P"
     assert out["figures"] == 2 and out["tables"] == 6
     # the executed notebook, with its outputs, a first cell naming its run, and links that hold from docs/notebooks/
     assert "[executed, with its outputs](notebooks/01_dataset_generation.ipynb)" in page and out["notebooks"] == 1
@@ -81,11 +81,11 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
     # a run that left no record of its commit names none (never the commit of a later run of others)
     for record in ("", "abc1234\nsomething else", "x" * 200):
         (executed / "01_dataset_generation.commit").write_text(record)
-        results_page.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
+        publish.build(tables, figures, paths.NOTEBOOKS, executed, site, "# Results")
         banner = json.loads((site / "notebooks" / NB01).read_text())["cells"][0]["source"]
         assert "last run took 232 s, on 2026-11-29." in banner and "commit" not in banner
     (executed / "01_dataset_generation.commit").unlink()
-    assert results_page.last_run(executed, NB01)["commit"] is None
+    assert publish.last_run(executed, NB01)["commit"] is None
     assert copy["cells"][1]["source"] == "See [the references](../references.md#x)."
     assert copy["cells"][2]["outputs"][0]["data"]["image/png"] == "iVBORw0KGgo="
     assert not (site / "notebooks" / "02_model_selection.ipynb").exists()     # its run failed: no copy
@@ -93,7 +93,7 @@ def test_page_shows_each_notebooks_figures_and_tables_and_says_what_is_missing(r
 
 def test_links_move_with_the_notebook_and_absolute_ones_stay():
     text = "[a](../docs/methods.md#fft) [b](https://x.org/y) [c](#here) [d](../README.md) [e](figure.png)"
-    assert results_page.relink(text, "notebooks", "docs/notebooks") == (
+    assert publish.relink(text, "notebooks", "docs/notebooks") == (
         "[a](../methods.md#fft) [b](https://x.org/y) [c](#here) [d](../../README.md) [e](../../notebooks/figure.png)")
 
 
@@ -108,9 +108,9 @@ def test_a_figure_is_shown_only_inside_a_kernel(tmp_path):
 def test_figures_over_the_budget_are_refused(run_outputs, tmp_path):
     tables, figures, executed = run_outputs
     with pytest.raises(ValueError, match="light figures take .* over the 0.0 MB budget"):
-        results_page.build(tables, figures, paths.NOTEBOOKS, executed, tmp_path / "site", "# R", budget=10)
+        publish.build(tables, figures, paths.NOTEBOOKS, executed, tmp_path / "site", "# R", budget=10)
     with pytest.raises(ValueError, match="executed notebooks take .* over the 0.0 MB budget"):
-        results_page.build(tables, figures, paths.NOTEBOOKS, executed, tmp_path / "site", "# R", notebook_budget=10)
+        publish.build(tables, figures, paths.NOTEBOOKS, executed, tmp_path / "site", "# R", notebook_budget=10)
 
 
 def _site(tmp_path, profile="quick", missing=()):
@@ -183,7 +183,7 @@ def test_executed_copies_name_no_folder_of_the_machine_they_ran_on(tmp_path):
     data, out, repo = "/srv/big-disk/lattice-data", "/scratch/run-7", "/home/me/lattice"
     text = (f'"reused cached {data}/models/m/final.pt", "output_path": "{out}/reports/executed/05.ipynb", '
             f'"{repo}/notebooks/05.ipynb", "{repo}"')
-    got = results_page.portable(text, {"$LATTICE_DATA_DIR": data, "$LATTICE_OUTPUT_DIR": out, "": repo})
+    got = publish.portable(text, {"$LATTICE_DATA_DIR": data, "$LATTICE_OUTPUT_DIR": out, "": repo})
     assert "/srv" not in got and "/scratch" not in got and "/home" not in got
     assert "$LATTICE_DATA_DIR/models/m/final.pt" in got and "$LATTICE_OUTPUT_DIR/reports/executed" in got
     assert '"notebooks/05.ipynb"' in got and got.endswith('"."')

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from lattice_utils.core import paths
-from lattice_utils.repro import manifest as M
+from lattice_utils.repro import outputs as M
 
 SEEDS = paths.ROOT.parent / "shared" / "seeds"
 
@@ -24,7 +24,7 @@ def test_every_numbered_item_is_claimed_or_explained():
     assert all(len(why) > 20 for why in M.NOT_REPRODUCED.values())
 
 
-def test_every_notebook_is_in_the_manifest():
+def test_every_notebook_is_in_the_registry():
     assert sorted(M.CLAIMS) == sorted(p.name for p in paths.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -191,6 +191,29 @@ def test_the_symmetric_average_does_not_change_when_the_image_is_rotated_or_mirr
         regressor.symmetric_probabilities(training.Inputs(images, "k", 8), np.arange(3))
 
 
+def test_the_copies_probabilities_are_the_terms_of_the_symmetric_average():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(5, 8, 8), dtype=np.uint8)
+    cfg = training.TrainConfig("classify", "small_cnn", ("label",), "k", input_px=8, channels_last=False)
+    model = training.TrainedModel(cfg, _Oriented(), [], None, None, None, {})
+    inputs, rows = training.Inputs(images, "k", 8), np.array([4, 0, 2])
+    per_copy = model.copy_probabilities(inputs, rows, batch_size=2)
+    assert per_copy.shape == (8, 3, 5) and np.allclose(per_copy.sum(axis=2), 1.0)
+    # the same float32 sum in the same order: the average's bytes, not only its value
+    total = per_copy[0].astype(np.float32)
+    for p in per_copy[1:]:
+        total = total + p.astype(np.float32)
+    assert np.array_equal((total / np.float32(8.0)).astype(np.float64), model.symmetric_probabilities(inputs, rows, 2))
+    # copy k is the network on the k-th image of dihedral_copies, as DIHEDRAL_COPIES names it
+    x = training.to_network_input(images[rows], False)
+    for k, (copy, (degrees, mirrored)) in enumerate(zip(training.dihedral_copies(x), training.DIHEDRAL_COPIES)):
+        expect = torch.rot90(x, degrees // 90, dims=(2, 3))
+        expect = torch.flip(expect, dims=(3,)) if mirrored else expect
+        assert torch.equal(copy, expect)
+        assert np.allclose(per_copy[k], torch.softmax(_Oriented()(copy), dim=1).detach().numpy(), atol=1e-6)
+    assert model.copy_probabilities(inputs, np.array([], dtype=int)).shape == (8, 0, 5)
+
+
 def dataclasses_replace(cfg, **kw):
     import dataclasses
 
@@ -229,3 +252,48 @@ def test_the_improvements_table_against_scipy_and_scikit_learn():
         "as trained (the paper's recipe)", "ensemble of the seeds"]
     with pytest.raises(ValueError, match="no test predictions of 'mlp'"):
         ps.improvements(preds, sym, "mlp")
+
+
+def _per_copy(hits):
+    """A per-copy table where seed s gets the first hits[s][copy] of 10 images right on each copy."""
+    rows = []
+    for seed, per_copy_hits in enumerate(hits):
+        for copy, (degrees, mirrored) in enumerate(training.DIHEDRAL_COPIES):
+            for i in range(10):
+                rows.append({"model": "densenet121", "seed": seed, "id": f"{i:04d}", "true": 1, "copy": copy,
+                             "rotation_deg": degrees, "mirrored": mirrored,
+                             "predicted": 1 if i < per_copy_hits[copy] else 2})
+    return pd.DataFrame(rows)
+
+
+def test_copy_accuracy_against_a_hand_count_and_scipy():
+    # copies in DIHEDRAL_COPIES' order: 0°, 0° mirrored, 90°, 90° m, 180°, 180° m, 270°, 270° m
+    hits = [[9, 9, 5, 6, 8, 9, 5, 4], [10, 8, 6, 6, 9, 9, 4, 5], [8, 9, 7, 5, 9, 8, 6, 5]]
+    table = ps.copy_accuracy(_per_copy(hits), "densenet121").set_index("copies")
+    assert len(table) == 11 and (table["n"] == 10).all() and (table["seeds"] == 3).all()
+    assert table.loc["copy 2: rotated 90°", "accuracy_pct"] == pytest.approx(100 * (5 + 6 + 7) / 30)
+    assert table.loc["copy 7: rotated 270°, mirrored", "accuracy_pct"] == pytest.approx(100 * (4 + 5 + 5) / 30)
+    kept = np.array([np.mean([h[0], h[1], h[4], h[5]]) * 10 for h in hits])
+    turned = np.array([np.mean([h[2], h[3], h[6], h[7]]) * 10 for h in hits])
+    diff = turned - kept
+    row = table.loc["turned minus kept (points)"]
+    half = stats.t.ppf(0.975, 2) * diff.std(ddof=1) / np.sqrt(3)
+    assert row["accuracy_pct"] == pytest.approx(diff.mean())
+    assert (row["low"], row["high"]) == pytest.approx((diff.mean() - half, diff.mean() + half))
+    assert table.loc["rotated 0 or 180° (orientation kept)", "accuracy_pct"] == pytest.approx(kept.mean())
+    assert table.loc["rotated 90 or 270° (turned)", "high"] <= 100.0
+
+
+def test_copy_accuracy_refuses_what_it_cannot_score():
+    table = _per_copy([[9] * 8, [8] * 8])
+    with pytest.raises(ValueError, match="lack the column"):
+        ps.copy_accuracy(table.drop(columns="rotation_deg"), "densenet121")
+    with pytest.raises(ValueError, match="no per-copy predictions of 'googlenet'"):
+        ps.copy_accuracy(table, "googlenet")
+    with pytest.raises(ValueError, match="predicted twice"):
+        ps.copy_accuracy(pd.concat([table, table.iloc[:1]]), "densenet121")
+    with pytest.raises(ValueError, match="seed 1 lacks some of the eight copies"):
+        ps.copy_accuracy(table[~((table["seed"] == 1) & (table["copy"] == 7))], "densenet121")
+    one_seed = ps.copy_accuracy(table[table["seed"] == 0], "densenet121")
+    assert one_seed["low"].isna().all() and (one_seed["seeds"] == 1).all()
+

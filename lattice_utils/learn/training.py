@@ -40,8 +40,8 @@ from .models import ARCHITECTURES, IMAGENET_MEAN, IMAGENET_STD, build_network
 # precision choice and the one input resizing
 __all__ = ["INPUT_PX_RANGE", "N_CLASSES_RANGE", "REGISTRY", "TARGET_RANGE", "TASKS", "TRAINING_VERSION", "EpochInputs",
            "Inputs", "TrainConfig", "TrainedModel", "check_model_numbers", "data_key", "default_device",
-           "dihedral_copies", "load_trained", "load_weights", "load_weights_into", "prepare_inputs", "register_model",
-           "registered_models", "resize_images", "resolve_precision", "to_network_input", "train"]
+           "DIHEDRAL_COPIES", "dihedral_copies", "load_trained", "load_weights", "load_weights_into", "prepare_inputs",
+           "register_model", "registered_models", "resize_images", "resolve_precision", "to_network_input", "train"]
 
 TRAINING_VERSION = 1
 TASKS = ("classify", "regress")
@@ -354,24 +354,69 @@ class TrainedModel:
     def symmetric_probabilities(self, inputs: Inputs, rows, batch_size: int = 64) -> np.ndarray:
         """Class probabilities averaged over the image's eight symmetric copies (rotations by
         multiples of 90° and their mirrors): a lattice's Bravais class does not change under them,
-        so the average removes what the network wrongly ties to the image's orientation."""
+        so the average removes what the network wrongly ties to the image's orientation.
+
+        Args:
+            inputs: the prepared images.
+            rows: the rows of ``inputs`` to classify.
+            batch_size: images per forward pass.
+
+        Returns:
+            float64 [len(rows), n_classes], each row summing to 1.
+
+        Raises:
+            ValueError: the network is a regressor (a rotation by 90° swaps a and b).
+        """
+        out = []
+        for per_copy in self._copy_batches(inputs, rows, batch_size):
+            total = None
+            for p in per_copy:          # summed in the copies' order, then divided: the committed bytes
+                total = p if total is None else total + p
+            out.append((total / 8.0).cpu().numpy())
+        return (np.concatenate(out) if out else np.zeros((0, self.config.n_outputs))).astype(np.float64)
+
+    @torch.inference_mode()
+    def copy_probabilities(self, inputs: Inputs, rows, batch_size: int = 64) -> np.ndarray:
+        """Class probabilities of each of the image's eight symmetric copies, in ``DIHEDRAL_COPIES``'
+        order: what the average of ``symmetric_probabilities`` is made of, copy by copy.
+
+        Args:
+            inputs: the prepared images.
+            rows: the rows of ``inputs`` to classify.
+            batch_size: images per forward pass.
+
+        Returns:
+            float64 [8, len(rows), n_classes].
+
+        Raises:
+            ValueError: the network is a regressor (a rotation by 90° swaps a and b).
+        """
+        out = [np.stack([p.cpu().numpy() for p in per_copy])
+               for per_copy in self._copy_batches(inputs, rows, batch_size)]
+        return (np.concatenate(out, axis=1) if out else np.zeros((8, 0, self.config.n_outputs))).astype(np.float64)
+
+    def _copy_batches(self, inputs: Inputs, rows, batch_size: int):
+        """Per batch of rows: the softmax of each of the eight copies (float32 tensors [batch, n_classes])."""
         if self.config.task != "classify":
             raise ValueError("symmetric averaging is for a classifier: a rotation by 90° swaps a and b")
         rows = np.asarray(rows, dtype=int)
         device = next(self.model.parameters()).device
         self.model.eval()
-        out = []
+        fmt = torch.channels_last if self.config.channels_last else torch.contiguous_format
         for b in range(0, len(rows), batch_size):
             x = to_network_input(inputs.images[rows[b:b + batch_size]], self.config.channels_last).to(device)
-            total = None
+            per_copy = []
             for copy in dihedral_copies(x):
-                fmt = torch.channels_last if self.config.channels_last else torch.contiguous_format
                 copy = copy.contiguous(memory_format=fmt)
                 with autocast(device, self.config.precision):
-                    p = torch.softmax(self.model(copy).float(), dim=1)
-                total = p if total is None else total + p
-            out.append((total / 8.0).cpu().numpy())
-        return (np.concatenate(out) if out else np.zeros((0, self.config.n_outputs))).astype(np.float64)
+                    per_copy.append(torch.softmax(self.model(copy).float(), dim=1))
+            yield per_copy
+
+
+# the eight copies ``dihedral_copies`` yields, in order: (rotation, degrees anticlockwise; mirrored
+# in x after it). A lattice vector along x stays on x under the rotations by 0 and 180° and turns
+# onto y under those by 90 and 270°, mirrored or not.
+DIHEDRAL_COPIES = tuple((90 * k, mirrored) for k in range(4) for mirrored in (False, True))
 
 
 def dihedral_copies(x: torch.Tensor):

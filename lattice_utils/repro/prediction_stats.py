@@ -16,7 +16,7 @@ from ..learn.metrics import confusion
 from .verdicts import LEVEL, clopper_pearson, mean_interval
 
 __all__ = ["PROBABILITIES", "accuracy_per_run", "confusion_over_seeds", "row_normalised", "bootstrap_accuracy",
-           "mcnemar_exact", "paired_tests", "seed_ensemble", "single_accuracy", "improvements"]
+           "mcnemar_exact", "paired_tests", "seed_ensemble", "single_accuracy", "improvements", "copy_accuracy"]
 
 PROBABILITIES = ("p0", "p1", "p2", "p3", "p4")
 
@@ -305,3 +305,60 @@ def improvements(preds: pd.DataFrame, symmetric: pd.DataFrame, model: str) -> pd
     if len(sym):
         ensemble_row("ensemble of the seeds, eight copies averaged", sym)
     return pd.DataFrame(rows)
+
+
+def copy_accuracy(per_copy: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Each symmetric copy scored on its own, and the copies that keep the image's orientation
+    against those that turn it by 90°: does the network lose accuracy on the copies whose lattice
+    vector lies along y, an orientation its training images lacked?
+
+    Args:
+        per_copy: one row per (model, seed, test image, copy): ``model``, ``seed``, ``id``, ``true``,
+            ``copy``, ``rotation_deg`` (0, 90, 180, 270), ``mirrored``, ``predicted``
+            (``snapshots.PER_COPY``).
+        model: the model (``densenet121``, ...).
+
+    Returns:
+        One row per copy, then one for the copies rotated by 0 or 180° (mirrored or not), one for
+        those rotated by 90 or 270°, and one for their difference: ``model``, ``copies`` (what is
+        scored), ``seeds``, ``n`` (test images), ``accuracy_pct`` (mean over seeds, %; the
+        difference in percentage points, paired seed by seed) and ``low``, ``high``, its 95 % t
+        interval over seeds (NaN with one seed). A group's accuracy per seed is the mean of its four
+        copies' accuracies.
+
+    Raises:
+        ValueError: a required column is missing, ``model`` has no rows, an image's copy is
+            predicted twice by one training, or a training lacks some of the eight copies.
+    """
+    need = ["model", "seed", "id", "true", "copy", "rotation_deg", "mirrored", "predicted"]
+    missing = [c for c in need if c not in per_copy]
+    if missing:
+        raise ValueError(f"the per-copy predictions lack the column(s) {missing}")
+    rows = per_copy[per_copy["model"] == model]
+    if not len(rows):
+        raise ValueError(f"no per-copy predictions of {model!r} in the table")
+    if rows.duplicated(["seed", "id", "copy"]).any():
+        r = rows[rows.duplicated(["seed", "id", "copy"])].iloc[0]
+        raise ValueError(f"copy {r['copy']} of image {r['id']} is predicted twice by {model} seed {r['seed']}")
+    copies_per_seed = rows.groupby("seed")["copy"].nunique()
+    if (copies_per_seed != 8).any():
+        short = copies_per_seed[copies_per_seed != 8].index[0]
+        raise ValueError(f"{model} seed {short} lacks some of the eight copies")
+    acc = (rows.assign(hit=rows["true"] == rows["predicted"])
+           .groupby(["seed", "copy", "rotation_deg", "mirrored"])["hit"].mean().mul(100.0).reset_index())
+    n = int(rows.groupby("seed")["id"].nunique().iloc[0])
+    out = []
+
+    def row(what, per_seed, bounds=(0.0, 100.0)):
+        m, lo, hi, k = _over_seeds(per_seed, bounds)
+        out.append({"model": model, "copies": what, "seeds": k, "n": n, "accuracy_pct": m, "low": lo, "high": hi})
+
+    for (copy, deg, mirrored), g in acc.groupby(["copy", "rotation_deg", "mirrored"]):
+        row(f"copy {copy}: rotated {deg}°" + (", mirrored" if mirrored else ""), g.set_index("seed")["hit"])
+    kept = acc[acc["rotation_deg"] % 180 == 0].groupby("seed")["hit"].mean()
+    turned = acc[acc["rotation_deg"] % 180 != 0].groupby("seed")["hit"].mean()
+    row("rotated 0 or 180° (orientation kept)", kept)
+    row("rotated 90 or 270° (turned)", turned)
+    row("turned minus kept (points)", turned - kept, (-np.inf, np.inf))
+    return pd.DataFrame(out)
+

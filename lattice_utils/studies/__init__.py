@@ -10,6 +10,9 @@ paper's own images whose results are committed as snapshots.
   dated snapshot (summaries, run records and every test prediction).
 - ``snapshots``: the committed snapshots (``reports/snapshots/``): which folders can be read, the
   newest of each set and profile, and what each keeps per image.
+- ``symmetric_copies``: the class each paper-settings network gives each of the eight symmetric
+  copies of each test image, added to the snapshot whose networks they are (one inference pass over
+  the weights left in the data folder; nothing is trained).
 - ``experimental``: notebook 08 as functions: the analysed part of a real image, and Table S6 with
   the sources and licences of the paper's literature images.
 - ``distortion_study``: notebook 08's measured scan distortion: frames under a known distortion, the
@@ -25,6 +28,5 @@ paper's own images whose results are committed as snapshots.
   also under ``torchrun``.
 """
 
-__all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "experimental", "distortion_study",
-           "physics_baseline", "rotation_robustness", "transfer",
-           "train_models"]
+__all__ = ["stem_studies", "corpus_stats", "paper_runs", "snapshots", "symmetric_copies", "experimental",
+           "distortion_study", "physics_baseline", "rotation_robustness", "transfer", "train_models"]

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..core import paths, storage
 
-__all__ = ["HISTORY", "PREDICTIONS", "SYMMETRIC", "Kept", "SnapshotWarning", "damaged_snapshots", "kept",
-           "newest_snapshots", "read_kept", "reported_snapshots", "read_snapshot_table", "repeated_training",
-           "scan_snapshots", "snapshot_folders"]
+__all__ = ["HISTORY", "PER_COPY", "PREDICTIONS", "SYMMETRIC", "Kept", "SnapshotWarning", "damaged_snapshots", "kept",
+           "newest_snapshots", "per_copy_of_runs", "read_kept", "reported_snapshots", "read_snapshot_table",
+           "repeated_training", "scan_snapshots", "snapshot_folders"]
 
 
 class SnapshotWarning(UserWarning):
@@ -178,6 +178,9 @@ def read_snapshot_table(path, **read_csv) -> pd.DataFrame:
 PREDICTIONS = "predictions_per_image.csv"
 SYMMETRIC = "predictions_symmetric_average.csv"
 HISTORY = "training_history.csv"
+# the class each network gives each of the eight symmetric copies of each test image, added to a
+# snapshot by a separate run over its kept weights (``studies.symmetric_copies``)
+PER_COPY = "predictions_per_copy.csv"
 
 
 def read_kept(folder, name: str) -> pd.DataFrame:
@@ -185,7 +188,7 @@ def read_kept(folder, name: str) -> pd.DataFrame:
 
     Args:
         folder: the snapshot folder (``pathlib.Path``).
-        name: the file: ``PREDICTIONS``, ``SYMMETRIC`` or ``HISTORY``.
+        name: the file: ``PREDICTIONS``, ``SYMMETRIC``, ``HISTORY`` or ``PER_COPY``.
 
     Returns:
         The file as a table (``paper_runs.PREDICTION_COLUMNS`` or ``paper_runs.HISTORY_COLUMNS``);
@@ -210,12 +213,15 @@ class Kept:
             image (``SYMMETRIC``), same columns.
         history: the networks' per-epoch training record (``HISTORY``): model, seed, epoch, loss,
             seconds, images_per_s.
+        per_copy: the class each network gives each symmetric copy of each image (``PER_COPY``):
+            model, seed, id, true, copy, rotation_deg, mirrored, predicted; empty where not added.
     """
     folder: object
     meta: dict
     predictions: pd.DataFrame
     symmetric: pd.DataFrame
     history: pd.DataFrame
+    per_copy: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def kept(set_name: str = "stem_jv2d", profile: str = "paper") -> Kept | None:
@@ -233,4 +239,27 @@ def kept(set_name: str = "stem_jv2d", profile: str = "paper") -> Kept | None:
     if found is None:
         return None
     folder, meta = found
-    return Kept(folder, meta, read_kept(folder, PREDICTIONS), read_kept(folder, SYMMETRIC), read_kept(folder, HISTORY))
+    return Kept(folder, meta, read_kept(folder, PREDICTIONS), read_kept(folder, SYMMETRIC), read_kept(folder, HISTORY),
+                per_copy_of_runs(read_kept(folder, PER_COPY), meta))
+
+
+def per_copy_of_runs(per_copy: pd.DataFrame, meta: dict) -> pd.DataFrame:
+    """The per-copy rows of the trainings the snapshot records: those whose (seed, model) ``meta.json``
+    lists under ``per_copy_kept`` with the configuration key of its run of that seed and model. A
+    snapshot written again by ``paper_runs`` (other trainings, a new ``meta.json``) keeps none.
+
+    Args:
+        per_copy: the snapshot's ``PER_COPY`` table (may be empty).
+        meta: its ``meta.json``.
+
+    Returns:
+        The rows of the trainings that match, in their order.
+    """
+    if not len(per_copy):
+        return per_copy
+    runs = {(int(r.get("seed", -1)), r.get("model")): r.get("config_key") for r in meta.get("runs", [])}
+    ok = {(int(r["seed"]), r["model"]) for r in meta.get("per_copy_kept", []) or []
+          if isinstance(r, dict) and {"seed", "model"} <= set(r) and r.get("config_key") is not None
+          and runs.get((int(r["seed"]), r["model"])) == r.get("config_key")}
+    keep = [(int(s), m) in ok for s, m in zip(per_copy["seed"], per_copy["model"])]
+    return per_copy[keep].reset_index(drop=True)

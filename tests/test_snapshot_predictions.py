@@ -51,6 +51,22 @@ def test_the_committed_snapshots_accuracies_follow_from_its_predictions():
     assert outputs.expected_outputs()["05_bravais_classification.ipynb"]["tables"]
 
 
+def test_the_committed_per_copy_classes_give_the_snapshots_accuracies_on_the_unturned_copy():
+    """Every training the meta lists has all eight copies of every test image, and its copy 0 (the
+    image as it is) scores exactly its Table S1 accuracy."""
+    kept = snapshots.kept("stem_jv2d", "paper")
+    if kept is None or not len(kept.per_copy):
+        pytest.skip("the committed snapshot keeps no per-copy classes")
+    s1 = snapshots.read_snapshot_table(kept.folder / "table_s1_per_seed.csv").set_index(["seed", "model"])
+    listed = {(r["seed"], r["model"]) for r in kept.meta["per_copy_kept"]}
+    assert listed == set(zip(kept.per_copy["seed"], kept.per_copy["model"]))
+    for (seed, model), rows in kept.per_copy.groupby(["seed", "model"]):
+        assert rows.groupby("copy")["id"].nunique().tolist() == [s1.loc[(seed, model), "n"]] * 8
+        plain = rows[rows["copy"] == 0]
+        accuracy = 100 * (plain["true"] == plain["predicted"]).mean()
+        assert accuracy == pytest.approx(s1.loc[(seed, model), "accuracy_pct"])
+
+
 def test_the_snapshot_in_progress_keeps_predictions_that_give_its_accuracies():
     """The newest committed snapshot, complete or not (a retraining commits it seed by seed): every
     training it lists as kept has its test predictions, and they give its Table S1 row."""

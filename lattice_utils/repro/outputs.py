@@ -39,7 +39,7 @@ NOTEBOOK_FILES = {name[:2]: f"{name}.ipynb" for name in NOTEBOOKS}
 # what an output needs before a run can write it
 PAPER_DATA = "paper data"                 # the paper's own data file in data/raw/ (the smoke run has none)
 KEPT_PREDICTIONS = "kept predictions"     # the committed paper-settings snapshot's per-image predictions
-SEPARATE_RUN = "separate run"             # a run of hours outside the notebook chain (the XRD learning curve)
+SEPARATE_RUN = "separate run"             # a run outside the notebook chain (the XRD learning curve, the copies)
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,8 @@ OUTPUTS = (
     _figure("05", "table_2_paper_settings_confusion", "000 Table 2", needs=KEPT_PREDICTIONS),
     _table("05", "table_05_beyond_the_paper", needs=KEPT_PREDICTIONS),
     _figure("05", "beyond_the_paper_accuracy", needs=KEPT_PREDICTIONS),
+    # from the per-copy classes a separate pass over the snapshot's weights adds (studies.symmetric_copies)
+    _table("05", "table_05_symmetric_copies", needs=SEPARATE_RUN),
     # 06_alex_model_comparison.ipynb
     _figure("06", "figs1_alex_googlenet_mlp_parity", "000 Fig. S1"),
     _table("06", "table_s4_alex_models", "000 Table S4", checked=("model", "model_title", "subset", *_REGRESSION),

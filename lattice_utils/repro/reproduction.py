@@ -833,7 +833,25 @@ def beyond_section() -> str:
         to_markdown(shown, cols),
         "Beside:\n",
         to_markdown(refs, ["reference", "accuracy_pct", "source"]),
-    ])
+    ] + _copies_block())
+
+
+COPIES = "table_05_symmetric_copies"
+
+
+def _copies_block() -> list[str]:
+    """The per-copy test of the orientation explanation (notebook 05's ``COPIES`` table, its group
+    rows), or [] where the snapshot keeps no per-copy classes."""
+    path = paths.TABLES / f"{COPIES}.csv"
+    if not path.exists():
+        return []
+    rows = pd.read_csv(path)
+    groups = rows[~rows["copies"].str.startswith("copy ")]
+    return ["Each copy scored on its own (notebook 05, `table_05_symmetric_copies`, every copy in it): the copies "
+            "rotated by 0 or 180° keep a lattice vector along x, as the training images have it; those rotated by 90 "
+            "or 270° turn it onto y. Accuracy in per cent, mean over seeds with its 95 % t interval; a group's is "
+            "the mean of its four copies; the difference, in points, is paired seed by seed.\n",
+            to_markdown(groups, ["model_title", "copies", "seeds", "n", "accuracy (shown)"])]
 
 
 # the columns of each paper's table in the report, in order

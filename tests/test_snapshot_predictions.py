@@ -134,7 +134,7 @@ def _synthetic_snapshot():
                           for k, (deg, mirrored) in enumerate(training.DIHEDRAL_COPIES)])
     per_copy[symmetric_copies.COLUMNS].to_csv(folder / snapshots.PER_COPY, index=False)
     meta = storage.read_json(folder / "meta.json")
-    meta["per_copy_kept"] = [r for r in runs if r["model"] != "mlp"]
+    meta["per_copy_kept"] = [dict(r, commit="abc1234") for r in runs if r["model"] != "mlp"]
     storage.write_json(folder / "meta.json", meta)
     return pd.concat(preds), pd.concat(sym)
 
@@ -191,6 +191,8 @@ def test_the_notebook_sections_on_a_snapshot_of_known_predictions(scratch_dirs):
     c = copies[copies["model"] == "densenet121"].set_index("copies")
     assert c.loc["rotated 90 or 270° (turned)", "accuracy_pct"] == 0.0
     assert c.loc["turned minus kept (points)", "accuracy_pct"] == pytest.approx(-as_trained.mean(), abs=1e-3)
+    # stamped with the commit of the pass that scored the copies
+    assert "commit abc1234." in (paths.TABLES / "table_05_symmetric_copies.md").read_text()
 
     section = reproduction.beyond_section()
     assert "No row here changes a verdict above" in section and "JARVIS-Leaderboard" in section

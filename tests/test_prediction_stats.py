@@ -282,6 +282,16 @@ def test_copy_accuracy_against_a_hand_count_and_scipy():
     assert (row["low"], row["high"]) == pytest.approx((diff.mean() - half, diff.mean() + half))
     assert table.loc["rotated 0 or 180° (orientation kept)", "accuracy_pct"] == pytest.approx(kept.mean())
     assert table.loc["rotated 90 or 270° (turned)", "high"] <= 100.0
+    # one true class: only its images count (here images 0-4 are class 0, 5-9 class 3)
+    mixed = _per_copy(hits)
+    mixed.loc[mixed["id"] >= "0005", "true"] = 3
+    mixed.loc[(mixed["id"] >= "0005") & (mixed["predicted"] == 1), "predicted"] = 3
+    mixed.loc[mixed["id"] < "0005", "true"] = 0
+    mixed.loc[(mixed["id"] < "0005") & (mixed["predicted"] == 1), "predicted"] = 0
+    only = ps.copy_accuracy(mixed, "densenet121", true_class=3).set_index("copies")
+    # seed s gets images 5..hits-1 right on a copy: max(hits - 5, 0) of 5
+    expect = np.mean([max(h[2] - 5, 0) / 5 for h in hits]) * 100
+    assert only.loc["copy 2: rotated 90°", "accuracy_pct"] == pytest.approx(expect) and (only["n"] == 5).all()
 
 
 def test_copy_accuracy_refuses_what_it_cannot_score():
@@ -292,8 +302,15 @@ def test_copy_accuracy_refuses_what_it_cannot_score():
         ps.copy_accuracy(table, "googlenet")
     with pytest.raises(ValueError, match="predicted twice"):
         ps.copy_accuracy(pd.concat([table, table.iloc[:1]]), "densenet121")
-    with pytest.raises(ValueError, match="seed 1 lacks some of the eight copies"):
+    with pytest.raises(ValueError, match="seed 1 lacks a copy of some image"):
         ps.copy_accuracy(table[~((table["seed"] == 1) & (table["copy"] == 7))], "densenet121")
+    with pytest.raises(ValueError, match="seed 1 lacks a copy of some image"):      # one image, one copy
+        ps.copy_accuracy(table[~((table["seed"] == 1) & (table["copy"] == 7) & (table["id"] == "0003"))],
+                         "densenet121")
+    with pytest.raises(ValueError, match="scored different test images"):
+        ps.copy_accuracy(table[~((table["seed"] == 1) & (table["id"] == "0003"))], "densenet121")
+    with pytest.raises(ValueError, match="no test image of class 4"):
+        ps.copy_accuracy(table, "densenet121", true_class=4)
     one_seed = ps.copy_accuracy(table[table["seed"] == 0], "densenet121")
     assert one_seed["low"].isna().all() and (one_seed["seeds"] == 1).all()
 

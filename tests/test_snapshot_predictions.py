@@ -63,9 +63,14 @@ def test_the_committed_per_copy_classes_give_the_snapshots_accuracies_on_the_unt
     assert listed == set(zip(kept.per_copy["seed"], kept.per_copy["model"]))
     for (seed, model), rows in kept.per_copy.groupby(["seed", "model"]):
         assert rows.groupby("copy")["id"].nunique().tolist() == [s1.loc[(seed, model), "n"]] * 8
-        plain = rows[rows["copy"] == 0]
+        plain = rows[rows["copy"] == 0].set_index("id")
         accuracy = 100 * (plain["true"] == plain["predicted"]).mean()
         assert accuracy == pytest.approx(s1.loc[(seed, model), "accuracy_pct"])
+        # image by image: the guard symmetric_copies applied before writing them
+        theirs = kept.predictions[(kept.predictions["seed"] == seed) & (kept.predictions["model"] == model)]
+        theirs = theirs.set_index("id").loc[plain.index]
+        assert (theirs["predicted"].astype(int) == plain["predicted"]).all()
+        assert (theirs["true"].astype(int) == plain["true"]).all()
 
 
 def test_the_snapshot_in_progress_keeps_predictions_that_give_its_accuracies():
@@ -193,6 +198,13 @@ def test_the_notebook_sections_on_a_snapshot_of_known_predictions(scratch_dirs):
     assert c.loc["turned minus kept (points)", "accuracy_pct"] == pytest.approx(-as_trained.mean(), abs=1e-3)
     # stamped with the commit of the pass that scored the copies
     assert "commit abc1234." in (paths.TABLES / "table_05_symmetric_copies.md").read_text()
+    by_class = pd.read_csv(paths.TABLES / "table_05_symmetric_copies_by_class.csv")
+    assert len(by_class) == 2 * 5 * 3 and set(by_class["true_class"]) == set(CLASS_SHORT)
+    assert (by_class.loc[by_class["copies"] == "rotated 90 or 270° (turned)", "accuracy_pct"] == 0).all()
+    hp = by_class[(by_class["model"] == "densenet121") & (by_class["true_class"] == "hp")].set_index("copies")
+    d0 = preds[(preds["model"] == "densenet121") & (preds["true"] == 0)]
+    assert hp.loc["rotated 0 or 180° (orientation kept)", "accuracy_pct"] == \
+        pytest.approx(100 * (d0["true"] == d0["predicted"]).mean(), abs=1e-3)
 
     section = reproduction.beyond_section()
     assert "No row here changes a verdict above" in section and "JARVIS-Leaderboard" in section

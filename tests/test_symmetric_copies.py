@@ -57,13 +57,17 @@ def test_copy_predictions_give_eight_rows_per_image_and_copy_zero_is_the_plain_p
 
 
 def test_matches_snapshot_names_what_differs():
-    copies = pd.DataFrame({"id": ["a", "b", "c"], "copy": 0, "predicted": [1, 2, 3]})
-    same = pd.DataFrame({"id": ["c", "a", "b"], "predicted": [3, 1, 2]})
+    copies = pd.DataFrame({"id": ["a", "b", "c"], "copy": 0, "true": [1, 1, 0], "predicted": [1, 2, 3]})
+    same = pd.DataFrame({"id": ["c", "a", "b"], "true": [0, 1, 1], "predicted": [3, 1, 2]})
     assert sc.matches_snapshot(copies, same) == ""
     differs = sc.matches_snapshot(copies, same.assign(predicted=[3, 1, 4]))
     assert differs == "1 of 3 predictions differ from the snapshot's"
     assert "the test images differ" in sc.matches_snapshot(copies, same.iloc[:2])
     assert "the test images differ" in sc.matches_snapshot(copies, same.iloc[:0])
+    assert sc.matches_snapshot(copies, same.assign(true=[0, 1, 2])) == \
+        "the test images' true classes differ from the snapshot's"
+    assert sc.matches_snapshot(copies, pd.concat([same, same.iloc[:1]])) == "an image is predicted twice"
+    assert sc.matches_snapshot(pd.concat([copies, copies.iloc[:1]]), same) == "an image is predicted twice"
 
 
 def test_the_reader_keeps_only_rows_of_recorded_trainings_with_the_snapshot_configuration():
@@ -136,3 +140,16 @@ def test_add_to_snapshot_refuses_without_a_snapshot_or_with_nothing_to_score(scr
         sc.add_to_snapshot("stem_jv2d", "paper")
     assert sc.main(["--set", "stem_jv2d"]) == 2
     assert "symmetric_copies: no committed snapshot" in capsys.readouterr().err
+
+
+def test_a_snapshot_written_again_drops_the_per_copy_classes_of_its_earlier_trainings(scratch_dirs):
+    from lattice_utils.studies import paper_runs
+
+    s1 = pd.DataFrame({"dataset": "jv2d", "model": "densenet121", "model_title": "d", "data_source": "stem_jv2d",
+                       "seed": [0], "n": 6, "accuracy_pct": 50.0, "f1_macro": 0.5, "f1_weighted": 0.5})
+    runs = [{"set": "stem_jv2d", "seed": 0, "model": "densenet121", "config_key": "k"}]
+    paper_runs.write_snapshot("stem_jv2d", "paper", s1, pd.DataFrame(), runs, date="2026-11-02")
+    stale = paths.SNAPSHOTS / "2026-11-02-stem_jv2d-paper" / snapshots.PER_COPY
+    stale.write_text(",".join(sc.COLUMNS) + "\n")
+    paper_runs.write_snapshot("stem_jv2d", "paper", s1, pd.DataFrame(), runs, date="2026-11-02")
+    assert not stale.exists()

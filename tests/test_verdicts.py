@@ -205,3 +205,9 @@ def test_a_value_is_shown_to_the_digits_of_its_interval():
     assert verdicts.with_interval(0.2857, (0.27, 0.30)) == "0.286 [0.270, 0.300]"
     assert verdicts.with_interval(100.0, (100.0, 100.0)) == "100 [100, 100]"
     assert verdicts.with_interval(80.0, None) == "" and verdicts.with_interval(80.0, (np.nan, 1.0)) == ""
+
+
+def test_a_value_that_rounds_to_zero_shows_no_sign():
+    assert verdicts.fmt(-0.3, 5.0) == "0" and verdicts.fmt(-0.04, 0.5) == "0.0"
+    assert verdicts.fmt(-0.6, 5.0) == "-1" and verdicts.fmt(0.3, 5.0) == "0"
+    assert verdicts.with_interval(-7.2, (-14.3, -0.2)) == "-7 [-14, 0]"

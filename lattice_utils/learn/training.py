@@ -398,7 +398,7 @@ class TrainedModel:
     def _copy_batches(self, inputs: Inputs, rows, batch_size: int):
         """Per batch of rows: the softmax of each of the eight copies (float32 tensors [batch, n_classes])."""
         if self.config.task != "classify":
-            raise ValueError("symmetric averaging is for a classifier: a rotation by 90° swaps a and b")
+            raise ValueError("the symmetric copies are for a classifier: a rotation by 90° swaps a and b")
         rows = np.asarray(rows, dtype=int)
         device = next(self.model.parameters()).device
         self.model.eval()

@@ -11,7 +11,8 @@ floors below produce; nothing below imports it.
 - ``verdicts``: intervals a referee accepts (t over seeds, the prediction interval for one more run,
   Clopper-Pearson for a rate), the three-way verdict and the digits an interval supports; no I/O.
 - ``prediction_stats``: what kept per-image predictions give without retraining (confusion over
-  seeds, bootstrap over test images, McNemar, the seed ensemble, the symmetric-copy average's gain);
+  seeds, bootstrap over test images, McNemar, the seed ensemble, the symmetric-copy average's gain,
+  each copy on its own);
   no I/O.
 - ``report``: tables written as CSV + Markdown under ``reports/tables/``, paper values beside ours;
   ``NotebookRun`` stamps the profile, data source and commit on every table and figure caption a

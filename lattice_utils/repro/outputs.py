@@ -145,6 +145,7 @@ OUTPUTS = (
     _figure("05", "beyond_the_paper_accuracy", needs=KEPT_PREDICTIONS),
     # from the per-copy classes a separate pass over the snapshot's weights adds (studies.symmetric_copies)
     _table("05", "table_05_symmetric_copies", needs=SEPARATE_RUN),
+    _table("05", "table_05_symmetric_copies_by_class", needs=SEPARATE_RUN),
     # 06_alex_model_comparison.ipynb
     _figure("06", "figs1_alex_googlenet_mlp_parity", "000 Fig. S1"),
     _table("06", "table_s4_alex_models", "000 Table S4", checked=("model", "model_title", "subset", *_REGRESSION),
@@ -433,7 +434,7 @@ NEEDS_PAPER_DATA = {o.name for o in OUTPUTS if o.needs == PAPER_DATA}
 # written from the committed paper-settings snapshot's per-image predictions (every run writes them
 # once the snapshot keeps them: ``kept_predictions_committed``)
 NEEDS_KEPT_PREDICTIONS = {o.name for o in OUTPUTS if o.needs == KEPT_PREDICTIONS}
-# written once a separate run of hours (the XRD learning curve) has finished some of its rows
+# written once a separate run (the XRD learning curve, the per-copy pass) has finished some of its rows
 NEEDS_SEPARATE_RUN = {o.name for o in OUTPUTS if o.needs == SEPARATE_RUN}
 
 

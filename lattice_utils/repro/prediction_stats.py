@@ -1,6 +1,7 @@
 """What the kept per-image test predictions of several trainings give without retraining:
 accuracies recomputed, confusion matrices summed over seeds, a bootstrap interval over the test
-images, McNemar's paired test between two networks, and the seed ensemble.
+images, McNemar's paired test between two networks, the seed ensemble, and each symmetric copy
+scored on its own (from the per-copy classes, ``copy_accuracy``).
 
 A predictions table has one row per (model, seed, test image): ``model``, ``seed``, ``id``,
 ``true``, ``predicted`` and the class probabilities ``p0`` ... ``p4`` (``paper_runs.PREDICTION_COLUMNS``).
@@ -307,7 +308,7 @@ def improvements(preds: pd.DataFrame, symmetric: pd.DataFrame, model: str) -> pd
     return pd.DataFrame(rows)
 
 
-def copy_accuracy(per_copy: pd.DataFrame, model: str) -> pd.DataFrame:
+def copy_accuracy(per_copy: pd.DataFrame, model: str, true_class: int | None = None) -> pd.DataFrame:
     """Each symmetric copy scored on its own, and the copies that keep the image's orientation
     against those that turn it by 90°: does the network lose accuracy on the copies whose lattice
     vector lies along y, an orientation its training images lacked?
@@ -317,6 +318,7 @@ def copy_accuracy(per_copy: pd.DataFrame, model: str) -> pd.DataFrame:
             ``copy``, ``rotation_deg`` (0, 90, 180, 270), ``mirrored``, ``predicted``
             (``snapshots.PER_COPY``).
         model: the model (``densenet121``, ...).
+        true_class: score only the test images of this true class; None: every image.
 
     Returns:
         One row per copy, then one for the copies rotated by 0 or 180° (mirrored or not), one for
@@ -327,8 +329,9 @@ def copy_accuracy(per_copy: pd.DataFrame, model: str) -> pd.DataFrame:
         copies' accuracies.
 
     Raises:
-        ValueError: a required column is missing, ``model`` has no rows, an image's copy is
-            predicted twice by one training, or a training lacks some of the eight copies.
+        ValueError: a required column is missing, ``model`` has no rows (of ``true_class``), an
+            image's copy is predicted twice by one training, a training lacks a copy of some image,
+            or the seeds scored different test images.
     """
     need = ["model", "seed", "id", "true", "copy", "rotation_deg", "mirrored", "predicted"]
     missing = [c for c in need if c not in per_copy]
@@ -340,10 +343,18 @@ def copy_accuracy(per_copy: pd.DataFrame, model: str) -> pd.DataFrame:
     if rows.duplicated(["seed", "id", "copy"]).any():
         r = rows[rows.duplicated(["seed", "id", "copy"])].iloc[0]
         raise ValueError(f"copy {r['copy']} of image {r['id']} is predicted twice by {model} seed {r['seed']}")
-    copies_per_seed = rows.groupby("seed")["copy"].nunique()
-    if (copies_per_seed != 8).any():
-        short = copies_per_seed[copies_per_seed != 8].index[0]
-        raise ValueError(f"{model} seed {short} lacks some of the eight copies")
+    images = rows.groupby("seed")["id"].agg(lambda ids: frozenset(ids))
+    counts = rows.groupby("seed").size()
+    for seed in counts.index:
+        if counts[seed] != 8 * len(images[seed]):
+            raise ValueError(f"{model} seed {seed} lacks a copy of some image "
+                             f"({counts[seed]} rows for {len(images[seed])} images x 8 copies)")
+    if len(set(images)) > 1:
+        raise ValueError(f"the seeds of {model} scored different test images")
+    if true_class is not None:
+        rows = rows[rows["true"] == true_class]
+        if not len(rows):
+            raise ValueError(f"no test image of class {true_class} in the per-copy predictions of {model!r}")
     acc = (rows.assign(hit=rows["true"] == rows["predicted"])
            .groupby(["seed", "copy", "rotation_deg", "mirrored"])["hit"].mean().mul(100.0).reset_index())
     n = int(rows.groupby("seed")["id"].nunique().iloc[0])

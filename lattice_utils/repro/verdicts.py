@@ -213,7 +213,9 @@ def fmt(value: float, half_width: float) -> str:
     Returns:
         The value as fixed-point text.
     """
-    return f"{value:.{decimals(half_width)}f}"
+    text = f"{value:.{decimals(half_width)}f}"
+    # a value that rounds to zero has no sign to show ("-0" would say it is below zero)
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def span(interval, digits_from=None) -> str:

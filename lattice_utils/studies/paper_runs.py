@@ -333,6 +333,9 @@ def write_snapshot(set_name: str, profile: str, per_seed_s1: pd.DataFrame, per_s
             kept[name] = sorted({f"seed {int(sd)} {m}" for sd, m in zip(table["seed"], table["model"])})
         elif (out / name).exists():
             (out / name).unlink()      # an earlier write's, for trainings this one may not hold
+    # the per-copy classes are added afterwards by their own pass over these trainings' weights
+    # (studies.symmetric_copies); an earlier write's belong to the trainings it held
+    (out / snapshots.PER_COPY).unlink(missing_ok=True)
     P = get_profile(profile)
     slot = IMAGE_SETS[set_name].slot
     meta = {"set": set_name, "slot": slot, "profile": profile, "date": date,

@@ -66,14 +66,19 @@ def matches_snapshot(copies: pd.DataFrame, committed: pd.DataFrame) -> str:
         committed: the snapshot's predictions of the same training (``snapshots.PREDICTIONS`` rows).
 
     Returns:
-        "" when copy 0 (the image as it is) predicts every committed image as the snapshot does;
-        else a sentence with the count that differs.
+        "" when copy 0 (the image as it is) has the snapshot's images, true classes and predictions;
+        else a sentence saying what differs.
     """
-    plain = copies[copies["copy"] == 0].set_index("id")["predicted"]
-    theirs = committed.set_index("id")["predicted"].astype(int)
+    plain, theirs = copies[copies["copy"] == 0], committed
+    if plain["id"].duplicated().any() or theirs["id"].duplicated().any():
+        return "an image is predicted twice"
+    plain, theirs = plain.set_index("id"), theirs.set_index("id")
     if len(theirs) == 0 or set(plain.index) != set(theirs.index):
         return f"the test images differ ({len(plain)} here, {len(theirs)} in the snapshot)"
-    differ = int((plain.loc[theirs.index] != theirs).sum())
+    plain = plain.loc[theirs.index]
+    if (plain["true"].astype(int) != theirs["true"].astype(int)).any():
+        return "the test images' true classes differ from the snapshot's"
+    differ = int((plain["predicted"] != theirs["predicted"].astype(int)).sum())
     return f"{differ} of {len(theirs)} predictions differ from the snapshot's" if differ else ""
 
 

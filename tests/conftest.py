@@ -31,6 +31,26 @@ def train_tiny(task: str = "regress", n: int = 8, px: int = 16, seed: int = 0, f
     return training.train(cfg, inputs, rows, y, log=lambda *a: None)
 
 
+def oriented_classifier():
+    """A five-class 'classifier' whose scores depend on where the bright pixels lie: not rotation
+    invariant, so its symmetric copies are classed differently."""
+    import torch
+
+    class Oriented(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.tensor(5.0))
+
+        def forward(self, x):
+            g = x[:, 0]
+            h, w = g.shape[-2:]
+            return torch.stack([g[:, : h // 2].mean((1, 2)), g[:, h // 2:].mean((1, 2)),
+                                g[:, :, : w // 2].mean((1, 2)), g[:, :, w // 2:].mean((1, 2)),
+                                g[:, : h // 2, : w // 2].mean((1, 2))], dim=1) * self.scale
+
+    return Oriented()
+
+
 def cell(a, b, gamma, frac, elements, c=20.0):
     g = np.radians(gamma)
     lat = [[a, 0, 0], [b * np.cos(g), b * np.sin(g), 0], [0, 0, c]]

@@ -10,6 +10,7 @@ import torch
 from scipy import stats
 from sklearn.metrics import accuracy_score, confusion_matrix
 
+from conftest import oriented_classifier
 from lattice_utils.learn import training
 from lattice_utils.repro import prediction_stats as ps
 from lattice_utils.repro import verdicts
@@ -153,26 +154,12 @@ def test_the_eight_copies_are_the_symmetries_of_the_square():
         next(training.dihedral_copies(torch.zeros(1, 1, 4, 6)))
 
 
-class _Oriented(torch.nn.Module):
-    """A 'classifier' that depends on where the bright pixels lie: not rotation invariant."""
-
-    def __init__(self):
-        super().__init__()
-        self.scale = torch.nn.Parameter(torch.tensor(5.0))
-
-    def forward(self, x):
-        g = x[:, 0]
-        h, w = g.shape[-2:]
-        return torch.stack([g[:, : h // 2].mean((1, 2)), g[:, h // 2:].mean((1, 2)), g[:, :, : w // 2].mean((1, 2)),
-                            g[:, :, w // 2:].mean((1, 2)), g[:, : h // 2, : w // 2].mean((1, 2))], dim=1) * self.scale
-
-
 def test_the_symmetric_average_does_not_change_when_the_image_is_rotated_or_mirrored():
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(3, 8, 8), dtype=np.uint8)
     turned = np.stack([np.rot90(images, 1, axes=(1, 2)), images[:, :, ::-1]])
     cfg = training.TrainConfig("classify", "small_cnn", ("label",), "k", input_px=8, channels_last=False)
-    model = training.TrainedModel(cfg, _Oriented(), [], None, None, None, {})
+    model = training.TrainedModel(cfg, oriented_classifier(), [], None, None, None, {})
 
     def probs(imgs):
         return model.symmetric_probabilities(training.Inputs(np.ascontiguousarray(imgs), "k", 8), np.arange(len(imgs)))
@@ -185,8 +172,8 @@ def test_the_symmetric_average_does_not_change_when_the_image_is_rotated_or_mirr
     plain = model.predict(training.Inputs(images, "k", 8), np.arange(3))
     plain_turned = model.predict(training.Inputs(np.ascontiguousarray(turned[0]), "k", 8), np.arange(3))
     assert not np.allclose(plain, plain_turned)
-    regressor = training.TrainedModel(dataclasses_replace(cfg, task="regress", targets=("a",)), _Oriented(), [],
-                                      np.zeros(1), np.ones(1), None, {})
+    regressor = training.TrainedModel(dataclasses_replace(cfg, task="regress", targets=("a",)), oriented_classifier(),
+                                      [], np.zeros(1), np.ones(1), None, {})
     with pytest.raises(ValueError, match="a rotation by 90° swaps a and b"):
         regressor.symmetric_probabilities(training.Inputs(images, "k", 8), np.arange(3))
 
@@ -195,7 +182,7 @@ def test_the_copies_probabilities_are_the_terms_of_the_symmetric_average():
     rng = np.random.default_rng(1)
     images = rng.integers(0, 256, size=(5, 8, 8), dtype=np.uint8)
     cfg = training.TrainConfig("classify", "small_cnn", ("label",), "k", input_px=8, channels_last=False)
-    model = training.TrainedModel(cfg, _Oriented(), [], None, None, None, {})
+    model = training.TrainedModel(cfg, oriented_classifier(), [], None, None, None, {})
     inputs, rows = training.Inputs(images, "k", 8), np.array([4, 0, 2])
     per_copy = model.copy_probabilities(inputs, rows, batch_size=2)
     assert per_copy.shape == (8, 3, 5) and np.allclose(per_copy.sum(axis=2), 1.0)
@@ -210,7 +197,7 @@ def test_the_copies_probabilities_are_the_terms_of_the_symmetric_average():
         expect = torch.rot90(x, degrees // 90, dims=(2, 3))
         expect = torch.flip(expect, dims=(3,)) if mirrored else expect
         assert torch.equal(copy, expect)
-        assert np.allclose(per_copy[k], torch.softmax(_Oriented()(copy), dim=1).detach().numpy(), atol=1e-6)
+        assert np.allclose(per_copy[k], torch.softmax(oriented_classifier()(copy), dim=1).detach().numpy(), atol=1e-6)
     assert model.copy_probabilities(inputs, np.array([], dtype=int)).shape == (8, 0, 5)
 
 

@@ -8,26 +8,12 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
+from conftest import oriented_classifier
 from lattice_utils.core import paths
 from lattice_utils.learn import training
 from lattice_utils.studies import snapshots, stem_studies
 from lattice_utils.studies import symmetric_copies as sc
-
-
-class _Oriented(torch.nn.Module):
-    """Class scores from where the bright pixels lie: not rotation invariant."""
-
-    def __init__(self):
-        super().__init__()
-        self.scale = torch.nn.Parameter(torch.tensor(5.0))
-
-    def forward(self, x):
-        g = x[:, 0]
-        h, w = g.shape[-2:]
-        return torch.stack([g[:, : h // 2].mean((1, 2)), g[:, h // 2:].mean((1, 2)), g[:, :, : w // 2].mean((1, 2)),
-                            g[:, :, w // 2:].mean((1, 2)), g[:, : h // 2, : w // 2].mean((1, 2))], dim=1) * self.scale
 
 
 def _slot(n=6):
@@ -40,7 +26,7 @@ def _slot(n=6):
 
 def _net():
     cfg = training.TrainConfig("classify", "small_cnn", ("label",), "k", input_px=8, channels_last=False)
-    return training.TrainedModel(cfg, _Oriented(), [], None, None, None, {})
+    return training.TrainedModel(cfg, oriented_classifier(), [], None, None, None, {})
 
 
 def test_copy_predictions_give_eight_rows_per_image_and_copy_zero_is_the_plain_prediction():

@@ -301,3 +301,24 @@ def test_copy_accuracy_refuses_what_it_cannot_score():
     one_seed = ps.copy_accuracy(table[table["seed"] == 0], "densenet121")
     assert one_seed["low"].isna().all() and (one_seed["seeds"] == 1).all()
 
+
+
+def test_copy_disagreements_on_known_probabilities():
+    # kept copies: 0.9 on the true class; turned copies of the first `wrong[seed]` images: 0.5 on another
+    wrong, rows = [2, 1, 2], []
+    for seed, w in enumerate(wrong):
+        for i in range(4):
+            for copy, (degrees, mirrored) in enumerate(training.DIHEDRAL_COPIES):
+                turned_wrong = degrees % 180 != 0 and i < w
+                p = np.full(5, 0.125 if turned_wrong else 0.025)
+                p[2 if turned_wrong else 1] = 0.5 if turned_wrong else 0.9
+                rows.append({"model": "googlenet", "seed": seed, "id": f"{i}", "true": 1, "copy": copy,
+                             "rotation_deg": degrees, "mirrored": mirrored, "predicted": int(p.argmax()),
+                             **{f"p{k}": p[k] for k in range(5)}})
+    table = ps.copy_disagreements(pd.DataFrame(rows), "googlenet").set_index("quantity")["value"]
+    assert table.iloc[0] == pytest.approx(5 / 3)                  # images whose two sides disagree
+    assert table.iloc[1] == pytest.approx(100.0)                   # 0.9 + 0.125 beats 0.025 + 0.5: the kept side
+    assert table.iloc[2] == pytest.approx(90.0)
+    assert table.iloc[3] == pytest.approx(np.mean([70.0, 80.0, 70.0]))
+    with pytest.raises(ValueError, match="keep no class probabilities"):
+        ps.copy_disagreements(pd.DataFrame(rows).drop(columns="p4"), "googlenet")

@@ -17,7 +17,8 @@ from ..learn.metrics import confusion
 from .verdicts import LEVEL, clopper_pearson, mean_interval
 
 __all__ = ["PROBABILITIES", "accuracy_per_run", "confusion_over_seeds", "row_normalised", "bootstrap_accuracy",
-           "mcnemar_exact", "paired_tests", "seed_ensemble", "single_accuracy", "improvements", "copy_accuracy"]
+           "mcnemar_exact", "paired_tests", "seed_ensemble", "single_accuracy", "improvements", "copy_accuracy",
+           "copy_disagreements"]
 
 PROBABILITIES = ("p0", "p1", "p2", "p3", "p4")
 
@@ -371,5 +372,55 @@ def copy_accuracy(per_copy: pd.DataFrame, model: str, true_class: int | None = N
     row("rotated 0 or 180° (orientation kept)", kept)
     row("rotated 90 or 270° (turned)", turned)
     row("turned minus kept (points)", turned - kept, (-np.inf, np.inf))
+    return pd.DataFrame(out)
+
+
+def copy_disagreements(per_copy: pd.DataFrame, model: str) -> pd.DataFrame:
+    """Why the eight-copy average loses less than its turned copies: where the mean of the four copies
+    that keep the orientation and the mean of the four turned ones name different classes, which side
+    the average of all eight takes, and how sure each side is.
+
+    Args:
+        per_copy: per-copy predictions with class probabilities ``p0``-``p4`` (``copy_accuracy``).
+        model: the model (``densenet121``, ...).
+
+    Returns:
+        One row per quantity, its mean over seeds with the 95 % t interval (NaN with one seed):
+        ``model``, ``quantity``, ``seeds``, ``n`` (test images), ``value``, ``low``, ``high``. The
+        quantities: the images where the two sides disagree (count); of those, the share (%) where
+        the eight-copy average takes the kept side (NaN for a seed without disagreement, left out of
+        the mean); the mean probability (%) a kept copy and a turned copy give the class it predicts.
+
+    Raises:
+        ValueError: what ``copy_accuracy`` refuses, or the table has no class probabilities.
+    """
+    copy_accuracy(per_copy, model)          # the same checks of the table
+    missing = [c for c in PROBABILITIES if c not in per_copy]
+    if missing or per_copy.loc[per_copy["model"] == model, list(PROBABILITIES)].isna().any().any():
+        raise ValueError(f"the per-copy predictions of {model!r} keep no class probabilities")
+    rows = per_copy[per_copy["model"] == model]
+    n = int(rows.groupby("seed")["id"].nunique().iloc[0])
+    per_seed = []
+    for seed, g in rows.groupby("seed"):
+        kept = g["rotation_deg"] % 180 == 0
+        side = {name: g[mask].groupby("id")[list(PROBABILITIES)].mean() for name, mask in (("kept", kept),
+                                                                                            ("turned", ~kept))}
+        k_cls, t_cls = side["kept"].to_numpy().argmax(1), side["turned"].loc[side["kept"].index].to_numpy().argmax(1)
+        all_cls = (side["kept"].to_numpy() + side["turned"].loc[side["kept"].index].to_numpy()).argmax(1)
+        differ = k_cls != t_cls
+        top = g[list(PROBABILITIES)].max(axis=1) * 100.0
+        per_seed.append({"seed": seed, "disagree": float(differ.sum()),
+                         "kept wins": 100.0 * float((all_cls[differ] == k_cls[differ]).mean()) if differ.any()
+                         else np.nan,
+                         "kept top": float(top[kept].mean()), "turned top": float(top[~kept].mean())})
+    table = pd.DataFrame(per_seed).set_index("seed")
+    names = {"disagree": "images where the kept and the turned copies' means name different classes",
+             "kept wins": "of those, the eight-copy average takes the kept side (%)",
+             "kept top": "probability a kept copy gives the class it predicts (%)",
+             "turned top": "probability a turned copy gives the class it predicts (%)"}
+    out = []
+    for col, quantity in names.items():
+        m, lo, hi, k = _over_seeds(table[col].dropna(), (0.0, np.inf) if col == "disagree" else (0.0, 100.0))
+        out.append({"model": model, "quantity": quantity, "seeds": k, "n": n, "value": m, "low": lo, "high": hi})
     return pd.DataFrame(out)
 

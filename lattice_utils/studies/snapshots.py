@@ -214,7 +214,8 @@ class Kept:
         history: the networks' per-epoch training record (``HISTORY``): model, seed, epoch, loss,
             seconds, images_per_s.
         per_copy: the class each network gives each symmetric copy of each image (``PER_COPY``):
-            model, seed, id, true, copy, rotation_deg, mirrored, predicted; empty where not added.
+            model, seed, id, true, copy, rotation_deg, mirrored, predicted (and, where kept, the class
+            probabilities p0-p4); empty where not added.
     """
     folder: object
     meta: dict

@@ -33,7 +33,7 @@ from . import snapshots, stem_studies
 
 __all__ = ["COLUMNS", "NETWORKS", "copy_predictions", "matches_snapshot", "add_to_snapshot", "main"]
 
-COLUMNS = ["model", "seed", "id", "true", "copy", "rotation_deg", "mirrored", "predicted"]
+COLUMNS = ["model", "seed", "id", "true", "copy", "rotation_deg", "mirrored", "predicted", "p0", "p1", "p2", "p3", "p4"]
 NETWORKS = ("densenet121", "googlenet")
 
 
@@ -47,13 +47,14 @@ def copy_predictions(sd: stem_studies.SlotData, net: TrainedModel) -> pd.DataFra
     Returns:
         One row per (test image, copy): ``id``, ``true``, ``copy`` (0-7, ``DIHEDRAL_COPIES``' order),
         ``rotation_deg`` (0, 90, 180, 270; anticlockwise), ``mirrored`` (in x, after the rotation),
-        ``predicted``.
+        ``predicted`` and the class probabilities ``p0``-``p4`` (six decimals).
     """
     truth = sd.test["label"].to_numpy().astype(int)
     ids = sd.test["id"].astype(str).to_numpy() if "id" in sd.test else np.arange(len(truth)).astype(str)
     per_copy = net.copy_probabilities(sd.inputs(net.config.input_px), sd.rows("test"))
     frames = [pd.DataFrame({"id": ids, "true": truth, "copy": k, "rotation_deg": degrees, "mirrored": mirrored,
-                            "predicted": per_copy[k].argmax(axis=1).astype(int)})
+                            "predicted": per_copy[k].argmax(axis=1).astype(int),
+                            **{f"p{c}": per_copy[k][:, c].round(6) for c in range(per_copy.shape[2])}})
               for k, (degrees, mirrored) in enumerate(DIHEDRAL_COPIES)]
     return pd.concat(frames, ignore_index=True)
 

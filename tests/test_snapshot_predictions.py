@@ -71,6 +71,13 @@ def test_the_committed_per_copy_classes_give_the_snapshots_accuracies_on_the_unt
         theirs = theirs.set_index("id").loc[plain.index]
         assert (theirs["predicted"].astype(int) == plain["predicted"]).all()
         assert (theirs["true"].astype(int) == plain["true"]).all()
+        if "p0" in rows:
+            # the eight copies' probabilities average to what the snapshot keeps as the symmetric average
+            probabilities = ["p0", "p1", "p2", "p3", "p4"]
+            mean = rows.groupby("id")[probabilities].mean()
+            sym = kept.symmetric[(kept.symmetric["seed"] == seed) & (kept.symmetric["model"] == model)]
+            sym = sym.set_index("id").loc[mean.index, probabilities]
+            assert np.abs(mean.to_numpy() - sym.to_numpy()).max() < 1e-5
 
 
 def test_the_snapshot_in_progress_keeps_predictions_that_give_its_accuracies():
@@ -133,8 +140,11 @@ def _synthetic_snapshot():
                               predictions=pd.concat(preds), symmetric=pd.concat(sym), history=pd.concat(hist))
     folder = paths.SNAPSHOTS / "2026-11-01-stem_jv2d-paper"
     # the per-copy classes: the copies that keep the orientation as trained, the turned ones always wrong
+    # (a turned copy is sure of its wrong class: probability 1)
     per_copy = pd.concat([f.assign(copy=k, rotation_deg=deg, mirrored=mirrored,
-                                   predicted=f["predicted"] if deg % 180 == 0 else (f["true"] + 1) % 5)
+                                   predicted=f["predicted"] if deg % 180 == 0 else (f["true"] + 1) % 5,
+                                   **({} if deg % 180 == 0 else
+                                      {f"p{c}": ((f["true"] + 1) % 5 == c).astype(float) for c in range(5)}))
                           for f in preds if f["model"].iloc[0] != "mlp"
                           for k, (deg, mirrored) in enumerate(training.DIHEDRAL_COPIES)])
     per_copy[symmetric_copies.COLUMNS].to_csv(folder / snapshots.PER_COPY, index=False)
@@ -198,6 +208,9 @@ def test_the_notebook_sections_on_a_snapshot_of_known_predictions(scratch_dirs):
     assert c.loc["turned minus kept (points)", "accuracy_pct"] == pytest.approx(-as_trained.mean(), abs=1e-3)
     # stamped with the commit of the pass that scored the copies
     assert "commit abc1234." in (paths.TABLES / "table_05_symmetric_copies.md").read_text()
+    sides = pd.read_csv(paths.TABLES / "table_05_symmetric_copies_sides.csv")
+    assert len(sides) == 2 * 4
+    assert (sides.loc[sides["quantity"].str.startswith("probability a turned copy"), "value"] == 100.0).all()
     by_class = pd.read_csv(paths.TABLES / "table_05_symmetric_copies_by_class.csv")
     assert len(by_class) == 2 * 5 * 3 and set(by_class["true_class"]) == set(CLASS_SHORT)
     assert (by_class.loc[by_class["copies"] == "rotated 90 or 270° (turned)", "accuracy_pct"] == 0).all()

@@ -146,6 +146,7 @@ OUTPUTS = (
     # from the per-copy classes a separate pass over the snapshot's weights adds (studies.symmetric_copies)
     _table("05", "table_05_symmetric_copies", needs=SEPARATE_RUN),
     _table("05", "table_05_symmetric_copies_by_class", needs=SEPARATE_RUN),
+    _table("05", "table_05_symmetric_copies_sides", needs=SEPARATE_RUN),
     # 06_alex_model_comparison.ipynb
     _figure("06", "figs1_alex_googlenet_mlp_parity", "000 Fig. S1"),
     _table("06", "table_s4_alex_models", "000 Table S4", checked=("model", "model_title", "subset", *_REGRESSION),
